@@ -1,0 +1,446 @@
+"""A simulated POSIX filesystem: inodes, kernel-style path resolution, ns mtimes.
+
+Path resolution follows the kernel's ``link_path_walk``: empty components (repeated
+``/``) and ``.`` are skipped, ``..`` goes to the parent of the directory actually
+reached, symlinks are followed (40 at most), and a non-directory in the middle of a
+path gives ENOTDIR. So ``d///x.h``, ``./d/x.h`` and ``d/../d/x.h`` reach one inode.
+
+A SimFS can be backed by the real filesystem: directories are read lazily (one
+``scandir`` + ``lstat`` per directory, on first use) and every change stays in memory.
+Nothing here ever writes to the real filesystem.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat as pystat
+from dataclasses import dataclass
+
+from .clock import Clock, Granularity, parse_granularity
+
+FILE, DIR, LINK = "f", "d", "l"
+MAX_SYMLINKS = 40
+
+
+class FsError(OSError):
+    """An errno-carrying failure of a simulated filesystem call."""
+
+    def __init__(self, err: int, path: str):
+        super().__init__(err, os.strerror(err), path)
+
+
+@dataclass(frozen=True, slots=True)
+class Stat:
+    ino: int
+    kind: str
+    mtime: int  # ns since the epoch
+    size: int
+
+
+class Node:
+    __slots__ = ("ino", "kind", "mtime", "size", "data", "parent", "children", "target",
+                 "real", "queried", "name")
+
+    def __init__(self, ino: int, kind: str, mtime: int, parent: "Node | None", name: str):
+        self.ino = ino
+        self.kind = kind
+        self.mtime = mtime
+        self.size = 0
+        self.data: bytes | None = b"" if kind == FILE else None
+        self.parent = parent
+        self.children: dict[str, Node] | None = {} if kind == DIR else None
+        self.target: str | None = None
+        self.real: str | None = None  # real path this node mirrors (lazy data/children)
+        self.queried = False
+        self.name = name
+
+
+class SimFS:
+    """The simulated filesystem. ``cwd`` arguments are absolute simulated paths."""
+
+    def __init__(self, clock: Clock | None = None, granularity: str | Granularity = "ns",
+                 backing_root: str | None = None):
+        self.clock = clock or Clock()
+        self.gran = parse_granularity(granularity)
+        self._ino = 1
+        self.root = Node(1, DIR, self.clock.now, None, "")
+        self.root.parent = self.root
+        self.mg_floor = 0  # multigrain: newest fine-grained stamp handed out
+        self.generation = 0  # bumps on every namespace change; resolution caches key on it
+        self._cache: dict[tuple, Node | None] = {}
+        self._cache_gen = 0
+        self.real_warnings: list[str] = []
+        self.stat_count = 0
+        if backing_root is not None:
+            self.root.children = None
+            self.root.real = os.path.abspath(backing_root)
+            if self.root.real != "/":
+                raise ValueError("backing_root must be '/' (paths mirror the real namespace)")
+
+    # ------------------------------------------------------------------ helpers
+    def _new(self, kind: str, parent: Node, name: str, mtime: int) -> Node:
+        self._ino += 1
+        return Node(self._ino, kind, mtime, parent, name)
+
+    def _changed_namespace(self) -> None:
+        self.generation += 1
+
+    def _load_dir(self, d: Node) -> dict[str, Node]:
+        """Materialise a real directory's entries (lstat only; never writes)."""
+        kids: dict[str, Node] = {}
+        d.children = kids
+        real = d.real
+        try:
+            it = os.scandir(real)
+        except OSError as e:
+            self.real_warnings.append(f"{real}: {e.strerror}")
+            return kids
+        with it:
+            for ent in it:
+                try:
+                    st = ent.stat(follow_symlinks=False)
+                except OSError as e:
+                    self.real_warnings.append(f"{ent.path}: {e.strerror}")
+                    continue
+                mode = st.st_mode
+                if pystat.S_ISDIR(mode):
+                    n = self._new(DIR, d, ent.name, st.st_mtime_ns)
+                    n.children = None
+                elif pystat.S_ISLNK(mode):
+                    n = self._new(LINK, d, ent.name, st.st_mtime_ns)
+                    try:
+                        n.target = os.readlink(ent.path)
+                    except OSError:
+                        n.target = ""
+                else:
+                    n = self._new(FILE, d, ent.name, st.st_mtime_ns)
+                    n.size = st.st_size
+                    n.data = None  # read lazily
+                n.real = ent.path
+                kids[ent.name] = n
+        return kids
+
+    def _kids(self, d: Node) -> dict[str, Node]:
+        k = d.children
+        if k is None:
+            k = self._load_dir(d)
+        return k
+
+    def _walk(self, path: str, cwd: str | None, follow: bool, orig: str | None = None,
+              depth: int = 0) -> Node:
+        """Resolve PATH (relative to CWD) to a node, or raise FsError."""
+        cur = self.root if path.startswith("/") or not cwd else self._walk(cwd, None, True)
+        parts = path.split("/")
+        last = len(parts) - 1
+        # a trailing slash demands a directory
+        while last > 0 and parts[last] == "":
+            last -= 1
+        trailing = last < len(parts) - 1
+        for i, comp in enumerate(parts):
+            if i > last:
+                break
+            if comp == "" or comp == ".":
+                if comp == "." and cur.kind != DIR:
+                    raise FsError(errno.ENOTDIR, orig or path)
+                continue
+            if cur.kind != DIR:
+                raise FsError(errno.ENOTDIR, orig or path)
+            if comp == "..":
+                cur = cur.parent
+                continue
+            kids = cur.children
+            if kids is None:
+                kids = self._load_dir(cur)
+            child = kids.get(comp)
+            if child is None:
+                raise FsError(errno.ENOENT, orig or path)
+            if child.kind == LINK and (i < last or follow or trailing):
+                if depth >= MAX_SYMLINKS:
+                    raise FsError(errno.ELOOP, orig or path)
+                base = self.path_of(cur)
+                child = self._walk(child.target or "", base, True, orig or path, depth + 1)
+            cur = child
+        if trailing and cur.kind != DIR:
+            raise FsError(errno.ENOTDIR, orig or path)
+        return cur
+
+    def _lookup(self, path: str, cwd: str | None, follow: bool = True) -> Node | None:
+        """Cached resolution: None when the path does not resolve."""
+        if self._cache_gen != self.generation:
+            self._cache.clear()
+            self._cache_gen = self.generation
+        key = (path, cwd, follow)
+        try:
+            return self._cache[key]
+        except KeyError:
+            pass
+        try:
+            node = self._walk(path, cwd, follow)
+        except FsError:
+            node = None
+        self._cache[key] = node
+        return node
+
+    def _parent_and_name(self, path: str, cwd: str | None) -> tuple[Node, str]:
+        p = path.rstrip("/")
+        if not p:
+            raise FsError(errno.EEXIST, path)
+        head, _, name = p.rpartition("/")
+        if not _:
+            parent = self._walk(cwd, None, True) if cwd else self.root
+        else:
+            parent = self._walk(head or "/", cwd, True, path)
+        if parent.kind != DIR:
+            raise FsError(errno.ENOTDIR, path)
+        if name in ("", ".", ".."):
+            raise FsError(errno.EINVAL, path)
+        return parent, name
+
+    def _stamp(self, node: Node | None, skew_ns: int = 0) -> int:
+        """The mtime a write at the current time gets on this filesystem."""
+        now = self.clock.now + skew_ns
+        g = self.gran
+        if g.multigrain:
+            if node is not None and node.queried:
+                node.queried = False
+                if now > self.mg_floor:
+                    self.mg_floor = now
+                return now
+            return max(g.coarse(now), self.mg_floor)
+        return g.coarse(now)
+
+    def _touch_dir(self, d: Node) -> None:
+        d.mtime = self._stamp(d)
+
+    # ------------------------------------------------------------------ queries
+    def path_of(self, node: Node) -> str:
+        parts = []
+        n = node
+        while n is not self.root:
+            parts.append(n.name)
+            n = n.parent
+        return "/" + "/".join(reversed(parts))
+
+    def stat(self, path: str, cwd: str | None = None) -> Stat | None:
+        """stat(2): follows symlinks; None when the path does not resolve."""
+        self.stat_count += 1
+        n = self._lookup(path, cwd, True)
+        if n is None:
+            return None
+        n.queried = True
+        return Stat(n.ino, n.kind, n.mtime, n.size)
+
+    def mtime(self, path: str, cwd: str | None = None) -> int | None:
+        """Fast stat for make: the mtime, or None if missing."""
+        self.stat_count += 1
+        n = self._lookup(path, cwd, True)
+        if n is None:
+            return None
+        n.queried = True
+        return n.mtime
+
+    def lstat(self, path: str, cwd: str | None = None) -> Stat | None:
+        n = self._lookup(path, cwd, False)
+        if n is None:
+            return None
+        return Stat(n.ino, n.kind, n.mtime, n.size)
+
+    def exists(self, path: str, cwd: str | None = None) -> bool:
+        return self._lookup(path, cwd, True) is not None
+
+    def lexists(self, path: str, cwd: str | None = None) -> bool:
+        return self._lookup(path, cwd, False) is not None
+
+    def isdir(self, path: str, cwd: str | None = None) -> bool:
+        n = self._lookup(path, cwd, True)
+        return n is not None and n.kind == DIR
+
+    def listdir(self, path: str, cwd: str | None = None) -> list[str] | None:
+        n = self._lookup(path or ".", cwd, True)
+        if n is None or n.kind != DIR:
+            return None
+        return sorted(self._kids(n))
+
+    def canonical(self, path: str, cwd: str | None = None) -> str | None:
+        """The absolute path of the inode PATH reaches (like realpath), or None."""
+        n = self._lookup(path, cwd, True)
+        return None if n is None else self.path_of(n)
+
+    def ino(self, path: str, cwd: str | None = None) -> int | None:
+        n = self._lookup(path, cwd, True)
+        return None if n is None else n.ino
+
+    def read(self, path: str, cwd: str | None = None) -> bytes:
+        n = self._lookup(path, cwd, True)
+        if n is None:
+            raise FsError(errno.ENOENT, path)
+        if n.kind == DIR:
+            raise FsError(errno.EISDIR, path)
+        if n.data is None:
+            try:
+                with open(n.real, "rb") as fh:  # read-only
+                    n.data = fh.read()
+            except OSError as e:
+                raise FsError(e.errno or errno.EIO, path) from None
+        return n.data
+
+    # ------------------------------------------------------------------ changes
+    def mkdir(self, path: str, cwd: str | None = None, parents: bool = True) -> None:
+        if parents:
+            base = self.root if path.startswith("/") or not cwd else self._walk(cwd, None, True)
+            cur = base
+            for comp in path.split("/"):
+                if comp in ("", "."):
+                    continue
+                if comp == "..":
+                    cur = cur.parent
+                    continue
+                kids = self._kids(cur)
+                child = kids.get(comp)
+                if child is not None and child.kind == LINK:
+                    child = self._walk(child.target or "", self.path_of(cur), True)
+                if child is None:
+                    child = self._new(DIR, cur, comp, self._stamp(None))
+                    kids[comp] = child
+                    self._touch_dir(cur)
+                    self._changed_namespace()
+                elif child.kind != DIR:
+                    raise FsError(errno.ENOTDIR, path)
+                cur = child
+            return
+        parent, name = self._parent_and_name(path, cwd)
+        kids = self._kids(parent)
+        if name in kids:
+            raise FsError(errno.EEXIST, path)
+        kids[name] = self._new(DIR, parent, name, self._stamp(None))
+        self._touch_dir(parent)
+        self._changed_namespace()
+
+    def _file_for_write(self, path: str, cwd: str | None, create: bool = True) -> Node:
+        n = self._lookup(path, cwd, True)
+        if n is not None:
+            if n.kind == DIR:
+                raise FsError(errno.EISDIR, path)
+            return n
+        if not create:
+            raise FsError(errno.ENOENT, path)
+        # a dangling symlink: create its target
+        ln = self._lookup(path, cwd, False)
+        if ln is not None and ln.kind == LINK:
+            return self._file_for_write(ln.target or "", self.path_of(ln.parent), create)
+        parent, name = self._parent_and_name(path, cwd)
+        n = self._new(FILE, parent, name, 0)
+        self._kids(parent)[name] = n
+        self._touch_dir(parent)
+        self._changed_namespace()
+        return n
+
+    def write(self, path: str, data: bytes | str = b"", cwd: str | None = None,
+              append: bool = False, skew_ns: int = 0) -> int:
+        """Write (or append to) a file; returns its new mtime."""
+        if isinstance(data, str):
+            data = data.encode()
+        n = self._file_for_write(path, cwd)
+        if append:
+            old = n.data if n.data is not None else (self.read(path, cwd) if n.real else b"")
+            data = old + data
+        n.data = data
+        n.size = len(data)
+        n.real = None
+        n.mtime = self._stamp(n, skew_ns)
+        return n.mtime
+
+    def touch(self, path: str, cwd: str | None = None, at_ns: int | None = None,
+              create: bool = True, skew_ns: int = 0) -> int | None:
+        """touch(1): set the mtime to now (the fs stamp) or to AT_NS (truncated)."""
+        n = self._lookup(path, cwd, True)
+        if n is None:
+            if not create:
+                return None
+            n = self._file_for_write(path, cwd)
+            n.data = b""
+            n.real = None
+        n.mtime = self._stamp(n, skew_ns) if at_ns is None else self.gran.truncate(at_ns)
+        return n.mtime
+
+    def set_mtime(self, path: str, mtime_ns: int, cwd: str | None = None) -> None:
+        """Set an exact mtime (test set-up; truncated to the filesystem's granularity)."""
+        n = self._file_for_write(path, cwd)
+        n.mtime = self.gran.truncate(mtime_ns)
+
+    def remove(self, path: str, cwd: str | None = None, recursive: bool = False) -> bool:
+        """unlink/rm: True if something was removed."""
+        try:
+            parent, name = self._parent_and_name(path, cwd)
+        except FsError:
+            return False
+        kids = self._kids(parent)
+        n = kids.get(name)
+        if n is None:
+            return False
+        if n.kind == DIR and not recursive:
+            raise FsError(errno.EISDIR, path)
+        del kids[name]
+        self._touch_dir(parent)
+        self._changed_namespace()
+        return True
+
+    def rename(self, src: str, dst: str, cwd: str | None = None) -> None:
+        sp, sname = self._parent_and_name(src, cwd)
+        n = self._kids(sp).get(sname)
+        if n is None:
+            raise FsError(errno.ENOENT, src)
+        dn = self._lookup(dst, cwd, True)
+        if dn is not None and dn.kind == DIR:
+            dp, dname = dn, sname
+        else:
+            dp, dname = self._parent_and_name(dst, cwd)
+        del self._kids(sp)[sname]
+        n.parent = dp
+        n.name = dname
+        self._kids(dp)[dname] = n
+        self._touch_dir(sp)
+        self._touch_dir(dp)
+        self._changed_namespace()
+
+    def copy(self, src: str, dst: str, cwd: str | None = None, preserve: bool = False) -> None:
+        data = self.read(src, cwd)
+        s = self._lookup(src, cwd, True)
+        dn = self._lookup(dst, cwd, True)
+        if dn is not None and dn.kind == DIR:
+            dst = dst.rstrip("/") + "/" + s.name
+        self.write(dst, data, cwd)
+        if preserve:
+            self.set_mtime(dst, s.mtime, cwd)
+
+    def symlink(self, target: str, path: str, cwd: str | None = None) -> None:
+        parent, name = self._parent_and_name(path, cwd)
+        kids = self._kids(parent)
+        if name in kids:
+            raise FsError(errno.EEXIST, path)
+        n = self._new(LINK, parent, name, self._stamp(None))
+        n.target = target
+        kids[name] = n
+        self._changed_namespace()
+
+    # ------------------------------------------------------------------ walking
+    def walk_files(self, top: str = "/", cwd: str | None = None):
+        """Yield (absolute path, Stat) for every regular file under TOP (no link following)."""
+        start = self._lookup(top, cwd, True)
+        if start is None or start.kind != DIR:
+            return
+        stack = [(self.path_of(start).rstrip("/"), start)]
+        while stack:
+            base, d = stack.pop()
+            for name, n in sorted(self._kids(d).items()):
+                p = f"{base}/{name}"
+                if n.kind == DIR:
+                    stack.append((p, n))
+                elif n.kind == FILE:
+                    yield p, Stat(n.ino, n.kind, n.mtime, n.size)
+
+
+def real_fs(clock: Clock | None = None, granularity: str | Granularity = "ns") -> SimFS:
+    """A SimFS mirroring the real filesystem read-only (lazily, directory by directory)."""
+    return SimFS(clock=clock, granularity=granularity, backing_root="/")

@@ -1,0 +1,462 @@
+"""Variable and function expansion, after GNU make 4.3 ``expand.c`` and ``function.c``.
+
+Rules replicated (evidence in the comments):
+- ``$(`` and ``${`` references nest by counting only the same bracket type
+  (``expand.c variable_expand_string``); function arguments split at top-level commas
+  counting only the function's own bracket type (``function.c find_next_argument``), and
+  the last argument of a function takes the remaining commas.
+- ``$(wildcard)`` evaluates on the simulated filesystem when expanded: a literal name is
+  one ``lstat`` and comes back as written; a pattern reads directories through the
+  process's directory cache, which GNU make 4.3 never refreshes (reference section 4, V17,
+  V18); each word's matches are sorted (4.3 NEWS, bug 52076).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+import re
+from typing import TYPE_CHECKING, Callable
+
+from .errors import MakeError, UnsupportedSyntax
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .process import MakeProcess
+
+
+class Variable:
+    __slots__ = ("name", "value", "recursive", "origin", "export")
+
+    def __init__(self, name: str, value: str, recursive: bool, origin: str = "file",
+                 export: bool = False):
+        self.name = name
+        self.value = value
+        self.recursive = recursive
+        self.origin = origin
+        self.export = export
+
+
+_AUTO = set("@<^+?*%|")
+_GLOB_CHARS = re.compile(r"[*?\[]")
+
+
+def split_words(s: str) -> list[str]:
+    return s.split()
+
+
+def _find_close(s: str, start: int, open_c: str, close_c: str) -> int:
+    """Index of the bracket closing the one before START, counting only that bracket type."""
+    depth = 1
+    i = start
+    n = len(s)
+    while i < n:
+        c = s[i]
+        if c == open_c:
+            depth += 1
+        elif c == close_c:
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return -1
+
+
+def split_args(s: str, open_c: str, close_c: str, max_args: int) -> list[str]:
+    """Split function arguments at top-level commas (function.c find_next_argument)."""
+    args: list[str] = []
+    depth = 0
+    start = 0
+    for i, c in enumerate(s):
+        if c == open_c:
+            depth += 1
+        elif c == close_c:
+            depth -= 1
+        elif c == "," and depth == 0 and (max_args == 0 or len(args) < max_args - 1):
+            args.append(s[start:i])
+            start = i + 1
+    args.append(s[start:])
+    return args
+
+
+def pattern_match(pattern: str, word: str) -> str | None:
+    """Match WORD against a make pattern with one '%'; return the stem or None."""
+    i = pattern.find("%")
+    if i < 0:
+        return "" if pattern == word else None
+    pre, post = pattern[:i], pattern[i + 1:]
+    if len(word) >= len(pre) + len(post) and word.startswith(pre) and word.endswith(post):
+        return word[len(pre):len(word) - len(post)]
+    return None
+
+
+def patsubst_word(pattern: str, repl: str, word: str) -> str:
+    stem = pattern_match(pattern, word)
+    if stem is None:
+        return word
+    if "%" not in pattern:
+        return repl
+    j = repl.find("%")
+    return repl if j < 0 else repl[:j] + stem + repl[j + 1:]
+
+
+def _dir(w: str) -> str:
+    i = w.rfind("/")
+    return w[:i + 1] if i >= 0 else "./"
+
+
+def _notdir(w: str) -> str:
+    return w[w.rfind("/") + 1:]
+
+
+def _suffix(w: str) -> str | None:
+    base = _notdir(w)
+    i = base.rfind(".")
+    return base[i:] if i >= 0 else None
+
+
+def _basename(w: str) -> str:
+    slash = w.rfind("/")
+    dot = w.rfind(".")
+    return w[:dot] if dot > slash else w
+
+
+# name -> (min_args, max_args, expand_args_first)
+FUNCTIONS: dict[str, tuple[int, int, bool]] = {
+    "subst": (3, 3, True), "patsubst": (3, 3, True), "strip": (0, 1, True),
+    "findstring": (2, 2, True), "filter": (2, 2, True), "filter-out": (2, 2, True),
+    "sort": (0, 1, True), "word": (2, 2, True), "words": (0, 1, True),
+    "wordlist": (3, 3, True), "firstword": (0, 1, True), "lastword": (0, 1, True),
+    "dir": (0, 1, True), "notdir": (0, 1, True), "suffix": (0, 1, True),
+    "basename": (0, 1, True), "addsuffix": (2, 2, True), "addprefix": (2, 2, True),
+    "join": (2, 2, True), "wildcard": (0, 1, True), "realpath": (0, 1, True),
+    "abspath": (0, 1, True), "if": (2, 3, False), "or": (1, 0, False), "and": (1, 0, False),
+    "foreach": (3, 3, False), "call": (1, 0, True), "info": (0, 1, True),
+    "warning": (0, 1, True), "error": (0, 1, True), "origin": (0, 1, True),
+    "flavor": (0, 1, True), "value": (0, 1, True),
+}
+# Recognised so that the error names them, rather than reading them as variables.
+UNSUPPORTED_FUNCTIONS = {"shell", "eval", "file", "guile", "load"}
+
+
+class Expander:
+    """Expands text in the variable context of one make process."""
+
+    def __init__(self, proc: "MakeProcess"):
+        self.proc = proc
+        self.vars: dict[str, Variable] = proc.variables
+        self.auto: dict[str, str] | None = None  # automatic variables while expanding a recipe
+        self.locals: list[dict[str, str]] = []  # foreach / call bindings
+        self.floc: tuple[str, int] | None = None
+        self._expanding: set[str] = set()
+
+    # ---------------------------------------------------------------- variables
+    def lookup(self, name: str) -> str:
+        for frame in reversed(self.locals):
+            if name in frame:
+                return frame[name]
+        auto = self.auto
+        if auto is not None and name and (name in auto or (len(name) == 2 and name[0] in _AUTO
+                                                             and name[1] in "DF")):
+            if name in auto:
+                return auto[name]
+            base = auto.get(name[0], "")
+            fn = _dir if name[1] == "D" else _notdir
+            words = [fn(w) for w in base.split()]
+            if name[1] == "D":
+                words = [w[:-1] if len(w) > 1 and w.endswith("/") else w for w in words]
+            return " ".join(words)
+        v = self.vars.get(name)
+        if v is None:
+            return ""
+        if not v.recursive:
+            return v.value
+        if name in self._expanding:
+            raise MakeError(f"Recursive variable '{name}' references itself (eventually)",
+                            self.floc)
+        self._expanding.add(name)
+        try:
+            return self.expand(v.value)
+        finally:
+            self._expanding.discard(name)
+
+    # ---------------------------------------------------------------- expansion
+    def expand(self, s: str) -> str:
+        if "$" not in s:
+            return s
+        out: list[str] = []
+        i = 0
+        n = len(s)
+        find = s.find
+        while True:
+            j = find("$", i)
+            if j < 0:
+                out.append(s[i:])
+                break
+            out.append(s[i:j])
+            if j + 1 >= n:
+                break
+            c = s[j + 1]
+            if c == "$":
+                out.append("$")
+                i = j + 2
+            elif c == "(" or c == "{":
+                close = ")" if c == "(" else "}"
+                k = _find_close(s, j + 2, c, close)
+                if k < 0:
+                    raise MakeError("unterminated variable reference", self.floc)
+                out.append(self._reference(s[j + 2:k], c, close))
+                i = k + 1
+            else:
+                out.append(self.lookup(c))
+                i = j + 2
+        return "".join(out)
+
+    def _reference(self, body: str, open_c: str, close_c: str) -> str:
+        # A function call: a known name followed by whitespace.
+        m = 0
+        nb = len(body)
+        while m < nb and body[m] not in " \t" and body[m] not in "$:(){}":
+            m += 1
+        if 0 < m < nb and body[m] in " \t":
+            fname = body[:m]
+            if fname in FUNCTIONS:
+                rest = body[m:].lstrip(" \t")
+                return self.call_function(fname, rest, open_c, close_c)
+            if fname in UNSUPPORTED_FUNCTIONS:
+                raise UnsupportedSyntax(f"the $({fname} ...) function", self.floc)
+        # A substitution reference $(var:a=b): the first top-level ':'.
+        colon = self._top_level(body, ":", open_c, close_c)
+        if colon >= 0:
+            eq = body.find("=", colon + 1)
+            if eq >= 0:
+                name = self.expand(body[:colon])
+                value = self.lookup(name)
+                a = self.expand(body[colon + 1:eq])
+                b = self.expand(body[eq + 1:])
+                if "%" not in a:
+                    a, b = "%" + a, "%" + b
+                return " ".join(patsubst_word(a, b, w) for w in value.split())
+        name = self.expand(body) if "$" in body else body
+        return self.lookup(name)
+
+    @staticmethod
+    def _top_level(s: str, ch: str, open_c: str, close_c: str) -> int:
+        depth = 0
+        for i, c in enumerate(s):
+            if c == "$" and i + 1 < len(s) and s[i + 1] in "({":
+                continue
+            if c in "({":
+                depth += 1
+            elif c in ")}":
+                depth -= 1
+            elif c == ch and depth == 0:
+                return i
+        return -1
+
+    # ---------------------------------------------------------------- functions
+    def call_function(self, name: str, argstr: str, open_c: str, close_c: str) -> str:
+        min_a, max_a, pre_expand = FUNCTIONS[name]
+        args = split_args(argstr, open_c, close_c, max_a)
+        if len(args) < min_a:
+            raise MakeError(f"insufficient number of arguments ({len(args)}) to function '{name}'",
+                            self.floc)
+        if pre_expand:
+            args = [self.expand(a) for a in args]
+        return getattr(self, "f_" + name.replace("-", "_"))(args)
+
+    def f_subst(self, a):
+        return a[2].replace(a[0], a[1]) if a[0] else a[2]
+
+    def f_patsubst(self, a):
+        return " ".join(patsubst_word(a[0].strip(), a[1].strip(), w) for w in a[2].split())
+
+    def f_strip(self, a):
+        return " ".join(a[0].split()) if a else ""
+
+    def f_findstring(self, a):
+        return a[0] if a[0] in a[1] else ""
+
+    @staticmethod
+    def _filter(pats: list[str], words: list[str], keep: bool) -> str:
+        plain = {p for p in pats if "%" not in p}
+        percent = [p for p in pats if "%" in p]
+        out = []
+        for w in words:
+            hit = w in plain or any(pattern_match(p, w) is not None for p in percent)
+            if hit == keep:
+                out.append(w)
+        return " ".join(out)
+
+    def f_filter(self, a):
+        return self._filter(a[0].split(), a[1].split(), True)
+
+    def f_filter_out(self, a):
+        return self._filter(a[0].split(), a[1].split(), False)
+
+    def f_sort(self, a):
+        return " ".join(sorted(set(a[0].split()))) if a else ""
+
+    def _int_arg(self, s: str, fn: str, which: str) -> int:
+        s = s.strip()
+        if not s.lstrip("-").isdigit():
+            raise MakeError(f"non-numeric {which} argument to '{fn}' function: '{s}'", self.floc)
+        return int(s)
+
+    def f_word(self, a):
+        n = self._int_arg(a[0], "word", "first")
+        if n <= 0:
+            raise MakeError("first argument to 'word' function must be greater than 0", self.floc)
+        w = a[1].split()
+        return w[n - 1] if n <= len(w) else ""
+
+    def f_words(self, a):
+        return str(len(a[0].split())) if a else "0"
+
+    def f_wordlist(self, a):
+        s = self._int_arg(a[0], "wordlist", "first")
+        e = self._int_arg(a[1], "wordlist", "second")
+        if s <= 0:
+            raise MakeError(f"invalid first argument to 'wordlist' function: '{s}'", self.floc)
+        return " ".join(a[2].split()[s - 1:e]) if e >= s else ""
+
+    def f_firstword(self, a):
+        w = a[0].split() if a else []
+        return w[0] if w else ""
+
+    def f_lastword(self, a):
+        w = a[0].split() if a else []
+        return w[-1] if w else ""
+
+    def f_dir(self, a):
+        return " ".join(_dir(w) for w in a[0].split()) if a else ""
+
+    def f_notdir(self, a):
+        return " ".join(_notdir(w) for w in a[0].split()) if a else ""
+
+    def f_suffix(self, a):
+        return " ".join(s for s in (_suffix(w) for w in a[0].split()) if s) if a else ""
+
+    def f_basename(self, a):
+        return " ".join(_basename(w) for w in a[0].split()) if a else ""
+
+    def f_addsuffix(self, a):
+        return " ".join(w + a[0] for w in a[1].split())
+
+    def f_addprefix(self, a):
+        return " ".join(a[0] + w for w in a[1].split())
+
+    def f_join(self, a):
+        x, y = a[0].split(), a[1].split()
+        n = max(len(x), len(y))
+        return " ".join((x[i] if i < len(x) else "") + (y[i] if i < len(y) else "")
+                        for i in range(n))
+
+    def f_wildcard(self, a):
+        return " ".join(self.proc.wildcard(a[0].split())) if a else ""
+
+    def f_realpath(self, a):
+        out = []
+        for w in a[0].split():
+            c = self.proc.fs.canonical(w, self.proc.cwd)
+            if c is not None:
+                out.append(c)
+        return " ".join(out)
+
+    def f_abspath(self, a):
+        out = []
+        for w in a[0].split():
+            p = w if w.startswith("/") else self.proc.cwd + "/" + w
+            p = posixpath.normpath(p)
+            if p.startswith("//"):
+                p = p[1:]
+            out.append(p)
+        return " ".join(out)
+
+    def f_if(self, a):
+        cond = self.expand(a[0].strip())
+        if cond.strip():
+            return self.expand(a[1])
+        return self.expand(a[2]) if len(a) > 2 else ""
+
+    def f_or(self, a):
+        for x in a:
+            v = self.expand(x).strip()
+            if v:
+                return v
+        return ""
+
+    def f_and(self, a):
+        v = ""
+        for x in a:
+            v = self.expand(x).strip()
+            if not v:
+                return ""
+        return v
+
+    def f_foreach(self, a):
+        var = self.expand(a[0]).strip()
+        words = self.expand(a[1]).split()
+        out = []
+        frame: dict[str, str] = {}
+        self.locals.append(frame)
+        try:
+            for w in words:
+                frame[var] = w
+                out.append(self.expand(a[2]))
+        finally:
+            self.locals.pop()
+        return " ".join(out)
+
+    def f_call(self, a):
+        name = a[0].strip()
+        frame = {str(i): v for i, v in enumerate(a)}
+        frame["0"] = name
+        v = self.vars.get(name)
+        if v is None:
+            return ""
+        self.locals.append(frame)
+        try:
+            return self.expand(v.value) if v.recursive else v.value
+        finally:
+            self.locals.pop()
+
+    def f_info(self, a):
+        self.proc.out_stdout((a[0] if a else "") + "\n")
+        return ""
+
+    def f_warning(self, a):
+        where = f"{self.floc[0]}:{self.floc[1]}: " if self.floc else ""
+        self.proc.out_stderr(f"{where}{a[0] if a else ''}\n")
+        return ""
+
+    def f_error(self, a):
+        raise MakeError(a[0] if a else "", self.floc)
+
+    def f_origin(self, a):
+        name = a[0].strip()
+        if self.auto is not None and name in self.auto:
+            return "automatic"
+        v = self.vars.get(name)
+        return "undefined" if v is None else v.origin
+
+    def f_flavor(self, a):
+        v = self.vars.get(a[0].strip())
+        return "undefined" if v is None else ("recursive" if v.recursive else "simple")
+
+    def f_value(self, a):
+        v = self.vars.get(a[0].strip())
+        return "" if v is None else v.value
+
+
+def has_glob(word: str) -> bool:
+    return _GLOB_CHARS.search(word) is not None
+
+
+def glob_match(name: str, pat: str) -> bool:
+    """glibc fnmatch for one path component: a leading '.' must be matched explicitly."""
+    if name.startswith(".") and not pat.startswith("."):
+        return False
+    return fnmatch.fnmatchcase(name, pat)
+
+
+GlobLister = Callable[[str], "list[str] | None"]

@@ -1,0 +1,231 @@
+"""The file table: one entry per name string, as GNU make 4.3's ``file.c`` keeps it.
+
+- ``lookup_file``/``enter_file`` hash the exact string; the only normalisation is
+  removing a leading ``./`` and the slashes after it (file.c lookup_file). ``d/x.h``,
+  ``d///x.h`` and ``d/../d/x.h`` are three entries (reference section 3, V14).
+- Internal timestamps follow ``filedef.h``: UNKNOWN (not stat'ed yet), NONEXISTENT, OLD
+  (``-o``), ordinary values ordered like ns mtimes, NEW ("infinitely new", ``-W``).
+"""
+
+from __future__ import annotations
+
+import time
+
+# filedef.h FILE_TIMESTAMP special values; ordinary stamps are ns + ORDINARY_MIN.
+UNKNOWN = 0
+NONEXISTENT = 1
+OLD = 2
+ORDINARY_MIN = 3
+MAX_SECONDS = (1 << 34) - 1  # file_timestamp_cons: 2514-05-30 01:53:03
+ORDINARY_MAX = MAX_SECONDS * 1_000_000_000 + 999_999_999 + ORDINARY_MIN
+NEW = 1 << 80
+
+# update_status
+US_SUCCESS, US_NONE, US_QUESTION, US_FAILED = 0, 1, 2, 3
+# command_state
+CS_NOT_STARTED, CS_DEPS_RUNNING, CS_RUNNING, CS_FINISHED = 0, 1, 2, 3
+
+
+def to_ns(ts: int) -> int | None:
+    """The ns mtime behind an ordinary internal timestamp (None for the special ones)."""
+    if ORDINARY_MIN <= ts <= ORDINARY_MAX:
+        return ts - ORDINARY_MIN
+    return None
+
+
+def describe_ts(ts: int) -> str:
+    if ts == UNKNOWN:
+        return "unknown"
+    if ts == NONEXISTENT:
+        return "missing"
+    if ts == OLD:
+        return "old (-o)"
+    if ts >= NEW:
+        return "new (-W or remade under -n)"
+    ns = ts - ORDINARY_MIN
+    return f"{ns // 1_000_000_000}.{ns % 1_000_000_000:09d}"
+
+
+def timestamp_text(ts: int) -> str:
+    """file.c file_timestamp_sprintf: local time with nanoseconds."""
+    ns = ts - ORDINARY_MIN
+    s = ns // 1_000_000_000
+    try:
+        tm = time.localtime(s)
+        base = time.strftime("%Y-%m-%d %H:%M:%S", tm)
+    except (OverflowError, OSError, ValueError):
+        base = f"{s}"
+    return f"{base}.{ns % 1_000_000_000:09d}"
+
+
+def strip_dot_slash(name: str) -> str:
+    """file.c lookup_file: drop leading './' (and following slashes) repeatedly."""
+    while name.startswith("./") and len(name) > 2:
+        name = name[2:].lstrip("/")
+        if not name:
+            return "./"
+    return name
+
+
+class Recipe:
+    """A rule's recipe (``struct commands``): raw text lines and where they were read."""
+
+    __slots__ = ("lines", "filename", "lineno", "recurse_flags", "any_recurse")
+
+    def __init__(self, lines: list[str], filename: str | None, lineno: int):
+        self.lines = lines
+        self.filename = filename
+        self.lineno = lineno
+        # commands.c chop_commands: '+' prefix or a $(MAKE)/${MAKE} reference makes a line
+        # recursive (it runs even under -n, -q and -t).
+        flags = []
+        for ln in lines:
+            p = ln.lstrip(" \t")
+            rec = False
+            while p and p[0] in "@-+ \t":
+                if p[0] == "+":
+                    rec = True
+                p = p[1:]
+            if "$(MAKE)" in ln or "${MAKE}" in ln:
+                rec = True
+            flags.append(rec)
+        self.recurse_flags = flags
+        self.any_recurse = any(flags)
+
+    def is_empty(self) -> bool:
+        """commands.c execute_file_commands: nothing but whitespace and prefixes."""
+        for ln in self.lines:
+            if ln.strip(" \t\n@-+"):
+                return False
+        return True
+
+
+class FileEntry:
+    """``struct file``: one name string in the file table."""
+
+    __slots__ = (
+        "name", "deps", "oo", "cmds", "is_target", "phony", "intermediate", "secondary",
+        "precious", "low_resolution_time", "double_colon", "prev", "last_mtime",
+        "mtime_before_update", "updated", "update_status", "command_state", "considered",
+        "updating", "tried_implicit", "dontcare", "no_diag", "cmd_target", "parent", "stem",
+        "also_make", "rule_floc", "implicit_rule", "chg", "dep_changed",
+    )
+
+    def __init__(self, name: str):
+        self.name = name
+        self.deps: list[FileEntry] = []
+        self.oo: list[bool] | None = None  # parallel to deps: True = order-only
+        self.cmds: Recipe | None = None
+        self.is_target = False
+        self.phony = False
+        self.intermediate = False
+        self.secondary = False
+        self.precious = False
+        self.low_resolution_time = False
+        self.double_colon: FileEntry | None = None
+        self.prev: FileEntry | None = None
+        self.last_mtime = UNKNOWN
+        self.mtime_before_update = UNKNOWN
+        self.updated = False
+        self.update_status = US_NONE
+        self.command_state = CS_NOT_STARTED
+        self.considered = 0
+        self.updating = False
+        self.tried_implicit = False
+        self.dontcare = False
+        self.no_diag = False
+        self.cmd_target = False
+        self.parent: FileEntry | None = None
+        self.stem: str | None = None
+        self.also_make: list[FileEntry] | None = None
+        self.rule_floc: tuple[str, int] | None = None
+        self.implicit_rule = None
+        self.chg: dict[int, bool] | None = None  # struct dep 'changed', by dep index
+        self.dep_changed: list[bool] | None = None  # final 'changed' flags, for $?
+
+    def __repr__(self) -> str:  # pragma: no cover
+        return f"<FileEntry {self.name}>"
+
+    def add_deps(self, deps: list["FileEntry"], oo: list[bool] | None, first: bool) -> None:
+        """read.c record_files: a rule with a recipe puts its prerequisites first."""
+        if not deps:
+            return
+        if not self.deps:
+            self.deps = list(deps)
+            self.oo = list(oo) if oo is not None else None
+            return
+        old_oo = self.oo if self.oo is not None else None
+        if oo is None and old_oo is None:
+            self.deps = deps + self.deps if first else self.deps + deps
+            return
+        a_oo = oo if oo is not None else [False] * len(deps)
+        b_oo = old_oo if old_oo is not None else [False] * len(self.deps)
+        if first:
+            self.deps = deps + self.deps
+            self.oo = a_oo + b_oo
+        else:
+            self.deps = self.deps + deps
+            self.oo = b_oo + a_oo
+
+
+class PatternRule:
+    """An implicit rule ``%.o: %.c`` (implicit.c, rule.c)."""
+
+    __slots__ = ("targets", "deps", "oo", "cmds", "terminal", "floc")
+
+    def __init__(self, targets: list[str], deps: list[str], oo: list[str], cmds: Recipe | None,
+                 terminal: bool, floc: tuple[str, int]):
+        self.targets = targets
+        self.deps = deps
+        self.oo = oo
+        self.cmds = cmds
+        self.terminal = terminal
+        self.floc = floc
+
+
+class FileTable:
+    """The hash of file entries by name."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, FileEntry] = {}
+
+    def lookup(self, name: str) -> FileEntry | None:
+        if name.startswith("./"):
+            name = strip_dot_slash(name)
+        return self.files.get(name)
+
+    def enter(self, name: str) -> FileEntry:
+        if name.startswith("./"):
+            name = strip_dot_slash(name)
+        f = self.files.get(name)
+        if f is None:
+            f = FileEntry(name)
+            self.files[name] = f
+        return f
+
+    def enter_double_colon(self, name: str) -> FileEntry:
+        """A new '::' entry chained after the existing ones (file.c enter_file)."""
+        if name.startswith("./"):
+            name = strip_dot_slash(name)
+        head = self.files.get(name)
+        if head is None:
+            f = FileEntry(name)
+            self.files[name] = f
+            f.double_colon = f
+            return f
+        if head.double_colon is None:
+            head.double_colon = head
+            return head
+        new = FileEntry(name)
+        new.double_colon = head
+        last = head
+        while last.prev is not None:
+            last = last.prev
+        last.prev = new
+        return new
+
+    def __iter__(self):
+        return iter(self.files.values())
+
+    def __len__(self) -> int:
+        return len(self.files)

@@ -1,0 +1,138 @@
+"""Implicit (pattern) rule search, after ``implicit.c pattern_search`` in GNU make 4.3.
+
+Simplifications, each documented in docs/make-subset.md: there are no built-in rules
+(kbsim always behaves as ``make -r``, like kbuild); rules are tried by shortest stem
+(3.82+), then in definition order; a prerequisite "ought to exist" when it is in the
+file table or exists according to the process's directory cache (``file_exists_p``), as
+in 4.3; otherwise it may be made by a chain of further pattern rules and becomes an
+intermediate file.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .expand import pattern_match
+from .filedb import FileEntry, PatternRule
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .process import MakeProcess
+
+MAX_CHAIN = 8
+
+
+class _Match:
+    __slots__ = ("rule", "stem", "deps", "oo", "chain", "also")
+
+    def __init__(self, rule: PatternRule, stem: str, deps: list[str], oo: list[str]):
+        self.rule = rule
+        self.stem = stem
+        self.deps = deps
+        self.oo = oo
+        self.chain: dict[str, "_Match"] = {}
+        self.also: list[str] = []
+
+
+class Implicit:
+    """Mixin for MakeProcess."""
+
+    def _candidates(self: "MakeProcess", name: str, exclude: set[int]):
+        slash = name.rfind("/")
+        dirpart, base = (name[:slash + 1], name[slash + 1:]) if slash >= 0 else ("", name)
+        cands = []
+        for order, r in enumerate(self.pattern_rules):
+            if id(r) in exclude or (r.cmds is None and not r.deps):
+                continue
+            for tpat in r.targets:
+                if "/" in tpat:
+                    stem = pattern_match(tpat, name)
+                    dprefix = ""
+                else:
+                    stem = pattern_match(tpat, base)
+                    dprefix = dirpart
+                if not stem:
+                    continue
+                full_stem = dprefix + stem
+
+                def subst(p: str, _stem=stem, _d=dprefix) -> str:
+                    if "%" not in p:
+                        return p
+                    q = p.replace("%", _stem, 1)
+                    return q if "/" in p else _d + q
+
+                deps = [subst(p) for p in r.deps]
+                oo = [subst(p) for p in r.oo]
+                m = _Match(r, full_stem, deps, oo)
+                m.also = [subst(t) for t in r.targets if t != tpat]
+                match_anything = tpat == "%"
+                cands.append((len(stem), order, match_anything, m))
+                break
+        if any(not c[2] for c in cands):
+            cands = [c for c in cands if not c[2] or c[3].rule.terminal]
+        cands.sort(key=lambda c: (c[0], c[1]))
+        return [c[3] for c in cands]
+
+    def _ought_to_exist(self: "MakeProcess", name: str) -> bool:
+        return self.files.lookup(name) is not None or self.file_exists_p(name)
+
+    def _search(self: "MakeProcess", name: str, depth: int, exclude: set[int]) -> _Match | None:
+        if depth > MAX_CHAIN:
+            return None
+        cands = self._candidates(name, exclude)
+        for m in cands:  # pass 1: every prerequisite exists or ought to
+            if all(self._ought_to_exist(d) for d in m.deps + m.oo):
+                return m
+        for m in cands:  # pass 2: allow chains through intermediate files
+            if m.rule.terminal and depth > 0:
+                continue
+            ok = True
+            for d in m.deps + m.oo:
+                if self._ought_to_exist(d):
+                    continue
+                sub = self._search(d, depth + 1, exclude | {id(m.rule)})
+                if sub is None:
+                    ok = False
+                    break
+                m.chain[d] = sub
+            if ok:
+                return m
+        return None
+
+    def try_implicit_rule(self: "MakeProcess", file: FileEntry, depth: int) -> bool:
+        if not self.pattern_rules:
+            return False
+        m = self._search(file.name, 0, set())
+        if m is None:
+            return False
+        self._apply(file, m)
+        return True
+
+    def _apply(self: "MakeProcess", file: FileEntry, m: _Match) -> None:
+        files = self.files
+        deps: list[FileEntry] = []
+        for d in m.deps + m.oo:
+            f = files.lookup(d)
+            if f is None:
+                f = files.enter(d)
+                sub = m.chain.get(d)
+                if sub is not None:
+                    f.intermediate = True
+                    f.tried_implicit = True
+                    self._apply(f, sub)
+            deps.append(f)
+        oo = ([False] * len(m.deps) + [True] * len(m.oo)) if m.oo else None
+        # implicit.c: the pattern rule's prerequisites go in front ($< is the first)
+        file.add_deps(deps, oo, first=True)
+        file.cmds = m.rule.cmds
+        file.stem = m.stem
+        file.implicit_rule = m.rule
+        file.rule_floc = m.rule.floc
+        file.tried_implicit = True
+        if m.also:
+            also = []
+            for t in m.also:
+                af = files.enter(t)
+                af.cmds = m.rule.cmds
+                af.tried_implicit = True
+                also.append(af)
+            file.also_make = also

@@ -1,0 +1,770 @@
+"""One make process: reading, the goal loop and its jobs (``main.c``, ``job.c``, ``dir.c``).
+
+A MakeProcess runs in its own greenlet; blocking calls (waiting for a job slot, a jobserver
+token or a child) switch to the simulation's scheduler, which advances simulated time.
+Every ``$(MAKE)`` is a new MakeProcess with an empty stat and directory cache (reference
+section 7).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections import deque
+from typing import TYPE_CHECKING
+
+from .errors import MakeError, UnsupportedSyntax
+from .expand import Expander, Variable, glob_match, has_glob
+from .filedb import (CS_FINISHED, CS_NOT_STARTED, CS_RUNNING, NONEXISTENT, UNKNOWN,
+                     US_FAILED, US_NONE, US_QUESTION, US_SUCCESS, FileEntry, FileTable)
+from .implicit import Implicit
+from .options import MakeOptions, parse_make_args
+from .reader import Reader, apply_special_targets
+from .remake import MakeFatal, Remake
+from .shell import ShellContext
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .sim import Simulation
+
+RM_INCLUDED, RM_DONTCARE = 1, 2
+
+
+class ReExec(Exception):
+    """main.c re_exec: a makefile was remade; start over with fresh caches."""
+
+
+class Child:
+    """``struct child``: one job, the recipe lines of one target."""
+
+    __slots__ = ("file", "lines", "idx", "noerror", "recursive", "status", "proc",
+                 "line_text", "cwd", "ctx", "started")
+
+    def __init__(self, proc: "MakeProcess", file: FileEntry, lines: list[str]):
+        self.proc = proc
+        self.file = file
+        self.lines = lines
+        self.idx = 0
+        self.noerror = False
+        self.recursive = False
+        self.status = 0
+        self.line_text = ""
+        self.ctx: ShellContext | None = None
+        self.started = False
+
+
+class MakeProcess(Remake, Implicit):
+    def __init__(self, sim: "Simulation", options: MakeOptions, cwd: str, level: int = 0,
+                 restarts: int = 0, env: dict[str, str] | None = None,
+                 parent: "MakeProcess | None" = None):
+        self.sim = sim
+        self.fs = sim.fs
+        self.clock = sim.fs.clock
+        self.opts = options
+        self.level = level
+        self.restarts = restarts
+        self.env = dict(env or {})
+        self.parent_proc = parent
+        self.pid = sim.next_pid()
+        self.prog = "make" if level == 0 else f"make[{level}]"
+        self.cwd = cwd
+        self.variables: dict[str, Variable] = {}
+        self.files = FileTable()
+        self.pattern_rules: list = []
+        self.expander = Expander(self)
+        self.dir_cache: dict[str, set[str] | None] = {}
+        self.dir_contents: dict[int, set[str]] = {}
+        # flags
+        self.just_print_flag = options.just_print
+        self.question_flag = options.question
+        self.touch_flag = options.touch
+        self.always_make = False
+        self.keep_going = options.keep_going
+        self.silent = options.silent
+        self.ignore_errors = options.ignore_errors
+        self.rebuilding_makefiles = False
+        self.all_secondary = False
+        self.silent_files: set[str] | bool = set()
+        self.ignore_files: set[str] | bool = set()
+        self.delete_on_error = False
+        self.not_parallel = False
+        self.default_file: FileEntry | None = None
+        # state
+        self.considered = 0
+        self.commands_started = 0
+        self.clock_skew_detected = False
+        self.adjusted_now = 0
+        self.read_files: list[list] = []
+        self.goal_dep: list | None = None
+        self.children: list[Child] = []
+        self.dead: deque[Child] = deque()
+        self.waiting: str | None = None
+        self.glet = None
+        self.jobserver_tokens = 0
+        self.dying = False
+        self.traced = False
+        self.exit_status: int | None = None
+        self.decisions: list = []
+        self.record = sim.record
+        self.trace_stats = sim.trace_stats
+        self.errors: list[dict] = []
+        self.finish_callbacks: list = []
+        # job slots: 1 = serial, None = unlimited, 0 = use the jobserver
+        if sim.jobserver is not None and (level > 0 or options.jobs != 1):
+            self.job_slots: int | None = 0 if sim.jobserver.limited else None
+        else:
+            self.job_slots = 1 if options.jobs == 1 else options.jobs
+        pd = options.print_directory
+        if pd is None:
+            pd = not options.silent and (bool(options.directories) or level > 0)
+        self.print_directory = pd
+
+    # ------------------------------------------------------------------ output
+    def output_start(self) -> None:
+        if not self.traced and self.print_directory:
+            self.traced = True
+            self.sim.write("out", f"{self.prog}: Entering directory '{self.cwd}'\n")
+
+    def out(self, text: str) -> None:
+        if text:
+            self.output_start()
+            self.sim.write("out", text)
+
+    def out_stdout(self, text: str) -> None:
+        self.out(text)
+
+    def err(self, line: str) -> None:
+        self.output_start()
+        self.sim.write("err", line + "\n")
+
+    def err_raw(self, text: str) -> None:
+        self.output_start()
+        self.sim.write("err", text)
+
+    def out_stderr(self, text: str) -> None:
+        self.err_raw(text)
+
+    def fatal(self, msg: str, floc=None) -> None:
+        if floc:
+            self.err(f"{floc[0]}:{floc[1]}: *** {msg}.  Stop.")
+        else:
+            self.err(f"{self.prog}: *** {msg}.  Stop.")
+        raise MakeFatal(msg)
+
+    def event(self, kind: str, **data) -> None:
+        self.sim.event(self, kind, **data)
+
+    def record_error(self, kind: str, target: str, parent: str | None = None) -> None:
+        self.errors.append({"kind": kind, "target": target, "parent": parent})
+
+    def variables_append(self, name: str, word: str) -> None:
+        v = self.variables.get(name)
+        if v is None:
+            self.variables[name] = Variable(name, " " + word, False, "file")
+        else:
+            v.value = v.value + " " + word
+
+    # ------------------------------------------------------------------ dir cache
+    def _dir_entries(self, dirname: str) -> set[str] | None:
+        """dir.c find_directory: contents read once, shared by inode, never refreshed."""
+        key = dirname or "."
+        if key in self.dir_cache:
+            return self.dir_cache[key]
+        ino = self.fs.ino(key, self.cwd)
+        if ino is None or not self.fs.isdir(key, self.cwd):
+            self.dir_cache[key] = None
+            return None
+        contents = self.dir_contents.get(ino)
+        if contents is None:
+            contents = set(self.fs.listdir(key, self.cwd) or [])
+            self.dir_contents[ino] = contents
+            if self.trace_stats:
+                self.event("readdir", dir=key)
+        self.dir_cache[key] = contents
+        return contents
+
+    def file_exists_p(self, name: str) -> bool:
+        slash = name.rfind("/")
+        if slash < 0:
+            d, base = ".", name
+        else:
+            d, base = name[:slash] or "/", name[slash + 1:]
+        if not base:
+            return self.fs.isdir(name, self.cwd)
+        entries = self._dir_entries(d)
+        return entries is not None and base in entries
+
+    def wildcard(self, words: list[str]) -> list[str]:
+        """$(wildcard): each word globbed; a literal name is one lstat (V17, V18)."""
+        out: list[str] = []
+        for w in words:
+            if not has_glob(w):
+                if self.fs.lexists(w, self.cwd):
+                    out.append(w)
+                if self.trace_stats:
+                    self.event("lstat", file=w, exists=bool(out and out[-1] == w))
+                continue
+            out.extend(sorted(self._glob(w)))
+        return out
+
+    def _glob(self, pattern: str) -> list[str]:
+        slash = pattern.rfind("/")
+        if slash < 0:
+            dirs = [("", ".")]
+            base = pattern
+        else:
+            dpart = pattern[:slash + 1]
+            base = pattern[slash + 1:]
+            dname = pattern[:slash] or "/"
+            if has_glob(dname):
+                dirs = [(d + pattern[slash:slash + 1 + (len(dpart) - len(dpart.rstrip("/")) - 1)]
+                         + "/", d) for d in self._glob(dname.rstrip("/") or "/")
+                        if self.fs.isdir(d, self.cwd)]
+                dirs = [(d[0] if d[0].endswith("/") else d[0] + "/", d[1]) for d in dirs]
+            else:
+                dirs = [(dpart, dname)]
+        hits = []
+        for prefix, dname in dirs:
+            if not has_glob(base):
+                cand = prefix + base
+                if self.fs.lexists(cand, self.cwd):
+                    hits.append(cand)
+                continue
+            entries = self._dir_entries(dname)
+            if not entries:
+                continue
+            for nm in entries:
+                if glob_match(nm, base):
+                    hits.append(prefix + nm)
+        return hits
+
+    # ------------------------------------------------------------------ reading
+    def define_defaults(self) -> None:
+        v = self.variables
+        for k, val in self.env.items():
+            v[k] = Variable(k, val, True, "environment", True)
+        mk = self.sim.make_program
+        v["MAKE"] = Variable("MAKE", mk, True, "default")
+        v["MAKE_COMMAND"] = Variable("MAKE_COMMAND", mk, True, "default")
+        v["MAKELEVEL"] = Variable("MAKELEVEL", str(self.level), False, "environment", True)
+        v["CURDIR"] = Variable("CURDIR", self.cwd, False, "file")
+        v["SHELL"] = Variable("SHELL", "/bin/sh", False, "file")
+        v[".DEFAULT_GOAL"] = Variable(".DEFAULT_GOAL", "", False, "default")
+        v["MAKECMDGOALS"] = Variable("MAKECMDGOALS", " ".join(self.opts.goals), False, "default")
+        v["MAKEFILE_LIST"] = Variable("MAKEFILE_LIST", "", False, "file")
+        if self.restarts:
+            v["MAKE_RESTARTS"] = Variable("MAKE_RESTARTS", str(self.restarts), False, "default")
+        flags = "".join(c for c, on in (("B", self.opts.always_make), ("i", self.ignore_errors),
+                                        ("k", self.keep_going), ("n", self.just_print_flag),
+                                        ("q", self.question_flag), ("s", self.silent),
+                                        ("t", self.touch_flag)) if on)
+        v["MAKEFLAGS"] = Variable("MAKEFLAGS", flags, True, "default", True)
+        for name, op, value in self.opts.variables:
+            if op in (":=", "::="):
+                val = self.expander.expand(value)
+                v[name] = Variable(name, val, False, "command line", True)
+            else:
+                v[name] = Variable(name, value, True, "command line", True)
+
+    def read_makefile_file(self, name: str, flags: int, floc=None) -> bool:
+        """Read NAME if it exists; record it as a makefile goal either way."""
+        f = self.files.enter(name)
+        entry = [f, flags, False, None, floc]
+        self.read_files.append(entry)
+        if self.fs.isdir(name, self.cwd):
+            if flags & RM_DONTCARE:
+                return False
+            entry[3] = "Is a directory"
+            return False
+        try:
+            data = self.fs.read(name, self.cwd)
+        except OSError as e:
+            entry[3] = e.strerror or "No such file or directory"
+            return False
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise MakeError(f"{name}: file is not UTF-8 text (kbsim reads UTF-8 makefiles only)")
+        self.event("read", file=name)
+        self.reader.read_makefile(name, text)
+        return True
+
+    def do_include(self, names: list[str], dontcare: bool, floc) -> None:
+        expanded = []
+        for n in names:
+            if has_glob(n):
+                hits = self.wildcard([n])
+                expanded.extend(hits if hits else [n])
+            else:
+                expanded.append(n)
+        for n in expanded:
+            self.read_makefile_file(n, RM_INCLUDED | (RM_DONTCARE if dontcare else 0), floc)
+
+    def show_goal_error(self) -> None:
+        g = self.goal_dep
+        if g is None or len(g) < 5 or (g[1] & (RM_INCLUDED | RM_DONTCARE)) != RM_INCLUDED:
+            return
+        if g[3]:
+            floc = g[4]
+            where = f"{floc[0]}:{floc[1]}: " if floc else ""
+            self.err(f"{where}{g[0].name}: {g[3]}")
+            g[3] = None
+
+    # ------------------------------------------------------------------ main
+    def main(self) -> int:
+        try:
+            status = self._main()
+        except ReExec:
+            raise
+        except MakeFatal:
+            status = 2
+        except UnsupportedSyntax as e:
+            self.sim.unsupported.append(e.message)
+            self.err(f"{self.prog}: *** {e.message}.  Stop.")
+            status = 2
+        except MakeError as e:
+            self.err(e.make_text(self.prog))
+            status = 2
+        return self.die(status)
+
+    def die(self, status: int) -> int:
+        if not self.dying:
+            self.dying = True
+            while self.children:
+                try:
+                    self.reap_children(True)
+                except MakeFatal:
+                    status = 2
+            try:
+                self.remove_intermediates()
+            except MakeFatal:
+                status = 2
+            if self.traced:
+                self.sim.write("out", f"{self.prog}: Leaving directory '{self.cwd}'\n")
+        self.exit_status = status
+        return status
+
+    def _main(self) -> int:
+        opts = self.opts
+        for d in opts.directories:
+            new = d if d.startswith("/") else posixpath.join(self.cwd, d)
+            new = posixpath.normpath(new)
+            if new.startswith("//"):
+                new = new[1:]
+            if not self.fs.isdir(new):
+                self.fatal(f"{d}: No such file or directory")
+            self.cwd = new
+        self.define_defaults()
+        for g in opts.goals:
+            f = self.files.enter(g)
+            f.cmd_target = True
+        self.reader = Reader(self)
+        if opts.makefiles:
+            for mf in opts.makefiles:
+                if not self.read_makefile_file(mf, 0):
+                    pass
+        else:
+            for cand in ("GNUmakefile", "makefile", "Makefile"):
+                if self.fs.exists(cand, self.cwd):
+                    self.read_makefile_file(cand, 0)
+                    break
+        apply_special_targets(self)
+        for n in opts.old_files:
+            self.mark_old(n)
+        if not self.restarts:
+            for n in opts.what_if:
+                self.mark_new(n)
+        # main.c: update the makefiles, and re-exec if one was remade
+        if self.read_files:
+            self.remake_makefiles()
+        self.always_make = opts.always_make
+        if self.restarts:
+            for n in opts.what_if:
+                self.mark_new(n)
+        goals = [[self.files.enter(g), 0, False] for g in opts.goals]
+        if not goals:
+            dg = self.variables.get(".DEFAULT_GOAL")
+            name = ""
+            if dg is not None:
+                name = self.expander.expand(dg.value) if dg.recursive else dg.value
+            name = name.strip()
+            if name:
+                if len(name.split()) > 1:
+                    self.fatal(".DEFAULT_GOAL contains more than one target")
+                goals = [[self.files.enter(name), 0, False]]
+        if not goals:
+            if self.variables.get("MAKEFILE_LIST") and self.variables["MAKEFILE_LIST"].value.strip():
+                self.fatal("No targets")
+            self.fatal("No targets specified and no makefile found")
+        status = self.update_goal_chain(goals)
+        makefile_status = 0
+        if status == US_QUESTION:
+            makefile_status = 1
+        elif status == US_FAILED:
+            makefile_status = 2
+        if self.clock_skew_detected:
+            self.err(f"{self.prog}: warning:  Clock skew detected.  Your build may be incomplete.")
+        return makefile_status
+
+    def remake_makefiles(self) -> None:
+        entries = []
+        mtimes = []
+        for rf in self.read_files:
+            f = rf[0]
+            dc = f.double_colon
+            skip = False
+            while dc is not None:
+                if not dc.deps and dc.cmds is not None:
+                    skip = True
+                    break
+                dc = dc.prev
+            if skip:
+                continue
+            entries.append(rf)
+            mtimes.append(self.file_mtime(f))
+        self.rebuilding_makefiles = True
+        try:
+            goals = [[rf[0], rf[1], False, rf[3], rf[4]] for rf in entries]
+            status = self.update_goal_chain(goals)
+        finally:
+            self.rebuilding_makefiles = False
+        if status == US_SUCCESS:
+            self.remove_intermediates()
+            raise ReExec()
+        if status == US_FAILED:
+            any_remade = False
+            any_failed = False
+            for rf, before in zip(entries, mtimes):
+                f = rf[0]
+                if f.updated:
+                    if f.update_status == US_SUCCESS:
+                        any_remade |= self.file_mtime(f) != before
+                    elif not rf[1] & RM_DONTCARE:
+                        self.err(f"{self.prog}: Failed to remake makefile '{f.name}'.")
+                        m = self.file_mtime(f)
+                        any_remade |= m != NONEXISTENT and m != before
+                elif not rf[1] & RM_DONTCARE:
+                    if rf[1] & RM_INCLUDED:
+                        self.err(f"{self.prog}: Included makefile '{f.name}' was not found.")
+                    else:
+                        self.err(f"{self.prog}: Makefile '{f.name}' was not found")
+                        any_failed = True
+            if any_remade:
+                self.remove_intermediates()
+                raise ReExec()
+            if any_failed:
+                raise MakeFatal("makefile")
+
+    def remove_intermediates(self) -> None:
+        """file.c remove_intermediates: delete intermediate files this run made."""
+        if self.question_flag or self.touch_flag or self.all_secondary:
+            return
+        removed = []
+        for f in self.files:
+            if (f.intermediate and (f.dontcare or not f.precious) and not f.secondary
+                    and not f.cmd_target):
+                if f.update_status == US_NONE:
+                    continue
+                if not self.just_print_flag:
+                    if not self.fs.remove(f.name, self.cwd):
+                        continue
+                if not f.dontcare:
+                    removed.append(f.name)
+        if removed and not self.silent:
+            self.out("rm " + " ".join(removed) + "\n")
+
+    # ------------------------------------------------------------------ jobs
+    def set_file_variables(self, file: FileEntry) -> dict[str, str]:
+        """commands.c set_file_variables: $@ $< $^ $+ $? $| $*."""
+        deps = file.deps
+        oo = file.oo
+        changed = file.dep_changed or []
+        always = self.always_make
+        plus = []
+        caret = []
+        qmark = []
+        bar = []
+        seen: dict[str, int] = {}
+        less = ""
+        for i, d in enumerate(deps):
+            is_oo = oo is not None and oo[i]
+            name = d.name
+            if not is_oo:
+                if not less:
+                    less = name
+                plus.append(name)
+            prev = seen.get(name)
+            if prev is None:
+                seen[name] = i
+                if is_oo:
+                    bar.append(name)
+                else:
+                    caret.append(name)
+                    if (i < len(changed) and changed[i]) or always:
+                        qmark.append(name)
+            elif not is_oo and oo is not None and oo[prev]:
+                # a name both order-only and normal: normal wins (commands.c)
+                seen[name] = i
+                if name in bar:
+                    bar.remove(name)
+                caret.append(name)
+                if (i < len(changed) and changed[i]) or always:
+                    qmark.append(name)
+        if file.cmds is not None and self.default_file is not None and \
+                file.cmds is self.default_file.cmds:
+            less = file.name
+        return {"@": file.name, "<": less, "^": " ".join(caret), "+": " ".join(plus),
+                "?": " ".join(qmark), "|": " ".join(bar), "*": file.stem or "", "%": ""}
+
+    def execute_file_commands(self, file: FileEntry) -> None:
+        if file.cmds.is_empty():
+            self.set_command_state(file, CS_RUNNING)
+            file.update_status = US_SUCCESS
+            self.notice_finished_file(file)
+            return
+        self.new_job(file)
+
+    def new_job(self, file: FileEntry) -> None:
+        self.start_waiting_jobs()
+        self.reap_children(False)
+        cmds = file.cmds
+        exp = self.expander
+        exp.auto = self.set_file_variables(file)
+        lines = []
+        try:
+            for k, raw in enumerate(cmds.lines):
+                exp.floc = (cmds.filename, cmds.lineno + k)
+                lines.append(exp.expand(raw))
+        finally:
+            exp.auto = None
+        c = Child(self, file, lines)
+        if self.job_slots == 1 or self.not_parallel:
+            while len(self.children) >= 1:
+                self.reap_children(True)
+        elif self.job_slots == 0:
+            js = self.sim.jobserver
+            while True:
+                if self.jobserver_tokens == 0:
+                    break
+                self.reap_children(False)
+                if self.jobserver_tokens == 0:
+                    break
+                if js.try_acquire(self):
+                    break
+                self.wait("token")
+        elif self.job_slots is not None:
+            while len(self.children) >= self.job_slots:
+                self.reap_children(True)
+        self.jobserver_tokens += 1
+        if self.opts.trace or self.opts.debug_why:
+            self.trace_why(file)
+        # job.c start_waiting_job
+        self.start_job_command(c)
+        st = file.command_state
+        if st == CS_RUNNING:
+            self.children.append(c)
+        else:
+            if st == CS_NOT_STARTED:
+                file.update_status = US_SUCCESS
+            self.notice_finished_file(file)
+            self.free_child(c)
+        if self.job_slots == 1 or self.not_parallel:
+            while file.command_state == CS_RUNNING:
+                self.reap_children(True)
+
+    def trace_why(self, file: FileEntry) -> None:
+        cm = file.cmds
+        nm = f"{cm.filename}:{cm.lineno}" if cm.filename else "<builtin>"
+        exp = self.expander
+        exp.auto = self.set_file_variables(file)
+        try:
+            newer = exp.lookup("?")
+        finally:
+            exp.auto = None
+        if self.opts.debug_why:
+            # 4.4 job.c: 'update target 'T' due to: REASON'
+            if file.phony:
+                why = "target is .PHONY"
+            elif self.file_mtime_cached(file) == NONEXISTENT:
+                why = "target does not exist"
+            elif newer:
+                why = newer
+            else:
+                why = "unknown reasons"
+            self.out(f"{nm}: update target '{file.name}' due to: {why}\n")
+        elif newer:
+            self.out(f"{nm}: update target '{file.name}' due to: {newer}\n")
+        else:
+            self.out(f"{nm}: target '{file.name}' does not exist\n")
+
+    def file_mtime_cached(self, f: FileEntry) -> int:
+        return f.mtime_before_update if f.mtime_before_update != UNKNOWN else f.last_mtime
+
+    def start_waiting_jobs(self) -> None:
+        return None
+
+    def _line_silent(self, file: FileEntry) -> bool:
+        sf = self.silent_files
+        return sf is True or (isinstance(sf, set) and file.name in sf)
+
+    def start_job_command(self, c: Child) -> None:
+        """job.c start_job_command, one recipe line at a time."""
+        file = c.file
+        while True:
+            if c.idx >= len(c.lines):
+                # no more commands (all skipped under -n, -t, or empty)
+                self.set_command_state(file, CS_RUNNING)
+                file.update_status = US_SUCCESS
+                self.notice_finished_file(file)
+                return
+            k = c.idx
+            p = c.lines[k]
+            c.idx += 1
+            silent = self._line_silent(file)
+            noerror = self.ignore_errors or self.ignore_files is True or (
+                isinstance(self.ignore_files, set) and file.name in self.ignore_files)
+            flags = file.cmds.recurse_flags
+            recurse = flags[k] if k < len(flags) else False
+            i = 0
+            while i < len(p) and p[i] in "@+- \t":
+                if p[i] == "@":
+                    silent = True
+                elif p[i] == "+":
+                    recurse = True
+                elif p[i] == "-":
+                    noerror = True
+                i += 1
+            p = p[i:]
+            c.noerror = noerror
+            c.recursive = recurse
+            if not p.strip(" \t\n"):
+                continue
+            if self.question_flag and not recurse:
+                file.update_status = US_QUESTION
+                self.notice_finished_file(file)
+                return
+            if self.touch_flag and not recurse:
+                continue
+            if self.just_print_flag or self.opts.trace or (not silent and not self.silent):
+                self.out(p + "\n")
+            self.commands_started += 1
+            if self.just_print_flag and not recurse:
+                continue
+            self.output_start()
+            c.line_text = p
+            self.run_line(c, p)
+            self.set_command_state(file, CS_RUNNING)
+            return
+
+    def run_line(self, c: Child, line: str) -> None:
+        ctx = ShellContext(self, c.file.name, line)
+        c.ctx = ctx
+        if self.sim.tracing:
+            self.event("run", target=c.file.name, line=line)
+        gen = self.sim.shell.run_line(ctx, line, self.opts.recipe_ns)
+        self.sim.drive(gen, lambda status: self._line_finished(c, status))
+
+    def _line_finished(self, c: Child, status: int) -> None:
+        c.status = status
+        self.dead.append(c)
+        if self.waiting is not None:
+            self.sim.wake(self)
+
+    def free_child(self, c: Child) -> None:
+        """job.c free_child: give back the jobserver token this job held."""
+        if c in self.children:
+            self.children.remove(c)
+        if self.jobserver_tokens > 1 and self.job_slots == 0 and self.sim.jobserver is not None:
+            self.sim.jobserver.release()
+        if self.jobserver_tokens > 0:
+            self.jobserver_tokens -= 1
+
+    def reap_children(self, block: bool) -> None:
+        """job.c reap_children: handle dead children; with BLOCK, wait for one first."""
+        while self.children:
+            if not self.dead:
+                if not block:
+                    return
+                self.wait("child")
+                continue
+            c = self.dead.popleft()
+            block = False
+            file = c.file
+            status = c.status
+            failed = False
+            if status != 0:
+                self.child_error(c, status, c.noerror)
+                if not c.noerror:
+                    failed = True
+                    file.update_status = US_FAILED
+                    self.delete_target(c)
+            if not failed:
+                if c.idx < len(c.lines):
+                    self.start_job_command(c)
+                    if file.command_state == CS_RUNNING:
+                        continue
+                else:
+                    file.update_status = US_SUCCESS
+            self.notice_finished_file(file)
+            self.free_child(c)
+            if failed and not self.keep_going and not self.dying:
+                if self.children and self.job_slots != 1:
+                    self.err(f"{self.prog}: *** Waiting for unfinished jobs....")
+                raise MakeFatal("child failed")
+
+    def child_error(self, c: Child, status: int, ignored: bool) -> None:
+        cm = c.file.cmds
+        nm = f"{cm.filename}:{cm.lineno + c.idx - 1}" if cm.filename else "<builtin>"
+        self.record_error("recipe-failed", c.file.name)
+        if ignored:
+            if not self.silent:
+                self.err(f"{self.prog}: [{nm}: {c.file.name}] Error {status} (ignored)")
+        else:
+            self.err(f"{self.prog}: *** [{nm}: {c.file.name}] Error {status}")
+
+    def delete_target(self, c: Child) -> None:
+        f = c.file
+        if not self.delete_on_error or f.precious or f.phony:
+            return
+        st = self.fs.mtime(f.name, self.cwd)
+        if st is None:
+            return
+        before = f.last_mtime
+        if before == UNKNOWN or st + 3 != before:
+            if self.fs.remove(f.name, self.cwd):
+                self.err(f"{self.prog}: *** Deleting file '{f.name}'")
+
+    def wait(self, what: str) -> None:
+        self.waiting = what
+        self.sim.block(self)
+        self.waiting = None
+
+    # ------------------------------------------------------------------ sub-makes
+    def is_make_command(self, name: str) -> bool:
+        mk = self.sim.make_program
+        return name == mk or name.endswith("/" + mk)
+
+    def submake_handler(self, ctx: ShellContext, argv: list[str], io):
+        opts = self.child_options(argv[1:])
+        handle = self.sim.spawn(opts, ctx.cwd, self.level + 1, self)
+        status = yield ("wait", handle)
+        return status
+
+    def child_options(self, args: list[str]) -> MakeOptions:
+        """MAKEFLAGS: the child inherits our flags, -W/-o files and command-line variables."""
+        base = MakeOptions(
+            just_print=self.opts.just_print, question=self.opts.question,
+            touch=self.opts.touch, always_make=self.opts.always_make,
+            keep_going=self.opts.keep_going, silent=self.opts.silent,
+            ignore_errors=self.opts.ignore_errors, what_if=list(self.opts.what_if),
+            old_files=list(self.opts.old_files), jobs=self.opts.jobs,
+            print_directory=(False if self.opts.print_directory is False else None),
+            trace=self.opts.trace, debug_why=self.opts.debug_why,
+            recipe_ns=self.opts.recipe_ns,
+            variables=list(self.opts.variables))
+        return parse_make_args(args, base)
+
+    def exported_env(self) -> dict[str, str]:
+        env = dict(self.env)
+        for name, v in self.variables.items():
+            if v.export and v.origin != "default":
+                env[name] = self.expander.expand(v.value) if v.recursive else v.value
+        return env

@@ -1,0 +1,556 @@
+"""Reading makefiles: the documented subset of GNU make 4.3 syntax (``read.c eval``).
+
+Supported: comments, backslash continuations, ``=`` ``:=`` ``::=`` ``+=`` ``?=``,
+``export``/``unexport`` of variables, conditionals (``ifeq ifneq ifdef ifndef else endif``),
+``include``/``-include``/``sinclude``, explicit rules with normal and order-only
+prerequisites, ``;`` and tab recipes, double-colon rules, pattern rules, static pattern
+rules, and the special targets ``.PHONY .SECONDARY .INTERMEDIATE .PRECIOUS
+.LOW_RESOLUTION_TIME .DELETE_ON_ERROR .SUFFIXES .DEFAULT .SILENT .IGNORE .NOTPARALLEL``.
+Everything else raises :class:`UnsupportedSyntax` naming file:line (docs/make-subset.md).
+
+Order of prerequisites follows ``read.c record_files``: the rule with the recipe puts its
+prerequisites first, other rules append theirs in parse order (V16).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from .errors import MakeError, UnsupportedSyntax
+from .expand import Variable, has_glob
+from .filedb import FileEntry, PatternRule, Recipe
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .process import MakeProcess
+
+_DIRECTIVES = {"ifeq", "ifneq", "ifdef", "ifndef", "else", "endif", "include", "-include",
+               "sinclude", "export", "unexport", "override", "define", "endef", "undefine",
+               "vpath", "private", "load", "-load"}
+_UNSUPPORTED_SPECIAL = {".SECONDEXPANSION": "the .SECONDEXPANSION special target",
+                        ".ONESHELL": "the .ONESHELL special target",
+                        ".POSIX": "the .POSIX special target",
+                        ".EXPORT_ALL_VARIABLES": "the .EXPORT_ALL_VARIABLES special target"}
+_UNSUPPORTED_VARS = {"VPATH": "VPATH search", ".RECIPEPREFIX": "the .RECIPEPREFIX variable",
+                     "GPATH": "GPATH search", ".EXTRA_PREREQS": "the .EXTRA_PREREQS variable",
+                     ".SHELLFLAGS": "the .SHELLFLAGS variable"}
+
+
+def _strip_comment(line: str) -> str:
+    """read.c remove_comments: cut at the first unescaped '#'."""
+    i = line.find("#")
+    if i < 0:
+        return line
+    while i >= 0:
+        nb = 0
+        j = i - 1
+        while j >= 0 and line[j] == "\\":
+            nb += 1
+            j -= 1
+        if nb % 2 == 0:
+            # an even run of backslashes before '#': half of them remain
+            return line[:i - nb] + "\\" * (nb // 2)
+        line = line[:i - 1] + line[i:]  # '\#' -> '#'
+        i = line.find("#", i)
+    return line
+
+
+def _ends_continued(line: str) -> bool:
+    n = 0
+    i = len(line) - 1
+    while i >= 0 and line[i] == "\\":
+        n += 1
+        i -= 1
+    return n % 2 == 1
+
+
+def _find_top(s: str, chars: str, start: int = 0) -> int:
+    """First index of any of CHARS outside $( ) / ${ } references."""
+    i = start
+    n = len(s)
+    while i < n:
+        c = s[i]
+        if c == "$" and i + 1 < n:
+            o = s[i + 1]
+            if o in "({":
+                close = ")" if o == "(" else "}"
+                depth = 1
+                k = i + 2
+                while k < n:
+                    if s[k] == o:
+                        depth += 1
+                    elif s[k] == close:
+                        depth -= 1
+                        if depth == 0:
+                            break
+                    k += 1
+                i = k + 1
+                continue
+            i += 2
+            continue
+        if c in chars:
+            return i
+        i += 1
+    return -1
+
+
+class Reader:
+    """Evaluates makefile text into a make process's file table and variables."""
+
+    def __init__(self, proc: "MakeProcess"):
+        self.proc = proc
+        self.exp = proc.expander
+        self.files = proc.files
+        self.default_goal_set = False
+
+    # ----------------------------------------------------------------- helpers
+    def err(self, msg: str, floc: tuple[str, int]) -> MakeError:
+        return MakeError(msg, floc)
+
+    def define(self, name: str, value: str, recursive: bool, origin: str = "file",
+               floc: tuple[str, int] | None = None) -> None:
+        proc = self.proc
+        if name in _UNSUPPORTED_VARS and value.strip():
+            raise UnsupportedSyntax(_UNSUPPORTED_VARS[name], floc)
+        old = proc.variables.get(name)
+        if old is not None and old.origin == "command line" and origin == "file":
+            return  # command-line variables win over makefile assignments
+        export = old.export if old is not None else False
+        proc.variables[name] = Variable(name, value, recursive, origin, export)
+
+    def assign(self, name: str, op: str, value: str, floc, export: bool = False) -> None:
+        exp = self.exp
+        name = exp.expand(name).strip()
+        if not name:
+            raise self.err("empty variable name", floc)
+        if op == "!=":
+            raise UnsupportedSyntax("the != (shell) assignment", floc)
+        value = value.lstrip(" \t")
+        vars_ = self.proc.variables
+        if op in (":=", "::="):
+            self.define(name, exp.expand(value), False, floc=floc)
+        elif op == "=":
+            self.define(name, value, True, floc=floc)
+        elif op == "?=":
+            if name not in vars_:
+                self.define(name, value, True, floc=floc)
+        elif op == "+=":
+            old = vars_.get(name)
+            if old is None:
+                self.define(name, value, True, floc=floc)
+            elif old.recursive:
+                self.define(name, (old.value + " " + value) if old.value else value, True,
+                            old.origin, floc)
+            else:
+                v = exp.expand(value)
+                self.define(name, (old.value + " " + v) if old.value else v, False,
+                            old.origin, floc)
+        if export and name in vars_:
+            vars_[name].export = True
+
+    # ----------------------------------------------------------------- reading
+    def read_makefile(self, filename: str, text: str) -> None:
+        self.proc.variables_append("MAKEFILE_LIST", filename)
+        self.eval(text, filename)
+
+    def eval(self, text: str, filename: str) -> None:
+        proc = self.proc
+        exp = self.exp
+        lines = text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        nlines = len(lines)
+        i = 0
+        cond_stack: list[list[bool]] = []  # [active, seen_true]
+        active = True
+        rule: dict | None = None  # current rule context collecting tab recipe lines
+
+        def finish_rule() -> None:
+            nonlocal rule
+            if rule is not None:
+                self.record_rule(rule)
+                rule = None
+
+        while i < nlines:
+            line = lines[i]
+            lineno = i + 1
+            i += 1
+            floc = (filename, lineno)
+            if line.startswith("\t") and rule is not None:
+                if not active:
+                    continue
+                # A recipe line: keep backslash-newlines, drop the next line's tab.
+                text_ = line[1:]
+                while _ends_continued(text_) and i < nlines:
+                    nxt = lines[i]
+                    i += 1
+                    text_ += "\n" + (nxt[1:] if nxt.startswith("\t") else nxt)
+                rule["cmds"].append(text_)
+                continue
+            # Logical line: join continuations (read.c collapse_continuations).
+            if line.endswith("\\") and _ends_continued(line):
+                parts = [line[:-1].rstrip(" \t")]
+                while i < nlines:
+                    nxt = lines[i].lstrip(" \t")
+                    i += 1
+                    if _ends_continued(nxt):
+                        parts.append(nxt[:-1].rstrip(" \t"))
+                    else:
+                        parts.append(nxt)
+                        break
+                line = " ".join(p for p in parts if p != "") if len(parts) > 1 else parts[0]
+            if "#" in line:
+                line = _strip_comment(line)
+            stripped = line.strip(" \t")
+            if not stripped:
+                continue
+            # Directives
+            word, _, rest = stripped.partition(" ")
+            if "\t" in word:
+                word, _, rest2 = word.partition("\t")
+                rest = rest2 + (" " + rest if rest else "")
+            if word in _DIRECTIVES:
+                # "word = value" is an assignment to a variable named like a directive
+                r = rest.lstrip(" \t")
+                if not (r.startswith("=") or r.startswith(":=") or r.startswith("+=")
+                        or r.startswith("?=") or (r.startswith(":") and word not in
+                                                  ("include", "-include", "sinclude"))):
+                    if word in ("ifeq", "ifneq", "ifdef", "ifndef"):
+                        if not active:
+                            cond_stack.append([False, True])
+                        else:
+                            val = self.eval_condition(word, rest.strip(" \t"), floc)
+                            cond_stack.append([val, val])
+                        active = all(c[0] for c in cond_stack)
+                        continue
+                    if word == "else":
+                        if not cond_stack:
+                            raise self.err("extraneous 'else'", floc)
+                        top = cond_stack[-1]
+                        outer = all(c[0] for c in cond_stack[:-1])
+                        r = rest.strip(" \t")
+                        if r:
+                            w2, _, r2 = r.partition(" ")
+                            if w2 not in ("ifeq", "ifneq", "ifdef", "ifndef"):
+                                raise self.err("extraneous text after 'else' directive", floc)
+                            if top[1] or not outer:
+                                top[0] = False
+                            else:
+                                val = self.eval_condition(w2, r2.strip(" \t"), floc)
+                                top[0] = val
+                                top[1] = val
+                        else:
+                            top[0] = not top[1] and outer
+                            top[1] = True
+                        active = all(c[0] for c in cond_stack)
+                        continue
+                    if word == "endif":
+                        if not cond_stack:
+                            raise self.err("extraneous 'endif'", floc)
+                        cond_stack.pop()
+                        active = all(c[0] for c in cond_stack)
+                        continue
+                    if not active:
+                        continue
+                    if word in ("include", "-include", "sinclude"):
+                        finish_rule()
+                        names = exp.expand(rest).split()
+                        self.proc.do_include(names, word != "include", floc)
+                        continue
+                    if word in ("export", "unexport"):
+                        finish_rule()
+                        self.do_export(word, rest, floc)
+                        continue
+                    if word == "override":
+                        raise UnsupportedSyntax("the override directive", floc)
+                    if word in ("define", "endef"):
+                        raise UnsupportedSyntax("define/endef multi-line variables", floc)
+                    raise UnsupportedSyntax(f"the {word} directive", floc)
+            if not active:
+                continue
+            if line.startswith("\t") and rule is None:
+                # a tab line outside a rule is read as an ordinary line
+                pass
+            finish_rule()
+            rule = self.parse_line(stripped, floc)
+        finish_rule()
+        if cond_stack:
+            raise self.err("missing 'endif'", (filename, nlines))
+
+    def eval_condition(self, word: str, arg: str, floc) -> bool:
+        exp = self.exp
+        if word in ("ifdef", "ifndef"):
+            name = exp.expand(arg).strip()
+            v = self.proc.variables.get(name)
+            defined = v is not None and v.value != ""
+            return defined if word == "ifdef" else not defined
+        arg = arg.strip()
+        if arg.startswith("("):
+            body = arg[1:]
+            if not body.endswith(")"):
+                raise self.err("invalid syntax in conditional", floc)
+            body = body[:-1]
+            comma = _find_top(body, ",")
+            if comma < 0:
+                raise self.err("invalid syntax in conditional", floc)
+            a = exp.expand(body[:comma]).strip()
+            b = exp.expand(body[comma + 1:]).strip()
+        else:
+            m = re.fullmatch(r"""(["'])(.*?)\1\s+(["'])(.*?)\3""", arg)
+            if not m:
+                raise self.err("invalid syntax in conditional", floc)
+            a = exp.expand(m.group(2))
+            b = exp.expand(m.group(4))
+        return (a == b) if word == "ifeq" else (a != b)
+
+    def do_export(self, word: str, rest: str, floc) -> None:
+        rest = rest.strip()
+        if not rest:
+            raise UnsupportedSyntax(f"'{word}' of all variables", floc)
+        eq = _find_top(rest, "=")
+        if eq >= 0 and word == "export":
+            op_start = eq
+            if eq > 0 and rest[eq - 1] in ":+?!":
+                op_start = eq - 1
+                if rest[eq - 1] == ":" and eq > 1 and rest[eq - 2] == ":":
+                    op_start = eq - 2
+            self.assign(rest[:op_start], rest[op_start:eq + 1], rest[eq + 1:], floc, export=True)
+            return
+        for name in self.exp.expand(rest).split():
+            v = self.proc.variables.get(name)
+            if v is None:
+                v = Variable(name, "", True, "file")
+                self.proc.variables[name] = v
+            v.export = word == "export"
+
+    # ----------------------------------------------------------------- rules
+    def parse_line(self, line: str, floc) -> dict | None:
+        """An assignment, a rule (returns the rule context), or an expansion-only line."""
+        exp = self.exp
+        k = _find_top(line, "=:")
+        if k < 0:
+            out = exp_with_floc(exp, line, floc)
+            if out.strip():
+                raise self.err("missing separator", floc)
+            return None
+        c = line[k]
+        if c == "=":
+            op_start = k
+            if k > 0 and line[k - 1] in "+?!":
+                op_start = k - 1
+            self.assign(line[:op_start], line[op_start:k + 1], line[k + 1:], floc)
+            return None
+        # c == ':'
+        if line.startswith(":=", k):
+            self.assign(line[:k], ":=", line[k + 2:], floc)
+            return None
+        if line.startswith("::=", k):
+            self.assign(line[:k], "::=", line[k + 3:], floc)
+            return None
+        double = line.startswith("::", k)
+        after = line[k + (2 if double else 1):]
+        semi = _find_top(after, ";")
+        recipe_first = None
+        if semi >= 0:
+            recipe_first = after[semi + 1:]
+            after = after[:semi]
+        # target-specific variables: 't: VAR = value'
+        eqpos = _find_top(after, "=")
+        if eqpos >= 0:
+            raise UnsupportedSyntax("target-specific variable assignments", floc)
+        exp.floc = floc
+        targets_text = exp.expand(line[:k])
+        static_pat = None
+        colon2 = _find_top(after, ":")
+        if colon2 >= 0:
+            static_pat = exp.expand(after[:colon2]).strip()
+            after = after[colon2 + 1:]
+        deps_text = exp.expand(after)
+        targets = targets_text.split()
+        if not targets:
+            if deps_text.strip() or recipe_first is not None:
+                raise self.err("missing target pattern" if static_pat else "missing target", floc)
+            return None
+        for t in targets:
+            if ":" in t and not t.startswith("/"):
+                raise UnsupportedSyntax("a target whose name contains ':' (archive members or "
+                                        "a rule built by variable expansion)", floc)
+        words = deps_text.split()
+        if "|" in words:
+            j = words.index("|")
+            normal, oo = words[:j], [w for w in words[j + 1:] if w != "|"]
+        else:
+            normal, oo = words, []
+            for idx, w in enumerate(words):
+                if "|" in w:
+                    raise UnsupportedSyntax("an order-only '|' joined to a prerequisite name",
+                                            floc)
+        cmds = [] if recipe_first is None else [recipe_first]
+        return {"targets": targets, "normal": normal, "oo": oo, "double": double,
+                "static": static_pat, "cmds": cmds, "has_recipe": recipe_first is not None,
+                "floc": floc}
+
+    def _glob_words(self, words: list[str]) -> list[str]:
+        """Prerequisite words are globbed only if they contain ? * [ (read.c parse_file_seq)."""
+        if not any(has_glob(w) for w in words):
+            return words
+        out = []
+        for w in words:
+            if has_glob(w):
+                hits = self.proc.wildcard([w])
+                out.extend(hits if hits else [w])
+            else:
+                out.append(w)
+        return out
+
+    def record_rule(self, r: dict) -> None:
+        proc = self.proc
+        floc = r["floc"]
+        has_recipe = r["has_recipe"] or bool(r["cmds"])
+        cmds = Recipe(r["cmds"], floc[0], floc[1]) if has_recipe else None
+        targets = r["targets"]
+        normal = self._glob_words(r["normal"])
+        oo = self._glob_words(r["oo"])
+        static = r["static"]
+        pattern = [t for t in targets if "%" in t]
+        if pattern and static is None:
+            if len(pattern) != len(targets):
+                raise self.err("mixed implicit and normal rules", floc)
+            proc.pattern_rules.append(PatternRule(targets, normal, oo, cmds, r["double"], floc))
+            return
+        files = self.files
+        for t in targets:
+            if t in _UNSUPPORTED_SPECIAL:
+                raise UnsupportedSyntax(_UNSUPPORTED_SPECIAL[t], floc)
+        self._maybe_default_goal(targets)
+        if static is not None:
+            if "%" not in static:
+                raise self.err("target pattern contains no '%'", floc)
+            from .expand import pattern_match
+        dep_files = [files.enter(n) for n in normal]
+        oo_files = [files.enter(n) for n in oo]
+        for t in targets:
+            if static is not None:
+                stem = pattern_match(static, t)
+                if stem is None:
+                    proc.out_stderr(f"{floc[0]}:{floc[1]}: target '{t}' doesn't match the "
+                                    f"target pattern\n")
+                    continue
+                d_names = [n.replace("%", stem, 1) for n in normal]
+                o_names = [n.replace("%", stem, 1) for n in oo]
+                deps = [files.enter(n) for n in d_names]
+                odeps = [files.enter(n) for n in o_names]
+            else:
+                stem = None
+                deps, odeps = dep_files, oo_files
+            if r["double"]:
+                existing = files.lookup(t)
+                if existing is not None and existing.is_target and existing.double_colon is None:
+                    raise self.err(f"target file '{t}' has both : and :: entries", floc)
+                f = files.enter_double_colon(t)
+                f.cmds = cmds
+            else:
+                f = files.enter(t)
+                if f.double_colon is not None:
+                    raise self.err(f"target file '{f.name}' has both : and :: entries", floc)
+                if cmds is not None and f.cmds is not None and f.is_target:
+                    old = f.cmds
+                    proc.out_stderr(f"{floc[0]}:{floc[1]}: warning: overriding recipe for "
+                                    f"target '{f.name}'\n")
+                    proc.out_stderr(f"{old.filename}:{old.lineno}: warning: ignoring old "
+                                    f"recipe for target '{f.name}'\n")
+                if cmds is not None:
+                    f.cmds = cmds
+                    f.rule_floc = floc
+            f.is_target = True
+            if stem is not None:
+                f.stem = stem
+            if deps or odeps:
+                alld = deps + odeps
+                oo_flags = ([False] * len(deps) + [True] * len(odeps)) if odeps else None
+                f.add_deps(alld, oo_flags, first=cmds is not None)
+            if f.name == ".SUFFIXES" and not deps:
+                f.deps = []
+                f.oo = None
+
+    def _maybe_default_goal(self, targets: list[str]) -> None:
+        """read.c: the first target not starting with '.' (unless it has a '/')."""
+        if self.default_goal_set:
+            return
+        v = self.proc.variables.get(".DEFAULT_GOAL")
+        if v is not None and v.value:
+            self.default_goal_set = True
+            return
+        for t in targets:
+            if t.startswith(".") and "/" not in t:
+                continue
+            self.proc.variables[".DEFAULT_GOAL"] = Variable(".DEFAULT_GOAL", t, False, "default")
+            self.default_goal_set = True
+            return
+
+
+def exp_with_floc(exp, text: str, floc) -> str:
+    exp.floc = floc
+    return exp.expand(text)
+
+
+def apply_special_targets(proc: "MakeProcess") -> None:
+    """file.c snap_deps: .PHONY, .SECONDARY, .INTERMEDIATE, .PRECIOUS, .LOW_RESOLUTION_TIME."""
+    from .filedb import NONEXISTENT
+    files = proc.files
+
+    def deps_of(name: str) -> list[FileEntry] | None:
+        f = files.lookup(name)
+        if f is None:
+            return None
+        out = []
+        g = f
+        while g is not None:
+            out.extend(g.deps)
+            g = g.prev
+        return out
+
+    for f2 in deps_of(".PRECIOUS") or []:
+        f2.precious = True
+    for f2 in deps_of(".LOW_RESOLUTION_TIME") or []:
+        f2.low_resolution_time = True
+    for f2 in deps_of(".PHONY") or []:
+        g = f2
+        while g is not None:
+            g.phony = True
+            g.is_target = True
+            g.last_mtime = NONEXISTENT
+            g.mtime_before_update = NONEXISTENT
+            g = g.prev
+    for f2 in deps_of(".INTERMEDIATE") or []:
+        f2.intermediate = True
+    sec = files.lookup(".SECONDARY")
+    if sec is not None and sec.is_target:
+        if sec.deps:
+            for f2 in sec.deps:
+                f2.intermediate = True
+                f2.secondary = True
+        else:
+            proc.all_secondary = True
+    for name, attr in ((".SILENT", "silent_files"), (".IGNORE", "ignore_files")):
+        f = files.lookup(name)
+        if f is not None and f.is_target:
+            if f.deps:
+                setattr(proc, attr, {d.name for d in f.deps})
+            else:
+                setattr(proc, attr, True)
+    for name, attr in ((".DELETE_ON_ERROR", "delete_on_error"), (".NOTPARALLEL", "not_parallel")):
+        f = files.lookup(name)
+        if f is not None and f.is_target:
+            setattr(proc, attr, True)
+    d = files.lookup(".DEFAULT")
+    if d is not None and d.cmds is not None:
+        proc.default_file = d
+    if proc.all_secondary:
+        # file.c snap_file: every file in the table becomes intermediate
+        for f in files:
+            f.intermediate = True
+            g = f.prev
+            while g is not None:
+                g.intermediate = True
+                g = g.prev

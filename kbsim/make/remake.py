@@ -1,0 +1,584 @@
+"""GNU make 4.3's update algorithm (``remake.c``), decision by decision.
+
+The functions mirror ``update_goal_chain``, ``update_file``, ``update_file_1``,
+``check_dep``, ``notice_finished_file``, ``remake_file``, ``f_mtime`` and ``complain``; the
+order of checks is theirs (reference sections 1-3, 6). Each target judged by
+``update_file_1`` leaves a :class:`Decision`: whether it is remade and the structured reason.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .filedb import (CS_DEPS_RUNNING, CS_FINISHED, CS_NOT_STARTED, CS_RUNNING, NEW,
+                     NONEXISTENT, OLD, ORDINARY_MAX, ORDINARY_MIN, UNKNOWN, US_FAILED,
+                     US_NONE, US_QUESTION, US_SUCCESS, FileEntry, timestamp_text)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .process import MakeProcess
+
+NS = 1_000_000_000
+
+
+class Decision:
+    """Why update_file_1 did or did not remake a target (converted to pydantic in reasons.py)."""
+
+    __slots__ = ("target", "remade", "kind", "this_mtime", "prereq", "prereq_mtime", "via",
+                 "newer", "newest", "newest_mtime", "pid", "time_ns", "has_recipe",
+                 "missing", "low_res")
+
+    def __init__(self, target: str, remade: bool, kind: str, this_mtime: int):
+        self.target = target
+        self.remade = remade
+        self.kind = kind
+        self.this_mtime = this_mtime
+        self.prereq: str | None = None
+        self.prereq_mtime = UNKNOWN
+        self.via: str | None = None  # an intermediate prerequisite the culprit sits behind
+        self.newer: list[str] = []
+        self.newest: str | None = None
+        self.newest_mtime = UNKNOWN
+        self.pid = 0
+        self.time_ns = 0
+        self.has_recipe = False
+        self.missing: list[str] = []
+        self.low_res = False
+
+
+class MakeFatal(Exception):
+    """make's fatal(): message already printed; exit status 2."""
+
+
+class Remake:
+    """Mixin for MakeProcess: the update algorithm."""
+
+    # ------------------------------------------------------------ f_mtime
+    def f_mtime(self: "MakeProcess", file: FileEntry) -> int:
+        """remake.c f_mtime: stat the name, warn on future stamps, clear 'intermediate'."""
+        ns = self.fs.mtime(file.name, self.cwd)
+        if self.trace_stats:
+            self.event("stat", file=file.name,
+                       mtime=None if ns is None else ns, cwd=self.cwd)
+        if ns is None:
+            mtime = NONEXISTENT
+        else:
+            mtime = ns + ORDINARY_MIN
+            if ns < 0 or mtime > ORDINARY_MAX:
+                # file.c file_timestamp_cons: out of range -> the largest ordinary stamp
+                mtime = ORDINARY_MAX
+                self.err(f"{self.prog}: {file.name}: Timestamp out of range; substituting "
+                         f"{timestamp_text(ORDINARY_MAX)}")
+        if (not self.clock_skew_detected and mtime != NONEXISTENT and mtime != NEW
+                and not file.updated):
+            adjusted = mtime
+            if self.adjusted_now < adjusted:
+                now = self.clock.now + ORDINARY_MIN
+                self.adjusted_now = now
+                if now < adjusted:
+                    from_now = (mtime - now) / NS
+                    txt = str(int(from_now)) if from_now >= 99 else "%.2g" % from_now
+                    self.err(f"{self.prog}: Warning: File '{file.name}' has modification "
+                             f"time {txt} s in the future")
+                    self.clock_skew_detected = True
+        f = file.double_colon if file.double_colon is not None else file
+        propagate = f.updated
+        while f is not None:
+            if (mtime != NONEXISTENT and f.command_state == CS_NOT_STARTED
+                    and not f.tried_implicit and f.intermediate):
+                f.intermediate = False
+            if f.updated == propagate:
+                f.last_mtime = mtime
+            f = f.prev
+        return mtime
+
+    def file_mtime(self: "MakeProcess", f: FileEntry) -> int:
+        m = f.last_mtime
+        return self.f_mtime(f) if m == UNKNOWN else m
+
+    # ------------------------------------------------------------ goal chain
+    def update_goal_chain(self: "MakeProcess", goals: list) -> int:
+        """remake.c update_goal_chain; GOALS are [file, flags, changed] lists."""
+        t, q, n = self.touch_flag, self.question_flag, self.just_print_flag
+        status = US_NONE
+        goals = [list(g) for g in goals]
+        rebuilding = self.rebuilding_makefiles
+        self.considered += 1
+        while goals:
+            self.start_waiting_jobs()
+            self.reap_children(True)
+            lastgoal = -1
+            gi = 0
+            stop = False
+            while gi < len(goals):
+                g = goals[gi]
+                gfile = g[0]
+                stop = False
+                any_not_updated = False
+                self.goal_dep = g
+                file = gfile.double_colon if gfile.double_colon is not None else gfile
+                while file is not None:
+                    file.dontcare = bool(g[1] & 2)
+                    if rebuilding:
+                        if file.cmd_target:
+                            self.touch_flag, self.question_flag, self.just_print_flag = t, q, n
+                        else:
+                            self.touch_flag = self.question_flag = self.just_print_flag = False
+                    ocommands = self.commands_started
+                    fail = self.update_file(file, 1 if rebuilding else 0)
+                    if self.commands_started > ocommands:
+                        g[2] = True
+                    stop = False
+                    if (fail or file.updated) and status < US_QUESTION:
+                        if file.update_status not in (US_SUCCESS, US_NONE):
+                            status = file.update_status
+                            stop = self.question_flag and not self.keep_going and not rebuilding
+                        else:
+                            mtime = self.file_mtime(file)
+                            if file.updated and g[2] and mtime != file.mtime_before_update:
+                                if not rebuilding or (not self.just_print_flag
+                                                      and not self.question_flag):
+                                    status = US_SUCCESS
+                                if rebuilding and file.dontcare:
+                                    stop = True
+                    any_not_updated |= not file.updated
+                    file.dontcare = False
+                    if stop:
+                        break
+                    file = file.prev
+                file = gfile
+                if stop or not any_not_updated:
+                    if (not rebuilding and file.update_status == US_SUCCESS and not g[2]
+                            and not self.silent and not self.question_flag):
+                        if file.phony or file.cmds is None:
+                            self.out(f"{self.prog}: Nothing to be done for '{file.name}'.\n")
+                        else:
+                            self.out(f"{self.prog}: '{file.name}' is up to date.\n")
+                    del goals[gi]
+                    if stop:
+                        break
+                else:
+                    lastgoal = gi
+                    gi += 1
+            if gi >= len(goals):
+                self.considered += 1
+            if stop:
+                break
+        if rebuilding:
+            self.touch_flag, self.question_flag, self.just_print_flag = t, q, n
+        return status
+
+    # ------------------------------------------------------------ update_file
+    def update_file(self: "MakeProcess", file: FileEntry, depth: int) -> int:
+        f = file.double_colon if file.double_colon is not None else file
+        if f.considered == self.considered:
+            if not (f.updated and f.update_status > US_NONE and not f.dontcare and f.no_diag):
+                return f.update_status if f.command_state == CS_FINISHED else US_SUCCESS
+        status = US_SUCCESS
+        while f is not None:
+            f.considered = self.considered
+            new = self.update_file_1(f, depth)
+            if new and not self.keep_going:
+                return new
+            if f.command_state in (CS_RUNNING, CS_DEPS_RUNNING):
+                return US_SUCCESS
+            if new > status:
+                status = new
+            f = f.prev
+        return status
+
+    def complain(self: "MakeProcess", file: FileEntry) -> None:
+        for d in file.deps:
+            if d.updated and d.update_status > US_NONE and file.no_diag:
+                self.complain(d)
+                return
+        self.show_goal_error()
+        if file.parent is not None:
+            msg = f"No rule to make target '{file.name}', needed by '{file.parent.name}'"
+        else:
+            msg = f"No rule to make target '{file.name}'"
+        self.record_error("no-rule", file.name, file.parent.name if file.parent else None)
+        if not self.keep_going:
+            self.fatal(msg)
+        self.err(f"{self.prog}: *** {msg}.")
+        file.no_diag = False
+
+    # ------------------------------------------------------------ update_file_1
+    def update_file_1(self: "MakeProcess", file: FileEntry, depth: int) -> int:
+        if file.updated:
+            if file.update_status > US_NONE:
+                if file.no_diag and not file.dontcare:
+                    self.complain(file)
+                return file.update_status
+            return US_SUCCESS
+        cs = file.command_state
+        if cs == CS_RUNNING:
+            return US_SUCCESS
+        if cs == CS_FINISHED:
+            return file.update_status
+        file.no_diag = file.dontcare
+        depth += 1
+        file.updating = True
+        this_mtime = self.file_mtime(file)
+        noexist = this_mtime == NONEXISTENT
+        low_res = False
+        if (not noexist and ORDINARY_MIN <= this_mtime <= ORDINARY_MAX
+                and file.low_resolution_time):
+            ns = (this_mtime - ORDINARY_MIN) % NS
+            if ns != 0:
+                self.err(f"{self.prog}: *** Warning: .LOW_RESOLUTION_TIME file '{file.name}' "
+                         f"has a high resolution time stamp")
+            this_mtime += NS - 1 - ns
+            low_res = True
+        must_make = noexist
+        culprit: list = [None, "target-missing" if noexist else None, UNKNOWN, None]
+        if not file.phony and file.cmds is None and not file.tried_implicit:
+            self.try_implicit_rule(file, depth)
+            file.tried_implicit = True
+        if file.cmds is None and not file.is_target and self.default_file is not None:
+            file.cmds = self.default_file.cmds
+        running = False
+        dep_status = US_SUCCESS
+        keep_going = self.keep_going
+        newest = None
+        newest_mtime = UNKNOWN
+        # remake.c: walk our deps, then the deps of each also_make sibling
+        scans = [file] if not file.also_make else [file] + file.also_make
+        changed_flags = file.chg
+        if changed_flags is None:
+            changed_flags = file.chg = {}
+        for owner in scans:
+            deps = owner.deps
+            oo = owner.oo
+            idx = 0
+            while idx < len(deps):
+                d = deps[idx]
+                mtime = d.last_mtime
+                if mtime == UNKNOWN:
+                    mtime = self.f_mtime(d)
+                if d.updating:
+                    self.err(f"{self.prog}: Circular {file.name} <- {d.name} dependency dropped.")
+                    del deps[idx]
+                    if oo is not None:
+                        del oo[idx]
+                    continue
+                d.parent = file
+                ignore = oo is not None and oo[idx]
+                maybe_make = must_make
+                if self.rebuilding_makefiles:
+                    saved = d.dontcare
+                    d.dontcare = file.dontcare
+                    new, maybe_make = self.check_dep(d, depth, this_mtime, maybe_make,
+                                                     None if ignore else culprit)
+                    d.dontcare = saved
+                else:
+                    new, maybe_make = self.check_dep(d, depth, this_mtime, maybe_make,
+                                                     None if ignore else culprit)
+                if new > dep_status:
+                    dep_status = new
+                if not ignore:
+                    must_make = maybe_make
+                g = d.double_colon if d.double_colon is not None else d
+                while g is not None:
+                    if g.command_state in (CS_RUNNING, CS_DEPS_RUNNING):
+                        running = True
+                    g = g.prev
+                if dep_status and not keep_going:
+                    break
+                if not running and owner is file:
+                    after = d.last_mtime
+                    if after == UNKNOWN:
+                        after = self.f_mtime(d)
+                    changed_flags[idx] = after != mtime or mtime == NONEXISTENT
+                idx += 1
+            if dep_status and not keep_going:
+                break
+        # second pass: the intermediate prerequisites, only if we must remake
+        if must_make or self.always_make:
+            deps = file.deps
+            for idx, d in enumerate(deps):
+                if not d.intermediate:
+                    continue
+                mtime = self.file_mtime(d)
+                d.parent = file
+                if self.rebuilding_makefiles:
+                    saved = d.dontcare
+                    d.dontcare = file.dontcare
+                d.considered = 0
+                new = self.update_file(d, depth)
+                if self.rebuilding_makefiles:
+                    d.dontcare = saved
+                if new > dep_status:
+                    dep_status = new
+                g = d.double_colon if d.double_colon is not None else d
+                while g is not None:
+                    if g.command_state in (CS_RUNNING, CS_DEPS_RUNNING):
+                        running = True
+                    g = g.prev
+                if dep_status and not keep_going:
+                    break
+                if not running:
+                    changed_flags[idx] = ((file.phony and file.cmds is not None)
+                                          or self.file_mtime(d) != mtime)
+        file.updating = False
+        if running:
+            self.set_command_state(file, CS_DEPS_RUNNING)
+            return US_SUCCESS
+        if dep_status:
+            file.update_status = US_FAILED if dep_status == US_NONE else dep_status
+            self.notice_finished_file(file)
+            if depth == 1 and keep_going and not self.just_print_flag and not self.question_flag:
+                self.err(f"{self.prog}: Target '{file.name}' not remade because of errors.")
+            self.record_decision(file, False, "prereq-failed", this_mtime, culprit, [], None,
+                                 UNKNOWN, low_res)
+            return dep_status
+        if file.command_state == CS_DEPS_RUNNING:
+            self.set_command_state(file, CS_NOT_STARTED)
+        # which prerequisites are newer (for $?); the 'missing non-intermediate' rule
+        deps_changed = False
+        deps = file.deps
+        oo = file.oo
+        newer: list[str] = []
+        missing: list[str] = []
+        changed_list = []
+        for idx, d in enumerate(deps):
+            d_mtime = d.last_mtime
+            if d_mtime == UNKNOWN:
+                d_mtime = self.f_mtime(d)
+            ch = changed_flags.get(idx, False)
+            if not (oo is not None and oo[idx]):
+                if d_mtime == NONEXISTENT and not d.intermediate:
+                    if not must_make and culprit[1] is None:
+                        culprit[0], culprit[1], culprit[2] = d.name, "prereq-missing", d_mtime
+                    must_make = True
+                    missing.append(d.name)
+                deps_changed |= ch
+                if d_mtime != NONEXISTENT and (newest is None or d_mtime > newest_mtime):
+                    newest, newest_mtime = d.name, d_mtime
+            ch = ch or noexist or d_mtime > this_mtime
+            changed_list.append(ch)
+        file.dep_changed = changed_list
+        depth -= 1
+        kind = culprit[1] if must_make else "up-to-date"
+        if file.double_colon is not None and not file.deps:
+            must_make = True
+            kind = "double-colon-no-prereqs"
+        elif (not noexist and file.is_target and not deps_changed and file.cmds is None
+              and not self.always_make):
+            if must_make:
+                kind = "no-recipe-no-change"
+            must_make = False
+        elif not must_make and file.cmds is not None and self.always_make:
+            must_make = True
+            kind = "always-make"
+        if file.phony and must_make:
+            kind = "phony"
+        if not must_make:
+            self.notice_finished_file(file)
+            self.record_decision(file, False, kind, this_mtime, culprit, changed_list, newest,
+                                 newest_mtime, low_res)
+            return US_SUCCESS
+        self.record_decision(file, True, kind or "unknown", this_mtime, culprit, changed_list,
+                             newest, newest_mtime, low_res, missing)
+        self.remake_file(file)
+        if file.command_state != CS_FINISHED:
+            return US_SUCCESS
+        file.updated = True
+        return file.update_status
+
+    # ------------------------------------------------------------ check_dep
+    def check_dep(self: "MakeProcess", file: FileEntry, depth: int, this_mtime: int,
+                  must_make: bool, culprit: list | None) -> tuple[int, bool]:
+        """remake.c check_dep; returns (status, must_make)."""
+        depth += 1
+        file.updating = True
+        dep_status = US_SUCCESS
+        if file.phony or not file.intermediate:
+            dep_status = self.update_file(file, depth)
+            mtime = file.last_mtime
+            if mtime == UNKNOWN:
+                mtime = self.f_mtime(file)
+            if mtime == NONEXISTENT or mtime > this_mtime:
+                if not must_make and culprit is not None and culprit[1] is None:
+                    culprit[0] = file.name
+                    culprit[2] = mtime
+                    if file.phony:
+                        culprit[1] = "prereq-phony"
+                    elif mtime == NONEXISTENT:
+                        culprit[1] = "prereq-missing"
+                    elif mtime >= NEW:
+                        culprit[1] = "prereq-new"
+                    else:
+                        culprit[1] = "prereq-newer"
+                must_make = True
+        else:
+            if not file.phony and file.cmds is None and not file.tried_implicit:
+                self.try_implicit_rule(file, depth)
+                file.tried_implicit = True
+            if file.cmds is None and not file.is_target and self.default_file is not None:
+                file.cmds = self.default_file.cmds
+            mtime = self.file_mtime(file)
+            if mtime != NONEXISTENT and mtime > this_mtime:
+                if not must_make and culprit is not None and culprit[1] is None:
+                    culprit[0], culprit[1], culprit[2] = file.name, "prereq-newer", mtime
+                must_make = True
+            else:
+                deps_running = False
+                if file.command_state != CS_RUNNING:
+                    if file.command_state == CS_DEPS_RUNNING:
+                        file.considered = 0
+                    self.set_command_state(file, CS_NOT_STARTED)
+                deps = file.deps
+                oo = file.oo
+                idx = 0
+                while idx < len(deps):
+                    d = deps[idx]
+                    if d.updating:
+                        self.err(f"{self.prog}: Circular {file.name} <- {d.name} "
+                                 f"dependency dropped.")
+                        del deps[idx]
+                        if oo is not None:
+                            del oo[idx]
+                        continue
+                    d.parent = file
+                    ignore = oo is not None and oo[idx]
+                    before = must_make
+                    new, maybe = self.check_dep(d, depth, this_mtime, must_make,
+                                                None if ignore else culprit)
+                    if new > dep_status:
+                        dep_status = new
+                    if not ignore:
+                        must_make = maybe
+                        if maybe and not before and culprit is not None and culprit[3] is None:
+                            culprit[3] = file.name
+                    if dep_status and not self.keep_going:
+                        break
+                    if d.command_state in (CS_RUNNING, CS_DEPS_RUNNING):
+                        deps_running = True
+                    idx += 1
+                if deps_running:
+                    self.set_command_state(file, CS_DEPS_RUNNING)
+        file.updating = False
+        return dep_status, must_make
+
+    # ------------------------------------------------------------ finishing
+    def notice_finished_file(self: "MakeProcess", file: FileEntry) -> None:
+        ran = file.command_state == CS_RUNNING
+        touched = False
+        file.command_state = CS_FINISHED
+        file.updated = True
+        if self.touch_flag and file.update_status == US_SUCCESS:
+            all_recurse = file.cmds is not None and file.cmds.any_recurse and all(
+                file.cmds.recurse_flags)
+            if not all_recurse:
+                if file.phony:
+                    file.update_status = US_SUCCESS
+                elif file.cmds is not None:
+                    file.update_status = self.touch_file(file)
+                    self.commands_started += 1
+                    touched = True
+        if file.mtime_before_update == UNKNOWN:
+            file.mtime_before_update = file.last_mtime
+        if (ran and not file.phony) or touched:
+            i = 0
+            if (self.question_flag or self.just_print_flag or self.touch_flag) and file.cmds:
+                flags = file.cmds.recurse_flags
+                i = len(flags)
+                while i > 0 and flags[i - 1]:
+                    i -= 1
+            elif file.is_target and file.cmds is None:
+                i = 1
+            file.last_mtime = UNKNOWN if i == 0 else NEW
+        if file.double_colon is not None:
+            max_mtime = file.last_mtime
+            f = file.double_colon
+            while f is not None and f.updated:
+                if max_mtime != UNKNOWN and (f.last_mtime == UNKNOWN or f.last_mtime > max_mtime):
+                    max_mtime = f.last_mtime
+                f = f.prev
+            if f is None:
+                f = file.double_colon
+                while f is not None:
+                    f.last_mtime = max_mtime
+                    f = f.prev
+        if ran and file.update_status != US_NONE:
+            for d in file.also_make or ():
+                d.command_state = CS_FINISHED
+                d.updated = True
+                d.update_status = file.update_status
+                if not d.phony:
+                    self.f_mtime(d)
+        elif file.update_status == US_NONE:
+            file.update_status = US_SUCCESS
+
+    def remake_file(self: "MakeProcess", file: FileEntry) -> None:
+        if file.cmds is None:
+            if file.phony or file.is_target:
+                file.update_status = US_SUCCESS
+            else:
+                if not self.rebuilding_makefiles or not file.dontcare:
+                    self.complain(file)
+                file.update_status = US_FAILED
+        else:
+            if not self.touch_flag or file.cmds.any_recurse:
+                self.execute_file_commands(file)
+                return
+            file.update_status = US_SUCCESS
+        self.notice_finished_file(file)
+
+    def touch_file(self: "MakeProcess", file: FileEntry) -> int:
+        if not self.silent:
+            self.out(f"touch {file.name}\n")
+        if self.just_print_flag:
+            return US_SUCCESS
+        try:
+            if self.fs.exists(file.name, self.cwd):
+                self.fs.touch(file.name, self.cwd)
+            else:
+                self.fs.write(file.name, b"", self.cwd)
+        except OSError as e:
+            self.err(f"{self.prog}: touch: open: {file.name}: {e.strerror}")
+            return US_FAILED
+        return US_SUCCESS
+
+    def set_command_state(self: "MakeProcess", file: FileEntry, state: int) -> None:
+        file.command_state = state
+        for d in file.also_make or ():
+            if state > d.command_state:
+                d.command_state = state
+
+    # ------------------------------------------------------------ decisions
+    def record_decision(self: "MakeProcess", file: FileEntry, remade: bool, kind: str | None,
+                        this_mtime: int, culprit: list, changed: list, newest, newest_mtime,
+                        low_res: bool, missing: list | None = None) -> None:
+        if not self.record:
+            return
+        dc = Decision(file.name, remade, kind or "up-to-date", this_mtime)
+        if culprit[0] is not None:
+            dc.prereq = culprit[0]
+            dc.prereq_mtime = culprit[2]
+            dc.via = culprit[3]
+        oo = file.oo
+        dc.newer = [d.name for i, d in enumerate(file.deps)
+                    if i < len(changed) and changed[i] and not (oo is not None and oo[i])]
+        dc.newest = newest
+        dc.newest_mtime = newest_mtime
+        dc.pid = self.pid
+        dc.time_ns = self.clock.now
+        dc.has_recipe = file.cmds is not None
+        dc.missing = missing or []
+        dc.low_res = low_res
+        self.decisions.append(dc)
+        if self.sim.on_decision is not None:
+            self.sim.on_decision(self, dc)
+
+    # ------------------------------------------------------------ -o / -W
+    def mark_old(self: "MakeProcess", name: str) -> None:
+        f = self.files.enter(name)
+        f.last_mtime = f.mtime_before_update = OLD
+        f.updated = True
+        f.update_status = US_SUCCESS
+        f.command_state = CS_FINISHED
+
+    def mark_new(self: "MakeProcess", name: str) -> None:
+        f = self.files.enter(name)
+        f.last_mtime = f.mtime_before_update = NEW

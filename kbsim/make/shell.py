@@ -1,0 +1,661 @@
+"""Recipe lines as effects on the simulated filesystem: a small POSIX sh subset.
+
+make hands each recipe line to ``/bin/sh -c``. kbsim parses the line (quotes, escapes,
+``;`` ``&&`` ``||``, redirections ``>`` ``>>`` ``2>``) and runs the commands it knows as
+effects: ``touch`` (``-c``, ``-d @SECONDS``, ``-r FILE``), ``:``, ``true``, ``false``,
+``exit``, ``echo`` and ``printf`` (dash semantics; output, no file effect unless
+redirected), ``rm``, ``mkdir``, ``cp``, ``mv``, ``cat``, ``ln -s``, ``cd``, ``sleep``, and
+``make`` itself (a sub-make: a new process with a fresh stat cache).
+
+Anything else (a compiler, a shell loop, a pipeline) is an unrecognised command: kbsim
+assumes it writes the target ``$@`` and records that assumption as a warning, so a result
+never silently rests on a guess. Other layers register more commands (kbuild's compiler
+and scripts) through :data:`Shell.commands`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import posixpath
+import re
+from collections.abc import Generator, Iterable
+from typing import TYPE_CHECKING, Callable
+
+from ..fs import NS_PER_S, FsError, parse_time
+from .expand import glob_match
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .process import MakeProcess
+
+
+class UnsupportedShell(Exception):
+    pass
+
+
+_OPS = ["2>&1", "&&", "||", ">>", "2>>", "2>", "&>", ">&", ";", "|", "&", "<", ">", "(", ")"]
+_KEYWORDS = {"if", "then", "else", "elif", "fi", "for", "while", "until", "do", "done",
+             "case", "esac", "{", "}", "function", "!", "[[", "]]"}
+_NAME = re.compile(r"[A-Za-z_0-9?#@*$!-]")
+
+
+class Word(str):
+    """A shell word; ``globbable`` when it had unquoted glob characters."""
+
+    globbable = False
+
+
+def tokenize(line: str) -> list:
+    """Split a shell line into words (Word) and operator strings."""
+    toks: list = []
+    i = 0
+    n = len(line)
+    cur: list[str] = []
+    have = False
+    glob = False
+
+    def flush():
+        nonlocal cur, have, glob
+        if have:
+            w = Word("".join(cur))
+            w.globbable = glob
+            toks.append(w)
+        cur, have, glob = [], False, False
+
+    while i < n:
+        c = line[i]
+        if c in " \t":
+            flush()
+            i += 1
+            continue
+        if c == "\n":
+            flush()
+            toks.append(";")
+            i += 1
+            continue
+        if c == "#" and not have:
+            j = line.find("\n", i)
+            if j < 0:
+                break
+            i = j
+            continue
+        if c == "\\":
+            if i + 1 < n:
+                if line[i + 1] == "\n":
+                    i += 2
+                    continue
+                cur.append(line[i + 1])
+                have = True
+                i += 2
+                continue
+            i += 1
+            continue
+        if c == "'":
+            j = line.find("'", i + 1)
+            if j < 0:
+                raise UnsupportedShell("unterminated quote")
+            cur.append(line[i + 1:j])
+            have = True
+            i = j + 1
+            continue
+        if c == '"':
+            i += 1
+            have = True
+            while i < n and line[i] != '"':
+                ch = line[i]
+                if ch == "\\" and i + 1 < n and line[i + 1] in '$`"\\\n':
+                    if line[i + 1] != "\n":
+                        cur.append(line[i + 1])
+                    i += 2
+                    continue
+                if ch == "`" or (ch == "$" and i + 1 < n and (line[i + 1] in "({"
+                                                              or _NAME.match(line[i + 1]))):
+                    raise UnsupportedShell("shell expansion")
+                cur.append(ch)
+                i += 1
+            if i >= n:
+                raise UnsupportedShell("unterminated quote")
+            i += 1
+            continue
+        if c == "`" or (c == "$" and i + 1 < n and (line[i + 1] in "({"
+                                                    or _NAME.match(line[i + 1]))):
+            raise UnsupportedShell("shell expansion")
+        op = None
+        if c in ";&|<>()2":
+            for o in _OPS:
+                if line.startswith(o, i):
+                    if o[0] == "2" and have:
+                        continue  # '2' inside a word
+                    op = o
+                    break
+        if op is not None:
+            flush()
+            toks.append(op)
+            i += len(op)
+            continue
+        if c in "*?[":
+            glob = True
+        cur.append(c)
+        have = True
+        i += 1
+    flush()
+    return toks
+
+
+class Command:
+    __slots__ = ("argv", "redirs")
+
+    def __init__(self) -> None:
+        self.argv: list[Word] = []
+        self.redirs: list[tuple[str, str]] = []
+
+
+def parse(line: str) -> list[tuple[str, Command]]:
+    """A list of (connector, command); connector is ';', '&&' or '||' (before the command)."""
+    toks = tokenize(line)
+    out: list[tuple[str, Command]] = []
+    conn = ";"
+    cmd = Command()
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        if isinstance(t, Word):
+            if not cmd.argv and not cmd.redirs and t in _KEYWORDS:
+                raise UnsupportedShell(f"'{t}' compound command")
+            if not cmd.argv and "=" in t and re.match(r"[A-Za-z_][A-Za-z_0-9]*=", t):
+                raise UnsupportedShell("variable assignment")
+            cmd.argv.append(t)
+            i += 1
+            continue
+        if t in (";", "&&", "||"):
+            if cmd.argv or cmd.redirs:
+                out.append((conn, cmd))
+            elif t != ";":
+                raise UnsupportedShell("syntax")
+            conn = t
+            cmd = Command()
+            i += 1
+            continue
+        if t in (">", ">>", "2>", "2>>", "&>", "<"):
+            if i + 1 >= len(toks) or not isinstance(toks[i + 1], Word):
+                raise UnsupportedShell("redirection")
+            cmd.redirs.append((t, toks[i + 1]))
+            i += 2
+            continue
+        if t in ("2>&1", ">&"):
+            if t == ">&":
+                if i + 1 < len(toks) and toks[i + 1] in ("2", "1"):
+                    i += 2
+                    cmd.redirs.append((">&", "2"))
+                    continue
+                raise UnsupportedShell("redirection")
+            cmd.redirs.append(("2>&1", ""))
+            i += 1
+            continue
+        raise UnsupportedShell(f"'{t}'")
+    if cmd.argv or cmd.redirs:
+        out.append((conn, cmd))
+    return out
+
+
+class IO:
+    """Where a command's output goes."""
+
+    def __init__(self, ctx: "ShellContext", cmd: Command):
+        self.ctx = ctx
+        self.stdout: list[str] | None = None  # buffered for a file
+        self.stdout_file: tuple[str, bool] | None = None
+        self.stdout_null = False
+        self.stderr_null = False
+        self.stderr_to_stdout = False
+        for op, target in cmd.redirs:
+            if op in (">", ">>", "&>"):
+                if target == "/dev/null":
+                    self.stdout_null = True
+                    if op == "&>":
+                        self.stderr_null = True
+                else:
+                    self.stdout_file = (target, op == ">>")
+                    self.stdout = []
+            elif op in ("2>", "2>>"):
+                if target == "/dev/null":
+                    self.stderr_null = True
+            elif op in ("2>&1", ">&"):
+                self.stderr_to_stdout = True
+
+    def open(self) -> None:
+        if self.stdout_file is not None:
+            path, append = self.stdout_file
+            if not append:
+                self.ctx.fs.write(path, b"", self.ctx.cwd)
+
+    def out(self, text: str) -> None:
+        if self.stdout_null:
+            return
+        if self.stdout is not None:
+            self.stdout.append(text)
+        else:
+            self.ctx.proc.out(text)
+
+    def err(self, text: str) -> None:
+        if self.stderr_null:
+            return
+        if self.stderr_to_stdout:
+            self.out(text)
+        else:
+            self.ctx.proc.err_raw(text)
+
+    def close(self) -> None:
+        if self.stdout_file is not None and self.stdout:
+            path, _ = self.stdout_file
+            self.ctx.fs.write(path, "".join(self.stdout), self.ctx.cwd, append=True)
+
+
+class ShellContext:
+    """What a recipe line runs with: its make process, target and working directory."""
+
+    def __init__(self, proc: "MakeProcess", target: str, line: str):
+        self.proc = proc
+        self.sim = proc.sim
+        self.fs = proc.fs
+        self.cwd = proc.cwd
+        self.target = target
+        self.line = line
+
+    def warn(self, text: str) -> None:
+        self.sim.warn(text)
+
+
+Handler = Callable[[ShellContext, list[str], IO], "int | Generator"]
+
+
+def _err(io: IO, cmd: str, msg: str) -> int:
+    io.err(f"{cmd}: {msg}\n")
+    return 1
+
+
+def cmd_true(ctx, argv, io):
+    return 0
+
+
+def cmd_false(ctx, argv, io):
+    return 1
+
+
+def _parse_date(spec: str) -> int:
+    s = spec.strip()
+    if s.startswith("@"):
+        return parse_time(s)
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            dt = _dt.datetime.strptime(s.split(".")[0], fmt)
+        except ValueError:
+            continue
+        frac = 0
+        if "." in s and fmt != "%Y-%m-%d":
+            frac = int(s.split(".")[1].ljust(9, "0")[:9])
+        return int(dt.timestamp()) * NS_PER_S + frac
+    raise ValueError(spec)
+
+
+def cmd_touch(ctx, argv, io):
+    create = True
+    at = None
+    files = []
+    args = argv[1:]
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a == "--":
+            files.extend(args[i + 1:])
+            break
+        if a.startswith("-") and len(a) > 1:
+            if a in ("-c", "--no-create"):
+                create = False
+            elif a in ("-m", "-a", "-f", "-h"):
+                pass
+            elif a in ("-d", "--date") or a.startswith("-d") or a.startswith("--date="):
+                if a in ("-d", "--date"):
+                    i += 1
+                    spec = args[i] if i < len(args) else ""
+                else:
+                    spec = a[2:] if a.startswith("-d") else a.split("=", 1)[1]
+                try:
+                    at = _parse_date(spec)
+                except ValueError:
+                    return _err(io, "touch", f"invalid date format '{spec}'")
+            elif a in ("-r", "--reference"):
+                i += 1
+                ref = args[i] if i < len(args) else ""
+                st = ctx.fs.stat(ref, ctx.cwd)
+                if st is None:
+                    return _err(io, "touch", f"failed to get attributes of '{ref}': "
+                                             f"No such file or directory")
+                at = st.mtime
+            else:
+                return _err(io, "touch", f"invalid option -- '{a[1:]}'")
+        else:
+            files.append(a)
+        i += 1
+    status = 0
+    for f in files:
+        try:
+            ctx.fs.touch(f, ctx.cwd, at_ns=at, create=create)
+        except FsError as e:
+            io.err(f"touch: cannot touch '{f}': {e.strerror}\n")
+            status = 1
+    return status
+
+
+def _echo_escapes(s: str) -> tuple[str, bool]:
+    out = []
+    i = 0
+    while i < len(s):
+        c = s[i]
+        if c == "\\" and i + 1 < len(s):
+            e = s[i + 1]
+            m = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
+                 "v": "\v", "\\": "\\"}
+            if e in m:
+                out.append(m[e])
+                i += 2
+                continue
+            if e == "c":
+                return "".join(out), True
+            if e == "0":
+                j = i + 2
+                k = j
+                while k < len(s) and k < j + 3 and s[k] in "01234567":
+                    k += 1
+                out.append(chr(int(s[j:k] or "0", 8)))
+                i = k
+                continue
+        out.append(c)
+        i += 1
+    return "".join(out), False
+
+
+def cmd_echo(ctx, argv, io):
+    """dash's echo: only '-n'; backslash escapes always interpreted."""
+    args = argv[1:]
+    nl = True
+    if args and args[0] == "-n":
+        nl = False
+        args = args[1:]
+    text, stop = _echo_escapes(" ".join(args))
+    io.out(text + ("" if stop or not nl else "\n"))
+    return 0
+
+
+_PRINTF = re.compile(r"%([-+ #0]*)(\d*)(?:\.(\d+))?([sdibcxXou%])")
+
+
+def cmd_printf(ctx, argv, io):
+    if len(argv) < 2:
+        return _err(io, "printf", "usage: printf format [arg ...]")
+    fmt = argv[1]
+    args = list(argv[2:])
+    out = []
+    while True:
+        used = 0
+
+        def sub(m):
+            nonlocal used
+            flags, width, prec, conv = m.groups()
+            if conv == "%":
+                return "%"
+            a = args.pop(0) if args else ""
+            used += 1
+            if conv == "b":
+                return _echo_escapes(a)[0]
+            spec = "%" + flags + width + ("." + prec if prec else "")
+            if conv in "diouxX":
+                try:
+                    v = int(a or "0", 0)
+                except ValueError:
+                    v = 0
+                return (spec + ("d" if conv == "i" else conv)) % v
+            if conv == "c":
+                return a[:1]
+            return (spec + "s") % a
+
+        text = _PRINTF.sub(sub, fmt)
+        out.append(_echo_escapes(text)[0])
+        if not args or used == 0:
+            break
+    io.out("".join(out))
+    return 0
+
+
+def cmd_rm(ctx, argv, io):
+    force = rec = False
+    files = []
+    for a in argv[1:]:
+        if a.startswith("-") and len(a) > 1 and not files:
+            force |= "f" in a
+            rec |= "r" in a or "R" in a
+        else:
+            files.append(a)
+    status = 0
+    for f in files:
+        try:
+            ok = ctx.fs.remove(f, ctx.cwd, recursive=rec)
+        except FsError:
+            io.err(f"rm: cannot remove '{f}': Is a directory\n")
+            status = 1
+            continue
+        if not ok and not force:
+            io.err(f"rm: cannot remove '{f}': No such file or directory\n")
+            status = 1
+    return status
+
+
+def cmd_mkdir(ctx, argv, io):
+    parents = False
+    dirs = []
+    for a in argv[1:]:
+        if a.startswith("-") and len(a) > 1 and not dirs:
+            parents |= "p" in a
+        else:
+            dirs.append(a)
+    status = 0
+    for d in dirs:
+        try:
+            if parents:
+                ctx.fs.mkdir(d, ctx.cwd, parents=True)
+            else:
+                ctx.fs.mkdir(d, ctx.cwd, parents=False)
+        except FsError as e:
+            if not (parents and e.errno == 17):
+                io.err(f"mkdir: cannot create directory '{d}': {e.strerror}\n")
+                status = 1
+    return status
+
+
+def _two_args(argv):
+    flags, rest = [], []
+    for a in argv[1:]:
+        (flags if a.startswith("-") and len(a) > 1 and not rest else rest).append(a)
+    return "".join(flags), rest
+
+
+def cmd_cp(ctx, argv, io):
+    flags, rest = _two_args(argv)
+    if len(rest) != 2:
+        return _err(io, "cp", "kbsim models 'cp SRC DST' only")
+    try:
+        ctx.fs.copy(rest[0], rest[1], ctx.cwd, preserve="p" in flags or "a" in flags)
+    except FsError as e:
+        return _err(io, "cp", f"cannot stat '{rest[0]}': {e.strerror}")
+    return 0
+
+
+def cmd_mv(ctx, argv, io):
+    flags, rest = _two_args(argv)
+    if len(rest) != 2:
+        return _err(io, "mv", "kbsim models 'mv SRC DST' only")
+    try:
+        ctx.fs.rename(rest[0], rest[1], ctx.cwd)
+    except FsError as e:
+        return _err(io, "mv", f"cannot stat '{rest[0]}': {e.strerror}")
+    return 0
+
+
+def cmd_cat(ctx, argv, io):
+    status = 0
+    for f in argv[1:]:
+        try:
+            io.out(ctx.fs.read(f, ctx.cwd).decode("utf-8", "replace"))
+        except FsError as e:
+            io.err(f"cat: {f}: {e.strerror}\n")
+            status = 1
+    return status
+
+
+def cmd_ln(ctx, argv, io):
+    flags, rest = _two_args(argv)
+    if "s" not in flags or len(rest) != 2:
+        return _err(io, "ln", "kbsim models 'ln -s[f] TARGET LINK' only")
+    if "f" in flags:
+        ctx.fs.remove(rest[1], ctx.cwd)
+    try:
+        ctx.fs.symlink(rest[0], rest[1], ctx.cwd)
+    except FsError as e:
+        return _err(io, "ln", f"failed to create symbolic link '{rest[1]}': {e.strerror}")
+    return 0
+
+
+def cmd_cd(ctx, argv, io):
+    d = argv[1] if len(argv) > 1 else "/"
+    if not ctx.fs.isdir(d, ctx.cwd):
+        io.err(f"/bin/sh: 1: cd: can't cd to {d}\n")
+        return 2
+    new = d if d.startswith("/") else ctx.cwd.rstrip("/") + "/" + d
+    ctx.cwd = posixpath.normpath(new)
+    return 0
+
+
+def cmd_sleep(ctx, argv, io):
+    total = 0
+    for a in argv[1:]:
+        m = re.fullmatch(r"(\d+(?:\.\d+)?)([smhd]?)", a)
+        if not m:
+            return _err(io, "sleep", f"invalid time interval '{a}'")
+        mult = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+        total += int(float(m.group(1)) * mult * NS_PER_S)
+    yield total
+    return 0
+
+
+def cmd_exit(ctx, argv, io):
+    try:
+        code = int(argv[1]) if len(argv) > 1 else 0
+    except ValueError:
+        code = 2
+    raise _Exit(code & 255)
+
+
+class _Exit(Exception):
+    def __init__(self, code: int):
+        self.code = code
+
+
+BUILTINS: dict[str, Handler] = {
+    ":": cmd_true, "true": cmd_true, "false": cmd_false, "touch": cmd_touch,
+    "echo": cmd_echo, "printf": cmd_printf, "rm": cmd_rm, "mkdir": cmd_mkdir,
+    "cp": cmd_cp, "mv": cmd_mv, "cat": cmd_cat, "ln": cmd_ln, "cd": cmd_cd,
+    "sleep": cmd_sleep, "exit": cmd_exit,
+}
+
+
+def _glob(ctx: ShellContext, word: str) -> list[str]:
+    """Expand one unquoted glob word against the simulated filesystem."""
+    parts = word.split("/")
+    absolute = word.startswith("/")
+    bases = ["/" if absolute else ""]
+    for k, part in enumerate(parts):
+        if part == "" and k == 0:
+            continue
+        nxt = []
+        for b in bases:
+            if any(ch in part for ch in "*?["):
+                names = ctx.fs.listdir(b or ".", ctx.cwd) or []
+                for nm in names:
+                    if glob_match(nm, part):
+                        nxt.append(b + nm if (b.endswith("/") or not b) else b + "/" + nm)
+            else:
+                nxt.append(b + part if (b.endswith("/") or not b) else b + "/" + part)
+        bases = nxt
+    hits = sorted(p for p in bases if ctx.fs.lexists(p, ctx.cwd))
+    return hits or [word]
+
+
+class Shell:
+    """Runs recipe lines; ``commands`` may be extended by other layers."""
+
+    def __init__(self) -> None:
+        self.commands: dict[str, Handler] = dict(BUILTINS)
+
+    def register(self, name: str, handler: Handler) -> None:
+        self.commands[name] = handler
+
+    def run_line(self, ctx: ShellContext, line: str, recipe_ns: int) -> Generator:
+        """A generator: yields delays (ns) or ('wait', handle); returns the exit status."""
+        yield recipe_ns
+        try:
+            seq = parse(line)
+        except UnsupportedShell:
+            return self._assume(ctx, line)
+        status = 0
+        for conn, cmd in seq:
+            if conn == "&&" and status != 0:
+                continue
+            if conn == "||" and status == 0:
+                continue
+            argv: list[str] = []
+            for w in cmd.argv:
+                if getattr(w, "globbable", False):
+                    argv.extend(_glob(ctx, w))
+                else:
+                    argv.append(str(w))
+            if not argv:
+                status = 0
+                continue
+            name = argv[0]
+            handler = self.commands.get(name)
+            if handler is None and ctx.proc.is_make_command(name):
+                handler = ctx.proc.submake_handler
+            if handler is None:
+                return self._assume(ctx, line, name)
+            io = IO(ctx, cmd)
+            try:
+                io.open()
+                r = handler(ctx, argv, io)
+                if isinstance(r, Generator):
+                    r = yield from r
+                status = int(r or 0)
+            except _Exit as e:
+                io.close()
+                return e.code
+            except FsError as e:
+                io.err(f"/bin/sh: 1: cannot create {e.filename}: {e.strerror}\n")
+                status = 2
+            io.close()
+        return status
+
+    @staticmethod
+    def _assume(ctx: ShellContext, line: str, name: str | None = None) -> int:
+        what = f"'{name}'" if name else "a shell construct"
+        ctx.warn(f"assumed that the recipe line `{line.strip()}` ({what} is not modelled) "
+                 f"writes its target '{ctx.target}'")
+        try:
+            if ctx.fs.exists(ctx.target, ctx.proc.cwd):
+                ctx.fs.touch(ctx.target, ctx.proc.cwd)
+            else:
+                ctx.fs.write(ctx.target, b"", ctx.proc.cwd)
+        except FsError:
+            pass
+        return 0
+
+
+def words_in(lines: Iterable[str]) -> list[str]:  # pragma: no cover - helper for reports
+    return [w for ln in lines for w in ln.split()]

@@ -1,0 +1,261 @@
+"""The simulation: a discrete-event scheduler, the jobserver and the make processes.
+
+In the spirit of SimPy: one environment with ``now`` (the filesystem's clock), timed
+callbacks, and processes. Each make process runs in a greenlet and switches to the
+scheduler whenever GNU make would block (waiting for a child, a job slot or a jobserver
+token). A recipe line is a generator that yields delays; its effects land at the
+simulated time they happen. Serial make is the special case of one job slot.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable
+
+from greenlet import getcurrent, greenlet
+
+from ..fs import SimFS
+from .errors import MakeError
+from .options import MakeOptions
+from .process import MakeProcess, ReExec
+from .shell import Shell
+
+MAX_RESTARTS = 50
+
+
+class Deadlock(RuntimeError):
+    pass
+
+
+class Jobserver:
+    """GNU make's jobserver: N-1 shared tokens; each process also has one free slot."""
+
+    def __init__(self, jobs: int | None):
+        self.limited = jobs is not None
+        self.free = (jobs - 1) if jobs is not None else 0
+        self.waiters: deque[MakeProcess] = deque()
+        self.sim: "Simulation | None" = None
+
+    def try_acquire(self, proc: MakeProcess) -> bool:
+        if self.free > 0:
+            self.free -= 1
+            return True
+        if proc not in self.waiters:
+            self.waiters.append(proc)
+        return False
+
+    def release(self) -> None:
+        self.free += 1
+        while self.waiters:
+            p = self.waiters.popleft()
+            if p.waiting is not None:
+                self.sim.wake(p)
+                break
+
+
+class Handle:
+    """A running make (top level or ``$(MAKE)``): done, status, completion callbacks."""
+
+    def __init__(self) -> None:
+        self.done = False
+        self.status: int | None = None
+        self.callbacks: list[Callable[[int], None]] = []
+        self.procs: list[MakeProcess] = []
+
+
+@dataclass
+class Event:
+    time_ns: int
+    pid: int
+    level: int
+    kind: str
+    data: dict = field(default_factory=dict)
+
+
+class Simulation:
+    def __init__(self, fs: SimFS, *, record: bool = True, trace: bool = False,
+                 make_program: str = "make", echo: Callable[[str, str], None] | None = None):
+        self.fs = fs
+        self.clock = fs.clock
+        self.shell = Shell()
+        self.record = record
+        self.tracing = trace
+        self.trace_stats = trace
+        self.make_program = make_program
+        self.output: list[tuple[str, str]] = []
+        self.echo = echo
+        self.warnings: list[str] = []
+        self.unsupported: list[str] = []
+        self.events: list[Event] = []
+        self.processes: list[MakeProcess] = []
+        self.on_decision = None
+        self.jobserver: Jobserver | None = None
+        self._pid = 0
+        self._heap: list = []
+        self._seq = 0
+        self._ready: deque = deque()
+        self._main = None
+
+    # ------------------------------------------------------------ bookkeeping
+    def next_pid(self) -> int:
+        self._pid += 1
+        return self._pid
+
+    def write(self, stream: str, text: str) -> None:
+        self.output.append((stream, text))
+        if self.echo is not None:
+            self.echo(stream, text)
+
+    def warn(self, text: str) -> None:
+        if text not in self.warnings:
+            self.warnings.append(text)
+
+    def event(self, proc: MakeProcess, kind: str, **data) -> None:
+        if self.tracing:
+            self.events.append(Event(self.clock.now, proc.pid, proc.level, kind, data))
+
+    def stdout(self) -> str:
+        return "".join(t for s, t in self.output if s == "out")
+
+    def stderr(self) -> str:
+        return "".join(t for s, t in self.output if s == "err")
+
+    # ------------------------------------------------------------ scheduler
+    def call_later(self, delay_ns: int, fn, *args) -> None:
+        heapq.heappush(self._heap, (self.clock.now + max(0, int(delay_ns)), self._seq, fn, args))
+        self._seq += 1
+
+    def wake(self, proc: MakeProcess) -> None:
+        if proc.glet is not None and not getattr(proc, "_woken", False):
+            proc._woken = True  # type: ignore[attr-defined]
+            self._ready.append(proc)
+
+    def block(self, proc: MakeProcess) -> None:
+        proc._woken = False  # type: ignore[attr-defined]
+        self._main.switch()
+
+    def drive(self, gen, done: Callable[[int], None]) -> None:
+        """Run a recipe-line generator: it yields delays (ns) or ('wait', Handle)."""
+
+        def step(val=None):
+            try:
+                ev = gen.send(val)
+            except StopIteration as e:
+                done(int(e.value or 0))
+                return
+            if isinstance(ev, int):
+                self.call_later(ev, step)
+            else:
+                handle: Handle = ev[1]
+                if handle.done:
+                    self.call_later(0, step, handle.status)
+                else:
+                    handle.callbacks.append(lambda st: self.call_later(0, step, st))
+
+        step()
+
+    def spawn(self, options: MakeOptions, cwd: str, level: int,
+              parent: MakeProcess | None, env: dict[str, str] | None = None) -> Handle:
+        handle = Handle()
+        sim = self
+        penv = parent.exported_env() if parent is not None else (env or {})
+
+        def body():
+            restarts = 0
+            while True:
+                proc = MakeProcess(sim, options, cwd, level, restarts, penv, parent)
+                proc.glet = g
+                handle.procs.append(proc)
+                sim.processes.append(proc)
+                sim.event(proc, "start", cwd=cwd, level=level, restarts=restarts,
+                          goals=list(options.goals))
+                try:
+                    status = proc.main()
+                    break
+                except ReExec:
+                    sim.event(proc, "reexec")
+                    restarts += 1
+                    if restarts > MAX_RESTARTS:
+                        proc.err(f"{proc.prog}: *** kbsim: more than {MAX_RESTARTS} re-execs "
+                                 f"(makefiles keep being remade).  Stop.")
+                        status = 2
+                        break
+            sim.event(proc, "exit", status=status)
+            handle.status = status
+            handle.done = True
+            for cb in handle.callbacks:
+                cb(status)
+
+        g = greenlet(body, parent=self._main)
+        self._ready.append(g)
+        return handle
+
+    def run(self, options: MakeOptions, cwd: str, env: dict[str, str] | None = None) -> int:
+        """Run a top-level make to completion; returns its exit status."""
+        self._main = getcurrent()
+        if options.jobs != 1 and self.jobserver is None:
+            self.jobserver = Jobserver(options.jobs)
+            self.jobserver.sim = self
+        handle = self.spawn(options, cwd, 0, None, env)
+        self.loop(lambda: handle.done)
+        return int(handle.status or 0)
+
+    def loop(self, until: Callable[[], bool]) -> None:
+        ready = self._ready
+        heap = self._heap
+        while not until():
+            if ready:
+                item = ready.popleft()
+                if isinstance(item, MakeProcess):
+                    item._woken = False  # type: ignore[attr-defined]
+                    g = item.glet
+                else:
+                    g = item
+                if g is not None and not g.dead:
+                    g.switch()
+                continue
+            if not heap:
+                raise Deadlock("simulation stalled: every make process waits and nothing runs")
+            t, _, fn, args = heapq.heappop(heap)
+            self.clock.advance_to(t)
+            fn(*args)
+
+
+@dataclass
+class MakeRun:
+    """The result of one simulated make invocation."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+    sim: Simulation
+
+    @property
+    def decisions(self):
+        return [d for p in self.sim.processes for d in p.decisions]
+
+
+def simulate_make(fs: SimFS, args: list[str] | MakeOptions, cwd: str, *,
+                  env: dict[str, str] | None = None, trace: bool = False,
+                  echo=None, setup: Callable[[Simulation], None] | None = None) -> MakeRun:
+    """Parse a make command line and run it on FS with CWD as the starting directory."""
+    from .options import parse_make_args
+    opts = args if isinstance(args, MakeOptions) else parse_make_args(list(args))
+    sim = Simulation(fs, trace=trace, echo=echo)
+    if setup is not None:
+        setup(sim)
+    status = sim.run(opts, cwd, env)
+    return MakeRun(status, sim.stdout(), sim.stderr(), sim)
+
+
+def real_environment() -> dict[str, str]:
+    """The environment a real make would import (without MAKEFLAGS and friends)."""
+    skip = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEFILES", "MAKE_RESTARTS", "GNUMAKEFLAGS"}
+    return {k: v for k, v in os.environ.items() if k not in skip}
+
+
+__all__ = ["Simulation", "simulate_make", "MakeRun", "Jobserver", "Deadlock", "MakeError",
+           "real_environment"]

@@ -1,0 +1,123 @@
+"""The oracle: run the real GNU make and kbsim on the same directory and compare.
+
+kbsim reads the directory through a read-only SimFS, so it runs first; the real make
+runs after it (its recipes may change the tree for the next step).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+
+from kbsim.fs import Clock, real_fs
+from kbsim.make import simulate_make
+
+B = 1_600_000_000
+MAKE = shutil.which("make")
+ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C", "HOME": "/nonexistent"}
+
+
+def make_version() -> str:
+    if MAKE is None:
+        return ""
+    out = subprocess.run([MAKE, "--version"], capture_output=True, text=True).stdout
+    return out.splitlines()[0] if out else ""
+
+
+@dataclass
+class Outcome:
+    rc: int
+    out: str
+    err: str
+
+
+def run_real(d: str, args: list[str]) -> Outcome:
+    p = subprocess.run([MAKE, "--no-print-directory", *args], cwd=d, capture_output=True,
+                       text=True, env=ENV, timeout=60)
+    return Outcome(p.returncode, p.stdout, p.stderr)
+
+
+def run_sim(d: str, args: list[str], granularity: str = "ns") -> tuple[Outcome, object]:
+    fs = real_fs(Clock(time.time_ns()), granularity)
+    r = simulate_make(fs, ["--no-print-directory", *args], os.path.abspath(d), env={})
+    return Outcome(r.exit_code, r.stdout, r.stderr), r
+
+
+_FUTURE = re.compile(r"modification time [-0-9.e+]+ s in the future")
+
+
+def normalise(text: str) -> str:
+    return _FUTURE.sub("modification time N s in the future", text)
+
+
+def compare(d: str, args: list[str]) -> tuple[Outcome, Outcome]:
+    sim, _ = run_sim(d, args)
+    real = run_real(d, args)
+    return real, sim
+
+
+class Case:
+    """A scratch directory with the vectors script's helpers (T, mk, run)."""
+
+    def __init__(self, root: str):
+        self.d = root
+        os.makedirs(root, exist_ok=True)
+        self.steps: list[tuple[list[str], Outcome, Outcome]] = []
+
+    def p(self, name: str) -> str:
+        return os.path.join(self.d, name)
+
+    def T(self, n, *files: str) -> None:
+        for f in files:
+            path = self.p(f)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            if not os.path.exists(path):
+                open(path, "a").close()
+            if isinstance(n, str):
+                ns = int(n)
+            else:
+                ns = (B + n) * 1_000_000_000
+            os.utime(path, ns=(ns, ns))
+
+    def touch_ns(self, ns: int, *files: str) -> None:
+        for f in files:
+            path = self.p(f)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            if not os.path.exists(path):
+                open(path, "a").close()
+            os.utime(path, ns=(ns, ns))
+
+    def mk(self, *lines: str) -> None:
+        with open(self.p("Makefile"), "w") as fh:
+            fh.write("\n".join(lines) + "\n")
+
+    def write(self, name: str, text: str) -> None:
+        path = self.p(name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as fh:
+            fh.write(text)
+
+    def rm(self, *files: str) -> None:
+        for f in files:
+            try:
+                os.remove(self.p(f))
+            except FileNotFoundError:
+                pass
+
+    def run(self, *args: str) -> tuple[Outcome, Outcome]:
+        real, sim = compare(self.d, list(args))
+        self.steps.append((list(args), real, sim))
+        return real, sim
+
+    def mismatches(self) -> list[str]:
+        bad = []
+        for args, real, sim in self.steps:
+            if (real.rc, normalise(real.out), normalise(real.err)) != \
+                    (sim.rc, normalise(sim.out), normalise(sim.err)):
+                bad.append(f"make {' '.join(args)}\n  real rc={real.rc} out={real.out!r} "
+                           f"err={real.err!r}\n  sim  rc={sim.rc} out={sim.out!r} err={sim.err!r}")
+        return bad
