@@ -71,6 +71,7 @@ class SimFS:
         self._cache: dict[tuple, Node | None] = {}
         self._cache_gen = 0
         self.real_warnings: list[str] = []
+        self.undecodable: list[str] = []  # real names that are not UTF-8 (left out)
         self.stat_count = 0
         if backing_root is not None:
             self.root.children = None
@@ -98,6 +99,9 @@ class SimFS:
             return kids
         with it:
             for ent in it:
+                if not ent.name.isascii() and _has_surrogate(ent.name):
+                    self.undecodable.append(os.fsencode(ent.path).decode("utf-8", "replace"))
+                    continue
                 try:
                     st = ent.stat(follow_symlinks=False)
                 except OSError as e:
@@ -439,6 +443,10 @@ class SimFS:
                     stack.append((p, n))
                 elif n.kind == FILE:
                     yield p, Stat(n.ino, n.kind, n.mtime, n.size)
+
+
+def _has_surrogate(name: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in name)
 
 
 def real_fs(clock: Clock | None = None, granularity: str | Granularity = "ns") -> SimFS:

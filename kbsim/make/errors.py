@@ -23,8 +23,8 @@ class UnsupportedSyntax(MakeError):
 
     def __init__(self, construct: str, floc: tuple[str, int] | None = None):
         where = f"{floc[0]}:{floc[1]}: " if floc else ""
-        super().__init__(f"{where}kbsim does not model {construct} (outside the supported "
-                         f"make subset; see docs/make-subset.md)", None)
+        super().__init__(f"{where}{construct} is outside the make subset kbsim models "
+                         f"(see docs/make-subset.md)", None)
         self.construct = construct
         self.where = floc
 

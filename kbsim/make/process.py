@@ -278,6 +278,7 @@ class MakeProcess(Remake, Implicit):
             data = self.fs.read(name, self.cwd)
         except OSError as e:
             entry[3] = e.strerror or "No such file or directory"
+            f.last_mtime = NONEXISTENT  # read.c eval_makefile
             return False
         try:
             text = data.decode("utf-8")
@@ -318,7 +319,7 @@ class MakeProcess(Remake, Implicit):
             status = 2
         except UnsupportedSyntax as e:
             self.sim.unsupported.append(e.message)
-            self.err(f"{self.prog}: *** {e.message}.  Stop.")
+            self.err(f"kbsim: {e.message}")
             status = 2
         except MakeError as e:
             self.err(e.make_text(self.prog))
@@ -350,6 +351,8 @@ class MakeProcess(Remake, Implicit):
             if new.startswith("//"):
                 new = new[1:]
             if not self.fs.isdir(new):
+                # main.c: -C fails before -w is turned on, so no "Entering directory"
+                self.print_directory = False
                 self.fatal(f"{d}: No such file or directory")
             self.cwd = new
         self.define_defaults()
@@ -360,7 +363,8 @@ class MakeProcess(Remake, Implicit):
         if opts.makefiles:
             for mf in opts.makefiles:
                 if not self.read_makefile_file(mf, 0):
-                    pass
+                    # read.c read_all_makefiles: perror_with_name for a missing -f file
+                    self.err(f"{self.prog}: {mf}: {self.read_files[-1][3]}")
         else:
             for cand in ("GNUmakefile", "makefile", "Makefile"):
                 if self.fs.exists(cand, self.cwd):

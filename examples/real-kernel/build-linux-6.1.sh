@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Build a small Linux 6.1 tree with CONFIG_TRIM_UNUSED_KSYMS=y and a dozen
+# modules, out of tree (O=), from Debian's linux-source-6.1 tarball.
+#
+# Usage: build-linux-6.1.sh [WORKDIR]
+#   WORKDIR defaults to a fresh mktemp -d directory.
+#   Source:  WORKDIR/linux-source-6.1   (unpacked once, skipped if present)
+#   Build:   WORKDIR/build-6.1          (make O=...)
+#   Temp:    WORKDIR/tmp                (TMPDIR for the compiler and scripts)
+#
+# Needs (Debian): linux-source-6.1 bc bison flex libelf-dev libssl-dev cpio kmod
+# plus gcc/make. Nothing is written outside WORKDIR.
+#
+# The tree is meant as real-world input for kbsim: .cmd files with deps_ and
+# ksymdeps_ blocks, include/generated/autoksyms.h, include/ksym/*, *.mod,
+# *.usyms and modules.order, produced by the scripts/adjust_autoksyms.sh
+# recursion of 6.1 (v5.19..v6.4 era).
+set -euo pipefail
+
+TARBALL=${TARBALL:-/usr/src/linux-source-6.1.tar.xz}
+WORK=${1:-$(mktemp -d "${TMPDIR:-/tmp}/kbsim-linux-6.1.XXXXXX")}
+mkdir -p "$WORK"
+WORK=$(cd "$WORK" && pwd)
+SRC=$WORK/linux-source-6.1
+BUILD=$WORK/build-6.1
+JOBS=${JOBS:-$(nproc)}
+
+# Keep compiler / script temporaries inside the work dir too.
+export TMPDIR=$WORK/tmp
+mkdir -p "$TMPDIR" "$BUILD"
+# Reproducible, quiet-ish kbuild; no host-specific identity in the build.
+export KBUILD_BUILD_USER=kbsim KBUILD_BUILD_HOST=kbsim
+export LC_ALL=C
+
+start=$(date +%s.%N)
+elapsed() { awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN{printf "%.1f", e-s}'; }
+
+if [ ! -f "$SRC/Makefile" ]; then
+    [ -r "$TARBALL" ] || { echo "missing $TARBALL (apt-get install linux-source-6.1)" >&2; exit 1; }
+    echo ">>> unpacking $TARBALL into $WORK"
+    tar -xJf "$TARBALL" -C "$WORK"
+    echo ">>> unpacked after $(elapsed)s"
+else
+    echo ">>> source already at $SRC, not unpacking"
+fi
+
+MAKE=(make -C "$SRC" O="$BUILD")
+CFG=("$SRC/scripts/config" --file "$BUILD/.config")
+
+if [ ! -f "$BUILD/.config" ]; then
+    echo ">>> make tinyconfig"
+    "${MAKE[@]}" tinyconfig
+
+    # Core options. TRIM_UNUSED_KSYMS (kernel/module/Kconfig in 6.1):
+    #   bool "Trim unused exported kernel symbols" if EXPERT
+    #   depends on !COMPILE_TEST
+    "${CFG[@]}" \
+        -e 64BIT \
+        -e MODULES \
+        -e MODULE_UNLOAD \
+        -e EXPERT \
+        -d COMPILE_TEST \
+        -e TRIM_UNUSED_KSYMS \
+        -e RUNTIME_TESTING_MENU
+
+    # Modules (=m). Exporters in lib/ (crc*, libcrc32c) and users of
+    # vmlinux exports from lib/ (hexdump, kstrtox, uuid, string helpers)
+    # and arch/x86/lib/ (get_user/put_user/clear_user/copy_*_user from
+    # getuser.S, putuser.S, clear_page_64.S, copy_user_64.S, usercopy_64.c).
+    # TEST_STATIC_KEYS builds test_static_key_base.ko, which exports
+    # symbols used by test_static_keys.ko (module -> module export).
+    # LIBCRC32C selects CRYPTO/CRYPTO_CRC32C, whose modules export to it.
+    "${CFG[@]}" \
+        -m CRC_CCITT \
+        -m CRC_ITU_T \
+        -m CRC16 \
+        -m CRC4 \
+        -m CRC7 \
+        -m CRC8 \
+        -m CRC64 \
+        -m LIBCRC32C \
+        -m TEST_LKM \
+        -m TEST_USER_COPY \
+        -m TEST_STATIC_KEYS \
+        -m TEST_BITOPS \
+        -m TEST_HEXDUMP \
+        -m TEST_KSTRTOX \
+        -m TEST_UUID \
+        -m TEST_STRING_HELPERS
+
+    echo ">>> make olddefconfig"
+    "${MAKE[@]}" olddefconfig
+else
+    echo ">>> $BUILD/.config exists, keeping it"
+fi
+
+# Fail loudly if the options did not survive olddefconfig.
+for opt in CONFIG_64BIT=y CONFIG_MODULES=y CONFIG_MODULE_UNLOAD=y \
+           CONFIG_EXPERT=y CONFIG_TRIM_UNUSED_KSYMS=y CONFIG_TEST_STATIC_KEYS=m; do
+    grep -qx "$opt" "$BUILD/.config" || { echo "config lost: $opt" >&2; exit 1; }
+done
+
+echo ">>> make -j$JOBS (vmlinux + modules)"
+"${MAKE[@]}" -j"$JOBS"
+
+echo ">>> done: build tree $BUILD"
+echo ">>> modules built:"
+sed 's/^/    /' "$BUILD/modules.order"
+echo ">>> elapsed: $(elapsed)s"

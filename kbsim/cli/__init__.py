@@ -1,0 +1,54 @@
+"""Layer 7: the typer application. Thin: it parses arguments and calls the layers above."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from .. import __version__
+from ..errors import InputError
+
+app = typer.Typer(
+    name="kbsim",
+    help="Simulate how GNU make 4.3 and Linux kbuild decide what to rebuild.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"kbsim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print the version and exit.")) -> None:
+    """kbsim: simulate GNU make and kbuild rebuild decisions on a simulated filesystem."""
+
+
+from . import make_cmd  # noqa: E402,F401  (registers commands)
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        app(args=argv, prog_name="kbsim", standalone_mode=True)
+    except InputError as e:
+        print(f"kbsim: error: {e}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("kbsim: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as e:  # an internal error: still one line unless asked
+        if os.environ.get("KBSIM_DEBUG"):
+            raise
+        print(f"kbsim: internal error: {type(e).__name__}: {e} "
+              f"(set KBSIM_DEBUG=1 for a traceback)", file=sys.stderr)
+        sys.exit(3)

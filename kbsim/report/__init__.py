@@ -1,0 +1,1 @@
+"""Layer 6: explanations, traces, graph exports and plots."""
