@@ -185,6 +185,12 @@ class Reader:
                     nxt = lines[i]
                     i += 1
                     text_ += "\n" + (nxt[1:] if nxt.startswith("\t") else nxt)
+                if not rule["cmds"]:
+                    # read.c eval: 'if (commands_idx == 0) cmds_started = ebuf->floc.lineno'
+                    # -- a recipe that starts on a tab line is located at that line, so
+                    # child_error's "[Makefile:N: t]" counts from it (a ';' recipe keeps
+                    # the rule's line).
+                    rule["cmds_line"] = lineno
                 rule["cmds"].append(text_)
                 continue
             # Logical line: join continuations (read.c collapse_continuations).
@@ -368,9 +374,10 @@ class Reader:
         deps_text = exp.expand(after)
         targets = targets_text.split()
         if not targets:
-            if deps_text.strip() or recipe_first is not None:
-                raise self.err("missing target pattern" if static_pat else "missing target", floc)
-            return None
+            # read.c: a rule whose target list is empty (after expansion) is ignored,
+            # together with its recipe lines (checked against make 4.3)
+            return {"targets": [], "normal": [], "oo": [], "double": double, "static": None,
+                    "cmds": [], "has_recipe": False, "floc": floc}
         for t in targets:
             if ":" in t and not t.startswith("/"):
                 raise UnsupportedSyntax("a target whose name contains ':' (archive members or "
@@ -404,10 +411,13 @@ class Reader:
         return out
 
     def record_rule(self, r: dict) -> None:
+        if not r["targets"]:
+            return
         proc = self.proc
         floc = r["floc"]
         has_recipe = r["has_recipe"] or bool(r["cmds"])
-        cmds = Recipe(r["cmds"], floc[0], floc[1]) if has_recipe else None
+        cmds = (Recipe(r["cmds"], floc[0], r.get("cmds_line", floc[1])) if has_recipe
+                else None)
         targets = r["targets"]
         normal = self._glob_words(r["normal"])
         oo = self._glob_words(r["oo"])
@@ -455,7 +465,9 @@ class Reader:
                     raise self.err(f"target file '{f.name}' has both : and :: entries", floc)
                 if cmds is not None and f.cmds is not None and f.is_target:
                     old = f.cmds
-                    proc.out_stderr(f"{floc[0]}:{floc[1]}: warning: overriding recipe for "
+                    # read.c record_files reports both recipes at their cmds->fileinfo
+                    proc.out_stderr(f"{cmds.filename}:{cmds.lineno}: warning: overriding "
+                                    f"recipe for "
                                     f"target '{f.name}'\n")
                     proc.out_stderr(f"{old.filename}:{old.lineno}: warning: ignoring old "
                                     f"recipe for target '{f.name}'\n")

@@ -1,0 +1,375 @@
+"""kbuild's tools as simulated commands: compile, ar, ld, the adjust script, modpost.
+
+They are registered in the make simulation's shell and run as recipe lines, so their
+effects land on the simulated filesystem at the simulated time they happen:
+
+- ``kbsim-cc OBJ SRC [flags] -- NEWER...``: reads include/generated/autoksyms.h when the
+  compile starts and writes OBJ when it ends; OBJ exports S only if that autoksyms.h had
+  ``#define __KSYM_S 1`` (include/linux/export.h ``__is_defined``); then fixdep's .cmd.
+- ``kbsim-adjust-ksyms MAKE ARGS...``: scripts/adjust_autoksyms.sh for the era: the needed
+  symbols from the modules, the symmetric difference with the current autoksyms.h, one
+  touch per changed symbol in ``sort`` order (LC_COLLATE=C) with the clock advancing per
+  touch, the race guard where the era has it (825d48758308), ``mv -f``, and ``exec`` of
+  the make command when anything changed.
+- ``kbsim-modpost``: each module's undefined symbols against the exports of vmlinux and the
+  modules, printed in the era's format.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import random
+from dataclasses import dataclass, field
+
+from ..fs import FsError
+from .cmdfile import write_cmd
+from .eras import Era
+from .layout import AUTOKSYMS, autoksyms_text
+from .naming import Naming
+from .objects import ObjectContent, parse_autoksyms
+from .spec import BuildSpec, ObjectSpec
+
+TMPNEW = AUTOKSYMS + ".tmpnew"
+
+
+@dataclass
+class CompileRecord:
+    pass_no: int
+    target: str
+    tool: str  # CC or AS
+    start_ns: int
+    end_ns: int
+    mtime_ns: int
+    exports: list[str]
+    reasons: list[str]
+    saw_autoksyms_ns: int | None
+
+
+@dataclass
+class TouchRecord:
+    symbol: str
+    path: str
+    time_ns: int
+    mtime_ns: int
+    touches: int  # 1, or more when the race guard looped
+
+
+@dataclass
+class AdjustRecord:
+    pass_no: int
+    start_ns: int
+    end_ns: int = 0
+    tmpnew_mtime_ns: int = 0
+    before: int = 0
+    after: int = 0
+    changed: int = 0
+    touched: list[TouchRecord] = field(default_factory=list)
+    reexec: list[str] | None = None
+
+
+@dataclass
+class ModpostRecord:
+    time_ns: int
+    errors: list[str]
+    modules: int
+    status: int
+
+
+def kbuild_reasons(flags: list[str], newer: list[str]) -> list[str]:
+    """Scripts/Kbuild.include 'why' (V=2) wording, from the recipe's flags."""
+    out = []
+    if "--missing" in flags:
+        out.append("target missing")
+    if newer:
+        out.append("due to: " + " ".join(newer))
+    if "--no-cmd" in flags:
+        out.append("missing .cmd file")
+    elif "--cmd-changed" in flags:
+        out.append("command line changed")
+    return out or ["unknown"]
+
+
+class KbuildRuntime:
+    """State shared by the kbuild commands during one replay."""
+
+    def __init__(self, spec: BuildSpec, era: Era, naming: Naming, guard: bool, seed: int,
+                 fs, root: str):
+        self.spec = spec
+        self.era = era
+        self.naming = naming
+        self.guard = guard
+        self.seed = seed
+        self.fs = fs
+        self.root = root
+        self.t = spec.timing
+        self.objects: dict[str, ObjectSpec] = {o.path: o for o in spec.objects()}
+        self.module_names = [m.name for m in spec.modules]
+        self.pass_no = 1
+        self.compiles: list[CompileRecord] = []
+        self.adjusts: list[AdjustRecord] = []
+        self.modpost: ModpostRecord | None = None
+        self.make_starts: list[tuple[int, list[str]]] = []
+
+    def register(self, shell) -> None:
+        for name, fn in (("kbsim-cc_o_c", self.cc), ("kbsim-as_o_S", self.cc),
+                         ("kbsim-ar", self.ar), ("kbsim-ld-multi", self.ld_multi),
+                         ("kbsim-link", self.link), ("kbsim-modfile", self.modfile),
+                         ("kbsim-modorder", self.modorder),
+                         ("kbsim-adjust-ksyms", self.adjust), ("kbsim-modpost", self.modpost_cmd),
+                         ("make", self.make)):
+            shell.register(name, fn)
+
+    # ------------------------------------------------------------ helpers
+    def _read(self, ctx, path: str) -> bytes | None:
+        try:
+            return self.fs.read(path, ctx.cwd)
+        except FsError:
+            return None
+
+    def _content(self, ctx, path: str) -> ObjectContent:
+        data = self._read(ctx, path)
+        oc = ObjectContent.parse(data) if data is not None else None
+        return oc or ObjectContent()
+
+    def compile_ns(self, o: ObjectSpec) -> int:
+        rng = random.Random(f"{self.seed}:{o.path}:{self.pass_no}")
+        j = self.t.jitter
+        return max(1, int(o.compile_ns * (1 + j * (2 * rng.random() - 1))))
+
+    # ------------------------------------------------------------ make (startup cost)
+    def make(self, ctx, argv, io):
+        """A sub-make: parsing its makefiles takes time before it decides anything."""
+        top = "scripts/Makefile.build" not in argv and "scripts/Makefile.modpost" not in argv
+        yield self.t.top_startup_ns if top else self.t.make_startup_ns
+        if top:
+            self.make_starts.append((self.fs.clock.now, list(argv)))
+        status = yield from ctx.proc.submake_handler(ctx, argv, io)
+        return status
+
+    # ------------------------------------------------------------ compile
+    def cc(self, ctx, argv, io):
+        obj, src = argv[1], argv[2]
+        dd = argv.index("--") if "--" in argv else len(argv)
+        flags, newer = argv[3:dd], argv[dd + 1:]
+        tool = "AS" if src.endswith(".S") else "CC"
+        io.out(f"  {tool:<8}{obj}\n")
+        o = self.objects.get(obj) or ObjectSpec(obj, src)
+        start = self.fs.clock.now
+        saw = self.fs.mtime(AUTOKSYMS, ctx.cwd)
+        data = self._read(ctx, AUTOKSYMS)
+        wanted = set(parse_autoksyms(data.decode())) if data is not None else set()
+        yield self.compile_ns(o)
+        if self.era.recursion:
+            exports = [s for s in o.exports if s in wanted]
+        else:
+            exports = list(o.exports)
+        content = ObjectContent(exports=exports,
+                                markers=list(o.exports) if self.era.ksymdeps_block else [],
+                                undefined=list(o.undefined), saw_autoksyms_ns=saw,
+                                compiled_pass=self.pass_no)
+        mtime = self.fs.write(obj, content.dump(), ctx.cwd)
+        d, b = posixpath.split(obj)
+        flag = "-D__ASSEMBLY__ " if tool == "AS" else ""
+        command = f"gcc -Wp,-MD,{d}/.{b}.d -nostdinc {flag}-c -o {obj} {src}"
+        headers = [(h, self.spec.headers.get(h, [])) for h in o.headers]
+        text = write_cmd(self.era, self.naming, obj, command, src, headers, o.configs,
+                         list(o.exports) if self.era.recursion else [])
+        self.fs.write(f"{d}/.{b}.cmd", text, ctx.cwd)
+        self.compiles.append(CompileRecord(self.pass_no, obj, tool, start, self.fs.clock.now,
+                                           mtime, exports, kbuild_reasons(flags, newer), saw))
+        return 0
+
+    # ------------------------------------------------------------ archives and links
+    def _write_with_cmd(self, ctx, out: str, content: ObjectContent, argv) -> None:
+        self.fs.write(out, content.dump(), ctx.cwd)
+        d, b = posixpath.split(out)
+        self.fs.write(f"{d}/.{b}.cmd", f"{self.era.cmd_prefix}{out} := {' '.join(argv)}\n",
+                      ctx.cwd)
+
+    def ar(self, ctx, argv, io):
+        out, members = argv[1], argv[2:]
+        io.out(f"  {'AR':<8}{out}\n")
+        yield self.t.archive_ns
+        self._write_with_cmd(ctx, out, ObjectContent(members=members), argv)
+        return 0
+
+    def ld_multi(self, ctx, argv, io):
+        out, members = argv[1], argv[2:]
+        io.out(f"  {'LD [M]':<8}{out}\n")
+        yield self.t.archive_ns
+        oc = ObjectContent(members=members)
+        for m in members:
+            c = self._content(ctx, m)
+            oc.exports += c.exports
+            oc.markers += c.markers
+            oc.undefined += [u for u in c.undefined if u not in oc.undefined]
+        self._write_with_cmd(ctx, out, oc, argv)
+        return 0
+
+    def _archive_exports(self, ctx, archive: str) -> list[str]:
+        out = []
+        for m in self._content(ctx, archive).members:
+            c = self._content(ctx, m)
+            out += c.exports if self.era.recursion else c.markers or c.exports
+        return out
+
+    def link(self, ctx, argv, io):
+        out, deps = argv[1], argv[2:]
+        io.out(f"  {'LD':<8}{out}\n")
+        yield self.t.link_ns
+        exports: list[str] = []
+        for a in deps:
+            exports += self._archive_exports(ctx, a)
+        self.fs.write(out, ObjectContent(exports=sorted(set(exports))).dump(), ctx.cwd)
+        return 0
+
+    # ------------------------------------------------------------ modules
+    def _mod_paths(self, ko: str) -> tuple[str, str | None]:
+        """Where the era keeps a module's .mod (and .usyms) file."""
+        base = ko[:-3]
+        if self.era.mod_format == "tmp_versions":
+            return f".tmp_versions/{posixpath.basename(base)}.mod", None
+        if self.era.mod_format == "mod2":
+            return f"{base}.mod", None
+        return f"{base}.mod", f"{base}.usyms"
+
+    def modfile(self, ctx, argv, io):
+        mobj = argv[1]
+        ko = mobj[:-2] + ".ko"
+        yield self.t.modfile_ns
+        c = self._content(ctx, mobj)
+        members = c.members or [mobj]
+        und = c.undefined
+        mod, usyms = self._mod_paths(ko)
+        if self.era.mod_format == "tmp_versions":
+            text = f"{ko}\n{' '.join(members)}\n{' '.join(und)}\n"
+        elif self.era.mod_format == "mod2":
+            text = f"{' '.join(members)}\n{' '.join(und)}\n"
+        else:
+            text = f"{' '.join(members)}\n"
+        self.fs.mkdir(posixpath.dirname(mod) or ".", ctx.cwd)
+        self._write_if_changed(ctx, mod, text)
+        if usyms:
+            self._write_if_changed(ctx, usyms, "".join(f"{u}\n" for u in und))
+        return 0
+
+    def _write_if_changed(self, ctx, path: str, text: str) -> None:
+        old = self._read(ctx, path)
+        if old is None or old.decode() != text:
+            self.fs.write(path, text, ctx.cwd)
+
+    def modorder(self, ctx, argv, io):
+        yield 0
+        self._write_if_changed(ctx, argv[1], "".join(f"{m}\n" for m in self.module_names))
+        return 0
+
+    def needed_symbols(self, ctx) -> list[str]:
+        """The symbols modules need, as the era's adjust (or gen_autoksyms.sh) reads them."""
+        syms: list[str] = []
+        if self.era.mod_format == "tmp_versions":
+            names = self.fs.listdir(".tmp_versions", ctx.cwd) or []
+            for n in sorted(x for x in names if x.endswith(".mod")):
+                data = self._read(ctx, ".tmp_versions/" + n)
+                lines = data.decode().split("\n") if data else []
+                if len(lines) >= 3:
+                    syms += lines[2].split()
+        else:
+            data = self._read(ctx, "modules.order")
+            for ko in (data.decode().split() if data else []):
+                mod, usyms = self._mod_paths(ko)
+                if usyms:
+                    d = self._read(ctx, usyms)
+                    syms += d.decode().split() if d else []
+                else:
+                    d = self._read(ctx, mod)
+                    lines = d.decode().split("\n") if d else []
+                    if len(lines) >= 2:
+                        syms += lines[1].split()
+        if self.era.initial_autoksyms == "gen":
+            syms += self.spec.whitelist
+        if self.spec.modversions:
+            syms.append("module_layout")
+        if self.era.mod_format == "usyms":
+            syms = [s.lstrip(".") for s in syms if s != "__this_module"]
+        return sorted(set(s for s in syms if s))
+
+    # ------------------------------------------------------------ the adjust script
+    def adjust(self, ctx, argv, io):
+        fs = self.fs
+        rec = AdjustRecord(self.pass_no, fs.clock.now)
+        self.adjusts.append(rec)
+        io.out(f"  {'CHK':<8}{AUTOKSYMS}\n")
+        yield self.t.adjust_startup_ns
+        new_text = autoksyms_text(self.needed_symbols(ctx))
+        rec.tmpnew_mtime_ns = fs.write(TMPNEW, new_text, ctx.cwd)
+        cur = self._read(ctx, AUTOKSYMS)
+        cur_lines = set((cur.decode() if cur else "").split("\n"))
+        new_lines = set(new_text.split("\n"))
+        rec.before = sum(1 for ln in cur_lines if ln.startswith("#define __KSYM_"))
+        rec.after = sum(1 for ln in new_lines if ln.startswith("#define __KSYM_"))
+        # sort cur new | uniq -u | sed -n 's/^#define __KSYM_\(.*\) 1/\1/p'
+        diff = sorted(cur_lines ^ new_lines)
+        skew = self.spec.clock_skew_ns
+        for ln in diff:
+            if not (ln.startswith("#define __KSYM_") and ln.endswith(" 1")):
+                continue
+            sym = ln[len("#define __KSYM_"):-2]
+            path = self.naming.adjust_ksym(sym)
+            yield self.t.touch_ns
+            fs.mkdir(posixpath.dirname(path), ctx.cwd)
+            fs.touch(path, ctx.cwd, skew_ns=skew)
+            n = 1
+            if self.guard:
+                # while [ ! "$depfile" -nt "$new_ksyms_file" ]; do touch "$depfile"; done
+                while not (fs.mtime(path, ctx.cwd) > fs.mtime(TMPNEW, ctx.cwd)):
+                    yield self.t.guard_touch_ns
+                    fs.touch(path, ctx.cwd, skew_ns=skew)
+                    n += 1
+            rec.touched.append(TouchRecord(sym, path, fs.clock.now, fs.mtime(path, ctx.cwd), n))
+        rec.changed = len(rec.touched)
+        if rec.changed:
+            io.out(f"  {'KSYMS':<8}symbols: before={rec.before}, after={rec.after}, "
+                   f"changed={rec.changed}\n")
+            io.out(f"  {'UPD':<8}{AUTOKSYMS}\n")
+            fs.rename(TMPNEW, AUTOKSYMS, ctx.cwd)
+            rec.end_ns = fs.clock.now
+            rec.reexec = list(argv[1:])
+            self.pass_no += 1
+            status = yield from self.make(ctx, argv[1:], io)  # exec $@
+            return status
+        fs.remove(TMPNEW, ctx.cwd)
+        rec.end_ns = fs.clock.now
+        return 0
+
+    # ------------------------------------------------------------ modpost
+    def modpost_cmd(self, ctx, argv, io):
+        fs = self.fs
+        kos = list(self.module_names)
+        io.out(f"  {'MODPOST':<8}{len(kos)} modules\n")
+        yield self.t.modpost_ns
+        exports = set(self._content(ctx, "vmlinux").exports)
+        mods = []
+        for ko in kos:
+            c = self._content(ctx, ko[:-3] + ".o")
+            mods.append((ko, c))
+            exports.update(c.exports if self.era.recursion else (c.markers or c.exports))
+        if not self.era.modpost_in_order:
+            mods = sorted(mods, key=lambda m: posixpath.basename(m[0]), reverse=True)
+        errors = []
+        for ko, c in mods:
+            und = c.undefined if self.era.modpost_in_order else list(reversed(c.undefined))
+            for s in und:
+                if s not in exports:
+                    pre = "ERROR: modpost: " if self.era.modpost_prefix else "ERROR: "
+                    errors.append(f'{pre}"{s}" [{ko}] undefined!')
+        shown = errors
+        cap = self.era.modpost_cap
+        for e in (errors[:cap] if cap else errors):
+            io.err(e + "\n")
+        if cap and len(errors) > cap:
+            io.err(f"WARNING: modpost: suppressed {len(errors) - cap} unresolved symbol "
+                   f"warnings because there were too many)\n")
+            shown = errors[:cap]
+        status = 1 if errors else 0
+        self.modpost = ModpostRecord(fs.clock.now, shown, len(kos), status)
+        return status

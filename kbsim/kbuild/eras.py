@@ -1,0 +1,94 @@
+"""Era profiles of kbuild's CONFIG_TRIM_UNUSED_KSYMS machinery (E1-E6).
+
+Each field names the commit it comes from (../shared/reference/kbuild-ksym-history.md).
+Where an era spans changes, the profile picks one representative release (``model``) and
+says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import InputError
+
+# Build order of the top-level directory groups.
+# 4.x Makefile: vmlinux-dirs := init core drivers net libs virt (arch/x86/lib in libs).
+# 6.1 Kbuild: lib/ and arch/x86/lib/ ($(ARCH_LIB)) are descended before drivers/.
+ORDER_V4 = ("init", "core", "drivers", "net", "libs", "virt")
+ORDER_V6 = ("init", "core", "libs", "drivers", "net", "virt")
+
+
+@dataclass(frozen=True)
+class Era:
+    name: str
+    versions: str
+    model: str  # the release whose details the profile follows
+    naming: str  # default dependency naming (naming.NAMINGS)
+    guard: bool  # 825d48758308: touch until the dep file is -nt autoksyms.h.tmpnew
+    recursion: bool  # False from v6.5 (5e9e95cc9148)
+    ksym_in_deps: bool  # e1/e2: ksym lines at the end of deps_ (CPP pass + fixdep -e)
+    ksymdeps_block: bool  # e3-e5: gen_ksymdeps.sh appends a ksymdeps_ block (bbda5ec671d3)
+    secondary: bool  # global .SECONDARY: in Kbuild.include (8e9b61b293d9, v5.0)
+    any_prereq_missing: bool  # e1-e4 if_changed also fires on missing prerequisites
+    structure: str  # "prereq" (v4.7-4.16), "recursive-vmlinux" (4.17-5.18), "self" (5.19+)
+    mod_format: str  # "tmp_versions" (.tmp_versions/*.mod line 3), "mod2" (5.3), "usyms" (5.19)
+    initial_autoksyms: str  # "empty" or "gen" (88694cff4952, v5.7: G.sh output)
+    modpost_prefix: bool  # "ERROR: modpost: " from v5.7 (93c95e526a4e)
+    modpost_cap: int | None  # MAX_UNRESOLVED_REPORTS 10 (~v5.10)
+    modpost_in_order: bool  # v5.19 "traverse modules in order"; before: reversed lists
+    dir_order: tuple[str, ...]
+    cmd_prefix: str = "cmd_"
+
+    @property
+    def reexec_goal(self) -> str:
+        return "autoksyms_recursive" if self.structure == "self" else "vmlinux"
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.versions}, modelled on {self.model})"
+
+
+ERAS: dict[str, Era] = {
+    "e1": Era("e1", "v4.7-v4.16", "v4.14", "e1-tr", guard=False, recursion=True,
+              ksym_in_deps=True, ksymdeps_block=False, secondary=False,
+              any_prereq_missing=True, structure="prereq", mod_format="tmp_versions",
+              initial_autoksyms="empty", modpost_prefix=False, modpost_cap=None,
+              modpost_in_order=False, dir_order=ORDER_V4),
+    "e1-guard": Era("e1-guard", "v4.9.y/v4.14.y after the May 2018 stable backport",
+                    "v4.14.44", "e1-tr", guard=True, recursion=True, ksym_in_deps=True,
+                    ksymdeps_block=False, secondary=False, any_prereq_missing=True,
+                    structure="prereq", mod_format="tmp_versions",
+                    initial_autoksyms="empty", modpost_prefix=False, modpost_cap=None,
+                    modpost_in_order=False, dir_order=ORDER_V4),
+    "e2": Era("e2", "v4.17-v4.20", "v4.19", "e2-collapse", guard=True, recursion=True,
+              ksym_in_deps=True, ksymdeps_block=False, secondary=False,
+              any_prereq_missing=True, structure="recursive-vmlinux",
+              mod_format="tmp_versions", initial_autoksyms="empty", modpost_prefix=False,
+              modpost_cap=None, modpost_in_order=False, dir_order=ORDER_V4),
+    "e3": Era("e3", "v5.0-v5.12", "v5.4", "e2-collapse", guard=True, recursion=True,
+              ksym_in_deps=False, ksymdeps_block=True, secondary=True,
+              any_prereq_missing=True, structure="recursive-vmlinux", mod_format="mod2",
+              initial_autoksyms="empty", modpost_prefix=False, modpost_cap=None,
+              modpost_in_order=False, dir_order=ORDER_V4),
+    "e4": Era("e4", "v5.13 to the include/ksym redo (~v5.15)", "v5.15", "e4-collapse",
+              guard=True, recursion=True, ksym_in_deps=False, ksymdeps_block=True,
+              secondary=True, any_prereq_missing=False, structure="recursive-vmlinux",
+              mod_format="mod2", initial_autoksyms="gen", modpost_prefix=True,
+              modpost_cap=10, modpost_in_order=False, dir_order=ORDER_V4),
+    "e5": Era("e5", "the include/ksym redo to v6.4", "v6.1", "e5-raw", guard=True,
+              recursion=True, ksym_in_deps=False, ksymdeps_block=True, secondary=True,
+              any_prereq_missing=False, structure="self", mod_format="usyms",
+              initial_autoksyms="gen", modpost_prefix=True, modpost_cap=10,
+              modpost_in_order=True, dir_order=ORDER_V6),
+    "e6": Era("e6", "v6.5 and later", "v6.5", "e5-raw", guard=False, recursion=False,
+              ksym_in_deps=False, ksymdeps_block=False, secondary=True,
+              any_prereq_missing=False, structure="none", mod_format="usyms",
+              initial_autoksyms="gen", modpost_prefix=True, modpost_cap=10,
+              modpost_in_order=True, dir_order=ORDER_V6),
+}
+
+
+def get_era(name: str) -> Era:
+    try:
+        return ERAS[name]
+    except KeyError:
+        raise InputError(f"unknown era {name!r}; expected one of {', '.join(ERAS)}") from None

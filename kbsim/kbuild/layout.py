@@ -1,0 +1,260 @@
+"""Lay a BuildSpec out on the simulated filesystem as a kbuild tree with era makefiles.
+
+The makefiles are kbsim's models of the era's top-level Makefile, scripts/Kbuild.include
+and scripts/Makefile.build, written in the make subset the engine reads. They keep the
+parts that decide rebuilds: one sub-make per directory (``$(MAKE) -f
+scripts/Makefile.build obj=DIR``), ``.cmd`` files included for existing targets,
+``if_changed_rule`` with ``any-prereq``/``newer-prereqs`` and ``arg-check``, ``FORCE``,
+the global ``.SECONDARY:`` from v5.0, and the adjust step where the era runs it:
+``vmlinux_prereq`` (v4.7-v4.16), ``autoksyms_recursive`` re-running ``make vmlinux``
+(v4.17-v5.18) or itself (v5.19+). Compiling, archiving, linking, the adjust script and
+modpost are kbsim commands (kbuild/commands.py) that act on the simulated files.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+from ..fs import SimFS
+from .eras import Era
+from .naming import Naming
+from .spec import BuildSpec, DirSpec
+
+ROOT = "/linux"
+AUTOKSYMS = "include/generated/autoksyms.h"
+
+
+def builtin_name(era: Era) -> str:
+    # built-in.o became a thin archive built-in.a in v4.17 (kbuild: rename built-in.o)
+    return "built-in.o" if era.mod_format == "tmp_versions" and era.name.startswith("e1") \
+        else "built-in.a"
+
+
+def kbuild_include(era: Era) -> str:
+    prereq = ("any-prereq = $(filter-out $(PHONY),$?) "
+              "$(filter-out $(PHONY) $(wildcard $^),$^)"
+              if era.any_prereq_missing else
+              "any-prereq = $(filter-out $(PHONY),$?)")
+    lines = [
+        f"# kbsim model of scripts/Kbuild.include ({era.describe()})",
+        "empty :=",
+        "space := $(empty) $(empty)",
+        "space_escape := _-_SPACE_-_",
+        "# prerequisites that are newer than the target"
+        + (", or missing" if era.any_prereq_missing else ""),
+        prereq,
+        "# the command line changed (or no .cmd file was read)",
+        "arg-check = $(filter-out $(subst $(space),$(space_escape),$(strip $(cmd_$@))), "
+        "$(subst $(space),$(space_escape),$(strip $(cmd_$(1)))))",
+        "why-flags = $(if $(wildcard $@),,--missing) $(if $(cmd_$@),,--no-cmd) "
+        "$(if $(arg-check),--cmd-changed)",
+        "if_changed = $(if $(strip $(any-prereq) $(arg-check)),$(cmd_$(1)),:)",
+        "if_changed_rule = $(if $(strip $(any-prereq) $(arg-check)),"
+        "kbsim-$(1) $@ $< $(why-flags) -- $(filter-out $(PHONY),$?),:)",
+        "cmd_cc_o_c = gcc -Wp,-MD,$(dir $@).$(notdir $@).d -nostdinc -c -o $@ $<",
+        "cmd_as_o_S = gcc -Wp,-MD,$(dir $@).$(notdir $@).d -nostdinc -D__ASSEMBLY__ -c -o $@ $<",
+        "cmd_ar_builtin = kbsim-ar $@ $(filter-out $(PHONY),$^)",
+        "cmd_ld_multi = kbsim-ld-multi $@ $(filter-out $(PHONY),$^)",
+        ".DELETE_ON_ERROR:",
+    ]
+    if era.secondary:
+        lines.append("# do not delete intermediate files automatically (8e9b61b293d9)")
+        lines.append(".SECONDARY:")
+    return "\n".join(lines) + "\n"
+
+
+def makefile_build(era: Era) -> str:
+    b = builtin_name(era)
+    return "\n".join([
+        f"# kbsim model of scripts/Makefile.build ({era.describe()})",
+        "src := $(obj)",
+        "PHONY := __build",
+        "__build:",
+        "obj-y :=",
+        "lib-y :=",
+        "single-m :=",
+        "multi-m :=",
+        "mod-parts :=",
+        "include scripts/Kbuild.include",
+        "include $(obj)/Makefile",
+        f"builtin-target := $(obj)/{b}",
+        "lib-target := $(if $(lib-y),$(obj)/lib.a)",
+        "real-obj-y := $(addprefix $(obj)/,$(obj-y))",
+        "real-lib-y := $(addprefix $(obj)/,$(lib-y))",
+        "real-single-m := $(addprefix $(obj)/,$(single-m))",
+        "real-multi-m := $(addprefix $(obj)/,$(multi-m))",
+        "real-mod-parts := $(addprefix $(obj)/,$(mod-parts))",
+        "__build: $(builtin-target) $(lib-target) $(real-single-m) $(real-multi-m)",
+        "targets := $(real-obj-y) $(real-lib-y) $(real-single-m) $(real-multi-m) "
+        "$(real-mod-parts) $(builtin-target) $(lib-target)",
+        "# read the saved command lines and dependencies of targets that exist",
+        "existing := $(wildcard $(targets))",
+        "-include $(foreach f,$(existing),$(dir $(f)).$(notdir $(f)).cmd)",
+        "$(real-single-m): $(obj)/%.o: $(src)/%.c FORCE",
+        "\t@$(call if_changed_rule,cc_o_c)",
+        "\t@kbsim-modfile $@",
+        "$(obj)/%.o: $(src)/%.c FORCE",
+        "\t@$(call if_changed_rule,cc_o_c)",
+        "$(obj)/%.o: $(src)/%.S FORCE",
+        "\t@$(call if_changed_rule,as_o_S)",
+        "$(builtin-target): $(real-obj-y) FORCE",
+        "\t@$(call if_changed,ar_builtin)",
+        "$(lib-target): $(real-lib-y) FORCE",
+        "\t@$(call if_changed,ar_builtin)",
+        "PHONY += FORCE",
+        "FORCE:",
+        ".PHONY: $(PHONY)",
+    ]) + "\n"
+
+
+def dir_makefile(d: DirSpec, spec: BuildSpec) -> str:
+    base = d.path + "/"
+    rel = lambda p: p[len(base):] if p.startswith(base) else p  # noqa: E731
+    obj_y = [rel(o.path) for o in d.objects if o.kind == "y"]
+    lib_y = [rel(o.path) for o in d.objects if o.kind == "lib"]
+    lines = [f"# kbsim: {d.path} ({d.group})"]
+    if obj_y:
+        lines.append("obj-y := " + " ".join(obj_y))
+    if lib_y:
+        lines.append("lib-y := " + " ".join(lib_y))
+    single, multi, parts = [], [], []
+    member_paths = {o.path for o in d.objects if o.kind == "m"}
+    for m in spec.modules:
+        mobj = m.name[:-3] + ".o"
+        if posixpath.dirname(mobj) != d.path:
+            continue
+        if m.objects == [mobj]:
+            single.append(rel(mobj))
+        else:
+            multi.append((rel(mobj), [rel(p) for p in m.objects]))
+            parts.extend(rel(p) for p in m.objects if p in member_paths)
+    if single:
+        lines.append("single-m := " + " ".join(single))
+    if multi:
+        lines.append("multi-m := " + " ".join(m for m, _ in multi))
+        lines.append("mod-parts := " + " ".join(parts))
+        for mobj, members in multi:
+            lines.append(f"$(obj)/{mobj}: " + " ".join(f"$(obj)/{p}" for p in members)
+                         + " FORCE")
+            lines.append("\t@$(call if_changed,ld_multi)")
+            lines.append("\t@kbsim-modfile $@")
+    return "\n".join(lines) + "\n"
+
+
+def ordered_dirs(spec: BuildSpec, era: Era) -> list[DirSpec]:
+    rank = {g: i for i, g in enumerate(era.dir_order)}
+    return sorted(spec.dirs, key=lambda d: rank.get(d.group, 1))  # stable within a group
+
+
+def top_makefile(spec: BuildSpec, era: Era) -> str:
+    dirs = ordered_dirs(spec, era)
+    b = builtin_name(era)
+    deps = []
+    for d in dirs:
+        if any(o.kind == "y" for o in d.objects) or not d.objects:
+            deps.append(f"{d.path}/{b}")
+        if any(o.kind == "lib" for o in d.objects):
+            deps.append(f"{d.path}/lib.a")
+    lines = [
+        f"# kbsim model of the top-level Makefile: {era.describe()}, "
+        f"CONFIG_TRIM_UNUSED_KSYMS=y",
+        "PHONY := all",
+        "all: vmlinux modules",
+        "vmlinux-dirs := " + " ".join(d.path for d in dirs),
+        "vmlinux-deps := " + " ".join(deps),
+        "PHONY += $(vmlinux-dirs) prepare modules FORCE",
+    ]
+    adjust = "\t@kbsim-adjust-ksyms $(MAKE) -f Makefile " + era.reexec_goal
+    if era.structure == "prereq":
+        lines += [
+            "PHONY += vmlinux_prereq",
+            "vmlinux: vmlinux_prereq $(vmlinux-deps) FORCE",
+            "\t@kbsim-link vmlinux $(vmlinux-deps)",
+            "vmlinux_prereq: $(vmlinux-deps) modules.order FORCE",
+            adjust,
+        ]
+    elif era.structure == "recursive-vmlinux":
+        lines += [
+            "PHONY += autoksyms_recursive",
+            "vmlinux: autoksyms_recursive $(vmlinux-deps) FORCE",
+            "\t@kbsim-link vmlinux $(vmlinux-deps)",
+            "autoksyms_recursive: $(vmlinux-deps) modules.order",
+            adjust,
+        ]
+    elif era.structure == "self":
+        lines += [
+            "PHONY += autoksyms_recursive",
+            "vmlinux: vmlinux.a FORCE",
+            "\t@kbsim-link vmlinux $(vmlinux-deps)",
+            "vmlinux.a: $(vmlinux-deps) autoksyms_recursive",
+            "\t@:",
+            "autoksyms_recursive: $(vmlinux-deps) modules.order",
+            adjust,
+        ]
+    else:  # no recursion (v6.5+): modpost trims
+        lines += [
+            "vmlinux: $(vmlinux-deps) FORCE",
+            "\t@kbsim-link vmlinux $(vmlinux-deps)",
+        ]
+    lines += [
+        "# the descents: one sub-make per directory, each with a fresh stat cache",
+        "$(sort $(vmlinux-deps)): $(vmlinux-dirs) ;",
+        "$(vmlinux-dirs): prepare",
+        "\t@$(MAKE) -f scripts/Makefile.build obj=$@",
+        "prepare: ;",
+        "modules.order: $(vmlinux-dirs) FORCE",
+        "\t@kbsim-modorder $@",
+        "modules: vmlinux modules.order FORCE",
+        "\t@$(MAKE) -f scripts/Makefile.modpost",
+        "FORCE:",
+        ".PHONY: $(PHONY)",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+MAKEFILE_MODPOST = "__modpost:\n\t@kbsim-modpost\n.PHONY: __modpost\n"
+
+
+def autoksyms_text(symbols) -> str:
+    """include/generated/autoksyms.h as adjust_autoksyms.sh writes it (sorted)."""
+    lines = ["/*", " * Automatically generated file; DO NOT EDIT.", " */", ""]
+    lines += [f"#define __KSYM_{s} 1" for s in sorted(set(symbols))]
+    return "\n".join(lines) + "\n"
+
+
+def lay_out(fs: SimFS, spec: BuildSpec, era: Era, naming: Naming) -> None:
+    """Write the tree at its starting state: sources, headers, config, makefiles."""
+    t0 = fs.clock.now
+    old = t0 - 3600 * 1_000_000_000  # sources and headers: an hour before the build
+    cfg = t0 - 60 * 1_000_000_000  # configuration: a minute before
+    fs.mkdir(ROOT)
+    w = lambda p, text="", at=old: (fs.mkdir(posixpath.dirname(ROOT + "/" + p)),  # noqa
+                                     fs.write(ROOT + "/" + p, text),
+                                     fs.set_mtime(ROOT + "/" + p, at))
+    w("Makefile", top_makefile(spec, era))
+    w("scripts/Kbuild.include", kbuild_include(era))
+    w("scripts/Makefile.build", makefile_build(era))
+    w("scripts/Makefile.modpost", MAKEFILE_MODPOST)
+    configs: set[str] = set()
+    for h, opts in spec.headers.items():
+        w(h, "")
+        configs.update(opts)
+    for d in spec.dirs:
+        w(f"{d.path}/Makefile", dir_makefile(d, spec))
+        for o in d.objects:
+            w(o.source, "")
+            configs.update(o.configs)
+    for c in sorted(configs):
+        w(naming.config(c), "", cfg)
+    auto = ["CONFIG_TRIM_UNUSED_KSYMS=y", "CONFIG_MODULES=y"]
+    if spec.modversions:
+        auto.append("CONFIG_MODVERSIONS=y")
+    if spec.whitelist:
+        auto.append('CONFIG_UNUSED_KSYMS_WHITELIST="scripts/ksym-whitelist"')
+        w("scripts/ksym-whitelist", "\n".join(spec.whitelist) + "\n")
+    w("include/config/auto.conf", "\n".join(auto) + "\n", cfg)
+    # The empty (or G.sh-generated, v5.7+) autoksyms.h exists before the build starts.
+    initial: list[str] = []
+    if era.initial_autoksyms == "gen":
+        initial = list(spec.whitelist) + (["module_layout"] if spec.modversions else [])
+    w(AUTOKSYMS, autoksyms_text(initial), cfg)

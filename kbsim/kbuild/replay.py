@@ -1,0 +1,135 @@
+"""Replay a kbuild tree: a full build from clean, every adjust pass, then modpost.
+
+The build runs through the make engine on the simulated filesystem: the era's makefiles
+(kbuild/layout.py) with the kbuild commands (kbuild/commands.py) as recipes, ``-j`` jobs on
+the jobserver, one sub-make per directory with a fresh stat cache, and the adjust step
+re-running make until nothing changes.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from ..fs import NS_PER_S, Clock, SimFS, parse_granularity
+from ..make import MakeOptions, Simulation
+from ..make.errors import MakeError
+from .commands import AdjustRecord, CompileRecord, KbuildRuntime
+from .eras import Era, get_era
+from .layout import AUTOKSYMS, ROOT, lay_out
+from .naming import Naming, get_naming
+from .objects import ObjectContent, parse_autoksyms
+from .spec import BuildSpec
+
+
+@dataclass
+class StaleObject:
+    target: str
+    missing: list[str]  # asked for by the final autoksyms.h, not compiled in
+    extra: list[str]  # compiled in, no longer asked for
+    compiled_pass: int | None
+    mtime_ns: int | None
+
+
+@dataclass
+class ReplayResult:
+    spec: BuildSpec
+    era: Era
+    naming: Naming
+    guard: bool
+    granularity: str
+    jobs: int
+    seed: int
+    start_ns: int
+    end_ns: int
+    make_status: int
+    compiles: list[CompileRecord]
+    adjusts: list[AdjustRecord]
+    stale: list[StaleObject]
+    modpost_errors: list[str]
+    modpost_ran: bool
+    output: list[tuple[str, str]]
+    warnings: list[str]
+    fs: SimFS
+    sim: Simulation
+    runtime: KbuildRuntime
+    pass_commands: list[list[str]] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """1 when modpost fails (the finding), 2 for any other make failure, else 0."""
+        if self.modpost_errors:
+            return 1
+        return 0 if self.make_status == 0 else 2
+
+    @property
+    def passes(self) -> int:
+        return max([1] + [c.pass_no for c in self.compiles] + [a.pass_no for a in self.adjusts])
+
+    def log(self) -> str:
+        return "".join(t for _, t in self.output)
+
+
+def start_time(spec: BuildSpec, seed: int) -> int:
+    """The build's start: the model's time plus a seeded fraction of a second (the phase
+    of the build against the filesystem's second boundaries is part of the luck)."""
+    if not spec.start_phase:
+        return spec.start_ns
+    return spec.start_ns + random.Random(f"{seed}:start").randrange(NS_PER_S)
+
+
+def replay(spec: BuildSpec, *, era: str | None = None, granularity: str | None = None,
+           jobs: int | None = None, seed: int | None = None, guard: bool | None = None,
+           naming: str | None = None, echo=None, trace: bool = False) -> ReplayResult:
+    e = get_era(era or spec.era)
+    nm = get_naming(naming if naming is not None else spec.naming, e.naming)
+    g = guard if guard is not None else (spec.guard if spec.guard is not None else e.guard)
+    if not e.recursion:
+        g = False
+    gran = parse_granularity(granularity or spec.granularity)
+    j = jobs or spec.jobs
+    s = spec.seed if seed is None else seed
+    t0 = start_time(spec, s)
+    fs = SimFS(Clock(t0), gran)
+    lay_out(fs, spec, e, nm)
+    sim = Simulation(fs, echo=echo, trace=trace, record=trace)
+    rt = KbuildRuntime(spec, e, nm, g, s, fs, ROOT)
+    rt.register(sim.shell)
+    opts = MakeOptions(jobs=j, print_directory=False, recipe_ns=spec.timing.recipe_ns)
+    fs.clock.advance(spec.timing.top_startup_ns)
+    try:
+        status = sim.run(opts, ROOT, env={})
+    except MakeError as ex:  # a model the engine cannot read is a kbsim bug
+        raise RuntimeError(f"kbuild layout rejected by the make engine: {ex.make_text()}")
+    stale = find_stale(fs, rt)
+    return ReplayResult(spec, e, nm, g, gran.name, j, s, t0, fs.clock.now, status,
+                        rt.compiles, rt.adjusts, stale,
+                        rt.modpost.errors if rt.modpost else [], rt.modpost is not None,
+                        sim.output, list(sim.warnings), fs, sim, rt,
+                        [argv for _, argv in rt.make_starts])
+
+
+def find_stale(fs: SimFS, rt: KbuildRuntime) -> list[StaleObject]:
+    """Objects whose compiled exports differ from what the final autoksyms.h asks for."""
+    try:
+        wanted = set(parse_autoksyms(fs.read(f"{ROOT}/{AUTOKSYMS}").decode()))
+    except OSError:
+        wanted = set()
+    out = []
+    for path, o in rt.objects.items():
+        if not o.exports:
+            continue
+        try:
+            data = fs.read(f"{ROOT}/{path}")
+        except OSError:
+            continue
+        c = ObjectContent.parse(data)
+        if c is None:
+            continue
+        should = [x for x in o.exports if x in wanted] if rt.era.recursion else list(o.exports)
+        missing = [x for x in should if x not in c.exports]
+        extra = [x for x in c.exports if x not in should]
+        if missing or extra:
+            out.append(StaleObject(path, missing, extra, c.compiled_pass,
+                                   fs.mtime(f"{ROOT}/{path}")))
+    return out

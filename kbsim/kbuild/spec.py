@@ -1,0 +1,78 @@
+"""What the kbuild layer builds: a plain description of a kernel tree and how to build it.
+
+The tree layer turns model files (TOML) and captured trees into a BuildSpec; the kbuild
+layer never reads files itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+MS = 1_000_000
+NS = 1_000_000_000
+
+
+@dataclass
+class ObjectSpec:
+    path: str  # "arch/x86/lib/usercopy_64.o"
+    source: str  # "arch/x86/lib/usercopy_64.c"
+    headers: list[str] = field(default_factory=list)
+    configs: list[str] = field(default_factory=list)  # CONFIG_ names (without CONFIG_)
+    exports: list[str] = field(default_factory=list)  # EXPORT_SYMBOL()s, in source order
+    undefined: list[str] = field(default_factory=list)  # symbols it references
+    compile_ns: int = 500 * MS
+    kind: str = "y"  # "y" built-in, "lib" lib-y, "m" module member
+
+
+@dataclass
+class DirSpec:
+    path: str
+    group: str  # init core drivers net libs virt
+    objects: list[ObjectSpec] = field(default_factory=list)
+
+
+@dataclass
+class ModuleSpec:
+    name: str  # "drivers/media/v4l2-core/videodev.ko"
+    objects: list[str]  # member object paths (a single one may be the module object)
+
+
+@dataclass
+class Timing:
+    jitter: float = 0.2  # compile durations vary by +/- this fraction, seeded per object
+    touch_ns: int = 2 * MS  # one dirname+mkdir+touch in adjust_autoksyms.sh
+    guard_touch_ns: int = 1 * MS  # one extra touch of the race guard loop
+    make_startup_ns: int = 15 * MS  # a sub-make parsing its makefiles
+    top_startup_ns: int = 150 * MS  # the top-level make (and each re-exec)
+    adjust_startup_ns: int = 40 * MS  # adjust_autoksyms.sh up to its first touch
+    archive_ns: int = 20 * MS  # ar of a built-in.o / lib.a
+    link_ns: int = 2 * NS  # linking vmlinux
+    modfile_ns: int = 5 * MS  # writing a .mod file
+    modpost_ns: int = 1 * NS
+    recipe_ns: int = 1 * MS  # any other recipe line (e.g. the ':' of an up-to-date object)
+
+
+@dataclass
+class BuildSpec:
+    name: str
+    era: str
+    dirs: list[DirSpec]
+    headers: dict[str, list[str]]  # header path -> CONFIG_ names it references
+    modules: list[ModuleSpec] = field(default_factory=list)
+    granularity: str = "1s"
+    jobs: int = 8
+    seed: int = 0
+    guard: bool | None = None  # None: the era decides
+    naming: str | None = None  # None: the era's naming
+    start_ns: int = 1_520_958_000 * NS  # 2018-03-13 16:20 UTC
+    start_phase: bool = True  # add a seeded fraction of a second to the start
+    timing: Timing = field(default_factory=Timing)
+    whitelist: list[str] = field(default_factory=list)
+    modversions: bool = False
+    clock_skew_ns: int = 0  # the adjust step's touches are stamped this much off
+    stat_cache: str = "per-make"  # or "shared" (what-if: see kbuild/replay.py)
+    description: str = ""
+
+    def objects(self):
+        for d in self.dirs:
+            yield from d.objects
