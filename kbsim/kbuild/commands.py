@@ -109,6 +109,9 @@ class KbuildRuntime:
         self.adjusts: list[AdjustRecord] = []
         self.modpost: ModpostRecord | None = None
         self.make_starts: list[tuple[int, list[str]]] = []
+        self._wanted: tuple[bytes | None, frozenset[str]] = (None, frozenset())
+        # where each pass (and modpost) starts in the simulation's output stream
+        self.marks: list[tuple[int, str, list[str]]] = []
 
     def register(self, shell) -> None:
         for name, fn in (("kbsim-cc_o_c", self.cc), ("kbsim-as_o_S", self.cc),
@@ -130,6 +133,15 @@ class KbuildRuntime:
         data = self._read(ctx, path)
         oc = ObjectContent.parse(data) if data is not None else None
         return oc or ObjectContent()
+
+    def _autoksyms(self, ctx) -> frozenset[str]:
+        """The symbols autoksyms.h defines now (parsed once per version of the file)."""
+        data = self._read(ctx, AUTOKSYMS)
+        if data is None:
+            return frozenset()
+        if data is not self._wanted[0]:
+            self._wanted = (data, frozenset(parse_autoksyms(data.decode())))
+        return self._wanted[1]
 
     def compile_ns(self, o: ObjectSpec) -> int:
         rng = random.Random(f"{self.seed}:{o.path}:{self.pass_no}")
@@ -156,8 +168,7 @@ class KbuildRuntime:
         o = self.objects.get(obj) or ObjectSpec(obj, src)
         start = self.fs.clock.now
         saw = self.fs.mtime(AUTOKSYMS, ctx.cwd)
-        data = self._read(ctx, AUTOKSYMS)
-        wanted = set(parse_autoksyms(data.decode())) if data is not None else set()
+        wanted = self._autoksyms(ctx)
         yield self.compile_ns(o)
         if self.era.recursion:
             exports = [s for s in o.exports if s in wanted]
@@ -335,6 +346,7 @@ class KbuildRuntime:
             rec.end_ns = fs.clock.now
             rec.reexec = list(argv[1:])
             self.pass_no += 1
+            self.marks.append((len(ctx.sim.output), f"pass {self.pass_no}", list(argv[1:])))
             status = yield from self.make(ctx, argv[1:], io)  # exec $@
             return status
         fs.remove(TMPNEW, ctx.cwd)
@@ -345,6 +357,7 @@ class KbuildRuntime:
     def modpost_cmd(self, ctx, argv, io):
         fs = self.fs
         kos = list(self.module_names)
+        self.marks.append((len(ctx.sim.output), "modpost", list(argv)))
         io.out(f"  {'MODPOST':<8}{len(kos)} modules\n")
         yield self.t.modpost_ns
         exports = set(self._content(ctx, "vmlinux").exports)

@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 class Variable:
-    __slots__ = ("name", "value", "recursive", "origin", "export")
+    __slots__ = ("name", "value", "recursive", "origin", "export", "compiled")
 
     def __init__(self, name: str, value: str, recursive: bool, origin: str = "file",
                  export: bool = False):
@@ -34,6 +34,7 @@ class Variable:
         self.recursive = recursive
         self.origin = origin
         self.export = export
+        self.compiled = None  # the parsed template of a recursive value (Expander.compile)
 
 
 _AUTO = set("@<^+?*%|")
@@ -136,6 +137,7 @@ FUNCTIONS: dict[str, tuple[int, int, bool]] = {
 }
 # Recognised so that the error names them, rather than reading them as variables.
 UNSUPPORTED_FUNCTIONS = {"shell", "eval", "file", "guile", "load"}
+_COMPILED: dict[str, tuple] = {}  # template text -> compiled parts (shared by all processes)
 
 
 class Expander:
@@ -175,43 +177,71 @@ class Expander:
                             self.floc)
         self._expanding.add(name)
         try:
-            return self.expand(v.value)
+            c = v.compiled
+            if c is None:
+                c = v.compiled = self.compile(v.value)
+            return self.run(c)
         finally:
             self._expanding.discard(name)
 
     # ---------------------------------------------------------------- expansion
+    # A template is compiled once into a tuple of parts: literal strings and nodes
+    # ("v", name) a variable, ("V", template) a computed variable name,
+    # ("f", name, [arg templates], pre_expand) a function call,
+    # ("s", name, from, to) a substitution reference, ("x", construct) an unsupported
+    # function and ("e", message) an error; errors are raised when the part is expanded,
+    # which is when make would report them.
     def expand(self, s: str) -> str:
         if "$" not in s:
             return s
-        out: list[str] = []
+        return self.run(self.compile(s))
+
+    def compile(self, s: str):
+        if "$" not in s:
+            return s
+        c = _COMPILED.get(s)
+        if c is not None:
+            return c
+        c = self._compile(s)
+        if len(s) <= 4096:
+            if len(_COMPILED) > 100_000:
+                _COMPILED.clear()
+            _COMPILED[s] = c
+        return c
+
+    def _compile(self, s: str):
+        parts: list = []
         i = 0
         n = len(s)
         find = s.find
         while True:
             j = find("$", i)
             if j < 0:
-                out.append(s[i:])
+                if i < n:
+                    parts.append(s[i:])
                 break
-            out.append(s[i:j])
+            if j > i:
+                parts.append(s[i:j])
             if j + 1 >= n:
                 break
             c = s[j + 1]
             if c == "$":
-                out.append("$")
+                parts.append("$")
                 i = j + 2
             elif c == "(" or c == "{":
                 close = ")" if c == "(" else "}"
                 k = _find_close(s, j + 2, c, close)
                 if k < 0:
-                    raise MakeError("unterminated variable reference", self.floc)
-                out.append(self._reference(s[j + 2:k], c, close))
+                    parts.append(("e", "unterminated variable reference"))
+                    break
+                parts.append(self._compile_ref(s[j + 2:k], c, close))
                 i = k + 1
             else:
-                out.append(self.lookup(c))
+                parts.append(("v", c))
                 i = j + 2
-        return "".join(out)
+        return tuple(parts)
 
-    def _reference(self, body: str, open_c: str, close_c: str) -> str:
+    def _compile_ref(self, body: str, open_c: str, close_c: str):
         # A function call: a known name followed by whitespace.
         m = 0
         nb = len(body)
@@ -220,24 +250,55 @@ class Expander:
         if 0 < m < nb and body[m] in " \t":
             fname = body[:m]
             if fname in FUNCTIONS:
+                min_a, max_a, pre = FUNCTIONS[fname]
                 rest = body[m:].lstrip(" \t")
-                return self.call_function(fname, rest, open_c, close_c)
+                args = split_args(rest, open_c, close_c, max_a)
+                return ("f", fname, [self.compile(x) for x in args], pre)
             if fname in UNSUPPORTED_FUNCTIONS:
-                raise UnsupportedSyntax(f"the $({fname} ...) function", self.floc)
+                return ("x", f"the $({fname} ...) function")
         # A substitution reference $(var:a=b): the first top-level ':'.
         colon = self._top_level(body, ":", open_c, close_c)
         if colon >= 0:
             eq = body.find("=", colon + 1)
             if eq >= 0:
-                name = self.expand(body[:colon])
-                value = self.lookup(name)
-                a = self.expand(body[colon + 1:eq])
-                b = self.expand(body[eq + 1:])
+                return ("s", self.compile(body[:colon]), self.compile(body[colon + 1:eq]),
+                        self.compile(body[eq + 1:]))
+        if "$" in body:
+            return ("V", self.compile(body))
+        return ("v", body)
+
+    def run(self, c) -> str:
+        """Expand a compiled template."""
+        if c.__class__ is str:
+            return c
+        out = []
+        for p in c:
+            if p.__class__ is str:
+                out.append(p)
+                continue
+            k = p[0]
+            if k == "v":
+                out.append(self.lookup(p[1]))
+            elif k == "f":
+                out.append(self._run_function(p))
+            elif k == "V":
+                out.append(self.lookup(self.run(p[1])))
+            elif k == "s":
+                value = self.lookup(self.run(p[1]))
+                a = self.run(p[2])
+                b = self.run(p[3])
                 if "%" not in a:
                     a, b = "%" + a, "%" + b
-                return " ".join(patsubst_word(a, b, w) for w in value.split())
-        name = self.expand(body) if "$" in body else body
-        return self.lookup(name)
+                out.append(" ".join(patsubst_word(a, b, w) for w in value.split()))
+            elif k == "x":
+                raise UnsupportedSyntax(p[1], self.floc)
+            else:
+                raise MakeError(p[1], self.floc)
+        return "".join(out)
+
+    def ev(self, x) -> str:
+        """Expand a function argument (a compiled template, or raw text)."""
+        return self.run(x) if x.__class__ is tuple else self.expand(x)
 
     @staticmethod
     def _top_level(s: str, ch: str, open_c: str, close_c: str) -> int:
@@ -254,15 +315,20 @@ class Expander:
         return -1
 
     # ---------------------------------------------------------------- functions
-    def call_function(self, name: str, argstr: str, open_c: str, close_c: str) -> str:
-        min_a, max_a, pre_expand = FUNCTIONS[name]
-        args = split_args(argstr, open_c, close_c, max_a)
-        if len(args) < min_a:
-            raise MakeError(f"insufficient number of arguments ({len(args)}) to function '{name}'",
-                            self.floc)
-        if pre_expand:
-            args = [self.expand(a) for a in args]
+    def _run_function(self, p) -> str:
+        _, name, cargs, pre = p
+        min_a = FUNCTIONS[name][0]
+        if len(cargs) < min_a:
+            raise MakeError(f"insufficient number of arguments ({len(cargs)}) to function "
+                            f"'{name}'", self.floc)
+        args = [self.run(a) for a in cargs] if pre else cargs
         return getattr(self, "f_" + name.replace("-", "_"))(args)
+
+    def call_function(self, name: str, argstr: str, open_c: str, close_c: str) -> str:
+        max_a = FUNCTIONS[name][1]
+        args = split_args(argstr, open_c, close_c, max_a)
+        return self._run_function(("f", name, [self.compile(x) for x in args],
+                                   FUNCTIONS[name][2]))
 
     def f_subst(self, a):
         return a[2].replace(a[0], a[1]) if a[0] else a[2]
@@ -373,14 +439,14 @@ class Expander:
         return " ".join(out)
 
     def f_if(self, a):
-        cond = self.expand(a[0].strip())
+        cond = self.ev(a[0])
         if cond.strip():
-            return self.expand(a[1])
-        return self.expand(a[2]) if len(a) > 2 else ""
+            return self.ev(a[1])
+        return self.ev(a[2]) if len(a) > 2 else ""
 
     def f_or(self, a):
         for x in a:
-            v = self.expand(x).strip()
+            v = self.ev(x).strip()
             if v:
                 return v
         return ""
@@ -388,21 +454,21 @@ class Expander:
     def f_and(self, a):
         v = ""
         for x in a:
-            v = self.expand(x).strip()
+            v = self.ev(x).strip()
             if not v:
                 return ""
         return v
 
     def f_foreach(self, a):
-        var = self.expand(a[0]).strip()
-        words = self.expand(a[1]).split()
+        var = self.ev(a[0]).strip()
+        words = self.ev(a[1]).split()
         out = []
         frame: dict[str, str] = {}
         self.locals.append(frame)
         try:
             for w in words:
                 frame[var] = w
-                out.append(self.expand(a[2]))
+                out.append(self.ev(a[2]))
         finally:
             self.locals.pop()
         return " ".join(out)
@@ -416,7 +482,12 @@ class Expander:
             return ""
         self.locals.append(frame)
         try:
-            return self.expand(v.value) if v.recursive else v.value
+            if not v.recursive:
+                return v.value
+            c = v.compiled
+            if c is None:
+                c = v.compiled = self.compile(v.value)
+            return self.run(c)
         finally:
             self.locals.pop()
 

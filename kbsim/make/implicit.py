@@ -36,7 +36,27 @@ class _Match:
 class Implicit:
     """Mixin for MakeProcess."""
 
+    def _suffixes(self: "MakeProcess") -> tuple[str, ...] | None:
+        """The text after '%' of every target pattern; None if one ends in '%'."""
+        cache = self._pattern_suffixes
+        if cache is not None and cache[0] == len(self.pattern_rules):
+            return cache[1]
+        sufs: set[str] = set()
+        for r in self.pattern_rules:
+            for t in r.targets:
+                suf = t[t.find("%") + 1:]
+                if not suf:
+                    self._pattern_suffixes = (len(self.pattern_rules), None)
+                    return None
+                sufs.add(suf)
+        out = tuple(sufs)
+        self._pattern_suffixes = (len(self.pattern_rules), out)
+        return out
+
     def _candidates(self: "MakeProcess", name: str, exclude: set[int]):
+        sufs = self._suffixes()
+        if sufs is not None and not name.endswith(sufs):
+            return []  # no target pattern can match (a fast path; same result)
         slash = name.rfind("/")
         dirpart, base = (name[:slash + 1], name[slash + 1:]) if slash >= 0 else ("", name)
         cands = []

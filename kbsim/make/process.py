@@ -69,6 +69,7 @@ class MakeProcess(Remake, Implicit):
         self.variables: dict[str, Variable] = {}
         self.files = FileTable()
         self.pattern_rules: list = []
+        self._pattern_suffixes = None
         self.expander = Expander(self)
         self.dir_cache: dict[str, set[str] | None] = {}
         self.dir_contents: dict[int, set[str]] = {}
@@ -477,41 +478,43 @@ class MakeProcess(Remake, Implicit):
 
     # ------------------------------------------------------------------ jobs
     def set_file_variables(self, file: FileEntry) -> dict[str, str]:
-        """commands.c set_file_variables: $@ $< $^ $+ $? $| $*."""
+        """commands.c set_file_variables: $@ $< $^ $+ $? $| $*.
+
+        Followed step by step: $< and $+ come first, from the order-only flags as read;
+        then a hash on the name keeps the FIRST dep of each name, and when a name occurs
+        both order-only and normal, both dep entries are upgraded to normal
+        (``d->ignore_mtime = hd->ignore_mtime = 0``, a lasting change to the target's
+        deps). $^/$?/$| list the first entry of each name at its position, with that
+        entry's 'changed' flag.
+        """
         deps = file.deps
         oo = file.oo
         changed = file.dep_changed or []
         always = self.always_make
+        less = ""
         plus = []
+        for i, d in enumerate(deps):
+            if not (oo is not None and oo[i]):
+                if not less:
+                    less = d.name
+                plus.append(d.name)
+        first: dict[str, int] = {}
+        for i, d in enumerate(deps):
+            j = first.setdefault(d.name, i)
+            if j != i and oo is not None and oo[i] != oo[j]:
+                oo[i] = oo[j] = False
         caret = []
         qmark = []
         bar = []
-        seen: dict[str, int] = {}
-        less = ""
         for i, d in enumerate(deps):
-            is_oo = oo is not None and oo[i]
-            name = d.name
-            if not is_oo:
-                if not less:
-                    less = name
-                plus.append(name)
-            prev = seen.get(name)
-            if prev is None:
-                seen[name] = i
-                if is_oo:
-                    bar.append(name)
-                else:
-                    caret.append(name)
-                    if (i < len(changed) and changed[i]) or always:
-                        qmark.append(name)
-            elif not is_oo and oo is not None and oo[prev]:
-                # a name both order-only and normal: normal wins (commands.c)
-                seen[name] = i
-                if name in bar:
-                    bar.remove(name)
-                caret.append(name)
+            if first[d.name] != i:
+                continue
+            if oo is not None and oo[i]:
+                bar.append(d.name)
+            else:
+                caret.append(d.name)
                 if (i < len(changed) and changed[i]) or always:
-                    qmark.append(name)
+                    qmark.append(d.name)
         if file.cmds is not None and self.default_file is not None and \
                 file.cmds is self.default_file.cmds:
             less = file.name
@@ -531,7 +534,7 @@ class MakeProcess(Remake, Implicit):
         self.reap_children(False)
         cmds = file.cmds
         exp = self.expander
-        exp.auto = self.set_file_variables(file)
+        autos = exp.auto = self.set_file_variables(file)
         lines = []
         try:
             for k, raw in enumerate(cmds.lines):
@@ -559,7 +562,7 @@ class MakeProcess(Remake, Implicit):
                 self.reap_children(True)
         self.jobserver_tokens += 1
         if self.opts.trace or self.opts.debug_why:
-            self.trace_why(file)
+            self.trace_why(file, autos)
         # job.c start_waiting_job
         self.start_job_command(c)
         st = file.command_state
@@ -574,11 +577,13 @@ class MakeProcess(Remake, Implicit):
             while file.command_state == CS_RUNNING:
                 self.reap_children(True)
 
-    def trace_why(self, file: FileEntry) -> None:
+    def trace_why(self, file: FileEntry, autos: dict[str, str]) -> None:
         cm = file.cmds
         nm = f"{cm.filename}:{cm.lineno}" if cm.filename else "<builtin>"
         exp = self.expander
-        exp.auto = self.set_file_variables(file)
+        # the $? that set_file_variables defined for this job (it is computed once: its
+        # order-only upgrade changes the deps, so a second call could differ)
+        exp.auto = autos
         try:
             newer = exp.lookup("?")
         finally:

@@ -1,0 +1,117 @@
+"""Rendering a replay: kbuild-style text, pass by pass, and the JSON document."""
+
+from __future__ import annotations
+
+from ..kbuild.replay import ReplayResult
+from .timefmt import clock
+
+PASS1_TAIL = 12
+
+
+def header(r: ReplayResult) -> str:
+    g = "with the race guard" if r.guard else "no race guard"
+    return (f"kbsim replay: {r.spec.name}: era {r.era.describe()}, {r.granularity} mtimes, "
+            f"make -j{r.jobs}, seed {r.seed}, {g}, naming {r.naming.name}\n")
+
+
+def _segments(r: ReplayResult):
+    """(title, [(stream, text)]) for pass 1, each later pass, and modpost."""
+    marks = [(0, "pass 1", ["make", f"-j{r.jobs}"])] + list(r.runtime.marks)
+    out = r.output
+    for i, (start, title, argv) in enumerate(marks):
+        end = marks[i + 1][0] if i + 1 < len(marks) else len(out)
+        yield title, argv, out[start:end]
+
+
+def replay_text(r: ReplayResult, full: bool = False) -> str:
+    lines = [header(r)]
+    for title, argv, chunk in _segments(r):
+        text = "".join(t for _, t in chunk).splitlines()
+        if title == "pass 1":
+            lines.append(f"== pass 1: {' '.join(argv)} (from clean) ==\n")
+        elif title == "modpost":
+            lines.append("== modpost ==\n")
+        else:
+            lines.append(f"== {title}: {' '.join(argv)} (exec'd by adjust_autoksyms.sh) ==\n")
+        if title == "pass 1" and not full:
+            cut = next((k for k, ln in enumerate(text) if "CHK " in ln), len(text))
+            head, tail = text[:cut], text[cut:]
+            if len(head) > PASS1_TAIL:
+                lines.append(f"  [... {len(head) - PASS1_TAIL} earlier lines; --full shows "
+                             f"them ...]\n")
+                head = head[-PASS1_TAIL:]
+            text = head + tail
+        lines.extend(ln + "\n" for ln in text)
+    stale = r.stale
+    lines.append("== summary ==\n")
+    lines.append(f"passes: {r.passes}; objects compiled: {len(r.compiles)} "
+                 f"({', '.join(f'pass {p}: {n}' for p, n in _per_pass(r))}); "
+                 f"simulated time {(r.end_ns - r.start_ns) / 1e9:.1f} s\n")
+    if stale:
+        lines.append(f"stale objects ({len(stale)}): compiled exports differ from the final "
+                     f"autoksyms.h\n")
+        for s in stale:
+            what = []
+            if s.missing:
+                what.append("missing " + " ".join(s.missing))
+            if s.extra:
+                what.append("extra " + " ".join(s.extra))
+            lines.append(f"  {s.target} (compiled in pass {s.compiled_pass}, mtime "
+                         f"{clock(s.mtime_ns)}): {'; '.join(what)}\n")
+    else:
+        lines.append("stale objects: none\n")
+    if r.modpost_errors:
+        lines.append(f"modpost: {len(r.modpost_errors)} undefined symbol error(s); exit 1\n")
+    elif r.make_status != 0:
+        lines.append(f"make failed (status {r.make_status}); exit 2\n")
+    else:
+        lines.append("modpost: ok\n")
+    return "".join(lines)
+
+
+def _per_pass(r: ReplayResult):
+    counts: dict[int, int] = {}
+    for c in r.compiles:
+        counts[c.pass_no] = counts.get(c.pass_no, 0) + 1
+    return sorted(counts.items())
+
+
+def replay_json(r: ReplayResult) -> dict:
+    passes = []
+    for p in range(1, r.passes + 1):
+        adj = [a for a in r.adjusts if a.pass_no == p]
+        passes.append({
+            "pass": p,
+            "command": (["make", f"-j{r.jobs}"] if p == 1 else
+                        next((a.reexec for a in r.adjusts if a.pass_no == p - 1 and a.reexec),
+                             None)),
+            "compiled": [{"target": c.target, "tool": c.tool, "reasons": c.reasons,
+                          "start_ns": c.start_ns, "end_ns": c.end_ns, "mtime_ns": c.mtime_ns,
+                          "exports": c.exports, "autoksyms_mtime_ns": c.saw_autoksyms_ns}
+                         for c in r.compiles if c.pass_no == p],
+            "adjust": [{"start_ns": a.start_ns, "end_ns": a.end_ns,
+                        "tmpnew_mtime_ns": a.tmpnew_mtime_ns, "before": a.before,
+                        "after": a.after, "changed": a.changed, "reexec": a.reexec,
+                        "touched": [{"symbol": t.symbol, "path": t.path, "time_ns": t.time_ns,
+                                     "mtime_ns": t.mtime_ns, "touches": t.touches}
+                                    for t in a.touched]} for a in adj],
+        })
+    return {
+        "model": r.spec.name,
+        "era": r.era.name,
+        "granularity": r.granularity,
+        "jobs": r.jobs,
+        "seed": r.seed,
+        "guard": r.guard,
+        "naming": r.naming.name,
+        "start_ns": r.start_ns,
+        "end_ns": r.end_ns,
+        "passes": passes,
+        "stale": [{"target": s.target, "missing": s.missing, "extra": s.extra,
+                   "compiled_pass": s.compiled_pass, "mtime_ns": s.mtime_ns}
+                  for s in r.stale],
+        "modpost_errors": r.modpost_errors,
+        "make_status": r.make_status,
+        "exit_code": r.exit_code,
+        "warnings": r.warnings,
+    }

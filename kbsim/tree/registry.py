@@ -1,0 +1,53 @@
+"""Finding a model: a path, or the name of a model shipped in kbsim.models."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from ..errors import InputError
+from ..kbuild.spec import BuildSpec
+
+SUFFIXES = (".toml", ".json.gz", ".json")
+
+
+def shipped_models() -> dict[str, object]:
+    """name -> resource of every model shipped with kbsim."""
+    out = {}
+    try:
+        root = resources.files("kbsim.models")
+    except ModuleNotFoundError:  # pragma: no cover
+        return out
+    for entry in root.iterdir():
+        for suf in SUFFIXES:
+            if entry.name.endswith(suf) and not entry.name.startswith("_"):
+                out[entry.name[: -len(suf)]] = entry
+    return dict(sorted(out.items()))
+
+
+def resolve(arg: str) -> Path:
+    """The model file ARG names (a path first, then a shipped model name)."""
+    p = Path(arg)
+    if p.exists():
+        return p
+    models = shipped_models()
+    if arg in models:
+        return Path(str(models[arg]))
+    raise InputError(f"{arg}: no such file, and no shipped model of that name "
+                     f"(shipped: {', '.join(models) or 'none'})")
+
+
+def load_spec(arg: str) -> tuple[BuildSpec, Path]:
+    """A BuildSpec from a model file, a captured tree file, or a shipped model name."""
+    p = resolve(arg)
+    if p.is_dir():
+        raise InputError(f"{p}: is a directory; capture it first (kbsim capture) or give a "
+                         f"model file")
+    name = p.name
+    if name.endswith(".toml"):
+        from .model import load_model, to_spec
+        return to_spec(load_model(p)), p
+    if name.endswith(".json") or name.endswith(".json.gz"):
+        from .capture_format import load_capture_spec  # type: ignore[import-not-found]
+        return load_capture_spec(p), p
+    raise InputError(f"{p}: unknown model format (expected .toml, .json or .json.gz)")
