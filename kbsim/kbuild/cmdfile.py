@@ -65,6 +65,8 @@ def write_cmd(era: Era, naming: Naming, target: str, command: str, source: str,
         for s in sorted(set(ksyms)):  # nm sorts its output by name
             out.append(f"    $(wildcard {naming.fixdep_ksym(s)}) \\")
         out += ["", f"{target}: $(ksymdeps_{target})", "", f"$(ksymdeps_{target}):"]
+    if era.objtool_dep:  # 6.1 Makefile.build: objects depend on the objtool binary
+        out += ["", f"{target}: $(wildcard ./tools/objtool/objtool)"]
     return "\n".join(out) + "\n"
 
 
@@ -98,6 +100,23 @@ class CmdFile:
 
     def file_deps(self) -> list[str]:
         return [d.path for d in self.deps if not d.wildcard]
+
+    def structure(self) -> tuple[list[str], list[tuple[str, list[str]]], list[str]]:
+        """(source's CONFIG paths, [(header, its CONFIG paths)], inline ksym paths), the
+        grouping fixdep printed: wildcards follow the file they were found in."""
+        src_cfg: list[str] = []
+        headers: list[tuple[str, list[str]]] = []
+        ksyms: list[str] = []
+        for d in self.deps:
+            if not d.wildcard:
+                headers.append((d.path, []))
+            elif "ksym" in d.path.split("/"):
+                ksyms.append(d.path)
+            elif headers:
+                headers[-1][1].append(d.path)
+            else:
+                src_cfg.append(d.path)
+        return src_cfg, headers, ksyms
 
 
 def split_deps(raw: str) -> list[Dep]:
@@ -166,6 +185,9 @@ def parse_cmd(text: str, name: str = ".cmd") -> CmdFile:
         raise InputError(f"{name}: malformed .cmd file: {e.make_text()}") from None
     cf = CmdFile(name)
     for var, op, value in rd.assigns:
+        if _unbalanced(value):
+            raise InputError(f"{name}: malformed .cmd file: unterminated variable reference "
+                             f"in {var}")
         if var.startswith("savedcmd_"):
             cf.prefix, cf.target, cf.command = "savedcmd_", var[9:], unescape_cmd(value)
         elif var.startswith("cmd_"):
@@ -183,6 +205,22 @@ def parse_cmd(text: str, name: str = ".cmd") -> CmdFile:
     if cf.target is None:
         raise InputError(f"{name}: malformed .cmd file: no cmd_, source_ or deps_ assignment")
     return cf
+
+
+def _unbalanced(value: str) -> bool:
+    """True if a $( or ${ reference is not closed (make: unterminated variable reference)."""
+    from ..make.expand import _find_close
+    i = value.find("$")
+    while i >= 0 and i + 1 < len(value):
+        c = value[i + 1]
+        if c in "({":
+            k = _find_close(value, i + 2, c, ")" if c == "(" else "}")
+            if k < 0:
+                return True
+            i = value.find("$", k + 1)
+        else:
+            i = value.find("$", i + 2)
+    return False
 
 
 def detect_era_hints(cf: CmdFile) -> dict[str, bool]:

@@ -38,6 +38,7 @@ class Era:
     modpost_in_order: bool  # v5.19 "traverse modules in order"; before: reversed lists
     dir_order: tuple[str, ...]
     cmd_prefix: str = "cmd_"
+    objtool_dep: bool = False  # 6.1 .cmd files end with 'T: $(wildcard ./tools/objtool/objtool)'
 
     @property
     def reexec_goal(self) -> str:
@@ -78,12 +79,12 @@ ERAS: dict[str, Era] = {
               recursion=True, ksym_in_deps=False, ksymdeps_block=True, secondary=True,
               any_prereq_missing=False, structure="self", mod_format="usyms",
               initial_autoksyms="gen", modpost_prefix=True, modpost_cap=10,
-              modpost_in_order=True, dir_order=ORDER_V6),
+              modpost_in_order=True, dir_order=ORDER_V6, objtool_dep=True),
     "e6": Era("e6", "v6.5 and later", "v6.5", "e5-raw", guard=False, recursion=False,
               ksym_in_deps=False, ksymdeps_block=False, secondary=True,
               any_prereq_missing=False, structure="none", mod_format="usyms",
               initial_autoksyms="gen", modpost_prefix=True, modpost_cap=10,
-              modpost_in_order=True, dir_order=ORDER_V6),
+              modpost_in_order=True, dir_order=ORDER_V6, objtool_dep=True),
 }
 
 
