@@ -75,18 +75,41 @@ class ModpostRecord:
     status: int
 
 
-def kbuild_reasons(flags: list[str], newer: list[str]) -> list[str]:
-    """Scripts/Kbuild.include 'why' (V=2) wording, from the recipe's flags."""
+def split_why(argv: list[str], first: int) -> tuple[list[str], list[str], list[str]]:
+    """ARGS... NEWER... -- ALL... as the makefiles pass them: (args, $?, $^)."""
+    rest = argv[first:]
+    if "--" not in rest:
+        return rest, [], []
+    k = rest.index("--")
+    newer = rest[:k]
+    return [], newer, rest[k + 1:]
+
+
+def if_changed(ctx, era: Era, target: str, command: str, newer: list[str],
+               prereqs: list[str]) -> list[str]:
+    """scripts/Kbuild.include if_changed(_rule): why TARGET must be rebuilt, in kbuild's
+    V=2 wording ('- due to ...'); empty when the recipe would run ':' instead.
+
+    any-prereq (v2.6.x-v5.7) = newer prerequisites plus missing ones ($(wildcard $^));
+    newer-prereqs (later) = newer ones only. arg-check: the command line saved in the
+    .cmd file (variable cmd_TARGET) differs from the current one, or there is none.
+    """
+    fs = ctx.fs
     out = []
-    if "--missing" in flags:
+    if not fs.lexists(target, ctx.cwd):
         out.append("target missing")
     if newer:
         out.append("due to: " + " ".join(newer))
-    if "--no-cmd" in flags:
+    if era.any_prereq_missing:
+        gone = [p for p in prereqs if not fs.lexists(p, ctx.cwd)]
+        if gone:
+            out.append("due to missing: " + " ".join(gone))
+    saved = ctx.proc.variables.get(era.cmd_prefix + target)
+    if saved is None:
         out.append("missing .cmd file")
-    elif "--cmd-changed" in flags:
+    elif " ".join(saved.value.split()) != " ".join(command.split()):
         out.append("command line changed")
-    return out or ["unknown"]
+    return out
 
 
 class KbuildRuntime:
@@ -114,8 +137,7 @@ class KbuildRuntime:
         self.marks: list[tuple[int, str, list[str]]] = []
 
     def register(self, shell) -> None:
-        for name, fn in (("kbsim-cc_o_c", self.cc), ("kbsim-as_o_S", self.cc),
-                         ("kbsim-ar", self.ar), ("kbsim-ld-multi", self.ld_multi),
+        for name, fn in (("kbsim-cc", self.cc), ("kbsim-ar", self.ar), ("kbsim-ld-multi", self.ld_multi),
                          ("kbsim-link", self.link), ("kbsim-modfile", self.modfile),
                          ("kbsim-modorder", self.modorder),
                          ("kbsim-adjust-ksyms", self.adjust), ("kbsim-modpost", self.modpost_cmd),
@@ -161,9 +183,14 @@ class KbuildRuntime:
     # ------------------------------------------------------------ compile
     def cc(self, ctx, argv, io):
         obj, src = argv[1], argv[2]
-        dd = argv.index("--") if "--" in argv else len(argv)
-        flags, newer = argv[3:dd], argv[dd + 1:]
+        _, newer, prereqs = split_why(argv, 3)
         tool = "AS" if src.endswith(".S") else "CC"
+        d, b = posixpath.split(obj)
+        flag = "-D__ASSEMBLY__ " if tool == "AS" else ""
+        command = f"gcc -Wp,-MD,{d}/.{b}.d -nostdinc {flag}-c -o {obj} {src}"
+        reasons = if_changed(ctx, self.era, obj, command, newer, prereqs)
+        if not reasons:
+            return 0  # if_changed_rule expands to ':'
         io.out(f"  {tool:<8}{obj}\n")
         o = self.objects.get(obj) or ObjectSpec(obj, src)
         start = self.fs.clock.now
@@ -179,33 +206,37 @@ class KbuildRuntime:
                                 undefined=list(o.undefined), saw_autoksyms_ns=saw,
                                 compiled_pass=self.pass_no)
         mtime = self.fs.write(obj, content.dump(), ctx.cwd)
-        d, b = posixpath.split(obj)
-        flag = "-D__ASSEMBLY__ " if tool == "AS" else ""
-        command = f"gcc -Wp,-MD,{d}/.{b}.d -nostdinc {flag}-c -o {obj} {src}"
         headers = [(h, self.spec.headers.get(h, [])) for h in o.headers]
         text = write_cmd(self.era, self.naming, obj, command, src, headers, o.configs,
                          list(o.exports) if self.era.recursion else [])
         self.fs.write(f"{d}/.{b}.cmd", text, ctx.cwd)
         self.compiles.append(CompileRecord(self.pass_no, obj, tool, start, self.fs.clock.now,
-                                           mtime, exports, kbuild_reasons(flags, newer), saw))
+                                           mtime, exports, reasons, saw))
         return 0
 
     # ------------------------------------------------------------ archives and links
-    def _write_with_cmd(self, ctx, out: str, content: ObjectContent, argv) -> None:
+    def _write_with_cmd(self, ctx, out: str, content: ObjectContent, command: str) -> None:
         self.fs.write(out, content.dump(), ctx.cwd)
         d, b = posixpath.split(out)
-        self.fs.write(f"{d}/.{b}.cmd", f"{self.era.cmd_prefix}{out} := {' '.join(argv)}\n",
-                      ctx.cwd)
+        self.fs.write(f"{d}/.{b}.cmd", f"{self.era.cmd_prefix}{out} := {command}\n", ctx.cwd)
 
     def ar(self, ctx, argv, io):
-        out, members = argv[1], argv[2:]
+        out = argv[1]
+        _, newer, members = split_why(argv, 2)
+        command = f"ar cDPrST {out} {' '.join(members)}"
+        if not if_changed(ctx, self.era, out, command, newer, members):
+            return 0
         io.out(f"  {'AR':<8}{out}\n")
         yield self.t.archive_ns
-        self._write_with_cmd(ctx, out, ObjectContent(members=members), argv)
+        self._write_with_cmd(ctx, out, ObjectContent(members=members), command)
         return 0
 
     def ld_multi(self, ctx, argv, io):
-        out, members = argv[1], argv[2:]
+        out = argv[1]
+        _, newer, members = split_why(argv, 2)
+        command = f"ld -r -o {out} {' '.join(members)}"
+        if not if_changed(ctx, self.era, out, command, newer, members):
+            return 0
         io.out(f"  {'LD [M]':<8}{out}\n")
         yield self.t.archive_ns
         oc = ObjectContent(members=members)
@@ -214,7 +245,7 @@ class KbuildRuntime:
             oc.exports += c.exports
             oc.markers += c.markers
             oc.undefined += [u for u in c.undefined if u not in oc.undefined]
-        self._write_with_cmd(ctx, out, oc, argv)
+        self._write_with_cmd(ctx, out, oc, command)
         return 0
 
     def _archive_exports(self, ctx, archive: str) -> list[str]:

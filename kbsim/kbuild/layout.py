@@ -31,30 +31,13 @@ def builtin_name(era: Era) -> str:
 
 
 def kbuild_include(era: Era) -> str:
-    prereq = ("any-prereq = $(filter-out $(PHONY),$?) "
-              "$(filter-out $(PHONY) $(wildcard $^),$^)"
-              if era.any_prereq_missing else
-              "any-prereq = $(filter-out $(PHONY),$?)")
+    """kbsim's Kbuild.include: if_changed's test itself runs in the kbsim commands (see
+    commands.if_changed); make hands them $? and $^ without the phony FORCE."""
     lines = [
         f"# kbsim model of scripts/Kbuild.include ({era.describe()})",
-        "empty :=",
-        "space := $(empty) $(empty)",
-        "space_escape := _-_SPACE_-_",
-        "# prerequisites that are newer than the target"
-        + (", or missing" if era.any_prereq_missing else ""),
-        prereq,
-        "# the command line changed (or no .cmd file was read)",
-        "arg-check = $(filter-out $(subst $(space),$(space_escape),$(strip $(cmd_$@))), "
-        "$(subst $(space),$(space_escape),$(strip $(cmd_$(1)))))",
-        "why-flags = $(if $(wildcard $@),,--missing) $(if $(cmd_$@),,--no-cmd) "
-        "$(if $(arg-check),--cmd-changed)",
-        "if_changed = $(if $(strip $(any-prereq) $(arg-check)),$(cmd_$(1)),:)",
-        "if_changed_rule = $(if $(strip $(any-prereq) $(arg-check)),"
-        "kbsim-$(1) $@ $< $(why-flags) -- $(filter-out $(PHONY),$?),:)",
-        "cmd_cc_o_c = gcc -Wp,-MD,$(dir $@).$(notdir $@).d -nostdinc -c -o $@ $<",
-        "cmd_as_o_S = gcc -Wp,-MD,$(dir $@).$(notdir $@).d -nostdinc -D__ASSEMBLY__ -c -o $@ $<",
-        "cmd_ar_builtin = kbsim-ar $@ $(filter-out $(PHONY),$^)",
-        "cmd_ld_multi = kbsim-ld-multi $@ $(filter-out $(PHONY),$^)",
+        "# kbsim commands get the newer prerequisites ($?) and all of them ($^) and decide",
+        "# as if_changed_rule does (any-prereq / newer-prereqs, arg-check, missing .cmd)",
+        "why = $(filter-out $(PHONY),$?) -- $(filter-out $(PHONY),$^)",
         ".DELETE_ON_ERROR:",
     ]
     if era.secondary:
@@ -91,16 +74,16 @@ def makefile_build(era: Era) -> str:
         "existing := $(wildcard $(targets))",
         "-include $(foreach f,$(existing),$(dir $(f)).$(notdir $(f)).cmd)",
         "$(real-single-m): $(obj)/%.o: $(src)/%.c FORCE",
-        "\t@$(call if_changed_rule,cc_o_c)",
+        "\t@kbsim-cc $@ $< $(why)",
         "\t@kbsim-modfile $@",
         "$(obj)/%.o: $(src)/%.c FORCE",
-        "\t@$(call if_changed_rule,cc_o_c)",
+        "\t@kbsim-cc $@ $< $(why)",
         "$(obj)/%.o: $(src)/%.S FORCE",
-        "\t@$(call if_changed_rule,as_o_S)",
+        "\t@kbsim-cc $@ $< $(why)",
         "$(builtin-target): $(real-obj-y) FORCE",
-        "\t@$(call if_changed,ar_builtin)",
+        "\t@kbsim-ar $@ $(why)",
         "$(lib-target): $(real-lib-y) FORCE",
-        "\t@$(call if_changed,ar_builtin)",
+        "\t@kbsim-ar $@ $(why)",
         "PHONY += FORCE",
         "FORCE:",
         ".PHONY: $(PHONY)",
@@ -136,7 +119,7 @@ def dir_makefile(d: DirSpec, spec: BuildSpec) -> str:
         for mobj, members in multi:
             lines.append(f"$(obj)/{mobj}: " + " ".join(f"$(obj)/{p}" for p in members)
                          + " FORCE")
-            lines.append("\t@$(call if_changed,ld_multi)")
+            lines.append("\t@kbsim-ld-multi $@ $(why)")
             lines.append("\t@kbsim-modfile $@")
     return "\n".join(lines) + "\n"
 

@@ -44,8 +44,14 @@ class Word(str):
     globbable = False
 
 
+_PLAIN = re.compile(r"""['"\\$`;&|<>()#*?\[\n]""")
+
+
 def tokenize(line: str) -> list:
     """Split a shell line into words (Word) and operator strings."""
+    if _PLAIN.search(line) is None:
+        # nothing but words separated by blanks (the common case): split is exact
+        return [Word(w) for w in line.split()]
     toks: list = []
     i = 0
     n = len(line)
