@@ -43,6 +43,11 @@ def make_cmd(
     touch: bool = typer.Option(False, "-t", "--touch", help="Touch targets instead."),
     silent: bool = typer.Option(False, "-s", "--silent", help="Do not echo recipes."),
     jobs: int = typer.Option(1, "-j", "--jobs", min=1, help="Job slots (the jobserver)."),
+    no_builtin_rules: bool = typer.Option(False, "-r", "--no-builtin-rules",
+                                          help="Accepted: kbsim never has built-in rules."),
+    no_builtin_vars: bool = typer.Option(False, "-R", "--no-builtin-variables",
+                                         help="Accepted: kbsim never has built-in "
+                                              "variables."),
     no_print_directory: bool = typer.Option(False, "--no-print-directory",
                                             help="As make's option."),
     granularity: str = typer.Option("ns", "--granularity", "-g",
@@ -89,7 +94,7 @@ def make_cmd(
     if not json_out:
         def echo(stream: str, text: str) -> None:
             (sys.stdout if stream == "out" else sys.stderr).write(text)
-    sim = Simulation(fs, echo=echo)
+    sim = Simulation(fs, echo=echo, record=json_out or explain)
     env = real_environment() if use_env else {}
     try:
         status = sim.run(opts, cwd, env)
@@ -100,7 +105,8 @@ def make_cmd(
     for d in directory:
         target_dir = os.path.join(target_dir, d)
     check_decodable(fs, target_dir)
-    decisions = [to_model(d) for p in sim.processes for d in p.decisions]
+    decisions = ([to_model(d) for p in sim.processes for d in p.decisions]
+                 if json_out or explain else [])
     warnings = list(sim.warnings) + list(fs.real_warnings)
     if json_out:
         dump_json({

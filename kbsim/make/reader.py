@@ -120,6 +120,7 @@ class Reader:
 
     def assign(self, name: str, op: str, value: str, floc, export: bool = False) -> None:
         exp = self.exp
+        exp.floc = floc
         name = exp.expand(name).strip()
         if not name:
             raise self.err("empty variable name", floc)
