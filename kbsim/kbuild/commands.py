@@ -17,6 +17,7 @@ effects land on the simulated filesystem at the simulated time they happen:
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
 import random
 from dataclasses import dataclass, field
@@ -32,6 +33,17 @@ from .spec import BuildSpec, ObjectSpec
 TMPNEW = AUTOKSYMS + ".tmpnew"
 
 
+@dataclass(frozen=True, slots=True)
+class InputStamp:
+    """One input of a compile as it was when the compile started (kbsim.experiments hook:
+    rebuild rules other than make's compare these with the inputs at a later decision)."""
+
+    mtime_ns: int | None  # None: the name did not resolve (a $(wildcard) dep not yet created)
+    size: int = 0
+    ino: int = 0
+    digest: str = ""  # blake2b-64 of the content ("" when absent)
+
+
 @dataclass
 class CompileRecord:
     pass_no: int
@@ -43,6 +55,9 @@ class CompileRecord:
     exports: list[str]
     reasons: list[str]
     saw_autoksyms_ns: int | None
+    # kbsim.experiments hook: the stamps of every name the object's .cmd lists (source
+    # first), taken when the compile starts; only when KbuildRuntime.record_inputs is set.
+    inputs: dict[str, InputStamp] | None = None
 
 
 @dataclass
@@ -135,6 +150,10 @@ class KbuildRuntime:
         self._wanted: tuple[bytes | None, frozenset[str]] = (None, frozenset())
         # where each pass (and modpost) starts in the simulation's output stream
         self.marks: list[tuple[int, str, list[str]]] = []
+        # --- kbsim.experiments hooks (all off by default; the replay is unchanged) ---
+        self.record_inputs = False  # fill CompileRecord.inputs
+        self.on_touch = None  # on_touch(ctx, path): after each adjust-step touch (+guard)
+        self.on_reexec = None  # on_reexec(ctx, rec): adjust step done, about to exec make
 
     def register(self, shell) -> None:
         for name, fn in (("kbsim-cc", self.cc), ("kbsim-ar", self.ar), ("kbsim-ld-multi", self.ld_multi),
@@ -165,6 +184,25 @@ class KbuildRuntime:
             self._wanted = (data, frozenset(parse_autoksyms(data.decode())))
         return self._wanted[1]
 
+    def input_names(self, o: ObjectSpec) -> list[str]:
+        """The names the object's .cmd makes it depend on, as write_cmd lists them: the
+        source (the pattern rule's prerequisite), headers, CONFIG and ksym wildcards."""
+        names = [o.source] + list(o.headers)
+        opts = list(o.configs) + [c for h in o.headers for c in self.spec.headers.get(h, [])]
+        names += [self.naming.config(c) for c in opts]
+        if self.era.recursion and (self.era.ksym_in_deps or self.era.ksymdeps_block):
+            names += [self.naming.fixdep_ksym(s) for s in o.exports]
+        return list(dict.fromkeys(names))
+
+    def stamp(self, ctx, name: str) -> InputStamp:
+        """A side-effect-free stamp of NAME (no stat counted, no multigrain 'queried')."""
+        st = self.fs.lstat(name, ctx.cwd)
+        if st is None:
+            return InputStamp(None)
+        data = self._read(ctx, name) or b""
+        return InputStamp(st.mtime, st.size, st.ino,
+                          hashlib.blake2b(data, digest_size=8).hexdigest())
+
     def compile_ns(self, o: ObjectSpec) -> int:
         rng = random.Random(f"{self.seed}:{o.path}:{self.pass_no}")
         j = self.t.jitter
@@ -186,14 +224,16 @@ class KbuildRuntime:
         _, newer, prereqs = split_why(argv, 3)
         tool = "AS" if src.endswith(".S") else "CC"
         d, b = posixpath.split(obj)
+        o = self.objects.get(obj) or ObjectSpec(obj, src)
         flag = "-D__ASSEMBLY__ " if tool == "AS" else ""
-        command = f"gcc -Wp,-MD,{d}/.{b}.d -nostdinc {flag}-c -o {obj} {src}"
+        command = o.command or f"gcc -Wp,-MD,{d}/.{b}.d -nostdinc {flag}-c -o {obj} {src}"
         reasons = if_changed(ctx, self.era, obj, command, newer, prereqs)
         if not reasons:
             return 0  # if_changed_rule expands to ':'
         io.out(f"  {tool:<8}{obj}\n")
-        o = self.objects.get(obj) or ObjectSpec(obj, src)
         start = self.fs.clock.now
+        inputs = ({n: self.stamp(ctx, n) for n in self.input_names(o)}
+                  if self.record_inputs else None)
         saw = self.fs.mtime(AUTOKSYMS, ctx.cwd)
         wanted = self._autoksyms(ctx)
         yield self.compile_ns(o)
@@ -211,7 +251,7 @@ class KbuildRuntime:
                          list(o.exports) if self.era.recursion else [])
         self.fs.write(f"{d}/.{b}.cmd", text, ctx.cwd)
         self.compiles.append(CompileRecord(self.pass_no, obj, tool, start, self.fs.clock.now,
-                                           mtime, exports, reasons, saw))
+                                           mtime, exports, reasons, saw, inputs))
         return 0
 
     # ------------------------------------------------------------ archives and links
@@ -367,6 +407,8 @@ class KbuildRuntime:
                     yield self.t.guard_touch_ns
                     fs.touch(path, ctx.cwd, skew_ns=skew)
                     n += 1
+            if self.on_touch is not None:  # kbsim.experiments hook
+                self.on_touch(ctx, path)
             rec.touched.append(TouchRecord(sym, path, fs.clock.now, fs.mtime(path, ctx.cwd), n))
         rec.changed = len(rec.touched)
         if rec.changed:
@@ -378,6 +420,8 @@ class KbuildRuntime:
             rec.reexec = list(argv[1:])
             self.pass_no += 1
             self.marks.append((len(ctx.sim.output), f"pass {self.pass_no}", list(argv[1:])))
+            if self.on_reexec is not None:  # kbsim.experiments hook
+                self.on_reexec(ctx, rec)
             status = yield from self.make(ctx, argv[1:], io)  # exec $@
             return status
         fs.remove(TMPNEW, ctx.cwd)

@@ -90,6 +90,12 @@ def makefile_build(era: Era) -> str:
     ]) + "\n"
 
 
+def _own_source(o) -> bool:
+    """Is O's source $(src)/NAME.c or .S next to it (so the pattern rules find it)?"""
+    stem = o.path[:-2]
+    return o.source in (stem + ".c", stem + ".S")
+
+
 def dir_makefile(d: DirSpec, spec: BuildSpec) -> str:
     base = d.path + "/"
     rel = lambda p: p[len(base):] if p.startswith(base) else p  # noqa: E731
@@ -111,6 +117,14 @@ def dir_makefile(d: DirSpec, spec: BuildSpec) -> str:
         else:
             multi.append((rel(mobj), [rel(p) for p in m.objects]))
             parts.extend(rel(p) for p in m.objects if p in member_paths)
+    # Sources elsewhere (O= builds: make's VPATH finds them in the source tree): an
+    # explicit rule per object, with the path VPATH would give as $<.
+    for o in d.objects:
+        if not _own_source(o):
+            lines.append(f"{o.path}: {o.source} FORCE")
+            lines.append("\t@kbsim-cc $@ $< $(why)")
+            if rel(o.path) in single:
+                lines.append("\t@kbsim-modfile $@")
     if single:
         lines.append("single-m := " + " ".join(single))
     if multi:
@@ -206,14 +220,20 @@ def autoksyms_text(symbols) -> str:
 
 
 def lay_out(fs: SimFS, spec: BuildSpec, era: Era, naming: Naming) -> None:
-    """Write the tree at its starting state: sources, headers, config, makefiles."""
+    """Write the tree at its starting state: sources, headers, config, makefiles, then any
+    captured files (spec.initial_files) on top."""
     t0 = fs.clock.now
     old = t0 - 3600 * 1_000_000_000  # sources and headers: an hour before the build
     cfg = t0 - 60 * 1_000_000_000  # configuration: a minute before
-    fs.mkdir(ROOT)
-    w = lambda p, text="", at=old: (fs.mkdir(posixpath.dirname(ROOT + "/" + p)),  # noqa
-                                     fs.write(ROOT + "/" + p, text),
-                                     fs.set_mtime(ROOT + "/" + p, at))
+    root = spec.root
+    fs.mkdir(root)
+
+    def w(p: str, text: str | bytes = "", at: int = old) -> None:
+        full = p if p.startswith("/") else f"{root}/{p}"
+        fs.mkdir(posixpath.dirname(full))
+        fs.write(full, text)
+        fs.set_mtime(full, at)
+
     w("Makefile", top_makefile(spec, era))
     w("scripts/Kbuild.include", kbuild_include(era))
     w("scripts/Makefile.build", makefile_build(era))
@@ -240,4 +260,11 @@ def lay_out(fs: SimFS, spec: BuildSpec, era: Era, naming: Naming) -> None:
     initial: list[str] = []
     if era.initial_autoksyms == "gen":
         initial = list(spec.whitelist) + (["module_layout"] if spec.modversions else [])
-    w(AUTOKSYMS, autoksyms_text(initial), cfg)
+    if not spec.initial_files or AUTOKSYMS not in spec.initial_files:
+        w(AUTOKSYMS, autoksyms_text(initial), cfg)
+    for path, (mtime, data) in (spec.initial_files or {}).items():
+        full = path if path.startswith("/") else f"{root}/{path}"
+        if mtime is None:
+            fs.remove(full)
+            continue
+        w(path, data if data is not None else b"", mtime)

@@ -16,7 +16,7 @@ from ..make import MakeOptions, Simulation
 from ..make.errors import MakeError
 from .commands import AdjustRecord, CompileRecord, KbuildRuntime
 from .eras import Era, get_era
-from .layout import AUTOKSYMS, ROOT, lay_out
+from .layout import AUTOKSYMS, lay_out
 from .naming import Naming, get_naming
 from .objects import ObjectContent, parse_autoksyms
 from .spec import BuildSpec
@@ -80,25 +80,34 @@ def start_time(spec: BuildSpec, seed: int) -> int:
 
 def replay(spec: BuildSpec, *, era: str | None = None, granularity: str | None = None,
            jobs: int | None = None, seed: int | None = None, guard: bool | None = None,
-           naming: str | None = None, echo=None, trace: bool = False) -> ReplayResult:
+           naming: str | Naming | None = None, echo=None, trace: bool = False,
+           setup=None) -> ReplayResult:
+    """Build SPEC from clean. kbsim.experiments hooks (both optional): NAMING may be a
+    ready Naming; SETUP(sim, runtime) runs before make starts and may return a replacement
+    Simulation (it must then register the runtime's commands on it)."""
     e = get_era(era or spec.era)
-    nm = get_naming(naming if naming is not None else spec.naming, e.naming)
+    if isinstance(naming, Naming):  # kbsim.experiments hook: a naming built elsewhere
+        nm = naming
+    else:
+        nm = get_naming(naming if naming is not None else spec.naming, e.naming)
     g = guard if guard is not None else (spec.guard if spec.guard is not None else e.guard)
     if not e.recursion:
         g = False
     gran = parse_granularity(granularity or spec.granularity)
     j = jobs or spec.jobs
     s = spec.seed if seed is None else seed
-    t0 = start_time(spec, s)
+    t0 = spec.now_ns if spec.now_ns is not None else start_time(spec, s)
     fs = SimFS(Clock(t0), gran)
     lay_out(fs, spec, e, nm)
     sim = Simulation(fs, echo=echo, trace=trace, record=trace)
-    rt = KbuildRuntime(spec, e, nm, g, s, fs, ROOT)
+    rt = KbuildRuntime(spec, e, nm, g, s, fs, spec.root)
     rt.register(sim.shell)
+    if setup is not None:  # kbsim.experiments hook (stat-cache what-ifs, input stamps)
+        sim = setup(sim, rt) or sim
     opts = MakeOptions(jobs=j, print_directory=False, recipe_ns=spec.timing.recipe_ns)
     fs.clock.advance(spec.timing.top_startup_ns)
     try:
-        status = sim.run(opts, ROOT, env={})
+        status = sim.run(opts, spec.root, env={})
     except MakeError as ex:  # a model the engine cannot read is a kbsim bug
         raise RuntimeError(f"kbuild layout rejected by the make engine: {ex.make_text()}")
     stale = find_stale(fs, rt)
@@ -112,7 +121,7 @@ def replay(spec: BuildSpec, *, era: str | None = None, granularity: str | None =
 def find_stale(fs: SimFS, rt: KbuildRuntime) -> list[StaleObject]:
     """Objects whose compiled exports differ from what the final autoksyms.h asks for."""
     try:
-        wanted = set(parse_autoksyms(fs.read(f"{ROOT}/{AUTOKSYMS}").decode()))
+        wanted = set(parse_autoksyms(fs.read(f"{rt.root}/{AUTOKSYMS}").decode()))
     except OSError:
         wanted = set()
     out = []
@@ -120,7 +129,7 @@ def find_stale(fs: SimFS, rt: KbuildRuntime) -> list[StaleObject]:
         if not o.exports:
             continue
         try:
-            data = fs.read(f"{ROOT}/{path}")
+            data = fs.read(f"{rt.root}/{path}")
         except OSError:
             continue
         c = ObjectContent.parse(data)
@@ -131,5 +140,5 @@ def find_stale(fs: SimFS, rt: KbuildRuntime) -> list[StaleObject]:
         extra = [x for x in c.exports if x not in should]
         if missing or extra:
             out.append(StaleObject(path, missing, extra, c.compiled_pass,
-                                   fs.mtime(f"{ROOT}/{path}")))
+                                   fs.mtime(f"{rt.root}/{path}")))
     return out

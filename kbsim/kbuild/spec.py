@@ -22,6 +22,7 @@ class ObjectSpec:
     undefined: list[str] = field(default_factory=list)  # symbols it references
     compile_ns: int = 500 * MS
     kind: str = "y"  # "y" built-in, "lib" lib-y, "m" module member
+    command: str | None = None  # the saved command line (captured trees); None: kbsim's
 
 
 @dataclass
@@ -72,6 +73,11 @@ class BuildSpec:
     clock_skew_ns: int = 0  # the adjust step's touches are stamped this much off
     stat_cache: str = "per-make"  # or "shared" (what-if: see kbuild/replay.py)
     description: str = ""
+    root: str = "/linux"  # where the tree sits in the simulated filesystem
+    # A tree that is not built from clean: path -> (mtime_ns or None if absent, content or
+    # None for an empty file). Written after the layout, so they win over its defaults.
+    initial_files: dict[str, tuple[int | None, bytes | None]] | None = None
+    now_ns: int | None = None  # when the next make starts (captured trees)
 
     def objects(self):
         for d in self.dirs:
