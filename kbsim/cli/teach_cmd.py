@@ -1,0 +1,265 @@
+"""Teaching commands: `kbsim explain`, `kbsim trace`, `kbsim graph`, `kbsim timeline`.
+
+Each takes a model (a shipped name such as lindroth-2018, a .toml model, or a captured
+tree), replayed with tracing, or a real directory, in which `make` is simulated read-only.
+Nothing is written except the output file the user names with -o.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..errors import InputError
+from ..fs import GRANULARITY_HELP
+from . import app
+from .common import dump_json, parse_now
+
+_SOURCE_HELP = ("A model file (.toml), a captured tree, the name of a shipped model such as "
+                "lindroth-2018, or a directory (make is simulated in it, read-only).")
+
+
+def _open(source: str, *, seed, era, granularity, jobs, guard, normalise, makefile=None,
+          goal=None, now=None, allow_dir=True):
+    from ..make.sim import real_environment
+    from ..report.buildrun import open_run
+    is_dir = Path(source).is_dir()
+    return open_run(source, seed=seed, era=era, granularity=granularity, jobs=jobs,
+                    guard=guard, naming=normalise, goals=list(goal or []),
+                    makefiles=list(makefile or []),
+                    now_ns=parse_now(now) if is_dir else None,
+                    env=real_environment() if is_dir else None, allow_dir=allow_dir)
+
+
+def check_output(path: str, suffixes: tuple[str, ...] | None = None) -> Path:
+    """Refuse an output path that cannot be written, before any work is done."""
+    p = Path(path)
+    if suffixes and p.suffix.lower() not in suffixes:
+        raise InputError(f"{path}: the output must end in {' or '.join(suffixes)}")
+    if p.is_dir():
+        raise InputError(f"{path}: is a directory; give a file name")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.exists():
+        raise InputError(f"cannot write {path}: directory {parent} does not exist")
+    if not parent.is_dir():
+        raise InputError(f"cannot write {path}: {parent} is not a directory")
+    if not os.access(parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise InputError(f"cannot write {path}: permission denied")
+    return p
+
+
+def _write_text(path: str, text: str) -> None:
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as e:
+        raise InputError(f"cannot write {path}: {e.strerror or e}") from None
+
+
+# ---------------------------------------------------------------- explain
+@app.command("explain")
+def explain_cmd(
+    source: str = typer.Argument(..., metavar="MODEL|TREE|DIR", help=_SOURCE_HELP),
+    target: str = typer.Argument(..., metavar="TARGET",
+                                 help="The target to explain, as make names it (relative to "
+                                      "the tree; a unique file name such as usercopy_64.o "
+                                      "is enough)."),
+    seed: Optional[int] = typer.Option(None, "--seed", "-s", help="Replay seed (models)."),
+    era: Optional[str] = typer.Option(None, "--era", help="Era profile (models)."),
+    granularity: Optional[str] = typer.Option(None, "--granularity", "-g",
+                                              help=GRANULARITY_HELP),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="make -j"),
+    guard: Optional[bool] = typer.Option(None, "--guard/--no-guard",
+                                         help="Force the adjust script's race guard."),
+    normalise: Optional[str] = typer.Option(None, "--normalise",
+                                            help="Dependency naming (models)."),
+    makefile: list[str] = typer.Option([], "-f", "--file", metavar="FILE",
+                                       help="Makefile to read (directories)."),
+    goal: list[str] = typer.Option([], "--goal", metavar="GOAL",
+                                   help="make goal (directories; default: the makefile's)."),
+    now: Optional[str] = typer.Option(None, "--now", metavar="@SECONDS",
+                                      help="Simulated start time (directories)."),
+    check: bool = typer.Option(True, "--check/--no-check",
+                               help="Apply the counterfactual in the simulation and report "
+                                    "whether the target is then rebuilt."),
+    json_out: bool = typer.Option(False, "--json", help="One JSON object on stdout."),
+) -> None:
+    """Why TARGET was (or was not) rebuilt: each decision make took about it, the
+    prerequisite that decided, both mtimes and the comparison, the names that reach the
+    same file, and the smallest change that would have made make rebuild it."""
+    from ..report.explain import explain_target, render_text
+    run = _open(source, seed=seed, era=era, granularity=granularity, jobs=jobs, guard=guard,
+                normalise=normalise, makefile=makefile, goal=goal, now=now)
+    ex = explain_target(run, target, check=check)
+    if ex.verdict == "not considered" and run.kind == "dir" and not goal:
+        run = _open(source, seed=seed, era=era, granularity=granularity, jobs=jobs,
+                    guard=guard, normalise=normalise, makefile=makefile, goal=[ex.target],
+                    now=now)
+        ex = explain_target(run, ex.target, check=check)
+        ex.why = f"(simulated as `make {ex.target}`: the default goal does not reach it) " \
+                 + ex.why
+    if json_out:
+        dump_json(ex.model_dump())
+    else:
+        sys.stdout.write(render_text(ex, run))
+
+
+# ---------------------------------------------------------------- trace
+@app.command("trace")
+def trace_cmd(
+    source: str = typer.Argument(..., metavar="MODEL|DIR", help=_SOURCE_HELP),
+    fmt: str = typer.Option("kbsim", "--format", metavar="kbsim|make-why",
+                            help="kbsim: every step narrated; make-why: GNU make 4.4's "
+                                 "'update target due to' lines."),
+    step: bool = typer.Option(False, "--step",
+                              help="Wait for Enter after each step (c: run to the end, "
+                                   "q: quit)."),
+    only: Optional[str] = typer.Option(None, "--only", metavar="KIND,...",
+                                       help="Only these kinds of steps: start, read, stat, "
+                                            "lstat, readdir, decide, run, reexec, exit, "
+                                            "compiled, adjust-start, touch, adjust-end, "
+                                            "modpost."),
+    grep: Optional[str] = typer.Option(None, "--grep", metavar="TEXT",
+                                       help="Only steps whose line contains TEXT."),
+    seed: Optional[int] = typer.Option(None, "--seed", "-s", help="Replay seed (models)."),
+    era: Optional[str] = typer.Option(None, "--era", help="Era profile (models)."),
+    granularity: Optional[str] = typer.Option(None, "--granularity", "-g",
+                                              help=GRANULARITY_HELP),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="make -j"),
+    guard: Optional[bool] = typer.Option(None, "--guard/--no-guard",
+                                         help="Force the adjust script's race guard."),
+    makefile: list[str] = typer.Option([], "-f", "--file", metavar="FILE",
+                                       help="Makefile to read (directories)."),
+    goal: list[str] = typer.Option([], "--goal", metavar="GOAL", help="make goal "
+                                                                      "(directories)."),
+    now: Optional[str] = typer.Option(None, "--now", metavar="@SECONDS",
+                                      help="Simulated start time (directories)."),
+) -> None:
+    """The build as a narrated sequence: each make process, stat, decision, recipe, each
+    touch of the adjust loop, each exec and re-exec."""
+    from ..report.trace import KINDS, narrate, step_through, why_lines
+    if fmt not in ("kbsim", "make-why"):
+        raise InputError(f"unknown format {fmt!r}; expected kbsim or make-why")
+    kinds = None
+    if only:
+        kinds = [k.strip() for k in only.split(",") if k.strip()]
+        bad = [k for k in kinds if k not in KINDS]
+        if bad:
+            raise InputError(f"--only: unknown kind {bad[0]!r}; expected some of "
+                             f"{', '.join(KINDS)}")
+    run = _open(source, seed=seed, era=era, granularity=granularity, jobs=jobs, guard=guard,
+                normalise=None, makefile=makefile, goal=goal, now=now)
+    lines = why_lines(run, grep) if fmt == "make-why" else narrate(run, kinds, grep)
+    out = sys.stdout
+    try:
+        if step:
+            def ask():
+                ln = sys.stdin.readline()
+                return None if ln == "" else ln
+
+            def prompt(text):
+                sys.stderr.write(text)
+                sys.stderr.flush()
+            step_through(lines, out, ask, prompt)
+        else:
+            for ln in lines:
+                out.write(ln)
+        out.flush()
+    except BrokenPipeError:  # `kbsim trace ... | head`
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        raise typer.Exit(0)
+
+
+# ---------------------------------------------------------------- graph
+GRAPH_FORMATS = ("dot", "graphml", "json", "mermaid")
+
+
+@app.command("graph")
+def graph_cmd(
+    source: str = typer.Argument(..., metavar="MODEL|TREE|DIR", help=_SOURCE_HELP),
+    target: Optional[str] = typer.Argument(None, metavar="[TARGET]",
+                                           help="Limit the graph to TARGET's ancestors and "
+                                                "descendants."),
+    fmt: str = typer.Option("dot", "--format", metavar="dot|graphml|json|mermaid",
+                            help="Output format."),
+    output: Optional[str] = typer.Option(None, "-o", "--output", metavar="FILE",
+                                         help="Write to FILE instead of stdout."),
+    seed: Optional[int] = typer.Option(None, "--seed", "-s", help="Replay seed (models)."),
+    era: Optional[str] = typer.Option(None, "--era", help="Era profile (models)."),
+    granularity: Optional[str] = typer.Option(None, "--granularity", "-g",
+                                              help=GRANULARITY_HELP),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="make -j"),
+    guard: Optional[bool] = typer.Option(None, "--guard/--no-guard",
+                                         help="Force the adjust script's race guard."),
+    makefile: list[str] = typer.Option([], "-f", "--file", metavar="FILE",
+                                       help="Makefile to read (directories)."),
+    goal: list[str] = typer.Option([], "--goal", metavar="GOAL", help="make goal "
+                                                                      "(directories)."),
+    now: Optional[str] = typer.Option(None, "--now", metavar="@SECONDS",
+                                      help="Simulated start time (directories)."),
+) -> None:
+    """The dependency graph, each file coloured by its state (up to date, rebuilt, stale,
+    missing), names of one file linked to a shared inode node."""
+    from ..report import graph as gr
+    from ..report.explain import resolve_target
+    if fmt not in GRAPH_FORMATS:
+        raise InputError(f"unknown format {fmt!r}; expected one of {', '.join(GRAPH_FORMATS)}")
+    if output is not None:
+        check_output(output)
+    run = _open(source, seed=seed, era=era, granularity=granularity, jobs=jobs, guard=guard,
+                normalise=None, makefile=makefile, goal=goal, now=now)
+    G = gr.build_graph(run)
+    if target is not None:
+        name, _ = resolve_target(run, target)
+        if name not in G:
+            raise InputError(f"{name!r} is not in the dependency graph (make never read a "
+                             f"rule or prerequisite naming it)")
+        G = gr.limit_to(G, name)
+    if fmt == "mermaid" and G.number_of_nodes() > 400:
+        print(f"kbsim: warning: {G.number_of_nodes()} nodes; Mermaid renders poorly beyond "
+              f"a few hundred (give a TARGET)", file=sys.stderr)
+    text = gr.FORMATS[fmt](G)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        _write_text(output, text)
+        print(f"kbsim: wrote {output} ({G.number_of_nodes()} nodes, "
+              f"{G.number_of_edges()} edges, {fmt})", file=sys.stderr)
+
+
+# ---------------------------------------------------------------- timeline
+@app.command("timeline")
+def timeline_cmd(
+    source: str = typer.Argument(..., metavar="MODEL|TREE", help="A model file (.toml), a "
+                                 "captured tree, or the name of a shipped model."),
+    output: str = typer.Option(..., "-o", "--output", metavar="FILE.png|FILE.svg",
+                               help="Where to write the plot."),
+    symbol: Optional[str] = typer.Option(None, "--symbol", metavar="SYM",
+                                         help="The exported symbol to follow (default: the "
+                                              "missing exports of the first stale object)."),
+    seed: Optional[int] = typer.Option(None, "--seed", "-s", help="Replay seed."),
+    era: Optional[str] = typer.Option(None, "--era", help="Era profile."),
+    granularity: Optional[str] = typer.Option(None, "--granularity", "-g",
+                                              help=GRANULARITY_HELP),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="make -j"),
+    guard: Optional[bool] = typer.Option(None, "--guard/--no-guard",
+                                         help="Force the adjust script's race guard."),
+    normalise: Optional[str] = typer.Option(None, "--normalise", help="Dependency naming."),
+) -> None:
+    """Plot the mtimes of the files that decide one symbol's export over simulated time,
+    with the filesystem's granularity ticks (needs the 'plot' extra: matplotlib)."""
+    from ..report.timeline import plot_timeline, require_matplotlib
+    require_matplotlib()
+    check_output(output, (".png", ".svg"))
+    run = _open(source, seed=seed, era=era, granularity=granularity, jobs=jobs, guard=guard,
+                normalise=normalise, allow_dir=False)
+    td = plot_timeline(run, output, symbol)
+    print(f"kbsim: wrote {output} (symbols {', '.join(td.symbols)}; "
+          f"{len(td.lanes)} files)", file=sys.stderr)
