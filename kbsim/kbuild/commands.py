@@ -75,6 +75,8 @@ class AdjustRecord:
     start_ns: int
     end_ns: int = 0
     tmpnew_mtime_ns: int = 0
+    tmpnew_time_ns: int = 0  # when .tmpnew was written
+    mv_time_ns: int | None = None  # when mv -f replaced autoksyms.h (None: no change)
     before: int = 0
     after: int = 0
     changed: int = 0
@@ -84,7 +86,8 @@ class AdjustRecord:
 
 @dataclass
 class ModpostRecord:
-    time_ns: int
+    time_ns: int  # when modpost finished
+    start_ns: int
     errors: list[str]
     modules: int
     status: int
@@ -383,6 +386,7 @@ class KbuildRuntime:
         io.out(f"  {'CHK':<8}{AUTOKSYMS}\n")
         yield self.t.adjust_startup_ns
         new_text = autoksyms_text(self.needed_symbols(ctx))
+        rec.tmpnew_time_ns = fs.clock.now
         rec.tmpnew_mtime_ns = fs.write(TMPNEW, new_text, ctx.cwd)
         cur = self._read(ctx, AUTOKSYMS)
         cur_lines = set((cur.decode() if cur else "").split("\n"))
@@ -416,7 +420,7 @@ class KbuildRuntime:
                    f"changed={rec.changed}\n")
             io.out(f"  {'UPD':<8}{AUTOKSYMS}\n")
             fs.rename(TMPNEW, AUTOKSYMS, ctx.cwd)
-            rec.end_ns = fs.clock.now
+            rec.mv_time_ns = rec.end_ns = fs.clock.now
             rec.reexec = list(argv[1:])
             self.pass_no += 1
             self.marks.append((len(ctx.sim.output), f"pass {self.pass_no}", list(argv[1:])))
@@ -434,6 +438,7 @@ class KbuildRuntime:
         kos = list(self.module_names)
         self.marks.append((len(ctx.sim.output), "modpost", list(argv)))
         io.out(f"  {'MODPOST':<8}{len(kos)} modules\n")
+        start = fs.clock.now
         yield self.t.modpost_ns
         exports = set(self._content(ctx, "vmlinux").exports)
         mods = []
@@ -459,5 +464,5 @@ class KbuildRuntime:
                    f"warnings because there were too many)\n")
             shown = errors[:cap]
         status = 1 if errors else 0
-        self.modpost = ModpostRecord(fs.clock.now, shown, len(kos), status)
+        self.modpost = ModpostRecord(fs.clock.now, start, shown, len(kos), status)
         return status
