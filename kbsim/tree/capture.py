@@ -1,0 +1,537 @@
+"""Capture a kbuild build tree, read-only: ``kbsim capture BUILD_DIR``.
+
+The walk lists the build directory with ``lstat`` and never follows a symlink (the ``source``
+link of an ``O=`` build is recorded, not entered). It reads only regular files reached
+that way inside the build directory: the ``.cmd`` files, autoksyms.h, auto.conf,
+modules.order, ``.mod``/``.usyms``, and the objects whose contents matter. Every file a
+``.cmd`` file names (sources in the source tree included) is ``stat``ed the way make stats
+it (following symlinks), and only stat()ed: the source tree's files are never opened.
+Nothing is ever written: the capture is returned, and the caller decides where it goes
+(the CLI refuses any place inside the build or source tree).
+
+The same code captures a simulated tree (a SimFS, e.g. the state a kbsim replay left), so
+tests and experiments can produce captures without a kernel build.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+import stat as pystat
+from dataclasses import dataclass
+from typing import Callable
+
+from .. import __version__
+from ..errors import InputError
+from .capture_format import (Capture, CmdEntry, EraInfo, GranularityInfo, ObjectEntry,
+                             TextFile, encode_lines, lexical_key, rel_or_abs)
+from .cmdscan import ScanResult, scan_cmd
+from .detect import detect_era, detect_granularity
+from .elfscan import ElfUnavailable, NotAnObject, have_pyelftools, read_facts
+
+AUTOKSYMS = "include/generated/autoksyms.h"
+AUTO_CONF = "include/config/auto.conf"
+MODULES_ORDER = "modules.order"
+KSYM_DIRS = ("include/ksym/", "include/config/ksym/")
+MAX_TEXT = 64 * 1024 * 1024  # a .cmd or state file larger than this is not read
+
+Progress = Callable[[str, int, "int | None"], None]
+
+
+@dataclass
+class Entry:
+    name: str
+    kind: str  # file | dir | link | other
+    mtime_ns: int
+
+
+class RealTree:
+    """The real filesystem, read-only."""
+
+    def __init__(self):
+        pass
+
+    def scandir(self, path: str) -> list[Entry]:
+        out = []
+        with os.scandir(path) as it:
+            for e in it:
+                try:
+                    st = e.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                m = st.st_mode
+                kind = ("link" if pystat.S_ISLNK(m) else "dir" if pystat.S_ISDIR(m)
+                        else "file" if pystat.S_ISREG(m) else "other")
+                out.append(Entry(e.name, kind, st.st_mtime_ns))
+        return out
+
+    def readlink(self, path: str) -> str:
+        return os.readlink(path)
+
+    def stat(self, path: str) -> tuple[str, int]:
+        st = os.stat(path)
+        m = st.st_mode
+        return ("dir" if pystat.S_ISDIR(m) else "file" if pystat.S_ISREG(m) else "other",
+                st.st_mtime_ns)
+
+    def lstat_kind(self, path: str) -> str | None:
+        try:
+            m = os.lstat(path).st_mode
+        except OSError:
+            return None
+        return ("link" if pystat.S_ISLNK(m) else "dir" if pystat.S_ISDIR(m)
+                else "file" if pystat.S_ISREG(m) else "other")
+
+    def realpath(self, path: str) -> str:
+        return os.path.realpath(path)
+
+    def open(self, path: str):
+        # O_NOFOLLOW: the last component must not be a symlink (the walk checked the rest)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+                     | getattr(os, "O_NONBLOCK", 0))
+        return os.fdopen(fd, "rb")
+
+
+class SimTree:
+    """A kbsim SimFS (a simulated tree), read without side effects."""
+
+    def __init__(self, fs):
+        self.fs = fs
+
+    def scandir(self, path: str) -> list[Entry]:
+        names = self.fs.listdir(path)
+        if names is None:
+            raise FileNotFoundError(errno.ENOENT, "no such directory", path)
+        out = []
+        for n in names:
+            st = self.fs.lstat(f"{path.rstrip('/')}/{n}")
+            if st is None:
+                continue
+            kind = {"f": "file", "d": "dir", "l": "link"}.get(st.kind, "other")
+            out.append(Entry(n, kind, st.mtime))
+        return out
+
+    def readlink(self, path: str) -> str:
+        node = self.fs._lookup(path, None, False)  # noqa: SLF001 (no public readlink)
+        return (node.target or "") if node is not None else ""
+
+    def stat(self, path: str) -> tuple[str, int]:
+        c = self.fs.canonical(path)
+        st = self.fs.lstat(c) if c is not None else None
+        if st is None:
+            raise FileNotFoundError(errno.ENOENT, "no such file", path)
+        return ("dir" if st.kind == "d" else "file" if st.kind == "f" else "other", st.mtime)
+
+    def lstat_kind(self, path: str) -> str | None:
+        st = self.fs.lstat(path)
+        if st is None:
+            return None
+        return {"f": "file", "d": "dir", "l": "link"}.get(st.kind, "other")
+
+    def realpath(self, path: str) -> str:
+        c = self.fs.canonical(path)
+        if c is not None:
+            return c
+        head, _, tail = lexical_key(path).rpartition("/")
+        ch = self.fs.canonical(head or "/")
+        return f"{ch.rstrip('/')}/{tail}" if ch is not None else lexical_key(path)
+
+    def open(self, path: str):
+        from ..fs import FsError
+        try:
+            return io.BytesIO(self.fs.read(path))
+        except FsError as e:
+            raise OSError(e.errno, e.strerror, path) from None
+
+
+def _err(e: OSError) -> str:
+    return e.strerror or str(e)
+
+
+class _Capturer:
+    def __init__(self, tree, root: str, srctree: str | None, elf: bool | None,
+                 layout: str, progress: Progress | None, elf_mode: str):
+        self.t = tree
+        self.root = root.rstrip("/") or "/"
+        self.srctree = srctree
+        self.want_elf = elf
+        self.layout = layout
+        self.progress = progress or (lambda stage, done, total: None)
+        self.warnings: list[str] = []
+        self.notes: list[str] = []
+        self.partial = False
+        self.elf_mode = elf_mode
+        self.elf_state = "off" if elf is False else elf_mode
+        self.walked: dict[str, int] = {}  # regular files reached without a symlink
+
+    def abs(self, rel: str) -> str:
+        return rel if rel.startswith("/") else f"{self.root}/{rel}"
+
+    def warn(self, msg: str, partial: bool = True) -> None:
+        self.warnings.append(msg)
+        if partial:
+            self.partial = True
+
+    # ------------------------------------------------------------------ walk
+    def walk(self):
+        cmds, mods, usyms, ksyms, links = [], [], [], {}, {}
+        stack = [""]
+        n = 0
+        while stack:
+            rel = stack.pop()
+            path = self.abs(rel) if rel else self.root
+            try:
+                entries = self.t.scandir(path)
+            except OSError as e:
+                if not rel:
+                    raise InputError(f"{self.root}: cannot list: {_err(e)}") from None
+                self.warn(f"{rel}: cannot list directory: {_err(e)} (skipped)")
+                continue
+            for e in sorted(entries, key=lambda x: x.name, reverse=True):
+                r = f"{rel}/{e.name}" if rel else e.name
+                n += 1
+                if any("\udc80" <= ch <= "\udcff" for ch in e.name):
+                    shown = os.fsencode(r).decode("utf-8", "replace")
+                    self.warn(f"{shown}: file name is not UTF-8 (skipped)", partial=False)
+                    continue
+                if e.kind == "link":
+                    try:
+                        links[r] = self.t.readlink(self.abs(r))
+                    except OSError:
+                        links[r] = ""
+                    continue
+                if e.kind == "dir":
+                    stack.append(r)
+                    continue
+                if r.startswith(KSYM_DIRS):
+                    ksyms[r] = e.mtime_ns
+                if e.kind != "file":
+                    continue
+                self.walked[r] = e.mtime_ns
+                name = e.name
+                if name.startswith(".") and name.endswith(".cmd") and len(name) > 5:
+                    cmds.append((r, e.mtime_ns))
+                elif name.endswith(".mod") and len(name) > 4:
+                    mods.append(r)
+                elif name.endswith(".usyms") and len(name) > 6:
+                    usyms.append(r)
+            if n % 2000 < len(entries):
+                self.progress("walk", n, None)
+        self.progress("walk", n, n)
+        return sorted(cmds), sorted(mods), sorted(usyms), dict(sorted(ksyms.items())), \
+            dict(sorted(links.items()))
+
+    # ------------------------------------------------------------------ reading
+    def read_bytes(self, rel: str) -> bytes:
+        with self.t.open(self.abs(rel)) as fh:
+            data = fh.read(MAX_TEXT + 1)
+        if len(data) > MAX_TEXT:
+            raise OSError(errno.EFBIG, f"larger than {MAX_TEXT // (1 << 20)} MB, not read")
+        return data
+
+    def decode(self, rel: str, data: bytes) -> tuple[str, str | None]:
+        try:
+            return data.decode("utf-8"), None
+        except UnicodeDecodeError as e:
+            return data.decode("utf-8", "replace"), \
+                f"not valid UTF-8 (byte {e.start}); undecodable bytes replaced"
+
+    def text_file(self, rel: str, mtime: int | None = None) -> TextFile | None:
+        kind = self.t.lstat_kind(self.abs(rel))
+        if kind is None:
+            return None
+        if kind == "file" and rel not in self.walked:
+            self.warn(f"{rel}: reached through a symlink; not read")
+            return TextFile(path=rel, error="reached through a symlink, not followed")
+        if kind != "file":
+            what = "a symlink (not followed)" if kind == "link" else "not a regular file"
+            self.warn(f"{rel}: {what}; not read")
+            return TextFile(path=rel, error="not a regular file" if kind != "link"
+                            else "a symlink, not followed")
+        try:
+            if mtime is None:
+                mtime = self.t.stat(self.abs(rel))[1]
+            data = self.read_bytes(rel)
+        except OSError as e:
+            self.warn(f"{rel}: cannot read: {_err(e)}")
+            return TextFile(path=rel, mtime_ns=mtime, error=f"cannot read: {_err(e)}")
+        text, err = self.decode(rel, data)
+        if err:
+            self.warn(f"{rel}: {err}")
+        return TextFile(path=rel, mtime_ns=mtime, text=text, error=err)
+
+    # ------------------------------------------------------------------ main
+    def run(self) -> Capture:
+        cmds, mods, usyms, ksyms, links = self.walk()
+        if not cmds:
+            raise InputError(f"{self.root}: not a kbuild build tree: no .cmd files in it "
+                             f"(give the directory passed as O=, or the source tree of an "
+                             f"in-tree build, after a build)")
+        entries: list[CmdEntry] = []
+        scans: list[ScanResult] = []
+        texts: list[str | None] = []
+        total = len(cmds)
+        for i, (rel, mtime) in enumerate(cmds):
+            if i % 200 == 0:
+                self.progress("read .cmd files", i, total)
+            ent = CmdEntry(path=rel, mtime_ns=mtime)
+            try:
+                data = self.read_bytes(rel)
+            except OSError as e:
+                ent.problems.append(f"cannot read: {_err(e)}")
+                self.warn(f"{rel}: cannot read: {_err(e)} (skipped)")
+                entries.append(ent)
+                texts.append(None)
+                continue
+            text, err = self.decode(rel, data)
+            if err:
+                ent.problems.append(err)
+            r = scan_cmd(text, rel)
+            for p in r.problems:
+                ent.problems.append(p.removeprefix(f"{rel}: "))
+            if ent.problems:
+                what = ("partial results kept" if r.target is not None
+                        else "nothing usable")
+                self.warn(f"{rel}: {'; '.join(ent.problems)} ({what})")
+            entries.append(ent)
+            texts.append(text)
+            if r.target is not None:
+                scans.append(r)
+        self.progress("read .cmd files", total, total)
+
+        autoksyms = self.text_file(AUTOKSYMS)
+        auto_conf = self.text_file(AUTO_CONF)
+        modorder = self.text_file(MODULES_ORDER)
+        mod_files = [t for t in (self.text_file(p) for p in mods) if t is not None]
+        usyms_files = [t for t in (self.text_file(p) for p in usyms) if t is not None]
+
+        # every file the .cmd files name, stat()ed like make would
+        spellings: dict[str, None] = {}
+        tools = 0
+        for r in scans:
+            if r.name.startswith("tools/"):
+                # tools/build's own .cmd files (objtool, resolve_btfids): written by a make
+                # running in the tool's source directory, so their relative names are not
+                # relative to the build directory; kept as text, names not resolved
+                tools += 1
+                continue
+            for nm in r.names():
+                spellings.setdefault(nm, None)
+        if tools:
+            self.notes.append(f"{tools} .cmd file(s) under tools/ (tools/build's format, "
+                              f"names relative to the tool's source directory) were kept as "
+                              f"text; the files they name were not stat()ed")
+        mtimes: dict[str, int | None] = {}
+        names: dict[str, str] = {}
+        notes: dict[str, str] = {}
+        canon_cache: dict[str, str] = {}
+        total = len(spellings)
+        for i, sp in enumerate(spellings):
+            if i % 1000 == 0:
+                self.progress("stat named files", i, total)
+            key = self.key_of(sp, canon_cache)
+            if key != sp:
+                names[sp] = key
+            if key in mtimes:
+                continue
+            mtimes[key] = self.stat_key(key, notes)
+        self.progress("stat named files", total, total)
+        for rel, m in ksyms.items():
+            mtimes.setdefault(rel, m)
+        for tf in [autoksyms, auto_conf, modorder, *mod_files, *usyms_files]:
+            if tf is not None and tf.mtime_ns is not None:
+                mtimes.setdefault(tf.path, tf.mtime_ns)
+
+        targets = {r.name: r.target for r in scans}
+        objects = self.read_objects(scans, modorder, mod_files, mtimes, names)
+
+        trim = None
+        if auto_conf is not None and auto_conf.text is not None:
+            trim = "CONFIG_TRIM_UNUSED_KSYMS=y" in auto_conf.text.splitlines()
+        eg = detect_era(scans, trim=trim, autoksyms=autoksyms is not None,
+                        ksym_file_names=list(ksyms), tmp_versions=any(
+                            p.startswith(".tmp_versions/") for p in mods),
+                        usyms=bool(usyms_files))
+        for w in eg.warnings:
+            self.warn(w, partial=False)
+        produced = [e.mtime_ns for e in entries if e.mtime_ns is not None]
+        target_keys = {names.get(r.target, r.target) for r in scans}
+        produced += [m for k, m in mtimes.items()
+                     if m is not None and not k.startswith("/") and k not in notes
+                     and (k in ksyms or k in target_keys)]
+        produced += [tf.mtime_ns for tf in [autoksyms, *mod_files, *usyms_files]
+                     if tf is not None and tf.mtime_ns is not None]
+        gg = detect_granularity(produced)
+
+        if self.layout == "table":
+            ok = [t if t is not None else "" for t in texts]
+            table, runs, subs = encode_lines(ok, [targets.get(e.path) for e in entries])
+            for ent, t, rr, sub in zip(entries, texts, runs, subs):
+                if t is not None:
+                    ent.lines = rr
+                    ent.subst = sub
+        else:
+            table = []
+            for ent, t in zip(entries, texts):
+                ent.text = t
+        return Capture(
+            kbsim_version=__version__, build_dir=self.root, srctree=self.srctree,
+            era=EraInfo(era=eg.era, versions=eg.versions, evidence=eg.evidence,
+                        hints=eg.hints, per_era=eg.per_era),
+            granularity=GranularityInfo(**gg.__dict__),
+            elf=self.elf_state, line_table=table, cmd_files=entries,
+            mtimes=dict(sorted(mtimes.items())), names=dict(sorted(names.items())),
+            file_notes=dict(sorted(notes.items())), symlinks=links,
+            autoksyms=autoksyms, auto_conf=auto_conf, modules_order=modorder,
+            mod_files=mod_files, usyms_files=usyms_files, objects=objects,
+            warnings=self.warnings, notes=self.notes, partial=self.partial)
+
+    def key_of(self, spelling: str, cache: dict[str, str]) -> str:
+        """Canonical key: the kernel's resolution of the name (from the build dir)."""
+        k = cache.get(spelling)
+        if k is None:
+            k = rel_or_abs(self.root, self.t.realpath(self.abs(spelling)))
+            cache[spelling] = k
+        return k
+
+    def stat_key(self, key: str, notes: dict[str, str]) -> int | None:
+        try:
+            kind, m = self.t.stat(self.abs(key))
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as e:
+            notes[key] = f"stat failed: {_err(e)}"
+            self.warn(f"{key}: stat failed: {_err(e)} (recorded as absent)")
+            return None
+        if kind == "dir":
+            notes[key] = "a directory"
+        elif kind != "file":
+            notes[key] = "not a regular file"
+        return m
+
+    # ------------------------------------------------------------------ objects
+    def read_objects(self, scans, modorder, mod_files, mtimes, names) -> dict[str, ObjectEntry]:
+        want: dict[str, bool] = {}  # key -> want undefined symbols
+        for r in scans:
+            t = r.target
+            if t and t.endswith((".o", ".ko")) and r.ksym_paths():
+                want.setdefault(names.get(t, t), False)
+        kos: list[str] = []
+        if modorder is not None and modorder.text:
+            kos = [ln.strip() for ln in modorder.text.splitlines() if ln.strip()]
+        else:
+            kos = [tf.path[:-4] + ".ko" for tf in mod_files
+                   if not tf.path.startswith(".tmp_versions/")]
+        for ko in kos:
+            ko = lexical_key(ko)
+            want[ko] = True
+            want[ko[:-3] + ".o"] = True
+        want.setdefault("vmlinux", False)
+        out: dict[str, ObjectEntry] = {}
+        items = sorted(want.items())
+        elf_missing = False
+        for i, (key, und) in enumerate(items):
+            if i % 100 == 0:
+                self.progress("read objects", i, len(items))
+            if key.startswith("/") or mtimes.get(key, 0) is None:
+                continue
+            path = self.abs(key)
+            kind = self.t.lstat_kind(path)
+            if kind is None:
+                continue
+            if kind == "file" and key not in self.walked:
+                kind = "link"  # a component on the way is a symlink: not followed
+            if kind != "file":
+                out[key] = ObjectEntry(error="a symlink, not followed" if kind == "link"
+                                       else "not a regular file")
+                if key != "vmlinux" or kind != "dir":
+                    self.warn(f"{key}: {out[key].error}; contents not read")
+                continue
+            try:
+                with self.t.open(path) as fh:
+                    head = fh.read(16)
+                    if head.startswith(b"\x7fELF") and (self.want_elf is False or elf_missing):
+                        continue
+                    facts = read_facts(head, fh, und)
+            except ElfUnavailable:
+                elf_missing = True
+                self.elf_state = "unavailable"
+                continue
+            except NotAnObject as e:
+                out[key] = ObjectEntry(error=str(e))
+                self.warn(f"{key}: {e}; its compiled exports are unknown")
+                continue
+            except OSError as e:
+                out[key] = ObjectEntry(error=f"cannot read: {_err(e)}")
+                self.warn(f"{key}: cannot read: {_err(e)}")
+                continue
+            if facts.format == "kbsim-object" and self.elf_state in ("off", "unavailable") \
+                    and self.elf_mode == "kbsim":
+                self.elf_state = "kbsim"
+            out[key] = ObjectEntry(format=facts.format, exports=facts.exports,
+                                   markers=facts.markers, undefined=facts.undefined)
+        self.progress("read objects", len(items), len(items))
+        if elf_missing:
+            self.warn("pyelftools is not installed (pip install 'kbsim[elf]'): the exports "
+                      "compiled into ELF objects and the modules' undefined symbols were not "
+                      "captured", partial=False)
+        return out
+
+
+def resolve_srctree(root: str, srctree: str | None, tree=None) -> tuple[str | None, str | None]:
+    """(source tree, note). --srctree wins; else the build dir's ``source`` symlink (read,
+    not walked); else the build dir itself when it is a kernel source tree (in-tree)."""
+    if srctree is not None:
+        p = os.path.realpath(srctree)
+        if not os.path.isdir(p):
+            raise InputError(f"{srctree}: --srctree is not a directory")
+        return p, None
+    link = os.path.join(root, "source")
+    if os.path.islink(link):
+        target = os.readlink(link)
+        p = os.path.realpath(os.path.join(root, target))
+        if os.path.isdir(p):
+            return p, None
+        return None, f"{link} points to {target}, which is not a directory; source files " \
+                     f"are recorded by the names the .cmd files use"
+    if os.path.isfile(os.path.join(root, "Kbuild")) and \
+            os.path.isfile(os.path.join(root, "scripts", "Makefile.build")):
+        return root, None
+    return None, "no 'source' symlink and not a source tree: source files are recorded by " \
+                 "the names the .cmd files use (give --srctree to classify them)"
+
+
+def capture(build_dir: str, *, srctree: str | None = None, elf: bool | None = None,
+            layout: str = "table", progress: Progress | None = None) -> Capture:
+    """Capture the real build directory BUILD_DIR (read-only).
+
+    ``elf``: None reads objects with pyelftools when it is installed (a warning otherwise),
+    True requires it (InputError if missing), False reads no ELF contents."""
+    if not os.path.exists(build_dir):
+        raise InputError(f"{build_dir}: no such directory")
+    if not os.path.isdir(build_dir):
+        raise InputError(f"{build_dir}: not a directory (give a kbuild build directory)")
+    if not os.access(build_dir, os.R_OK | os.X_OK):
+        raise InputError(f"{build_dir}: cannot read the directory (permission denied)")
+    if elf is True and not have_pyelftools():
+        raise InputError("--elf needs pyelftools: pip install 'kbsim[elf]' (or pyelftools)")
+    if layout not in ("table", "inline"):
+        raise InputError(f"unknown layout {layout!r}; expected table or inline")
+    root = os.path.realpath(build_dir)
+    src, note = resolve_srctree(root, srctree)
+    c = _Capturer(RealTree(), root, src, elf, layout, progress,
+                  "pyelftools" if have_pyelftools() else "unavailable")
+    if note:
+        c.warn(note, partial=False)
+    return c.run()
+
+
+def capture_simfs(fs, root: str, *, srctree: str | None = None, layout: str = "table",
+                  progress: Progress | None = None) -> Capture:
+    """Capture a simulated tree at ROOT of a SimFS (objects are kbsim object text; ELF
+    objects, if any were written there, are read with pyelftools when available)."""
+    if not fs.isdir(root):
+        raise InputError(f"{root}: no such directory in the simulated filesystem")
+    c = _Capturer(SimTree(fs), fs.canonical(root), srctree, None, layout, progress, "kbsim")
+    return c.run()

@@ -1,0 +1,403 @@
+"""A capture, indexed: its .cmd files parsed, names resolved, modules and symbols looked up.
+
+Everything that reads a capture (to_spec, initial_files, diagnose, aliases) goes through
+:class:`CapturedTree`, so the rules for reading the kbuild state files live in one place:
+
+- ``.mod`` files (reference section 2): ``.tmp_versions/NAME.mod`` (v4.7-v5.2) has the
+  module on line 1, its objects on line 2 and its undefined symbols on line 3; from v5.3
+  ``DIR/NAME.mod`` has the objects on line 1 and the undefined symbols on line 2; from
+  v5.19 ``NAME.mod`` lists the objects one per line and ``NAME.usyms`` the undefined
+  symbols one per line.
+- autoksyms.h: ``#define __KSYM_sym 1`` lines (only the value 1 counts: ``__is_defined``).
+- ksym dependency names back to symbols: exact from e5 (``include/ksym/<sym>``); before,
+  the era's ``tr``-style names lose case and (e2-e4) leading/repeated underscores, so
+  names are matched against the symbols the capture knows (ELF markers and exports,
+  autoksyms.h, the modules' needs) through the era's naming, and otherwise inverted.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from functools import cached_property
+
+from ..kbuild.eras import ERAS
+from ..kbuild.naming import NAMINGS, Naming, get_naming
+from ..kbuild.objects import ObjectContent, parse_autoksyms
+from ..kbuild.spec import MS, DirSpec, ModuleSpec, ObjectSpec
+from .capture_format import Capture, CapturedBuildSpec, cmd_text, lexical_key, rel_or_abs
+from .cmdscan import ScanResult, archive_members, scan_cmd
+
+
+class CapturedTree:
+    def __init__(self, cap: Capture):
+        self.cap = cap
+        self.root = cap.build_dir.rstrip("/") or "/"
+
+    # ------------------------------------------------------------------ .cmd files
+    @cached_property
+    def scans(self) -> dict[str, ScanResult]:
+        """.cmd path -> parsed file (files with nothing usable are left out)."""
+        out = {}
+        for e in self.cap.cmd_files:
+            t = cmd_text(self.cap, e)
+            if t is None:
+                continue
+            r = scan_cmd(t, e.path)
+            if r.target is not None:
+                out[e.path] = r
+        return out
+
+    @cached_property
+    def by_target(self) -> dict[str, ScanResult]:
+        out = {}
+        for r in self.scans.values():
+            if r.name.startswith("tools/"):
+                continue
+            out[self.key(r.target)] = r
+        return out
+
+    def cmd_problems(self, cmd_path: str) -> list[str]:
+        for e in self.cap.cmd_files:
+            if e.path == cmd_path:
+                return list(e.problems)
+        return []
+
+    # ------------------------------------------------------------------ names and files
+    def key(self, name: str) -> str:
+        """Canonical key of a name as a .cmd file writes it (relative to the build dir)."""
+        k = self.cap.names.get(name)
+        if k is not None:
+            return k
+        if name in self.cap.mtimes:
+            return name
+        if name.startswith("/"):
+            return rel_or_abs(self.root, lexical_key(name))
+        return lexical_key(name)
+
+    def captured(self, name: str) -> bool:
+        return self.key(name) in self.cap.mtimes
+
+    def mtime(self, name: str) -> int | None:
+        return self.cap.mtimes.get(self.key(name))
+
+    def area(self, key: str) -> str:
+        if not key.startswith("/"):
+            return "build"
+        src = self.cap.srctree
+        if src and (key == src or key.startswith(src.rstrip("/") + "/")):
+            return "src"
+        return "external"
+
+    def src_relative(self, key: str) -> str:
+        """A path as a BuildSpec wants it: relative to the source or build tree."""
+        src = self.cap.srctree
+        if src and key.startswith(src.rstrip("/") + "/"):
+            return key[len(src.rstrip("/")) + 1:]
+        return key
+
+    # ------------------------------------------------------------------ state files
+    @cached_property
+    def autoksyms(self) -> list[str] | None:
+        a = self.cap.autoksyms
+        if a is None or a.text is None:
+            return None
+        return parse_autoksyms(a.text)
+
+    @cached_property
+    def config(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        a = self.cap.auto_conf
+        if a is None or a.text is None:
+            return out
+        for ln in a.text.splitlines():
+            if ln.startswith("CONFIG_") and "=" in ln:
+                k, _, v = ln.partition("=")
+                out[k[len("CONFIG_"):]] = v.strip('"')
+        return out
+
+    @cached_property
+    def modules(self) -> list[str]:
+        mo = self.cap.modules_order
+        if mo is not None and mo.text is not None:
+            return [lexical_key(x.strip()) for x in mo.text.splitlines() if x.strip()]
+        mods = []
+        for tf in self.cap.mod_files:
+            if tf.path.startswith(".tmp_versions/"):
+                lines = (tf.text or "").split("\n")
+                if lines and lines[0].strip().endswith(".ko"):
+                    mods.append(lexical_key(lines[0].strip()))
+            else:
+                mods.append(tf.path[:-4] + ".ko")
+        return mods
+
+    def _mod_file(self, ko: str):
+        base = ko[:-3]
+        want = {base + ".mod", ".tmp_versions/" + posixpath.basename(base) + ".mod"}
+        for tf in self.cap.mod_files:
+            if tf.path in want:
+                return tf
+        return None
+
+    def _usyms_file(self, ko: str):
+        p = ko[:-3] + ".usyms"
+        for tf in self.cap.usyms_files:
+            if tf.path == p:
+                return tf
+        return None
+
+    def module_members(self, ko: str) -> list[str]:
+        tf = self._mod_file(ko)
+        if tf is None or tf.text is None:
+            return [ko[:-3] + ".o"]
+        lines = tf.text.split("\n")
+        if tf.path.startswith(".tmp_versions/"):
+            members = lines[1].split() if len(lines) > 1 else []
+        elif self._usyms_file(ko) is not None or self.cap.era.era in ("e5", "e6"):
+            members = [x.strip() for x in lines if x.strip()]
+        else:
+            members = lines[0].split() if lines else []
+        return [lexical_key(m) for m in members] or [ko[:-3] + ".o"]
+
+    def module_needs(self, ko: str) -> tuple[list[str] | None, str]:
+        """(the module's undefined symbols, where they came from): what the adjust script
+        reads (.usyms, .mod) first, else the ELF of the .ko or its .o."""
+        u = self._usyms_file(ko)
+        if u is not None and u.text is not None:
+            return u.text.split(), u.path
+        tf = self._mod_file(ko)
+        if tf is not None and tf.text is not None and not (
+                self.cap.era.era in ("e5", "e6") and not tf.path.startswith(".tmp_versions/")):
+            lines = tf.text.split("\n")
+            n = 2 if tf.path.startswith(".tmp_versions/") else 1
+            if len(lines) > n:
+                return lines[n].split(), f"{tf.path} line {n + 1}"
+        for p in (ko, ko[:-3] + ".o"):
+            o = self.cap.objects.get(p)
+            if o is not None and o.undefined is not None:
+                return list(o.undefined), f"{p} (ELF undefined symbols)"
+        return None, "no .usyms/.mod file or module object captured"
+
+    # ------------------------------------------------------------------ symbols
+    @cached_property
+    def naming(self) -> Naming:
+        era = self.cap.era.era
+        if era in ERAS:
+            return get_naming(None, ERAS[era].naming)
+        # unknown era: the naming under which most ksym names in the capture make sense
+        best, score = NAMINGS["e5-raw"], -1
+        paths = {p for r in self.scans.values() for p in r.ksym_paths()}
+        syms = set(self.autoksyms or [])
+        for nm in NAMINGS.values():
+            s = sum(1 for x in syms if nm.fixdep_ksym(x) in paths)
+            if s > score:
+                best, score = nm, s
+        return best
+
+    @cached_property
+    def known_symbols(self) -> set[str]:
+        s: set[str] = set(self.autoksyms or [])
+        for o in self.cap.objects.values():
+            s.update(o.exports)
+            s.update(o.markers or [])
+            s.update(o.undefined or [])
+        for ko in self.modules:
+            needs, _ = self.module_needs(ko)
+            s.update(needs or [])
+        return s
+
+    @cached_property
+    def _path_to_symbols(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        nm = self.naming
+        for sym in sorted(self.known_symbols):
+            out.setdefault(nm.fixdep_ksym(sym), []).append(sym)
+        return out
+
+    def symbols_for_ksym_path(self, path: str, target: str | None = None) -> list[str]:
+        """The symbols a ksym dependency name stands for."""
+        if target is not None:
+            o = self.cap.objects.get(self.key(target))
+            if o is not None:
+                own = [s for s in (o.markers or []) + o.exports
+                       if self.naming.fixdep_ksym(s) == path]
+                if own:
+                    return sorted(set(own))
+        syms = self._path_to_symbols.get(path)
+        if syms:
+            return syms
+        return [invert_ksym_path(path)]
+
+    def candidates(self, target: str) -> list[str]:
+        """Candidate exports of an object (its EXPORT_SYMBOLs), in .cmd order."""
+        r = self.by_target.get(self.key(target))
+        out: list[str] = []
+        if r is not None:
+            for p in r.ksym_paths():
+                out += self.symbols_for_ksym_path(p, target)
+        o = self.cap.objects.get(self.key(target))
+        if o is not None:
+            out += (o.markers or []) + o.exports
+        return list(dict.fromkeys(out))
+
+    # ------------------------------------------------------------------ to a BuildSpec
+    def archives(self) -> dict[str, list[str]]:
+        """Archive target -> member keys (from the archive's .cmd command line)."""
+        out = {}
+        for t, r in self.by_target.items():
+            if r.command is None:
+                continue
+            b = posixpath.basename(t)
+            if t.endswith(".a") or b in ("built-in.o", "lib.a"):
+                if r.source is not None:
+                    continue
+                members = [self.key(m) for m in archive_members(r.command)]
+                if members:
+                    out[t] = members
+        return out
+
+    @cached_property
+    def builtin_objects(self) -> set[str]:
+        """Objects linked into vmlinux (members of built-in and lib archives)."""
+        return {m for a, ms in self.archives().items() for m in ms if m.endswith(".o")}
+
+    def to_spec(self) -> CapturedBuildSpec:
+        cap = self.cap
+        notes: list[str] = []
+        era = cap.era.era
+        if era not in ERAS:
+            notes.append(f"era unknown ({cap.era.versions}); assumed e5")
+            era = "e5"
+        kinds: dict[str, str] = {}
+        for a, members in self.archives().items():
+            k = "lib" if posixpath.basename(a) == "lib.a" else "y"
+            for m in members:
+                if m.endswith(".o"):
+                    kinds.setdefault(m, k)
+        modules: list[ModuleSpec] = []
+        needs: dict[str, list[str]] = {}
+        for ko in self.modules:
+            members = self.module_members(ko)
+            modules.append(ModuleSpec(ko, members))
+            for m in members:
+                kinds[m] = "m"
+            n, _ = self.module_needs(ko)
+            needs[members[0]] = [s for s in (n or []) if s != "__this_module"]
+        headers: dict[str, list[str]] = {}
+        dirs: dict[str, DirSpec] = {}
+        first: dict[str, int] = {}
+        skipped = 0
+        for t, r in sorted(self.by_target.items()):
+            if not t.endswith(".o") or t.startswith("/") or r.source is None:
+                continue
+            kind = kinds.get(t)
+            if kind is None:
+                skipped += 1
+                continue
+            cf = r.cmd
+            src_key = self.key(r.source)
+            src_cfg, hdrs, _ = cf.structure()
+            hs = []
+            for h, cfgs in hdrs:
+                hk = self.key(h)
+                if hk == src_key:
+                    continue
+                hp = self.src_relative(hk)
+                hs.append(hp)
+                lst = headers.setdefault(hp, [])
+                for c in cfgs:
+                    name = config_name(c)
+                    if name not in lst:
+                        lst.append(name)
+            d = posixpath.dirname(t)
+            from .model import infer_group
+            ds = dirs.get(d)
+            if ds is None:
+                ds = dirs[d] = DirSpec(d, infer_group(d))
+            m = self.mtime(t)
+            if m is not None:
+                first[d] = min(first.get(d, m), m)
+            ds.objects.append(ObjectSpec(
+                t, self.src_relative(src_key), list(dict.fromkeys(hs)),
+                list(dict.fromkeys(config_name(c) for c in src_cfg)), self.candidates(t),
+                needs.get(t, []), 500 * MS, kind))
+        if skipped:
+            notes.append(f"{skipped} compiled object(s) in no archive and no module (boot, "
+                         f"vdso, *.mod.o, host tools, members of composite objects) left out")
+        # directories in the order their first object was compiled (then by name)
+        order = sorted(dirs.values(), key=lambda d: (first.get(d.path, 1 << 62), d.path))
+        starts = [m for m in (self.mtime(o.path) for d in order for o in d.objects)
+                  if m is not None]
+        wl = self.config.get("UNUSED_KSYMS_WHITELIST")
+        if wl:
+            notes.append(f"CONFIG_UNUSED_KSYMS_WHITELIST={wl}: the whitelist file is not "
+                         f"captured; the spec has no whitelist")
+        spec = CapturedBuildSpec(
+            name=posixpath.basename(self.root) or "captured", era=era, dirs=order,
+            headers=headers, modules=modules, granularity=cap.granularity.granularity,
+            modversions=self.config.get("MODVERSIONS") == "y",
+            start_ns=min(starts) if starts else CapturedBuildSpec.start_ns,
+            start_phase=False,
+            description=f"captured from {self.root} ({cap.era.versions})",
+            capture=cap, notes=notes)
+        return spec
+
+    # ------------------------------------------------------------------ initial files
+    def initial_files(self, root: str | None = None
+                      ) -> dict[str, tuple[int | None, bytes | None]]:
+        cap = self.cap
+        r0 = root.rstrip("/") if root else None
+
+        def place(key: str) -> str:
+            if key.startswith("/") or r0 is None:
+                return key
+            return f"{r0}/{key}"
+
+        out: dict[str, tuple[int | None, bytes | None]] = {}
+        for k, m in cap.mtimes.items():
+            if k in cap.file_notes and cap.file_notes[k] == "a directory":
+                continue
+            out[place(k)] = (m, None)
+        for e in cap.cmd_files:
+            t = cmd_text(cap, e)
+            out[place(e.path)] = (e.mtime_ns, t.encode("utf-8") if t is not None else None)
+        for tf in [cap.autoksyms, cap.auto_conf, cap.modules_order, *cap.mod_files,
+                   *cap.usyms_files]:
+            if tf is not None and tf.mtime_ns is not None:
+                out[place(tf.path)] = (tf.mtime_ns,
+                                       tf.text.encode("utf-8") if tf.text is not None
+                                       else None)
+        for k, o in cap.objects.items():
+            m = cap.mtimes.get(k)
+            if o.format is None or m is None:
+                continue
+            oc = ObjectContent(exports=list(o.exports), markers=list(o.markers or []),
+                               undefined=list(o.undefined or []))
+            out[place(k)] = (m, oc.dump().encode())
+        for a, members in self.archives().items():
+            m = cap.mtimes.get(a)
+            if m is not None and not a.startswith("/"):
+                out[place(a)] = (m, ObjectContent(members=members).dump().encode())
+        return dict(sorted(out.items()))
+
+
+def config_name(path: str) -> str:
+    """include/config/FOO_BAR -> FOO_BAR; include/config/foo/bar.h -> FOO_BAR."""
+    p = path
+    for pre in ("include/config/", "./include/config/"):
+        if p.startswith(pre):
+            p = p[len(pre):]
+            break
+    if p.endswith(".h"):
+        return p[:-2].replace("/", "_").upper()
+    return p
+
+
+def invert_ksym_path(path: str) -> str:
+    """A ksym dependency name back to a symbol, when nothing better is known."""
+    for pre in ("include/config/ksym/", "include/ksym/"):
+        if path.startswith(pre):
+            rest = path[len(pre):]
+            if rest.endswith(".h"):
+                return rest[:-2].replace("/", "_")
+            return rest
+    return posixpath.basename(path)
