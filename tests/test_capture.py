@@ -408,14 +408,27 @@ def test_archive_members():
 
 
 # ---------------------------------------------------------------------- replay bridge
-def test_load_capture_spec_says_replay_is_not_wired_yet(tmp_path):
+def test_replay_of_a_capture_predicts_the_next_make(tmp_path):
+    """From the captured state: nothing to do as built; a ksym file newer than lib/a.o
+    (and only that) makes the next make recompile lib/a.o, and only it."""
+    from kbsim.kbuild import replay
     b, _ = e5_tree(tmp_path / "t")
     p = tmp_path / "c.json.gz"
     write_capture(capture(str(b)), p)
-    with pytest.raises(CaptureReplayNotImplemented, match="not implemented yet"):
-        load_capture_spec(p)
-    r = run_cli(["replay", str(p)])
-    assert r.exit_code == 2
+    spec = load_capture_spec(p)
+    assert spec.root == str(b) and spec.trust_saved_commands
+    r = replay(spec, jobs=2)
+    assert [c.target for c in r.compiles] == []
+    b2, _ = e5_tree(tmp_path / "t2", ksym_mtime=T + 20 * NS)
+    p2 = tmp_path / "c2.json.gz"
+    write_capture(capture(str(b2)), p2)
+    r2 = replay(load_capture_spec(p2), jobs=2)
+    first = [c for c in r2.compiles if c.pass_no == 1]
+    assert [c.target for c in first] == ["lib/a.o"]
+    assert first[0].reasons == ["due to: include/ksym/a_export"]
+    res = run_cli(["replay", str(p2), "--json"])
+    doc = json.loads(res.output)
+    assert doc["rebuild"] == [{"target": "lib/a.o", "reasons": ["due to: include/ksym/a_export"]}]
     spec = load_capture_spec(p, from_clean=True)
     assert spec.capture is not None and spec.era == "e5"
 

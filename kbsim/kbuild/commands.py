@@ -104,7 +104,7 @@ def split_why(argv: list[str], first: int) -> tuple[list[str], list[str], list[s
 
 
 def if_changed(ctx, era: Era, target: str, command: str, newer: list[str],
-               prereqs: list[str]) -> list[str]:
+               prereqs: list[str], trust_saved: bool = False) -> list[str]:
     """scripts/Kbuild.include if_changed(_rule): why TARGET must be rebuilt, in kbuild's
     V=2 wording ('- due to ...'); empty when the recipe would run ':' instead.
 
@@ -125,7 +125,7 @@ def if_changed(ctx, era: Era, target: str, command: str, newer: list[str],
     saved = ctx.proc.variables.get(era.cmd_prefix + target)
     if saved is None:
         out.append("missing .cmd file")
-    elif " ".join(saved.value.split()) != " ".join(command.split()):
+    elif not trust_saved and " ".join(saved.value.split()) != " ".join(command.split()):
         out.append("command line changed")
     return out
 
@@ -230,7 +230,8 @@ class KbuildRuntime:
         o = self.objects.get(obj) or ObjectSpec(obj, src)
         flag = "-D__ASSEMBLY__ " if tool == "AS" else ""
         command = o.command or f"gcc -Wp,-MD,{d}/.{b}.d -nostdinc {flag}-c -o {obj} {src}"
-        reasons = if_changed(ctx, self.era, obj, command, newer, prereqs)
+        reasons = if_changed(ctx, self.era, obj, command, newer, prereqs,
+                             self.spec.trust_saved_commands)
         if not reasons:
             return 0  # if_changed_rule expands to ':'
         io.out(f"  {tool:<8}{obj}\n")
@@ -267,7 +268,8 @@ class KbuildRuntime:
         out = argv[1]
         _, newer, members = split_why(argv, 2)
         command = f"ar cDPrST {out} {' '.join(members)}"
-        if not if_changed(ctx, self.era, out, command, newer, members):
+        if not if_changed(ctx, self.era, out, command, newer, members,
+                          self.spec.trust_saved_commands):
             return 0
         io.out(f"  {'AR':<8}{out}\n")
         yield self.t.archive_ns
@@ -278,7 +280,8 @@ class KbuildRuntime:
         out = argv[1]
         _, newer, members = split_why(argv, 2)
         command = f"ld -r -o {out} {' '.join(members)}"
-        if not if_changed(ctx, self.era, out, command, newer, members):
+        if not if_changed(ctx, self.era, out, command, newer, members,
+                          self.spec.trust_saved_commands):
             return 0
         io.out(f"  {'LD [M]':<8}{out}\n")
         yield self.t.archive_ns
@@ -299,13 +302,18 @@ class KbuildRuntime:
         return out
 
     def link(self, ctx, argv, io):
-        out, deps = argv[1], argv[2:]
+        out = argv[1]
+        _, newer, deps = split_why(argv, 2)
+        command = f"ld -o {out} {' '.join(deps)}"
+        if not if_changed(ctx, self.era, out, command, newer, deps,
+                          self.spec.trust_saved_commands):
+            return 0
         io.out(f"  {'LD':<8}{out}\n")
         yield self.t.link_ns
         exports: list[str] = []
         for a in deps:
             exports += self._archive_exports(ctx, a)
-        self.fs.write(out, ObjectContent(exports=sorted(set(exports))).dump(), ctx.cwd)
+        self._write_with_cmd(ctx, out, ObjectContent(exports=sorted(set(exports))), command)
         return 0
 
     # ------------------------------------------------------------ modules
@@ -452,7 +460,8 @@ class KbuildRuntime:
         for ko, c in mods:
             und = c.undefined if self.era.modpost_in_order else list(reversed(c.undefined))
             for s in und:
-                if s not in exports:
+                # __this_module is defined by the NAME.mod.o modpost itself generates
+                if s not in exports and s != "__this_module":
                     pre = "ERROR: modpost: " if self.era.modpost_prefix else "ERROR: "
                     errors.append(f'{pre}"{s}" [{ko}] undefined!')
         shown = errors

@@ -58,6 +58,7 @@ def makefile_build(era: Era) -> str:
         "single-m :=",
         "multi-m :=",
         "mod-parts :=",
+        "explicit-m :=",
         "include scripts/Kbuild.include",
         "include $(obj)/Makefile",
         f"builtin-target := $(obj)/{b}",
@@ -67,9 +68,11 @@ def makefile_build(era: Era) -> str:
         "real-single-m := $(addprefix $(obj)/,$(single-m))",
         "real-multi-m := $(addprefix $(obj)/,$(multi-m))",
         "real-mod-parts := $(addprefix $(obj)/,$(mod-parts))",
-        "__build: $(builtin-target) $(lib-target) $(real-single-m) $(real-multi-m)",
+        "real-explicit-m := $(addprefix $(obj)/,$(explicit-m))",
+        "__build: $(builtin-target) $(lib-target) $(real-single-m) $(real-multi-m) "
+        "$(real-explicit-m)",
         "targets := $(real-obj-y) $(real-lib-y) $(real-single-m) $(real-multi-m) "
-        "$(real-mod-parts) $(builtin-target) $(lib-target)",
+        "$(real-mod-parts) $(real-explicit-m) $(builtin-target) $(lib-target)",
         "# read the saved command lines and dependencies of targets that exist",
         "existing := $(wildcard $(targets))",
         "-include $(foreach f,$(existing),$(dir $(f)).$(notdir $(f)).cmd)",
@@ -119,12 +122,17 @@ def dir_makefile(d: DirSpec, spec: BuildSpec) -> str:
             parts.extend(rel(p) for p in m.objects if p in member_paths)
     # Sources elsewhere (O= builds: make's VPATH finds them in the source tree): an
     # explicit rule per object, with the path VPATH would give as $<.
+    explicit_m = []
     for o in d.objects:
         if not _own_source(o):
             lines.append(f"{o.path}: {o.source} FORCE")
             lines.append("\t@kbsim-cc $@ $< $(why)")
             if rel(o.path) in single:
                 lines.append("\t@kbsim-modfile $@")
+                single.remove(rel(o.path))
+                explicit_m.append(rel(o.path))
+    if explicit_m:
+        lines.append("explicit-m := " + " ".join(explicit_m))
     if single:
         lines.append("single-m := " + " ".join(single))
     if multi:
@@ -157,6 +165,7 @@ def top_makefile(spec: BuildSpec, era: Era) -> str:
         f"CONFIG_TRIM_UNUSED_KSYMS=y",
         "PHONY := all",
         "all: vmlinux modules",
+        "include scripts/Kbuild.include",
         "vmlinux-dirs := " + " ".join(d.path for d in dirs),
         "vmlinux-deps := " + " ".join(deps),
         "PHONY += $(vmlinux-dirs) prepare modules FORCE",
@@ -166,7 +175,7 @@ def top_makefile(spec: BuildSpec, era: Era) -> str:
         lines += [
             "PHONY += vmlinux_prereq",
             "vmlinux: vmlinux_prereq $(vmlinux-deps) FORCE",
-            "\t@kbsim-link vmlinux $(vmlinux-deps)",
+            "\t@kbsim-link $@ $(why)",
             "vmlinux_prereq: $(vmlinux-deps) modules.order FORCE",
             adjust,
         ]
@@ -174,15 +183,15 @@ def top_makefile(spec: BuildSpec, era: Era) -> str:
         lines += [
             "PHONY += autoksyms_recursive",
             "vmlinux: autoksyms_recursive $(vmlinux-deps) FORCE",
-            "\t@kbsim-link vmlinux $(vmlinux-deps)",
+            "\t@kbsim-link $@ $(why)",
             "autoksyms_recursive: $(vmlinux-deps) modules.order",
             adjust,
         ]
     elif era.structure == "self":
         lines += [
             "PHONY += autoksyms_recursive",
-            "vmlinux: vmlinux.a FORCE",
-            "\t@kbsim-link vmlinux $(vmlinux-deps)",
+            "vmlinux: $(vmlinux-deps) vmlinux.a FORCE",
+            "\t@kbsim-link $@ $(why)",
             "vmlinux.a: $(vmlinux-deps) autoksyms_recursive",
             "\t@:",
             "autoksyms_recursive: $(vmlinux-deps) modules.order",
@@ -191,7 +200,7 @@ def top_makefile(spec: BuildSpec, era: Era) -> str:
     else:  # no recursion (v6.5+): modpost trims
         lines += [
             "vmlinux: $(vmlinux-deps) FORCE",
-            "\t@kbsim-link vmlinux $(vmlinux-deps)",
+            "\t@kbsim-link $@ $(why)",
         ]
     lines += [
         "# the descents: one sub-make per directory, each with a fresh stat cache",
@@ -205,6 +214,9 @@ def top_makefile(spec: BuildSpec, era: Era) -> str:
         "\t@$(MAKE) -f scripts/Makefile.modpost",
         "FORCE:",
         ".PHONY: $(PHONY)",
+        "# the saved command lines of the top-level targets that exist",
+        "existing-top := $(wildcard vmlinux vmlinux.a)",
+        "-include $(foreach f,$(existing-top),$(dir $(f)).$(notdir $(f)).cmd)",
     ]
     return "\n".join(lines) + "\n"
 

@@ -78,6 +78,9 @@ class BuildSpec:
     # None for an empty file). Written after the layout, so they win over its defaults.
     initial_files: dict[str, tuple[int | None, bytes | None]] | None = None
     now_ns: int | None = None  # when the next make starts (captured trees)
+    # Captured trees: take each saved cmd_ line as the current command line (kbsim does not
+    # evaluate the real makefiles that would produce it), so only a missing one counts.
+    trust_saved_commands: bool = False
 
     def objects(self):
         for d in self.dirs:

@@ -352,15 +352,12 @@ def load_capture_spec(path: str | os.PathLike, *, from_clean: bool = False
     raises a clear error. ``from_clean=True`` returns the spec anyway, for a build from
     clean of the captured structure."""
     cap = load_capture(path)
-    spec = to_spec(cap)
+    if from_clean:
+        spec = to_spec(cap)
+    else:
+        from .incremental import spec_from_capture
+        spec = spec_from_capture(cap)
     spec.source_path = str(path)
-    if not from_clean:
-        # TODO(lead): replay from the captured state: lay out spec.initial_files(ROOT) on
-        # the SimFS instead of kbuild/layout.lay_out's clean tree, then run the next make.
-        raise CaptureReplayNotImplemented(
-            f"{path}: replaying a captured tree from its captured state is not implemented "
-            f"yet (TODO: kbuild/replay.py must start from the capture's files); "
-            f"'kbsim diagnose {path} --symbol SYM' and 'kbsim aliases {path}' read it now")
     return spec
 
 

@@ -41,8 +41,12 @@ def load_spec(arg: str) -> tuple[BuildSpec, Path]:
     """A BuildSpec from a model file, a captured tree file, or a shipped model name."""
     p = resolve(arg)
     if p.is_dir():
-        raise InputError(f"{p}: is a directory; capture it first (kbsim capture) or give a "
-                         f"model file")
+        # a real build directory: capture it in memory (read-only), start from its state
+        from .capture import capture
+        from .incremental import spec_from_capture
+        spec = spec_from_capture(capture(str(p)))
+        spec.source_path = str(p)
+        return spec, p
     name = p.name
     if name.endswith(".toml"):
         from .model import load_model, to_spec
