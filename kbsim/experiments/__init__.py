@@ -1,0 +1,1 @@
+"""Layer 5: what-if experiments (see docs/whatif.md)."""
