@@ -35,10 +35,25 @@ class Outcome:
     err: str
 
 
-def run_real(d: str, args: list[str]) -> Outcome:
-    p = subprocess.run([MAKE, "--no-print-directory", *args], cwd=d, capture_output=True,
-                       text=True, env=ENV, timeout=60)
-    return Outcome(p.returncode, p.stdout, p.stderr)
+HANG_STATUS = 124  # what timeout(1) reports, and kbsim for a make that never exits
+
+
+def _text(b) -> str:
+    return b.decode("utf-8", "replace") if isinstance(b, bytes) else (b or "")
+
+
+def run_real(d: str, args: list[str], timeout: float = 60) -> Outcome:
+    """Run the real make. A make killed by signal N (subprocess says -N) gets the status
+    a shell reports, 128 + N; one still running after TIMEOUT seconds is killed and gets
+    124 with the output it had printed. kbsim reports both cases the same way
+    (kbsim/make/process.py SIGSEGV_STATUS, HANG_STATUS)."""
+    try:
+        p = subprocess.run([MAKE, "--no-print-directory", *args], cwd=d,
+                           capture_output=True, text=True, env=ENV, timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        return Outcome(HANG_STATUS, _text(e.stdout), _text(e.stderr))
+    rc = p.returncode if p.returncode >= 0 else 128 - p.returncode
+    return Outcome(rc, p.stdout, p.stderr)
 
 
 def run_sim(d: str, args: list[str], granularity: str = "ns") -> tuple[Outcome, object]:

@@ -4,33 +4,45 @@ Each hypothesis example is a Makefile plus a file tree (names in a few directori
 from a small pool so equal and 1-ns-apart stamps are common) and a make command line. It
 is written to a fresh temporary directory; kbsim runs first (on a read-only mirror of the
 directory), then the real make. Both must agree on stdout, stderr, the exit status and
-the final file tree (which files exist, with which ns mtimes). The only normalisation is
-the oracle's "N s in the future" number.
+the final file tree (which files exist, with which ns mtimes). The oracle normalises only
+the "N s in the future" number, a signal exit (-N from subprocess, 128+N in kbsim) and a
+make that never exits (killed after REAL_TIMEOUT s: 124, as kbsim reports make 4.3's
+endless loops).
 
-The generated features: random DAGs of up to 40 files; missing files with and without an
-empty rule (``x.h:``); alias spellings of one file (``d///x.h``, ``./d/x.h``,
-``d/../d/x.h``, ``d//x.h``) used as prerequisites (and, rarely, as rule targets); ``.PHONY``
+Generated: random DAGs of up to 40 files; missing files with and without an empty rule
+(``x.h:``); alias spellings of one file (``d///x.h``, ``./d/x.h``, ``d/../d/x.h``,
+``d//x.h``) as prerequisites, goals, -W/-o arguments and, rarely, rule targets; ``.PHONY``
 targets; a ``FORCE`` target (phony or not); order-only prerequisites; prerequisites split
-over several rule lines; empty recipes (``t: p ;``), no recipes, ``@echo "R $@ [$?]"``
-recipes, optionally followed by ``touch -d @SECONDS`` of the target or of another file
-(always an explicit time, so the real run is deterministic), or by ``exit 1``; recipes
-written after ``;`` or on tab lines; several goals; ``-n``, ``-q``, ``-W FILE``,
-``-o FILE``, ``-k``, ``-B``; a global ``.SECONDARY:`` (what kbuild sets).
+over several rule lines; double-colon rules; a second recipe overriding the first; empty
+recipes (``t: p ;``), no recipes, ``@echo "R $@ [$?]"`` recipes, optionally followed by
+``touch -d @SECONDS`` of the target or of another file (always an explicit time, so the
+real run is deterministic), or by ``exit 1`` (sometimes ignored with ``-``), some without
+``@`` so make echoes them; recipes after ``;`` or on tab lines; rarely a back edge (a
+circular dependency make drops); a phony ``all``; several goals; ``-n``, ``-q``,
+``-W FILE``, ``-o FILE``, ``-k``, ``-B``, ``-s``; ``.SILENT``/``.IGNORE`` (global or for
+some targets); a global ``.SECONDARY:`` (what kbuild sets); recipes that ``rm`` another file;
+a pattern rule ``%.o: %.h`` (names share stems, ``f3.o`` next to ``f3.h``). Every command
+line starts with ``-r`` (kbuild passes ``-rR``; kbsim has no built-in rules). What it leaves out, and why, is in
+docs/make-semantics.md ("Known differences from GNU make 4.3").
 
 The number of examples comes from KBSIM_DIFF_EXAMPLES (default 300):
 ``KBSIM_DIFF_EXAMPLES=5000 pytest tests/test_differential.py``. Generation is
-derandomized, so a CI run always tests the same examples.
+derandomized, so a CI run always tests the same examples. KBSIM_DIFF_SHRINK=0 skips
+hypothesis' shrinking of a failure (it can take minutes; each step runs the real make).
+A failure prints the Makefile, the tree with mtimes, the command line and both outcomes.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from oracle import B, Outcome, make_version, normalise, run_real, run_sim
@@ -41,12 +53,13 @@ if not _VERSION.startswith("GNU Make 4.3"):
                 allow_module_level=True)
 
 EXAMPLES = int(os.environ.get("KBSIM_DIFF_EXAMPLES", "300"))
+SHRINK = os.environ.get("KBSIM_DIFF_SHRINK", "1") != "0"
 NS = 1_000_000_000
 DIRS = ["", "d/", "e/", "d/s/"]
 # the mtime pool: @B+{0,100,200} and those plus 1 ns
 POOL = [(B + s) * NS + extra for s in (0, 100, 200) for extra in (0, 1)]
 KINDS = ["none", "empty_rule", "norecipe", "empty_recipe", "recipe", "recipe_touch",
-         "recipe_touch_other", "recipe_fail"]
+         "recipe_touch_other", "recipe_fail", "recipe", "recipe_touch", "recipe_rm_other"]
 
 
 def at(ns: int) -> str:
@@ -73,7 +86,6 @@ class Spec:
     makefile: str
     files: dict[str, int]  # relative name -> ns mtime (existing files)
     args: list[str]
-    notes: list[str] = field(default_factory=list)
 
 
 R = '@echo "R $@ [$?]"'
@@ -82,14 +94,21 @@ R = '@echo "R $@ [$?]"'
 @st.composite
 def specs(draw) -> Spec:
     n = draw(st.integers(1, 40))
-    names = []
+    names: list[str] = []
     for i in range(n):
-        d = draw(st.sampled_from(DIRS))
         ext = draw(st.sampled_from(["", ".h", ".o"]))
+        if names and ext and draw(st.integers(0, 3)) == 0:
+            # the stem of an earlier file with another suffix (f3.h next to f3.o), for
+            # the pattern rule below
+            stem = draw(st.sampled_from(names)).rsplit(".", 1)[0]
+            if stem + ext not in names:
+                names.append(stem + ext)
+                continue
+        d = draw(st.sampled_from(DIRS))
         names.append(f"{d}f{i}{ext}")
 
     def spell(name: str) -> str:
-        if draw(st.integers(0, 3)) == 0:
+        if draw(st.integers(0, 5)) == 0:
             return draw(st.sampled_from(aliases(name)))
         return name
 
@@ -99,9 +118,11 @@ def specs(draw) -> Spec:
     rules: list[list[str]] = []  # each a group of lines (kept together)
     exists: dict[str, int] = {}
     for i, name in enumerate(names):
-        if draw(st.integers(0, 2)) > 0:
-            exists[name] = draw(st.sampled_from(POOL))
         kind = draw(st.sampled_from(KINDS))
+        # a file without a rule is usually there (a missing one stops make with "No
+        # rule to make target"); a target is missing a third of the time
+        if draw(st.integers(0, 7 if kind == "none" else 2)) > 0:
+            exists[name] = draw(st.sampled_from(POOL))
         if kind == "none":
             continue
         tname = name
@@ -112,6 +133,9 @@ def specs(draw) -> Spec:
         if kind != "empty_rule" and i + 1 < n:
             for j in draw(st.lists(st.integers(i + 1, n - 1), max_size=4)):
                 (oo if draw(st.integers(0, 5)) == 0 else deps).append(spell(names[j]))
+        if kind != "empty_rule" and i > 0 and draw(st.integers(0, 39)) == 0:
+            # rarely a back edge: make drops it ("Circular a <- b dependency dropped.")
+            deps.append(spell(names[draw(st.integers(0, i))]))
         if have_force and kind != "empty_rule" and draw(st.integers(0, 3)) == 0:
             deps.append("FORCE")
         if draw(st.integers(0, 5)) == 0:
@@ -128,15 +152,22 @@ def specs(draw) -> Spec:
         elif kind == "recipe_touch_other":
             other = spell(draw(st.sampled_from(names)))
             recipe = f"{R}; touch -d {at(draw(st.sampled_from(POOL)))} {other}"
+        elif kind == "recipe_rm_other":  # make's stat cache does not see it
+            recipe = f"{R}; rm -f {spell(draw(st.sampled_from(names)))}"
         else:
-            recipe = f"{R}; exit 1"
+            # '-' ignores the error ("Error 1 (ignored)"); it must lead the recipe
+            recipe = f"{'-' if draw(st.integers(0, 3)) == 0 else ''}{R}; exit 1"
+        if recipe and draw(st.integers(0, 4)) == 0:
+            recipe = recipe.replace("@", "", 1)  # make echoes the recipe lines
+        # rarely a double-colon rule (each '::' line is a rule of its own)
+        colon = "::" if kind != "empty_rule" and draw(st.integers(0, 39)) == 0 else ":"
         # prerequisites may be split over two rule lines (the recipe's rule puts its
         # prerequisites first, read.c record_files)
         split = draw(st.integers(0, len(deps))) if deps and draw(st.booleans()) else 0
         group = []
         rest = deps[split:]
         pre = " ".join(rest) + (" | " + " ".join(oo) if oo else "")
-        line = f"{tname}: {pre}".rstrip()
+        line = f"{tname}{colon} {pre}".rstrip()
         if recipe is None:
             group.append(line)
         elif recipe == "":
@@ -145,39 +176,61 @@ def specs(draw) -> Spec:
             group.append(f"{line} ; {recipe}")
         else:
             group.append(line)
-            group.extend("\t" + part.strip() if k == 0 else "\t@" + part.strip()
+            prefix = ("-" if recipe[0] == "-" else "") + ("@" if "@echo" in recipe else "")
+            group.extend("\t" + part.strip() if k == 0 else "\t" + prefix + part.strip()
                          for k, part in enumerate(recipe.split(";")))
         if split:
-            extra = f"{tname}: {' '.join(deps[:split])}"
+            extra = f"{tname}{colon} {' '.join(deps[:split])}"
+            if colon == "::" and draw(st.booleans()):
+                extra += ' ; @echo "S $@ [$?]"'
             if draw(st.booleans()):
                 group.insert(0, extra)
             else:
                 group.append(extra)
+        if recipe and colon == ":" and draw(st.integers(0, 39)) == 0:
+            # a second recipe for the target: make warns and uses the later one
+            group.append(f'{tname}: ; @echo "O $@ [$?]"')
         rules.append(group)
     order = draw(st.permutations(range(len(rules)))) if rules else []
     lines: list[str] = []
     for k in order:
         lines.extend(rules[k])
+    if names and draw(st.booleans()):
+        # an 'all' goal first in the file, over a few targets: deeper builds
+        tops = draw(st.lists(st.sampled_from(names), min_size=1, max_size=6))
+        lines.insert(0, "all: " + " ".join(spell(t) for t in tops))
+        phony_targets.append("all")
     if have_force:
         lines.insert(draw(st.integers(0, len(lines))), "FORCE:")
         if force_phony:
             phony_targets.append("FORCE")
     if phony_targets:
         lines.append(".PHONY: " + " ".join(phony_targets))
+    if draw(st.integers(0, 3)) == 0:
+        # a pattern rule: targets without a recipe look for one (implicit.c)
+        extra = draw(st.sampled_from(["", f"; touch -d {at(draw(st.sampled_from(POOL)))} $@"]))
+        lines.append(f'%.o: %.h ; @echo "P $@ [$?] [$<]"{extra}')
     if draw(st.integers(0, 2)) == 0:
         lines.append(".SECONDARY:")
+    for special in (".SILENT", ".IGNORE"):
+        if rules and draw(st.integers(0, 9)) == 0:  # for all targets, or for a few
+            lines.append(f"{special}: " + " ".join(
+                draw(st.lists(st.sampled_from(names), max_size=3))))
     if not lines:
         lines.append("all: ;")
     all_spellings = [a for nm in names for a in aliases(nm)] + (["FORCE"] if have_force else [])
-    args: list[str] = []
-    for flag in ("-n", "-q", "-k", "-B"):
-        if draw(st.integers(0, 4)) == 0:
+    # -r: no built-in rules, as kbuild runs make (kbsim has none; docs/make-semantics.md)
+    args: list[str] = ["-r"]
+    for flag in ("-n", "-q", "-k", "-B", "-s"):
+        if draw(st.integers(0, 4 if flag != "-s" else 9)) == 0:
             args.append(flag)
     for _ in range(draw(st.integers(0, 2)) if draw(st.integers(0, 3)) == 0 else 0):
         args += ["-W", draw(st.sampled_from(all_spellings))]
     if draw(st.integers(0, 9)) == 0:
         args += ["-o", draw(st.sampled_from(all_spellings))]
-    goals = draw(st.lists(st.sampled_from(all_spellings), max_size=3))
+    goal_names = names + (["FORCE"] if have_force else []) + (["all"] if "all" in phony_targets
+                                                             else [])
+    goals = [spell(g) for g in draw(st.lists(st.sampled_from(goal_names), max_size=3))]
     args += goals
     return Spec("\n".join(lines) + "\n", exists, args)
 
@@ -219,14 +272,39 @@ def fmt_tree(tree: dict[str, int]) -> str:
     return "\n".join(f"  {k:14} {at(v)}" for k, v in sorted(tree.items()))
 
 
+REAL_TIMEOUT = 10  # s; these makes finish in milliseconds unless make 4.3 loops for ever
+SIM_TIMEOUT = 60  # s; kbsim must not hang either (it reports make's endless loops)
+
+
+class SimHung(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise SimHung(f"kbsim ran for more than {SIM_TIMEOUT} s")
+
+
+def run_sim_guarded(root: str, args: list[str]):
+    """run_sim, interrupted by SIGALRM if it hangs (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        return run_sim(root, args)
+    old = signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(SIM_TIMEOUT)
+    try:
+        return run_sim(root, args)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
 def check(spec: Spec) -> None:
     root = tempfile.mkdtemp(prefix="kbsim-diff-")
     try:
         write_tree(root, spec)
         before = real_tree(root)
-        sim, run = run_sim(root, spec.args)
+        sim, run = run_sim_guarded(root, spec.args)
         sim_after = sim_tree(run.sim.fs, root)
-        real = run_real(root, spec.args)
+        real = run_real(root, spec.args, timeout=REAL_TIMEOUT)
         real_after = real_tree(root)
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -251,6 +329,7 @@ def report(spec: Spec, before, real: Outcome, sim: Outcome, real_after, sim_afte
 
 
 @settings(derandomize=True, max_examples=EXAMPLES, deadline=None, database=None,
+          phases=[Phase.explicit, Phase.generate] + ([Phase.shrink] if SHRINK else []),
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                  HealthCheck.filter_too_much])
 @given(specs())

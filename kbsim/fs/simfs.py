@@ -70,6 +70,11 @@ class SimFS:
         self.generation = 0  # bumps on every namespace change; resolution caches key on it
         self._cache: dict[tuple, Node | None] = {}
         self._cache_gen = 0
+        self.removals = 0  # bumps when a name is removed or moved (see _changed_namespace)
+        self._neg: set[tuple] = set()  # paths that did not resolve, at generation _neg_gen
+        self._neg_gen = 0
+        self._cwd_cache: dict[str, Node] = {}
+        self._cwd_gen = 0
         self.real_warnings: list[str] = []
         self.undecodable: list[str] = []  # real names that are not UTF-8 (left out)
         self.stat_count = 0
@@ -84,8 +89,13 @@ class SimFS:
         self._ino += 1
         return Node(self._ino, kind, mtime, parent, name)
 
-    def _changed_namespace(self) -> None:
+    def _changed_namespace(self, removed: bool = False) -> None:
+        """A name was added (or, with REMOVED, removed or moved). Adding a name cannot
+        change how a name that resolved before resolves (the walk never met it), so
+        resolution results are kept until a removal or move; failures until any change."""
         self.generation += 1
+        if removed:
+            self.removals += 1
 
     def _load_dir(self, d: Node) -> dict[str, Node]:
         """Materialise a real directory's entries (lstat only; never writes)."""
@@ -134,7 +144,7 @@ class SimFS:
     def _walk(self, path: str, cwd: str | None, follow: bool, orig: str | None = None,
               depth: int = 0) -> Node:
         """Resolve PATH (relative to CWD) to a node, or raise FsError."""
-        cur = self.root if path.startswith("/") or not cwd else self._walk(cwd, None, True)
+        cur = self.root if path.startswith("/") or not cwd else self._cwd_node(cwd)
         parts = path.split("/")
         last = len(parts) - 1
         # a trailing slash demands a directory
@@ -169,21 +179,42 @@ class SimFS:
             raise FsError(errno.ENOTDIR, orig or path)
         return cur
 
+    def _cwd_node(self, cwd: str) -> Node:
+        """_walk(cwd, None, True), remembered until the namespace changes (every relative
+        name is resolved from its cwd; a failure is not remembered and raises again)."""
+        if self._cwd_gen != self.removals:
+            self._cwd_cache.clear()
+            self._cwd_gen = self.removals
+        n = self._cwd_cache.get(cwd)
+        if n is None:
+            n = self._walk(cwd, None, True)
+            self._cwd_cache[cwd] = n
+        return n
+
     def _lookup(self, path: str, cwd: str | None, follow: bool = True) -> Node | None:
-        """Cached resolution: None when the path does not resolve."""
-        if self._cache_gen != self.generation:
+        """Cached resolution: None when the path does not resolve. A node found stays
+        valid until a name is removed or moved, a failure until any namespace change
+        (see _changed_namespace)."""
+        if self._cache_gen != self.removals:
             self._cache.clear()
-            self._cache_gen = self.generation
+            self._cache_gen = self.removals
         key = (path, cwd, follow)
-        try:
-            return self._cache[key]
-        except KeyError:
-            pass
+        node = self._cache.get(key)
+        if node is not None:
+            return node
+        if self._neg_gen != self.generation:
+            self._neg.clear()
+            self._neg_gen = self.generation
+        elif key in self._neg:
+            return None
         try:
             node = self._walk(path, cwd, follow)
         except FsError:
             node = None
-        self._cache[key] = node
+        if node is None:
+            self._neg.add(key)
+        else:
+            self._cache[key] = node
         return node
 
     def _parent_and_name(self, path: str, cwd: str | None) -> tuple[Node, str]:
@@ -387,7 +418,7 @@ class SimFS:
             raise FsError(errno.EISDIR, path)
         del kids[name]
         self._touch_dir(parent)
-        self._changed_namespace()
+        self._changed_namespace(removed=True)
         return True
 
     def rename(self, src: str, dst: str, cwd: str | None = None) -> None:
@@ -406,7 +437,7 @@ class SimFS:
         self._kids(dp)[dname] = n
         self._touch_dir(sp)
         self._touch_dir(dp)
-        self._changed_namespace()
+        self._changed_namespace(removed=True)
 
     def copy(self, src: str, dst: str, cwd: str | None = None, preserve: bool = False) -> None:
         data = self.read(src, cwd)

@@ -37,6 +37,36 @@ class Variable:
         self.compiled = None  # the parsed template of a recursive value (Expander.compile)
 
 
+class AppendVariable(Variable):
+    """A simple variable that grows by many appends (MAKEFILE_LIST, one word per makefile
+    read): the appended text is joined when the value is read, not on every append, so
+    reading N makefiles costs O(N) instead of O(N^2). Reads and writes of ``value`` behave
+    as on a plain Variable."""
+
+    __slots__ = ("_base", "_tail")
+
+    def __init__(self, name: str, value: str, recursive: bool, origin: str = "file",
+                 export: bool = False):
+        self._tail: list[str] = []
+        super().__init__(name, value, recursive, origin, export)
+
+    @property
+    def value(self) -> str:  # type: ignore[override]
+        if self._tail:
+            self._base = self._base + "".join(self._tail)
+            self._tail = []
+        return self._base
+
+    @value.setter
+    def value(self, v: str) -> None:
+        self._base = v
+        self._tail = []
+
+    def append(self, text: str) -> None:
+        """``self.value = self.value + text``."""
+        self._tail.append(text)
+
+
 _AUTO = set("@<^+?*%|")
 _GLOB_CHARS = re.compile(r"[*?\[]")
 
@@ -47,32 +77,43 @@ def split_words(s: str) -> list[str]:
 
 def _find_close(s: str, start: int, open_c: str, close_c: str) -> int:
     """Index of the bracket closing the one before START, counting only that bracket type."""
+    # (str.find hops from bracket to bracket; the same result as a scan char by char)
     depth = 1
     i = start
-    n = len(s)
-    while i < n:
-        c = s[i]
-        if c == open_c:
+    find = s.find
+    while True:
+        k = find(close_c, i)
+        if k < 0:
+            return -1
+        j = find(open_c, i, k)
+        if j >= 0:  # an opening bracket comes first
             depth += 1
-        elif c == close_c:
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    return -1
+            i = j + 1
+            continue
+        depth -= 1
+        if depth == 0:
+            return k
+        i = k + 1
+
+
+_ARG_CHARS = {("(", ")"): re.compile(r"[(),]"), ("{", "}"): re.compile(r"[{},]")}
 
 
 def split_args(s: str, open_c: str, close_c: str, max_args: int) -> list[str]:
     """Split function arguments at top-level commas (function.c find_next_argument)."""
+    if max_args == 1 or "," not in s:
+        return [s]  # no comma can split (the loop below would find none)
     args: list[str] = []
     depth = 0
     start = 0
-    for i, c in enumerate(s):
+    for m in _ARG_CHARS[(open_c, close_c)].finditer(s):
+        c = m.group()
         if c == open_c:
             depth += 1
         elif c == close_c:
             depth -= 1
-        elif c == "," and depth == 0 and (max_args == 0 or len(args) < max_args - 1):
+        elif depth == 0 and (max_args == 0 or len(args) < max_args - 1):
+            i = m.start()
             args.append(s[start:i])
             start = i + 1
     args.append(s[start:])
@@ -138,6 +179,7 @@ FUNCTIONS: dict[str, tuple[int, int, bool]] = {
 # Recognised so that the error names them, rather than reading them as variables.
 UNSUPPORTED_FUNCTIONS = {"shell", "eval", "file", "guile", "load"}
 _COMPILED: dict[str, tuple] = {}  # template text -> compiled parts (shared by all processes)
+_COMPILE_CACHE_MAX = 512  # longest text kept in _COMPILED
 
 
 class Expander:
@@ -203,7 +245,10 @@ class Expander:
         if c is not None:
             return c
         c = self._compile(s)
-        if len(s) <= 4096:
+        # Only short texts recur (recipe lines, references, function arguments); a long
+        # one is typically a one-shot deps_ value of a .cmd file, not worth keeping.
+        # Variable values keep their own template (Variable.compiled).
+        if len(s) <= _COMPILE_CACHE_MAX:
             if len(_COMPILED) > 100_000:
                 _COMPILED.clear()
             _COMPILED[s] = c
@@ -302,6 +347,8 @@ class Expander:
 
     @staticmethod
     def _top_level(s: str, ch: str, open_c: str, close_c: str) -> int:
+        if ch not in s:
+            return -1
         depth = 0
         for i, c in enumerate(s):
             if c == "$" and i + 1 < len(s) and s[i + 1] in "({":
@@ -346,6 +393,8 @@ class Expander:
     def _filter(pats: list[str], words: list[str], keep: bool) -> str:
         plain = {p for p in pats if "%" not in p}
         percent = [p for p in pats if "%" in p]
+        if not percent:  # the loop below, without patterns
+            return " ".join([w for w in words if (w in plain) == keep])
         out = []
         for w in words:
             hit = w in plain or any(pattern_match(p, w) is not None for p in percent)
@@ -520,7 +569,8 @@ class Expander:
 
 
 def has_glob(word: str) -> bool:
-    return _GLOB_CHARS.search(word) is not None
+    """Does WORD contain one of ``* ? [`` (_GLOB_CHARS)?"""
+    return "*" in word or "?" in word or "[" in word
 
 
 def glob_match(name: str, pat: str) -> bool:

@@ -103,12 +103,16 @@ class Recipe:
 class FileEntry:
     """``struct file``: one name string in the file table."""
 
+    # The attributes update_file_1 reads for every prerequisite come first, so that they
+    # share a cache line or two (slot order is memory order; a kbuild tree has millions
+    # of prerequisite visits).
     __slots__ = (
-        "name", "deps", "oo", "cmds", "is_target", "phony", "intermediate", "secondary",
-        "precious", "low_resolution_time", "double_colon", "prev", "last_mtime",
-        "mtime_before_update", "updated", "update_status", "command_state", "considered",
-        "updating", "tried_implicit", "dontcare", "no_diag", "cmd_target", "parent", "stem",
-        "also_make", "rule_floc", "implicit_rule", "chg", "dep_changed",
+        "considered", "double_colon", "updating", "intermediate", "update_status",
+        "command_state", "last_mtime", "parent", "phony", "updated", "dontcare", "no_diag",
+        "name", "deps", "oo", "cmds", "is_target", "secondary", "precious",
+        "low_resolution_time", "prev", "mtime_before_update", "tried_implicit",
+        "cmd_target", "stem", "also_make", "rule_floc", "implicit_rule", "chg",
+        "dep_changed", "nesting",
     )
 
     def __init__(self, name: str):
@@ -142,6 +146,7 @@ class FileEntry:
         self.implicit_rule = None
         self.chg: dict[int, bool] | None = None  # struct dep 'changed', by dep index
         self.dep_changed: list[bool] | None = None  # final 'changed' flags, for $?
+        self.nesting = 0  # active update_file_1 calls for this entry (remake.py)
 
     def __repr__(self) -> str:  # pragma: no cover
         return f"<FileEntry {self.name}>"
@@ -202,6 +207,27 @@ class FileTable:
             f = FileEntry(name)
             self.files[name] = f
         return f
+
+    def enter_many(self, names: list[str]) -> list[FileEntry]:
+        """``[self.enter(n) for n in names]``, with the usual hit inlined (a stored key
+        never starts with './' except './' itself, so a hit is the entry enter finds)."""
+        out = list(map(self.files.get, names))
+        if None in out:  # new names, or spellings with './': in order, as enter would
+            for i, f in enumerate(out):
+                if f is None:
+                    out[i] = self.enter(names[i])
+        return out
+
+    def enter_file(self, name: str) -> FileEntry:
+        """file.c enter_file exactly: for a name that already has '::' rules it makes a
+        NEW double-colon entry (no rule, not a target) chained after them. The reader
+        looks names up first (enter_prereqs, record_files), but main.c's -o and -W go
+        straight to enter_file, so 'make -W t' on a 't::' target gets an extra entry
+        whose update says "No rule to make target 't'"."""
+        head = self.lookup(name)
+        if head is not None and head.double_colon is not None:
+            return self.enter_double_colon(name)
+        return self.enter(name)
 
     def enter_double_colon(self, name: str) -> FileEntry:
         """A new '::' entry chained after the existing ones (file.c enter_file)."""

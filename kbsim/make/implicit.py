@@ -121,6 +121,9 @@ class Implicit:
     def try_implicit_rule(self: "MakeProcess", file: FileEntry, depth: int) -> bool:
         if not self.pattern_rules:
             return False
+        sufs = self._suffixes()
+        if sufs is not None and not file.name.endswith(sufs):
+            return False  # _candidates would find none (a fast path; same result)
         m = self._search(file.name, 0, set())
         if m is None:
             return False

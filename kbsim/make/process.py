@@ -10,22 +10,26 @@ from __future__ import annotations
 
 import posixpath
 from collections import deque
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from .errors import MakeError, UnsupportedSyntax
-from .expand import Expander, Variable, glob_match, has_glob
+from .expand import AppendVariable, Expander, Variable, glob_match, has_glob
 from .filedb import (CS_FINISHED, CS_NOT_STARTED, CS_RUNNING, NONEXISTENT, UNKNOWN,
                      US_FAILED, US_NONE, US_QUESTION, US_SUCCESS, FileEntry, FileTable)
 from .implicit import Implicit
 from .options import MakeOptions, parse_make_args
 from .reader import Reader, apply_special_targets
-from .remake import MakeFatal, Remake
+from .remake import LoopsForever, MakeFatal, Remake, StackOverflow
 from .shell import ShellContext
 
 if TYPE_CHECKING:  # pragma: no cover
     from .sim import Simulation
 
 RM_INCLUDED, RM_DONTCARE = 1, 2
+_NAME = attrgetter("name")
+SIGSEGV_STATUS = 128 + 11  # how a shell reports a make killed by SIGSEGV
+HANG_STATUS = 124  # a make that never exits: the status timeout(1) reports
 
 
 class ReExec(Exception):
@@ -95,6 +99,8 @@ class MakeProcess(Remake, Implicit):
         self.adjusted_now = 0
         self.read_files: list[list] = []
         self.goal_dep: list | None = None
+        self.reentered: str | None = None  # a file update_file_1 re-entered (remake.py)
+        self.finished_count = 0  # notice_finished_file calls (remake.py)
         self.children: list[Child] = []
         self.dead: deque[Child] = deque()
         self.waiting: str | None = None
@@ -159,7 +165,12 @@ class MakeProcess(Remake, Implicit):
     def variables_append(self, name: str, word: str) -> None:
         v = self.variables.get(name)
         if v is None:
-            self.variables[name] = Variable(name, " " + word, False, "file")
+            self.variables[name] = AppendVariable(name, " " + word, False, "file")
+        elif v.__class__ is AppendVariable:
+            v.append(" " + word)  # joined when read (MAKEFILE_LIST of 20k .cmd files)
+        elif not v.recursive:
+            nv = AppendVariable(v.name, v.value + " " + word, False, v.origin, v.export)
+            self.variables[name] = nv
         else:
             v.value = v.value + " " + word
 
@@ -325,6 +336,29 @@ class MakeProcess(Remake, Implicit):
         except MakeError as e:
             self.err(e.make_text(self.prog))
             status = 2
+        except LoopsForever as e:
+            # GNU make 4.3 never exits here (remake.py update_goal_chain); kbsim stops
+            # with the status timeout(1) gives a command it has to kill.
+            self.sim.warn(f"GNU make 4.3 loops for ever in update_goal_chain: goal(s) "
+                          f"{' '.join(repr(g) for g in e.goals)} can never be finished "
+                          f"(a '::' goal after a -q answer); kbsim stops there")
+            self.dying = True
+            self.exit_status = HANG_STATUS
+            return HANG_STATUS
+        except (RecursionError, StackOverflow):
+            if self.reentered is None:
+                self.err(f"{self.prog}: *** kbsim: the dependency graph is nested too "
+                         f"deeply for kbsim's recursion limit.  Stop.")
+                return self.die(2)
+            # GNU make 4.3 recurses without end here (remake.c update_file_1 re-enters
+            # a file from its intermediate pass) and is killed by SIGSEGV: no further
+            # output, no cleanup; a shell reports the status as 128 + 11.
+            self.sim.warn(f"GNU make 4.3 recurses without end through '{self.reentered}' "
+                          f"(update_file_1 re-enters it from the intermediate pass) and "
+                          f"dies with SIGSEGV; kbsim stops there")
+            self.dying = True
+            self.exit_status = SIGSEGV_STATUS
+            return SIGSEGV_STATUS
         return self.die(status)
 
     def die(self, status: int) -> int:
@@ -491,6 +525,18 @@ class MakeProcess(Remake, Implicit):
         oo = file.oo
         changed = file.dep_changed or []
         always = self.always_make
+        if oo is None and (always or True not in changed):
+            # No order-only deps and no 'changed' flag set (or -B): the steps below come
+            # down to the names, the first occurrence of each, and $? empty (or all).
+            names = list(map(_NAME, deps))
+            caret = list(dict.fromkeys(names))
+            less = next(filter(None, names), "")
+            if file.cmds is not None and self.default_file is not None and \
+                    file.cmds is self.default_file.cmds:
+                less = file.name
+            return {"@": file.name, "<": less, "^": " ".join(caret), "+": " ".join(names),
+                    "?": " ".join(caret) if always else "", "|": "",
+                    "*": file.stem or "", "%": ""}
         less = ""
         plus = []
         for i, d in enumerate(deps):

@@ -15,11 +15,15 @@ prerequisites first, other rules append theirs in parse order (V16).
 from __future__ import annotations
 
 import re
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
+from . import cmdread
 from .errors import MakeError, UnsupportedSyntax
 from .expand import Variable, has_glob
 from .filedb import FileEntry, PatternRule, Recipe
+
+_DOUBLE_COLON = attrgetter("double_colon")
 
 if TYPE_CHECKING:  # pragma: no cover
     from .process import MakeProcess
@@ -66,7 +70,17 @@ def _ends_continued(line: str) -> bool:
 
 def _find_top(s: str, chars: str, start: int = 0) -> int:
     """First index of any of CHARS outside $( ) / ${ } references."""
-    i = start
+    # Fast path: the first of CHARS, when no '$' comes before it (the scan below would
+    # meet nothing else on the way); otherwise scan from the first '$'.
+    best = -1
+    for ch in chars:
+        k = s.find(ch, start)
+        if k >= 0 and (best < 0 or k < best):
+            best = k
+    d = s.find("$", start) if best < 0 else s.find("$", start, best)
+    if d < 0:
+        return best
+    i = d
     n = len(s)
     while i < n:
         c = s[i]
@@ -152,6 +166,10 @@ class Reader:
     # ----------------------------------------------------------------- reading
     def read_makefile(self, filename: str, text: str) -> None:
         self.proc.variables_append("MAKEFILE_LIST", filename)
+        # fixdep .cmd files: the same effects as eval, faster (make/cmdread.py)
+        if cmdread.ENABLED and self.__class__ is Reader and \
+                cmdread.read_cmd_fast(self, text, filename):
+            return
         self.eval(text, filename)
 
     def eval(self, text: str, filename: str) -> None:
@@ -197,15 +215,17 @@ class Reader:
             # Logical line: join continuations (read.c collapse_continuations).
             if line.endswith("\\") and _ends_continued(line):
                 parts = [line[:-1].rstrip(" \t")]
+                append = parts.append
                 while i < nlines:
                     nxt = lines[i].lstrip(" \t")
                     i += 1
-                    if _ends_continued(nxt):
-                        parts.append(nxt[:-1].rstrip(" \t"))
+                    # _ends_continued(nxt), without the call for the usual "... \\"
+                    if nxt[-1:] == "\\" and (nxt[-2:-1] != "\\" or _ends_continued(nxt)):
+                        append(nxt[:-1].rstrip(" \t"))
                     else:
-                        parts.append(nxt)
+                        append(nxt)
                         break
-                line = " ".join(p for p in parts if p != "") if len(parts) > 1 else parts[0]
+                line = " ".join([p for p in parts if p]) if len(parts) > 1 else parts[0]
             if "#" in line:
                 line = _strip_comment(line)
             stripped = line.strip(" \t")
@@ -379,12 +399,15 @@ class Reader:
             # together with its recipe lines (checked against make 4.3)
             return {"targets": [], "normal": [], "oo": [], "double": double, "static": None,
                     "cmds": [], "has_recipe": False, "floc": floc}
-        for t in targets:
-            if ":" in t and not t.startswith("/"):
-                raise UnsupportedSyntax("a target whose name contains ':' (archive members or "
-                                        "a rule built by variable expansion)", floc)
+        if ":" in targets_text:
+            for t in targets:
+                if ":" in t and not t.startswith("/"):
+                    raise UnsupportedSyntax("a target whose name contains ':' (archive members "
+                                            "or a rule built by variable expansion)", floc)
         words = deps_text.split()
-        if "|" in words:
+        if "|" not in deps_text:
+            normal, oo = words, []
+        elif "|" in words:
             j = words.index("|")
             normal, oo = words[:j], [w for w in words[j + 1:] if w != "|"]
         else:
@@ -400,7 +423,7 @@ class Reader:
 
     def _glob_words(self, words: list[str]) -> list[str]:
         """Prerequisite words are globbed only if they contain ? * [ (read.c parse_file_seq)."""
-        if not any(has_glob(w) for w in words):
+        if not words or not has_glob(" ".join(words)):  # one search over all the words
             return words
         out = []
         for w in words:
@@ -423,23 +446,50 @@ class Reader:
         normal = self._glob_words(r["normal"])
         oo = self._glob_words(r["oo"])
         static = r["static"]
-        pattern = [t for t in targets if "%" in t]
+        pattern = [t for t in targets if "%" in t] if "%" in "".join(targets) else None
         if pattern and static is None:
             if len(pattern) != len(targets):
                 raise self.err("mixed implicit and normal rules", floc)
             proc.pattern_rules.append(PatternRule(targets, normal, oo, cmds, r["double"], floc))
             return
         files = self.files
-        for t in targets:
-            if t in _UNSUPPORTED_SPECIAL:
-                raise UnsupportedSyntax(_UNSUPPORTED_SPECIAL[t], floc)
+        if not _UNSUPPORTED_SPECIAL.keys().isdisjoint(targets):
+            for t in targets:
+                if t in _UNSUPPORTED_SPECIAL:
+                    raise UnsupportedSyntax(_UNSUPPORTED_SPECIAL[t], floc)
         self._maybe_default_goal(targets)
         if static is not None:
             if "%" not in static:
                 raise self.err("target pattern contains no '%'", floc)
             from .expand import pattern_match
-        dep_files = [files.enter(n) for n in normal]
-        oo_files = [files.enter(n) for n in oo]
+        dep_files = files.enter_many(normal)
+        oo_files = files.enter_many(oo)
+        if static is None and cmds is None and not r["double"] and not dep_files \
+                and not oo_files:
+            # Only targets (the '$(deps_T):' rule of every .cmd file): the loop below
+            # reduced to what it does here, for many targets at a time.
+            ents = list(map(files.files.get, targets))
+            if None not in ents and not any(map(_DOUBLE_COLON, ents)):
+                # all entered already, none with '::' rules (no error on the way)
+                for f in ents:
+                    f.is_target = True
+                sfx = files.files.get(".SUFFIXES")
+                if sfx is not None and sfx in ents:
+                    sfx.deps = []
+                    sfx.oo = None
+                return
+            get = files.files.get
+            for t in targets:
+                f = get(t)
+                if f is None:
+                    f = files.enter(t)
+                if f.double_colon is not None:
+                    raise self.err(f"target file '{f.name}' has both : and :: entries", floc)
+                f.is_target = True
+                if f.name == ".SUFFIXES":
+                    f.deps = []
+                    f.oo = None
+            return
         for t in targets:
             if static is not None:
                 stem = pattern_match(static, t)
@@ -552,6 +602,13 @@ def apply_special_targets(proc: "MakeProcess") -> None:
                 setattr(proc, attr, {d.name for d in f.deps})
             else:
                 setattr(proc, attr, True)
+                # file.c snap_deps: with no prerequisites these are the -s and -i
+                # switches themselves (run_silent, ignore_errors_flag), so '.SILENT:'
+                # also silences "'t' is up to date." and "rm ..." (update_goal_chain)
+                if name == ".SILENT":
+                    proc.silent = True
+                else:
+                    proc.ignore_errors = True
     for name, attr in ((".DELETE_ON_ERROR", "delete_on_error"), (".NOTPARALLEL", "not_parallel")):
         f = files.lookup(name)
         if f is not None and f.is_target:

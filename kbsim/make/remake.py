@@ -8,6 +8,7 @@ order of checks is theirs (reference sections 1-3, 6). Each target judged by
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from .filedb import (CS_DEPS_RUNNING, CS_FINISHED, CS_NOT_STARTED, CS_RUNNING, NEW,
@@ -18,6 +19,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from .process import MakeProcess
 
 NS = 1_000_000_000
+_LAST_MTIME = attrgetter("last_mtime")
+_COMMAND_STATE = attrgetter("command_state")
+_CONSIDERED = attrgetter("considered")
+_DOUBLE_COLON = attrgetter("double_colon")
+_UPDATING = attrgetter("updating")
+_INTERMEDIATE = attrgetter("intermediate")
+_UPDATE_STATUS = attrgetter("update_status")
+_DEP_STATE = attrgetter("double_colon", "updating", "considered", "phony", "intermediate",
+                        "updated", "update_status", "dontcare", "no_diag", "command_state")
 
 
 class Decision:
@@ -49,8 +59,29 @@ class MakeFatal(Exception):
     """make's fatal(): message already printed; exit status 2."""
 
 
+class StackOverflow(Exception):
+    """GNU make 4.3 would recurse without end here and die with SIGSEGV."""
+
+
+class LoopsForever(Exception):
+    """GNU make 4.3's update_goal_chain would go round its goal list for ever."""
+
+    def __init__(self, goals: list[str]):
+        super().__init__(" ".join(goals))
+        self.goals = goals
+
+
+MAX_REENTRY = 1000  # nested update_file_1 calls of one entry that mean "for ever"
+
+
 class Remake:
-    """Mixin for MakeProcess: the update algorithm."""
+    """Mixin for MakeProcess: the update algorithm.
+
+    remake.c keeps the "being updated" mark of a '::' target on its first entry
+    (``start_updating``/``finish_updating``/``is_updating`` go through
+    ``f->double_colon``), so every '::' rule of a name counts as one file for the
+    "Circular ... dependency dropped" check; so does this port.
+    """
 
     # ------------------------------------------------------------ f_mtime
     def f_mtime(self: "MakeProcess", file: FileEntry) -> int:
@@ -106,6 +137,8 @@ class Remake:
         while goals:
             self.start_waiting_jobs()
             self.reap_children(True)
+            progress = (len(goals), self.finished_count, self.commands_started,
+                        len(self.sim.output))
             lastgoal = -1
             gi = 0
             stop = False
@@ -161,8 +194,22 @@ class Remake:
                     gi += 1
             if gi >= len(goals):
                 self.considered += 1
-            if stop:
-                break
+                if goals and not self.children and progress == (
+                        len(goals), self.finished_count, self.commands_started,
+                        len(self.sim.output)):
+                    # A whole pass that finished no file, started no command, printed
+                    # nothing and left every goal in place, with no job running: the
+                    # next pass is the same, and GNU make 4.3 spins for ever. It
+                    # happens when a goal with several '::' rules is reached after a
+                    # -q "stop": its first rule returns us_question, update_file
+                    # returns before the other rules, and those are pruned on every
+                    # later pass (they are never 'updated').
+                    raise LoopsForever([g[0].name for g in goals])
+            # No 'break' on STOP here: in remake.c update_goal_chain a -q "stop" only
+            # ends the inner walk over the goal list; the outer 'while (goals != 0)'
+            # starts it again with the goals that are left. STATUS is already
+            # us_question, so they change nothing but their diagnostics, e.g.
+            # 'make -q stale nosuch' still says "No rule to make target 'nosuch'", rc 2.
         if rebuilding:
             self.touch_flag, self.question_flag, self.just_print_flag = t, q, n
         return status
@@ -176,7 +223,22 @@ class Remake:
         status = US_SUCCESS
         while f is not None:
             f.considered = self.considered
-            new = self.update_file_1(f, depth)
+            if f.nesting:
+                # update_file_1 has no guard against re-entry: its intermediate pass
+                # can call update_file on a file that is being updated further up (a
+                # cycle through a .SECONDARY/.INTERMEDIATE prerequisite whose first
+                # pass stopped before the "Circular ... dropped" check). Each re-entry
+                # can only make progress by dropping a circular dep, so one that nests
+                # MAX_REENTRY deep recurses for ever: GNU make 4.3 dies of a stack
+                # overflow (SIGSEGV), and MakeProcess.main reports that crash.
+                self.reentered = f.name
+                if f.nesting >= MAX_REENTRY:
+                    raise StackOverflow(f.name)
+            f.nesting += 1
+            try:
+                new = self.update_file_1(f, depth)
+            finally:
+                f.nesting -= 1
             if new and not self.keep_going:
                 return new
             if f.command_state in (CS_RUNNING, CS_DEPS_RUNNING):
@@ -217,7 +279,7 @@ class Remake:
             return file.update_status
         file.no_diag = file.dontcare
         depth += 1
-        file.updating = True
+        (file.double_colon or file).updating = True  # start_updating
         this_mtime = self.file_mtime(file)
         noexist = this_mtime == NONEXISTENT
         low_res = False
@@ -243,19 +305,73 @@ class Remake:
         newest_mtime = UNKNOWN
         # remake.c: walk our deps, then the deps of each also_make sibling
         scans = [file] if not file.also_make else [file] + file.also_make
+        # struct dep 'changed' of each of our deps, by index; it lives as long as the
+        # entry (a later call for the same file sees the flags an earlier one left). The
+        # deps list never grows once we have looked for an implicit rule, only loses
+        # circular entries, so a list as long as the deps is enough.
         changed_flags = file.chg
         if changed_flags is None:
-            changed_flags = file.chg = {}
+            changed_flags = file.chg = [False] * len(file.deps)
+        elif len(changed_flags) < len(file.deps):
+            changed_flags.extend([False] * (len(file.deps) - len(changed_flags)))
+        considered = self.considered  # (only update_goal_chain changes these two)
+        rebuilding = self.rebuilding_makefiles
         for owner in scans:
             deps = owner.deps
             oo = owner.oo
             idx = 0
+            # where to try taking a run of deps at once (-1: not now); see below
+            bulk_at = 0 if not rebuilding and len(deps) > 1 else -1
             while idx < len(deps):
+                if idx == bulk_at:
+                    # The run of deps from here that the inline check_dep below would take,
+                    # all at once (each only sets its parent, compares its mtime and gets
+                    # a 'changed' flag; nothing it does changes the others).
+                    bulk_at = -1
+                    run = deps[idx:] if idx else deps
+                    k, mtimes = self._settled_prefix(run, considered, file)
+                    if k:
+                        # culprit: the first normal one missing or newer than us
+                        if not must_make and (NONEXISTENT in mtimes
+                                              or max(mtimes) > this_mtime):
+                            for j in range(k):
+                                dm = mtimes[j]
+                                if (dm == NONEXISTENT or dm > this_mtime) and not (
+                                        oo is not None and oo[idx + j]):
+                                    d = run[j]
+                                    if culprit[1] is None:
+                                        culprit[0] = d.name
+                                        culprit[2] = dm
+                                        if d.phony:
+                                            culprit[1] = "prereq-phony"
+                                        elif dm == NONEXISTENT:
+                                            culprit[1] = "prereq-missing"
+                                        elif dm >= NEW:
+                                            culprit[1] = "prereq-new"
+                                        else:
+                                            culprit[1] = "prereq-newer"
+                                    must_make = True
+                                    break
+                        # 'changed' flags until the first one whose commands are running
+                        stop = 0
+                        if not running:
+                            stop = k
+                            for j, cs in enumerate(map(_COMMAND_STATE, run[:k])):
+                                if cs == CS_RUNNING or cs == CS_DEPS_RUNNING:
+                                    running = True
+                                    stop = j
+                                    break
+                        if stop and owner is file:
+                            changed_flags[idx:idx + stop] = map(NONEXISTENT.__eq__,
+                                                                mtimes[:stop])
+                        idx += k
+                        continue
                 d = deps[idx]
                 mtime = d.last_mtime
                 if mtime == UNKNOWN:
                     mtime = self.f_mtime(d)
-                if d.updating:
+                dc = d.double_colon
+                if (dc or d).updating:  # is_updating
                     self.err(f"{self.prog}: Circular {file.name} <- {d.name} dependency dropped.")
                     del deps[idx]
                     if oo is not None:
@@ -263,6 +379,48 @@ class Remake:
                     continue
                 d.parent = file
                 ignore = oo is not None and oo[idx]
+                if (dc is None and d.considered == considered and not rebuilding
+                        and (d.phony or not d.intermediate)
+                        and not (d.updated and d.update_status > US_NONE and not d.dontcare
+                                 and d.no_diag)):
+                    # check_dep(d) inline for a prerequisite this pass has already considered
+                    # and that check_dep hands to update_file (phony or not intermediate):
+                    # update_file returns at once (its 'considered' test), so check_dep only
+                    # compares the mtime; start/finish_updating cancel out.
+                    cs = d.command_state
+                    new = d.update_status if cs == CS_FINISHED else US_SUCCESS
+                    dm = d.last_mtime
+                    if dm == UNKNOWN:
+                        dm = self.f_mtime(d)
+                    if not ignore and (dm == NONEXISTENT or dm > this_mtime):
+                        if not must_make and culprit[1] is None:
+                            culprit[0] = d.name
+                            culprit[2] = dm
+                            if d.phony:
+                                culprit[1] = "prereq-phony"
+                            elif dm == NONEXISTENT:
+                                culprit[1] = "prereq-missing"
+                            elif dm >= NEW:
+                                culprit[1] = "prereq-new"
+                            else:
+                                culprit[1] = "prereq-newer"
+                        must_make = True
+                    if new > dep_status:
+                        dep_status = new
+                    if cs == CS_RUNNING or cs == CS_DEPS_RUNNING:
+                        running = True
+                    if dep_status and not keep_going:
+                        break
+                    if not running and owner is file:
+                        after = d.last_mtime
+                        if after == UNKNOWN:
+                            after = self.f_mtime(d)
+                        changed_flags[idx] = after != mtime or mtime == NONEXISTENT
+                    idx += 1
+                    if idx < len(deps) and not rebuilding and \
+                            deps[idx].considered == considered:
+                        bulk_at = idx
+                    continue
                 maybe_make = must_make
                 if self.rebuilding_makefiles:
                     saved = d.dontcare
@@ -290,6 +448,8 @@ class Remake:
                         after = self.f_mtime(d)
                     changed_flags[idx] = after != mtime or mtime == NONEXISTENT
                 idx += 1
+                if idx < len(deps) and not rebuilding and deps[idx].considered == considered:
+                    bulk_at = idx
             if dep_status and not keep_going:
                 break
         # second pass: the intermediate prerequisites, only if we must remake
@@ -319,7 +479,7 @@ class Remake:
                 if not running:
                     changed_flags[idx] = ((file.phony and file.cmds is not None)
                                           or self.file_mtime(d) != mtime)
-        file.updating = False
+        (file.double_colon or file).updating = False  # finish_updating
         if running:
             self.set_command_state(file, CS_DEPS_RUNNING)
             return US_SUCCESS
@@ -337,25 +497,56 @@ class Remake:
         deps_changed = False
         deps = file.deps
         oo = file.oo
-        newer: list[str] = []
         missing: list[str] = []
         changed_list = []
+        # the names record_decision lists as newer (changed, not order-only), in one pass
+        newer: list[str] | None = [] if self.record else None
+        n = len(deps)
+        mtimes = list(map(_LAST_MTIME, deps)) if n and oo is None else None
+        if mtimes and UNKNOWN not in mtimes:
+            # The loop below, mostly in C, when every prerequisite is normal and its mtime
+            # known (no f_mtime calls): the missing ones in order, the newest is the first
+            # of the largest mtime, and each flag is ch or noexist or newer than us.
+            if NONEXISTENT in mtimes:
+                for d, d_mtime in zip(deps, mtimes):
+                    if d_mtime == NONEXISTENT and not d.intermediate:
+                        if not must_make and culprit[1] is None:
+                            culprit[0], culprit[1], culprit[2] = (d.name, "prereq-missing",
+                                                                  d_mtime)
+                        must_make = True
+                        missing.append(d.name)
+            changed_list = changed_flags[:n]
+            deps_changed = True in changed_list
+            top = max(mtimes)
+            if top != NONEXISTENT:
+                newest, newest_mtime = deps[mtimes.index(top)].name, top
+            if noexist:
+                changed_list = [True] * n
+            elif top > this_mtime:
+                changed_list = [ch or m > this_mtime for ch, m in zip(changed_list, mtimes)]
+            if newer is not None and True in changed_list:
+                newer = [d.name for d, ch in zip(deps, changed_list) if ch]
+            deps = ()  # done
         for idx, d in enumerate(deps):
             d_mtime = d.last_mtime
             if d_mtime == UNKNOWN:
                 d_mtime = self.f_mtime(d)
-            ch = changed_flags.get(idx, False)
-            if not (oo is not None and oo[idx]):
+            ch = changed_flags[idx]
+            normal = oo is None or not oo[idx]
+            if normal:
                 if d_mtime == NONEXISTENT and not d.intermediate:
                     if not must_make and culprit[1] is None:
                         culprit[0], culprit[1], culprit[2] = d.name, "prereq-missing", d_mtime
                     must_make = True
                     missing.append(d.name)
-                deps_changed |= ch
+                if ch:
+                    deps_changed = True
                 if d_mtime != NONEXISTENT and (newest is None or d_mtime > newest_mtime):
                     newest, newest_mtime = d.name, d_mtime
             ch = ch or noexist or d_mtime > this_mtime
             changed_list.append(ch)
+            if ch and normal and newer is not None:
+                newer.append(d.name)
         file.dep_changed = changed_list
         depth -= 1
         kind = culprit[1] if must_make else "up-to-date"
@@ -375,22 +566,100 @@ class Remake:
         if not must_make:
             self.notice_finished_file(file)
             self.record_decision(file, False, kind, this_mtime, culprit, changed_list, newest,
-                                 newest_mtime, low_res)
+                                 newest_mtime, low_res, newer=newer)
             return US_SUCCESS
         self.record_decision(file, True, kind or "unknown", this_mtime, culprit, changed_list,
-                             newest, newest_mtime, low_res, missing)
+                             newest, newest_mtime, low_res, missing, newer=newer)
         self.remake_file(file)
         if file.command_state != CS_FINISHED:
             return US_SUCCESS
         file.updated = True
         return file.update_status
 
+    def _settled_prefix(self: "MakeProcess", deps: list, considered: int, parent: FileEntry
+                        ) -> tuple[int, list[int]]:
+        """(K, their mtimes): DEPS[:K] are deps that update_file_1's loop would check
+        inline, each one doing nothing but set its parent, compare its known mtime and
+        leave a 'changed' flag of mtime == NONEXISTENT (its mtime cannot change there):
+        not '::', not being updated, considered in this pass, phony or not intermediate,
+        not a failure update_file would complain about, a known mtime, and a status of
+        success unless its commands are still running (so dep_status stays). Their
+        parent is set to PARENT here."""
+        n = len(deps)
+        if not n or deps[0].considered != considered:
+            return 0, []
+        # Most often: considered, plain, finished with success, mtime known. One lean pass
+        # over the run of those sets their parent and takes their mtimes (no dep in it can
+        # have commands running).
+        mtimes = []
+        append = mtimes.append
+        for d in deps:
+            if (d.considered != considered or d.double_colon is not None or d.updating
+                    or d.intermediate or d.update_status != US_SUCCESS
+                    or d.command_state != CS_FINISHED or d.last_mtime == UNKNOWN):
+                break
+            d.parent = parent
+            append(d.last_mtime)
+        if mtimes:
+            return len(mtimes), mtimes
+        cons = list(map(_CONSIDERED, deps))
+        if cons.count(considered) != n:  # no further than the first not yet considered
+            n = list(map(considered.__ne__, cons)).index(True)
+            if not n:
+                return 0, []
+            deps = deps[:n]
+        if (not any(map(_DOUBLE_COLON, deps)) and not any(map(_UPDATING, deps))
+                and not any(map(_INTERMEDIATE, deps))):
+            # the usual case, attribute by attribute in C; then only the deps whose
+            # status is not success need a look
+            statuses = list(map(_UPDATE_STATUS, deps))
+            k = n
+            if statuses.count(US_SUCCESS) != n:
+                for i, status in enumerate(statuses):
+                    if status != US_SUCCESS:
+                        d = deps[i]
+                        if d.command_state == CS_FINISHED or (
+                                d.updated and status > US_NONE and not d.dontcare
+                                and d.no_diag):
+                            k = i
+                            break
+            mtimes = list(map(_LAST_MTIME, deps[:k] if k < n else deps))
+            if UNKNOWN in mtimes:
+                k = mtimes.index(UNKNOWN)
+                del mtimes[k:]
+            for d in deps[:k]:
+                d.parent = parent
+            return k, mtimes
+        states = list(map(_DEP_STATE, deps))
+        bad = set()
+        for t in set(states):
+            dc, updating, t_considered, phony, inter, updated, status, dontcare, no_diag, cs = t
+            if not (dc is None and not updating and t_considered == considered
+                    and (phony or not inter)
+                    and not (updated and status > US_NONE and not dontcare and no_diag)
+                    and (cs != CS_FINISHED or status == US_SUCCESS)):
+                bad.add(t)
+        k = len(deps)
+        if bad:
+            k = 0
+            for t in states:
+                if t in bad:
+                    break
+                k += 1
+        mtimes = list(map(_LAST_MTIME, deps[:k]))
+        if UNKNOWN in mtimes:
+            k = mtimes.index(UNKNOWN)
+            del mtimes[k:]
+        for d in deps[:k]:
+            d.parent = parent
+        return k, mtimes
+
     # ------------------------------------------------------------ check_dep
     def check_dep(self: "MakeProcess", file: FileEntry, depth: int, this_mtime: int,
                   must_make: bool, culprit: list | None) -> tuple[int, bool]:
         """remake.c check_dep; returns (status, must_make)."""
         depth += 1
-        file.updating = True
+        (file.double_colon or file).updating = True  # start_updating
         dep_status = US_SUCCESS
         if file.phony or not file.intermediate:
             dep_status = self.update_file(file, depth)
@@ -432,7 +701,7 @@ class Remake:
                 idx = 0
                 while idx < len(deps):
                     d = deps[idx]
-                    if d.updating:
+                    if (d.double_colon or d).updating:  # is_updating
                         self.err(f"{self.prog}: Circular {file.name} <- {d.name} "
                                  f"dependency dropped.")
                         del deps[idx]
@@ -457,11 +726,12 @@ class Remake:
                     idx += 1
                 if deps_running:
                     self.set_command_state(file, CS_DEPS_RUNNING)
-        file.updating = False
+        (file.double_colon or file).updating = False  # finish_updating
         return dep_status, must_make
 
     # ------------------------------------------------------------ finishing
     def notice_finished_file(self: "MakeProcess", file: FileEntry) -> None:
+        self.finished_count += 1  # progress, for update_goal_chain's endless-loop check
         ran = file.command_state == CS_RUNNING
         touched = False
         file.command_state = CS_FINISHED
@@ -549,7 +819,9 @@ class Remake:
     # ------------------------------------------------------------ decisions
     def record_decision(self: "MakeProcess", file: FileEntry, remade: bool, kind: str | None,
                         this_mtime: int, culprit: list, changed: list, newest, newest_mtime,
-                        low_res: bool, missing: list | None = None) -> None:
+                        low_res: bool, missing: list | None = None,
+                        newer: list[str] | None = None) -> None:
+        """NEWER, when given, is the list computed below, already built by the caller."""
         if not self.record:
             return
         dc = Decision(file.name, remade, kind or "up-to-date", this_mtime)
@@ -557,9 +829,11 @@ class Remake:
             dc.prereq = culprit[0]
             dc.prereq_mtime = culprit[2]
             dc.via = culprit[3]
-        oo = file.oo
-        dc.newer = [d.name for i, d in enumerate(file.deps)
-                    if i < len(changed) and changed[i] and not (oo is not None and oo[i])]
+        if newer is None:
+            oo = file.oo
+            newer = [d.name for i, d in enumerate(file.deps)
+                     if i < len(changed) and changed[i] and not (oo is not None and oo[i])]
+        dc.newer = newer
         dc.newest = newest
         dc.newest_mtime = newest_mtime
         dc.pid = self.pid
@@ -573,12 +847,12 @@ class Remake:
 
     # ------------------------------------------------------------ -o / -W
     def mark_old(self: "MakeProcess", name: str) -> None:
-        f = self.files.enter(name)
+        f = self.files.enter_file(name)  # main.c: enter_file, not lookup_file
         f.last_mtime = f.mtime_before_update = OLD
         f.updated = True
         f.update_status = US_SUCCESS
         f.command_state = CS_FINISHED
 
     def mark_new(self: "MakeProcess", name: str) -> None:
-        f = self.files.enter(name)
+        f = self.files.enter_file(name)  # main.c: enter_file, not lookup_file
         f.last_mtime = f.mtime_before_update = NEW

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import os
+import sys
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable
@@ -19,11 +20,13 @@ from greenlet import getcurrent, greenlet
 
 from ..fs import SimFS
 from .errors import MakeError
+from .gcpause import paused_gc
 from .options import MakeOptions
 from .process import MakeProcess, ReExec
 from .shell import Shell
 
 MAX_RESTARTS = 50
+RECURSION_LIMIT = 100_000  # Python frames while a simulation runs (see Simulation.run)
 
 
 class Deadlock(RuntimeError):
@@ -200,7 +203,16 @@ class Simulation:
             self.jobserver = Jobserver(options.jobs)
             self.jobserver.sim = self
         handle = self.spawn(options, cwd, 0, None, env)
-        self.loop(lambda: handle.done)
+        # remake.c recurses once per level of the dependency graph, and so does
+        # remake.py (about three Python frames a level); GNU make handles chains tens of
+        # thousands deep, so lift Python's default limit of 1000 while we run.
+        old_limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(old_limit, RECURSION_LIMIT))
+        try:
+            with paused_gc():  # a large file table is built and kept (make/gcpause.py)
+                self.loop(lambda: handle.done)
+        finally:
+            sys.setrecursionlimit(old_limit)
         return int(handle.status or 0)
 
     def loop(self, until: Callable[[], bool]) -> None:
