@@ -155,6 +155,9 @@ class KbuildRuntime:
         self.marks: list[tuple[int, str, list[str]]] = []
         # --- kbsim.experiments hooks (all off by default; the replay is unchanged) ---
         self.record_inputs = False  # fill CompileRecord.inputs
+        self._stamps: dict[str, InputStamp] = {}  # see stamp()
+        self._names: dict[str, list[str]] = {}  # see input_names()
+        self._cmd_texts: dict[tuple[str, str, str], str] = {}  # see cc()
         self.on_touch = None  # on_touch(ctx, path): after each adjust-step touch (+guard)
         self.on_reexec = None  # on_reexec(ctx, rec): adjust step done, about to exec make
 
@@ -190,21 +193,37 @@ class KbuildRuntime:
     def input_names(self, o: ObjectSpec) -> list[str]:
         """The names the object's .cmd makes it depend on, as write_cmd lists them: the
         source (the pattern rule's prerequisite), headers, CONFIG and ksym wildcards."""
-        names = [o.source] + list(o.headers)
-        opts = list(o.configs) + [c for h in o.headers for c in self.spec.headers.get(h, [])]
-        names += [self.naming.config(c) for c in opts]
-        if self.era.recursion and (self.era.ksym_in_deps or self.era.ksymdeps_block):
-            names += [self.naming.fixdep_ksym(s) for s in o.exports]
-        return list(dict.fromkeys(names))
+        names = self._names.get(o.path)
+        if names is None:
+            names = [o.source] + list(o.headers)
+            opts = list(o.configs) + [c for h in o.headers
+                                      for c in self.spec.headers.get(h, [])]
+            names += [self.naming.config(c) for c in opts]
+            if self.era.recursion and (self.era.ksym_in_deps or self.era.ksymdeps_block):
+                names += [self.naming.fixdep_ksym(s) for s in o.exports]
+            names = self._names[o.path] = list(dict.fromkeys(names))
+        return names
 
     def stamp(self, ctx, name: str) -> InputStamp:
-        """A side-effect-free stamp of NAME (no stat counted, no multigrain 'queried')."""
+        """A side-effect-free stamp of NAME (no stat counted, no multigrain 'queried').
+        Cached until the next adjust step: in a replay only the adjust step writes inputs
+        (sources, headers and config files are laid out before the build); code that
+        edits them between builds calls forget_stamps()."""
+        hit = self._stamps.get(name)
+        if hit is not None:
+            return hit
         st = self.fs.lstat(name, ctx.cwd)
         if st is None:
-            return InputStamp(None)
-        data = self._read(ctx, name) or b""
-        return InputStamp(st.mtime, st.size, st.ino,
-                          hashlib.blake2b(data, digest_size=8).hexdigest())
+            out = InputStamp(None)
+        else:
+            data = self._read(ctx, name) or b""
+            out = InputStamp(st.mtime, st.size, st.ino,
+                             hashlib.blake2b(data, digest_size=8).hexdigest())
+        self._stamps[name] = out
+        return out
+
+    def forget_stamps(self) -> None:
+        self._stamps.clear()
 
     def compile_ns(self, o: ObjectSpec) -> int:
         rng = random.Random(f"{self.seed}:{o.path}:{self.pass_no}")
@@ -250,9 +269,14 @@ class KbuildRuntime:
                                 undefined=list(o.undefined), saw_autoksyms_ns=saw,
                                 compiled_pass=self.pass_no)
         mtime = self.fs.write(obj, content.dump(), ctx.cwd)
-        headers = [(h, self.spec.headers.get(h, [])) for h in o.headers]
-        text = write_cmd(self.era, self.naming, obj, command, src, headers, o.configs,
-                         list(o.exports) if self.era.recursion else [])
+        key = (obj, command, src)
+        text = self._cmd_texts.get(key)
+        if text is None:
+            # the same text every pass: it depends only on the spec (fixed during a replay)
+            headers = [(h, self.spec.headers.get(h, [])) for h in o.headers]
+            text = self._cmd_texts[key] = write_cmd(
+                self.era, self.naming, obj, command, src, headers, o.configs,
+                list(o.exports) if self.era.recursion else [])
         self.fs.write(f"{d}/.{b}.cmd", text, ctx.cwd)
         self.compiles.append(CompileRecord(self.pass_no, obj, tool, start, self.fs.clock.now,
                                            mtime, exports, reasons, saw, inputs))
@@ -264,35 +288,34 @@ class KbuildRuntime:
         d, b = posixpath.split(out)
         self.fs.write(f"{d}/.{b}.cmd", f"{self.era.cmd_prefix}{out} := {command}\n", ctx.cwd)
 
-    def ar(self, ctx, argv, io):
+    def _step(self, ctx, argv, io, label: str, tool: str, ns: int, content):
+        """An if_changed step OUT from its members (ar, ld -r, the vmlinux link): skipped
+        when nothing changed, otherwise it takes NS and writes CONTENT(members) and .cmd."""
         out = argv[1]
         _, newer, members = split_why(argv, 2)
-        command = f"ar cDPrST {out} {' '.join(members)}"
+        command = f"{tool} {out} {' '.join(members)}"
         if not if_changed(ctx, self.era, out, command, newer, members,
                           self.spec.trust_saved_commands):
             return 0
-        io.out(f"  {'AR':<8}{out}\n")
-        yield self.t.archive_ns
-        self._write_with_cmd(ctx, out, ObjectContent(members=members), command)
+        io.out(f"  {label:<8}{out}\n")
+        yield ns
+        self._write_with_cmd(ctx, out, content(ctx, members), command)
         return 0
 
+    def ar(self, ctx, argv, io):
+        return self._step(ctx, argv, io, "AR", "ar cDPrST", self.t.archive_ns,
+                          lambda ctx, members: ObjectContent(members=members))
+
     def ld_multi(self, ctx, argv, io):
-        out = argv[1]
-        _, newer, members = split_why(argv, 2)
-        command = f"ld -r -o {out} {' '.join(members)}"
-        if not if_changed(ctx, self.era, out, command, newer, members,
-                          self.spec.trust_saved_commands):
-            return 0
-        io.out(f"  {'LD [M]':<8}{out}\n")
-        yield self.t.archive_ns
-        oc = ObjectContent(members=members)
-        for m in members:
-            c = self._content(ctx, m)
-            oc.exports += c.exports
-            oc.markers += c.markers
-            oc.undefined += [u for u in c.undefined if u not in oc.undefined]
-        self._write_with_cmd(ctx, out, oc, command)
-        return 0
+        def merged(ctx, members):
+            oc = ObjectContent(members=members)
+            for m in members:
+                c = self._content(ctx, m)
+                oc.exports += c.exports
+                oc.markers += c.markers
+                oc.undefined += [u for u in c.undefined if u not in oc.undefined]
+            return oc
+        return self._step(ctx, argv, io, "LD [M]", "ld -r -o", self.t.archive_ns, merged)
 
     def _archive_exports(self, ctx, archive: str) -> list[str]:
         out = []
@@ -302,19 +325,12 @@ class KbuildRuntime:
         return out
 
     def link(self, ctx, argv, io):
-        out = argv[1]
-        _, newer, deps = split_why(argv, 2)
-        command = f"ld -o {out} {' '.join(deps)}"
-        if not if_changed(ctx, self.era, out, command, newer, deps,
-                          self.spec.trust_saved_commands):
-            return 0
-        io.out(f"  {'LD':<8}{out}\n")
-        yield self.t.link_ns
-        exports: list[str] = []
-        for a in deps:
-            exports += self._archive_exports(ctx, a)
-        self._write_with_cmd(ctx, out, ObjectContent(exports=sorted(set(exports))), command)
-        return 0
+        def linked(ctx, archives):
+            exports: list[str] = []
+            for a in archives:
+                exports += self._archive_exports(ctx, a)
+            return ObjectContent(exports=sorted(set(exports)))
+        return self._step(ctx, argv, io, "LD", "ld -o", self.t.link_ns, linked)
 
     # ------------------------------------------------------------ modules
     def _mod_paths(self, ko: str) -> tuple[str, str | None]:
@@ -389,6 +405,7 @@ class KbuildRuntime:
     # ------------------------------------------------------------ the adjust script
     def adjust(self, ctx, argv, io):
         fs = self.fs
+        self._stamps.clear()  # the touches below change inputs (see stamp())
         rec = AdjustRecord(self.pass_no, fs.clock.now)
         self.adjusts.append(rec)
         io.out(f"  {'CHK':<8}{AUTOKSYMS}\n")

@@ -99,7 +99,16 @@ def _own_source(o) -> bool:
     return o.source in (stem + ".c", stem + ".S")
 
 
-def dir_makefile(d: DirSpec, spec: BuildSpec) -> str:
+def modules_by_dir(spec: BuildSpec) -> dict[str, list]:
+    """The modules of SPEC by the directory of their .o, in spec order."""
+    out: dict[str, list] = {}
+    for m in spec.modules:
+        out.setdefault(posixpath.dirname(m.name[:-3] + ".o"), []).append(m)
+    return out
+
+
+def dir_makefile(d: DirSpec, spec: BuildSpec, by_dir: dict[str, list] | None = None) -> str:
+    """D's Makefile. BY_DIR: modules_by_dir(SPEC), when the caller has it already."""
     base = d.path + "/"
     rel = lambda p: p[len(base):] if p.startswith(base) else p  # noqa: E731
     obj_y = [rel(o.path) for o in d.objects if o.kind == "y"]
@@ -111,10 +120,10 @@ def dir_makefile(d: DirSpec, spec: BuildSpec) -> str:
         lines.append("lib-y := " + " ".join(lib_y))
     single, multi, parts = [], [], []
     member_paths = {o.path for o in d.objects if o.kind == "m"}
-    for m in spec.modules:
+    if by_dir is None:
+        by_dir = modules_by_dir(spec)
+    for m in by_dir.get(d.path, ()):
         mobj = m.name[:-3] + ".o"
-        if posixpath.dirname(mobj) != d.path:
-            continue
         if m.objects == [mobj]:
             single.append(rel(mobj))
         else:
@@ -254,8 +263,9 @@ def lay_out(fs: SimFS, spec: BuildSpec, era: Era, naming: Naming) -> None:
     for h, opts in spec.headers.items():
         w(h, "")
         configs.update(opts)
+    by_dir = modules_by_dir(spec)
     for d in spec.dirs:
-        w(f"{d.path}/Makefile", dir_makefile(d, spec))
+        w(f"{d.path}/Makefile", dir_makefile(d, spec, by_dir))
         for o in d.objects:
             w(o.source, "")
             configs.update(o.configs)

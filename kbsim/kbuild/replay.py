@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from ..fs import NS_PER_S, Clock, SimFS, parse_granularity
 from ..make import MakeOptions, Simulation
 from ..make.errors import MakeError
+from ..make.gcpause import paused_gc
 from .commands import AdjustRecord, CompileRecord, KbuildRuntime
 from .eras import Era, get_era
 from .layout import AUTOKSYMS, lay_out
@@ -85,6 +86,14 @@ def replay(spec: BuildSpec, *, era: str | None = None, granularity: str | None =
     """Build SPEC from clean. kbsim.experiments hooks (both optional): NAMING may be a
     ready Naming; SETUP(sim, runtime) runs before make starts and may return a replacement
     Simulation (it must then register the runtime's commands on it)."""
+    with paused_gc():  # the whole tree and every make's file table are kept (gcpause.py)
+        return _replay(spec, era=era, granularity=granularity, jobs=jobs, seed=seed,
+                       guard=guard, naming=naming, echo=echo, trace=trace, setup=setup)
+
+
+def _replay(spec: BuildSpec, *, era: str | None, granularity: str | None, jobs: int | None,
+            seed: int | None, guard: bool | None, naming: str | Naming | None, echo,
+            trace: bool, setup) -> ReplayResult:
     e = get_era(era or spec.era)
     if isinstance(naming, Naming):  # kbsim.experiments hook: a naming built elsewhere
         nm = naming

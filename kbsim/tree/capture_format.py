@@ -351,12 +351,14 @@ def load_capture_spec(path: str | os.PathLike, *, from_clean: bool = False
     needs kbuild/replay.py to start from :func:`initial_files`; until that is wired this
     raises a clear error. ``from_clean=True`` returns the spec anyway, for a build from
     clean of the captured structure."""
-    cap = load_capture(path)
-    if from_clean:
-        spec = to_spec(cap)
-    else:
-        from .incremental import spec_from_capture
-        spec = spec_from_capture(cap)
+    from ..make.gcpause import paused_gc
+    with paused_gc():  # large object graphs, all kept (make/gcpause.py)
+        cap = load_capture(path)
+        if from_clean:
+            spec = to_spec(cap)
+        else:
+            from .incremental import spec_from_capture
+            spec = spec_from_capture(cap)
     spec.source_path = str(path)
     return spec
 

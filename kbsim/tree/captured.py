@@ -32,6 +32,10 @@ class CapturedTree:
     def __init__(self, cap: Capture):
         self.cap = cap
         self.root = cap.build_dir.rstrip("/") or "/"
+        # key() and src_relative() depend on the name and the (unchanging) capture only
+        self._keys: dict[str, str] = {}
+        self._src_rel: dict[str, str] = {}
+        self._texts: dict[int, str | None] = {}  # id(CmdEntry) -> cmd_text
 
     # ------------------------------------------------------------------ .cmd files
     @cached_property
@@ -39,7 +43,7 @@ class CapturedTree:
         """.cmd path -> parsed file (files with nothing usable are left out)."""
         out = {}
         for e in self.cap.cmd_files:
-            t = cmd_text(self.cap, e)
+            t = self.cmd_text(e)
             if t is None:
                 continue
             r = scan_cmd(t, e.path)
@@ -65,6 +69,12 @@ class CapturedTree:
     # ------------------------------------------------------------------ names and files
     def key(self, name: str) -> str:
         """Canonical key of a name as a .cmd file writes it (relative to the build dir)."""
+        k = self._keys.get(name)
+        if k is None:
+            k = self._keys[name] = self._key(name)
+        return k
+
+    def _key(self, name: str) -> str:
         k = self.cap.names.get(name)
         if k is not None:
             return k
@@ -90,6 +100,20 @@ class CapturedTree:
 
     def src_relative(self, key: str) -> str:
         """A path as a BuildSpec wants it: relative to the source or build tree."""
+        r = self._src_rel.get(key)
+        if r is None:
+            r = self._src_rel[key] = self._src_relative(key)
+        return r
+
+    def cmd_text(self, e) -> str | None:
+        """cmd_text(cap, E), once per entry."""
+        k = id(e)
+        if k in self._texts:
+            return self._texts[k]
+        t = self._texts[k] = cmd_text(self.cap, e)
+        return t
+
+    def _src_relative(self, key: str) -> str:
         src = self.cap.srctree
         if src and key.startswith(src.rstrip("/") + "/"):
             return key[len(src.rstrip("/")) + 1:]
@@ -260,7 +284,10 @@ class CapturedTree:
         """Objects linked into vmlinux (members of built-in and lib archives)."""
         return {m for a, ms in self.archives().items() for m in ms if m.endswith(".o")}
 
-    def to_spec(self) -> CapturedBuildSpec:
+    def to_spec(self, with_headers: bool = True) -> CapturedBuildSpec:
+        """The BuildSpec of the captured structure. WITH_HEADERS=False leaves the objects'
+        headers and the spec's header table empty, for a caller that fills them itself
+        (incremental.spec_from_capture sets both for every object)."""
         cap = self.cap
         notes: list[str] = []
         era = cap.era.era
@@ -282,7 +309,7 @@ class CapturedTree:
                 kinds[m] = "m"
             n, _ = self.module_needs(ko)
             needs[members[0]] = [s for s in (n or []) if s != "__this_module"]
-        headers: dict[str, list[str]] = {}
+        headers: dict[str, list[str]] = HeaderConfigs()
         dirs: dict[str, DirSpec] = {}
         first: dict[str, int] = {}
         skipped = 0
@@ -293,21 +320,16 @@ class CapturedTree:
             if kind is None:
                 skipped += 1
                 continue
-            cf = r.cmd
             src_key = self.key(r.source)
-            src_cfg, hdrs, _ = cf.structure()
+            src_cfg, hdrs, _ = r.structure()
             hs = []
-            for h, cfgs in hdrs:
+            for h, cfgs in (hdrs if with_headers else ()):
                 hk = self.key(h)
                 if hk == src_key:
                     continue
                 hp = self.src_relative(hk)
                 hs.append(hp)
-                lst = headers.setdefault(hp, [])
-                for c in cfgs:
-                    name = config_name(c)
-                    if name not in lst:
-                        lst.append(name)
+                merge_configs(headers, hp, cfgs)
             d = posixpath.dirname(t)
             from .model import infer_group
             ds = dirs.get(d)
@@ -333,7 +355,7 @@ class CapturedTree:
                          f"captured; the spec has no whitelist")
         spec = CapturedBuildSpec(
             name=posixpath.basename(self.root) or "captured", era=era, dirs=order,
-            headers=headers, modules=modules, granularity=cap.granularity.granularity,
+            headers=dict(headers), modules=modules, granularity=cap.granularity.granularity,
             modversions=self.config.get("MODVERSIONS") == "y",
             start_ns=min(starts) if starts else CapturedBuildSpec.start_ns,
             start_phase=False,
@@ -358,7 +380,7 @@ class CapturedTree:
                 continue
             out[place(k)] = (m, None)
         for e in cap.cmd_files:
-            t = cmd_text(cap, e)
+            t = self.cmd_text(e)
             out[place(e.path)] = (e.mtime_ns, t.encode("utf-8") if t is not None else None)
         for tf in [cap.autoksyms, cap.auto_conf, cap.modules_order, *cap.mod_files,
                    *cap.usyms_files]:
@@ -380,8 +402,52 @@ class CapturedTree:
         return dict(sorted(out.items()))
 
 
+class HeaderConfigs(dict):
+    """header -> its CONFIG names in first-seen order (a dict of lists), merged from many
+    .cmd files: a header's list of CONFIG paths repeats from file to file, so each
+    distinct (header, paths) pair is merged once, and membership is a set lookup."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._merged: set[tuple] = set()
+        self._seen: dict[str, set[str]] = {}
+
+
+def merge_configs(headers: HeaderConfigs, h: str, cfgs: list[str]) -> None:
+    """``lst = headers.setdefault(h, [])`` then each config_name(c) of CFGS appended if
+    not in lst yet (the loop the callers had), faster."""
+    lst = headers.setdefault(h, [])
+    if not cfgs:
+        return
+    # (below: at most once per distinct (header, paths))
+    sig = (h, tuple(cfgs))
+    if sig in headers._merged:
+        return  # the same names again: nothing new
+    headers._merged.add(sig)
+    seen = headers._seen.get(h)
+    if seen is None:
+        seen = headers._seen[h] = set(lst)
+    for c in cfgs:
+        name = config_name(c)
+        if name not in seen:
+            seen.add(name)
+            lst.append(name)
+
+
+_CONFIG_NAMES: dict[str, str] = {}
+
+
 def config_name(path: str) -> str:
     """include/config/FOO_BAR -> FOO_BAR; include/config/foo/bar.h -> FOO_BAR."""
+    n = _CONFIG_NAMES.get(path)
+    if n is None:
+        if len(_CONFIG_NAMES) > 200_000:
+            _CONFIG_NAMES.clear()
+        n = _CONFIG_NAMES[path] = _config_name(path)
+    return n
+
+
+def _config_name(path: str) -> str:
     p = path
     for pre in ("include/config/", "./include/config/"):
         if p.startswith(pre):

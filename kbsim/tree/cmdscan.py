@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import posixpath
 import re
+from itertools import compress, count
+from operator import itemgetter, methodcaller, not_
 from dataclasses import dataclass, field
 
 from ..errors import InputError
@@ -52,6 +54,7 @@ class ScanResult:
     problems: list[str] = field(default_factory=list)
     parser: str = "fast"  # fast | make | partial
     _cmd: CmdFile | None = None
+    _structure: tuple | None = field(default=None, compare=False, repr=False)
 
     @property
     def usable(self) -> bool:
@@ -80,6 +83,37 @@ class ScanResult:
         r._cmd = cf
         return r
 
+    def structure(self) -> tuple[list[str], list[tuple[str, list[str]]], list[str]]:
+        """CmdFile.structure() of :attr:`cmd`, from the pairs directly, computed once
+        (callers only read the lists)."""
+        if self._structure is None:
+            src_cfg: list[str] = []
+            headers: list[tuple[str, list[str]]] = []
+            ksyms: list[str] = []
+            deps = self.deps
+            paths = list(map(_FIRST, deps))
+            if "ksym" not in "\n".join(paths):
+                # no ksym names: every wildcard belongs to the file before it (or to the
+                # source), so cut the list at the files (one step per file, not per dep)
+                at = list(compress(count(), map(not_, map(_SECOND, deps))))  # the files
+                src_cfg = paths[:at[0]] if at else paths
+                ends = at[1:]
+                ends.append(len(deps))
+                headers = [(paths[a], paths[a + 1:b]) for a, b in zip(at, ends)]
+                self._structure = (src_cfg, headers, ksyms)
+                return self._structure
+            for p, w in deps:
+                if not w:
+                    headers.append((p, []))
+                elif "ksym" in p and "ksym" in p.split("/"):
+                    ksyms.append(p)
+                elif headers:
+                    headers[-1][1].append(p)
+                else:
+                    src_cfg.append(p)
+            self._structure = (src_cfg, headers, ksyms)
+        return self._structure
+
     def ksym_paths(self) -> list[str]:
         """Ksym dependency names (CmdFile.ksym_deps)."""
         inline = [p for p, w in self.deps if w and "ksym" in p and "ksym" in p.split("/")]
@@ -100,6 +134,11 @@ class ScanResult:
 
 class _Fallback(Exception):
     pass
+
+
+_ENDS_CONTINUED = methodcaller("endswith", "\\")
+_FIRST = itemgetter(0)
+_SECOND = itemgetter(1)
 
 
 def _continued(line: str) -> bool:
@@ -146,18 +185,19 @@ def _split(value: str) -> list[tuple[str, bool]]:
     if "$(wildcard" not in value:
         return [(t, False) for t in toks]
     out: list[tuple[str, bool]] = []
-    inside = False
-    for t in toks:
-        if inside:
-            if t.endswith(")"):
-                inside = False
-                t = t[:-1]
-            if t:
-                out.append((t, True))
-        elif t == "$(wildcard":
-            inside = True
+    append = out.append
+    it = iter(toks)
+    for t in it:
+        if t == "$(wildcard":
+            for u in it:  # inside: up to the token that ends in ')'
+                if u.endswith(")"):
+                    u = u[:-1]
+                    if u:
+                        append((u, True))
+                    break
+                append((u, True))
         else:
-            out.append((t, False))
+            append((t, False))
     return out
 
 
@@ -182,6 +222,7 @@ def _fast(text: str, name: str) -> ScanResult:
     lines = text.split("\n")
     n = len(lines)
     i = 0
+    ends = None  # line k ends in a backslash (computed at the first continued line)
     while i < n:
         line = lines[i]
         i += 1
@@ -200,12 +241,22 @@ def _fast(text: str, name: str) -> ScanResult:
             if line.endswith("\\"):
                 if kind not in ("deps_", "ksymdeps_"):
                     raise _Fallback
-                # backslash-newline becomes a space (make, outside recipes)
+                # backslash-newline becomes a space (make, outside recipes): the lines
+                # that end in a backslash without it, then the first one that does not
+                # (every such line ends in exactly one: no "\\\\\n" in the text)
+                if ends is None:
+                    ends = list(map(_ENDS_CONTINUED, lines))
+                try:
+                    j = ends.index(False, i)
+                except ValueError:
+                    j = n
                 parts = [value[:-1]]
-                while line.endswith("\\") and i < n:
-                    line = lines[i]
-                    i += 1
-                    parts.append(line[:-1] if line.endswith("\\") else line)
+                if j > i:
+                    parts.append("\n".join(lines[i:j]).replace("\\\n", " ")[:-1])
+                if j < n:
+                    parts.append(lines[j])
+                    j += 1
+                i = j
                 value = " ".join(parts)
             value = value.strip()
             _check_value(kind, value)

@@ -16,34 +16,34 @@ from __future__ import annotations
 
 from ..kbuild.spec import NS
 from .capture_format import Capture, CapturedBuildSpec
-from .captured import CapturedTree, config_name
+from .captured import CapturedTree, HeaderConfigs, merge_configs
 
 
 def spec_from_capture(cap: Capture) -> CapturedBuildSpec:
     ct = CapturedTree(cap)
-    spec = ct.to_spec()
+    spec = ct.to_spec(with_headers=False)  # headers: below, for every object
     spec.root = ct.root
-    headers: dict[str, list[str]] = {}
+    headers: dict[str, list[str]] = HeaderConfigs()
+    key = ct.key
     for o in spec.objects():
         r = ct.by_target.get(o.path)
         if r is None or r.source is None:
             continue
         o.command = r.command
         o.source = r.source  # as fixdep wrote it: absolute in O= builds
-        src_cfg, hdrs, _ = r.cmd.structure()
-        src_key = ct.key(r.source)
+        src_cfg, hdrs, _ = r.structure()
+        src_key = key(r.source)
         hs = []
         for h, cfgs in hdrs:
-            if ct.key(h) == src_key:
+            if key(h) == src_key:
                 continue
             hs.append(h)
-            lst = headers.setdefault(h, [])
-            for c in cfgs:
-                n = config_name(c)
-                if n not in lst:
-                    lst.append(n)
+            if cfgs:
+                merge_configs(headers, h, cfgs)
+            elif h not in headers:
+                headers[h] = []
         o.headers = list(dict.fromkeys(hs))
-    spec.headers = headers
+    spec.headers = dict(headers)
     spec.initial_files = ct.initial_files(ct.root)
     stamps = [m for m in cap.mtimes.values() if m]
     # the next make starts after the last write the capture saw

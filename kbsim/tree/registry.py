@@ -42,9 +42,11 @@ def load_spec(arg: str) -> tuple[BuildSpec, Path]:
     p = resolve(arg)
     if p.is_dir():
         # a real build directory: capture it in memory (read-only), start from its state
+        from ..make.gcpause import paused_gc
         from .capture import capture
         from .incremental import spec_from_capture
-        spec = spec_from_capture(capture(str(p)))
+        with paused_gc():  # large object graphs, all kept (make/gcpause.py)
+            spec = spec_from_capture(capture(str(p)))
         spec.source_path = str(p)
         return spec, p
     name = p.name
