@@ -32,7 +32,7 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
     """kbsim: simulate GNU make and kbuild rebuild decisions on a simulated filesystem."""
 
 
-from . import capture_cmd, make_cmd, replay_cmd, schema_cmd, teach_cmd  # noqa: E402,F401  (registers commands)
+from . import capture_cmd, make_cmd, replay_cmd, schema_cmd, teach_cmd, whatif_cmd  # noqa: E402,F401  (registers commands)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,167 @@
+"""Rebuild rules ("rebuilders" in Build Systems a la Carte), apart from make's traversal.
+
+Each rule answers one question for one output at one decision point: given what was
+recorded about its last build and the state of its inputs now, is it out of date, and why?
+Traversal, scheduling and the kbuild passes are elsewhere; a rule sees only these facts:
+
+- ``BuildFacts``: the output's last build (CompileRecord): start and end time, the mtime
+  it left, and the stamp of every input name when the build started
+  (``CompileRecord.inputs``, filled when ``KbuildRuntime.record_inputs`` is set);
+- ``now``: the stamp of each of those names at the decision point;
+- ``RuleContext``: the filesystem's timestamp granularity (ninja's log needs it).
+
+The names are those the object's ``.cmd`` lists (source, headers, CONFIG and ksym
+wildcards). A name absent at the decision point is not a dependency (``$(wildcard)``
+semantics; kbsim never deletes a dependency file during a replay).
+
+Adding a rule is one small class with ``name``, ``title`` and ``dirty()``, registered in
+``RULES``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from ..fs import Granularity, format_ns
+from ..kbuild.commands import InputStamp
+
+ABSENT = InputStamp(None)
+
+
+@dataclass(frozen=True)
+class BuildFacts:
+    target: str
+    start_ns: int
+    end_ns: int
+    mtime_ns: int  # the output's mtime as its build left it (nothing rewrites it since)
+    inputs: Mapping[str, InputStamp]  # name -> stamp when the build started
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    granularity: Granularity
+
+
+class Rebuilder:
+    name = ""
+    title = ""
+
+    def dirty(self, b: BuildFacts, now: Mapping[str, InputStamp],
+              ctx: RuleContext) -> str | None:
+        """None when up to date, else the reason (one line)."""
+        raise NotImplementedError
+
+
+def _newest(b: BuildFacts, now: Mapping[str, InputStamp]) -> tuple[str | None, int | None]:
+    best, best_t = None, None
+    for name in b.inputs:
+        st = now.get(name, ABSENT)
+        if st.mtime_ns is not None and (best_t is None or st.mtime_ns > best_t):
+            best, best_t = name, st.mtime_ns
+    return best, best_t
+
+
+class MakeRule(Rebuilder):
+    """GNU make (remake.c check_dep / update_file_1): out of date when a prerequisite's
+    mtime is strictly newer than the target's; equal means up to date (reference V02)."""
+
+    name = "make"
+    title = "make: input mtime > output mtime"
+
+    def dirty(self, b, now, ctx):
+        for name in b.inputs:
+            st = now.get(name, ABSENT)
+            if st.mtime_ns is not None and st.mtime_ns > b.mtime_ns:
+                return (f"{name} is newer than {b.target} "
+                        f"({format_ns(st.mtime_ns)} > {format_ns(b.mtime_ns)})")
+        return None
+
+
+def ninja_start_stamp(start_ns: int, g: Granularity) -> int:
+    """The mtime ninja 1.12 logs for an edge: at StartEdge it writes .ninja_lock and stats
+    it (build.cc, PR #1943), so it is a filesystem stamp of the start, as coarse as any
+    other. Under multigrain the lock file was stat'ed after its previous write, so its
+    next write gets a fine-grained stamp."""
+    if g.multigrain:
+        return start_ns
+    return g.coarse(start_ns)
+
+
+class NinjaRule(Rebuilder):
+    """ninja 1.12 (graph.cc DependencyScan::RecomputeOutputDirty): dirty when the output is
+    older than its most recent input, or when the mtime recorded in .ninja_log (the start
+    stamp above) is older than the most recent input. Both comparisons are strict."""
+
+    name = "ninja"
+    title = "ninja 1.12: newest input mtime > logged start stamp"
+
+    def dirty(self, b, now, ctx):
+        newest, t = _newest(b, now)
+        if newest is None or t is None:
+            return None
+        if b.mtime_ns < t:
+            return (f"output {b.target} older than most recent input {newest} "
+                    f"({format_ns(b.mtime_ns)} vs {format_ns(t)})")
+        logged = ninja_start_stamp(b.start_ns, ctx.granularity)
+        if logged < t:
+            return (f"recorded mtime of {b.target} older than most recent input {newest} "
+                    f"({format_ns(logged)} vs {format_ns(t)})")
+        return None
+
+
+def _redo_stamp(st: InputStamp) -> tuple:
+    return ("missing",) if st.mtime_ns is None else (st.mtime_ns, st.size, st.ino)
+
+
+class RedoRule(Rebuilder):
+    """apenwarr redo (redo/state.py): rebuild when an input's stamp differs from the one
+    recorded at the last build; the stamp is mtime, size and inode (mode, uid and gid
+    never change in kbsim), and a missing file has its own stamp."""
+
+    name = "redo"
+    title = "redo: input (mtime, size, inode) differs from the recorded stamp"
+
+    def dirty(self, b, now, ctx):
+        for name, was in b.inputs.items():
+            st = now.get(name, ABSENT)
+            if st.mtime_ns is None and was.mtime_ns is None:
+                continue
+            if _redo_stamp(st) != _redo_stamp(was):
+                if was.mtime_ns is None:
+                    return f"{name} did not exist at the last build"
+                return (f"{name} stamp changed (mtime {format_ns(was.mtime_ns)} -> "
+                        f"{'missing' if st.mtime_ns is None else format_ns(st.mtime_ns)})")
+        return None
+
+
+class HashRule(Rebuilder):
+    """A content-hash rule (verifying traces, Build Systems a la Carte): rebuild when an
+    input's content digest differs from the recorded one; absence is a value of its own.
+    kbuild's ksym files are empty timestamp files: touching one never changes its digest,
+    so this rule sees them only when they come into existence."""
+
+    name = "hash"
+    title = "hash: input content digest differs (absent counts as a value)"
+
+    def dirty(self, b, now, ctx):
+        for name, was in b.inputs.items():
+            st = now.get(name, ABSENT)
+            if st.mtime_ns is None and was.mtime_ns is None:
+                continue
+            if (st.mtime_ns is None) != (was.mtime_ns is None):
+                return (f"{name} {'appeared' if was.mtime_ns is None else 'vanished'} "
+                        f"since the last build")
+            if st.digest != was.digest:
+                return f"{name} content changed"
+        return None
+
+
+RULES: dict[str, Rebuilder] = {r.name: r for r in
+                               (MakeRule(), NinjaRule(), RedoRule(), HashRule())}
+
+
+def judge(b: BuildFacts, now: Mapping[str, InputStamp], ctx: RuleContext,
+          rules=None) -> dict[str, str | None]:
+    """Every rule's verdict on one output at one decision point."""
+    return {n: RULES[n].dirty(b, now, ctx) for n in (rules or RULES)}
