@@ -38,10 +38,10 @@ KVM = "arch/x86/kvm/kvm.ko"
 
 def kbsim(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     e = dict(os.environ)
-    e["PYTHONPATH"] = os.pathsep.join([HERE, ROOT, e.get("PYTHONPATH", "")])
+    e["PYTHONPATH"] = os.pathsep.join([HERE, e.get("PYTHONPATH", "")])  # the installed kbsim
     e.update(env or {})
     return subprocess.run([sys.executable, "-m", "kbsim", *args], capture_output=True,
-                          text=True, env=e, cwd=ROOT, timeout=600)
+                          text=True, env=e, cwd=HERE, timeout=600)
 
 
 def sweep(model: str, vary: list[str], sets: list[str] = (), trials: int = 1, seed: int = 0,

@@ -16,8 +16,12 @@ def shipped_models() -> dict[str, object]:
     out = {}
     try:
         root = resources.files("kbsim.models")
-    except ModuleNotFoundError:  # pragma: no cover
-        return out
+    except ModuleNotFoundError:
+        # A source checkout on sys.path ahead of the install (python -m kbsim from the
+        # repository): models/ sits beside the package there, as pyproject maps it.
+        root = Path(__file__).resolve().parents[2] / "models"
+        if not root.is_dir():
+            return out
     for entry in root.iterdir():
         for suf in SUFFIXES:
             if entry.name.endswith(suf) and not entry.name.startswith("_"):
