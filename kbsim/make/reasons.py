@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
-
 from .filedb import NEW, NONEXISTENT, OLD, ORDINARY_MAX, ORDINARY_MIN, UNKNOWN
 
 ReasonKind = Literal[
@@ -47,34 +45,53 @@ def ts_state(ts: int) -> str:
     return "present"
 
 
-class Reason(BaseModel):
-    kind: ReasonKind
-    prerequisite: str | None = Field(None, description="the prerequisite that decided it")
-    prerequisite_mtime_ns: int | None = None
-    prerequisite_state: str | None = Field(None, description="present, missing, new, old")
-    target_mtime_ns: int | None = None
-    target_state: str = "present"
-    via: str | None = Field(None, description="intermediate file the prerequisite sits behind")
-    newest_prerequisite: str | None = Field(None, description="for up-to-date: the newest one")
-    newest_mtime_ns: int | None = None
-    equal_mtime: bool = Field(False, description="newest prerequisite stamped exactly like "
-                                                 "the target (make needs strictly newer)")
-    low_resolution_time: bool = False
+def _build_models() -> dict:
+    """Reason and DecisionModel, built on first use: creating pydantic models costs
+    ~115 ms, and most commands (kbsim replay, make without --json) never ask for them."""
+    from pydantic import BaseModel, Field
+
+    class Reason(BaseModel):
+        kind: ReasonKind
+        prerequisite: str | None = Field(None, description="the prerequisite that decided it")
+        prerequisite_mtime_ns: int | None = None
+        prerequisite_state: str | None = Field(None, description="present, missing, new, old")
+        target_mtime_ns: int | None = None
+        target_state: str = "present"
+        via: str | None = Field(None, description="intermediate file the prerequisite sits behind")
+        newest_prerequisite: str | None = Field(None, description="for up-to-date: the newest one")
+        newest_mtime_ns: int | None = None
+        equal_mtime: bool = Field(False, description="newest prerequisite stamped exactly like "
+                                                     "the target (make needs strictly newer)")
+        low_resolution_time: bool = False
+
+    class DecisionModel(BaseModel):
+        target: str
+        remade: bool
+        has_recipe: bool
+        newer: list[str] = Field(default_factory=list, description="$? in make's order")
+        missing: list[str] = Field(default_factory=list)
+        reason: Reason
+        process: int = Field(description="simulated make process id")
+        time_ns: int = Field(description="simulated time of the decision")
+
+    return {"Reason": Reason, "DecisionModel": DecisionModel}
 
 
-class DecisionModel(BaseModel):
-    target: str
-    remade: bool
-    has_recipe: bool
-    newer: list[str] = Field(default_factory=list, description="$? in make's order")
-    missing: list[str] = Field(default_factory=list)
-    reason: Reason
-    process: int = Field(description="simulated make process id")
-    time_ns: int = Field(description="simulated time of the decision")
+_MODELS: dict = {}
 
 
-def to_model(d) -> DecisionModel:
+def __getattr__(name: str):
+    """PEP 562: ``reasons.Reason`` and ``reasons.DecisionModel`` are built lazily."""
+    if name in ("Reason", "DecisionModel"):
+        if not _MODELS:
+            _MODELS.update(_build_models())
+        return _MODELS[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def to_model(d) -> "DecisionModel":  # noqa: F821  (built lazily, see __getattr__)
     """Convert an engine Decision (remake.Decision) to its pydantic model."""
+    Reason, DecisionModel = __getattr__("Reason"), __getattr__("DecisionModel")
     tgt = ts_ns(d.this_mtime)
     newest = ts_ns(d.newest_mtime) if d.newest is not None else None
     r = Reason(

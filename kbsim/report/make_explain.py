@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from ..make.reasons import DecisionModel
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..make.reasons import DecisionModel
 from .timefmt import clock, delta
 
 
