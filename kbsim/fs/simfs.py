@@ -40,7 +40,7 @@ class Stat:
 
 class Node:
     __slots__ = ("ino", "kind", "mtime", "size", "data", "parent", "children", "target",
-                 "real", "queried", "name")
+                 "real", "queried", "name", "keys")
 
     def __init__(self, ino: int, kind: str, mtime: int, parent: "Node | None", name: str):
         self.ino = ino
@@ -54,6 +54,7 @@ class Node:
         self.real: str | None = None  # real path this node mirrors (lazy data/children)
         self.queried = False
         self.name = name
+        self.keys: list | None = None  # SimFS._cache keys that resolved to this node
 
 
 class SimFS:
@@ -89,13 +90,30 @@ class SimFS:
         self._ino += 1
         return Node(self._ino, kind, mtime, parent, name)
 
-    def _changed_namespace(self, removed: bool = False) -> None:
+    def _changed_namespace(self, removed: bool = False, gone: "Node | None" = None) -> None:
         """A name was added (or, with REMOVED, removed or moved). Adding a name cannot
         change how a name that resolved before resolves (the walk never met it), so
-        resolution results are kept until a removal or move; failures until any change."""
+        resolution results are kept until a removal or move; failures until any change.
+        GONE: the node whose name was removed or moved (or replaced by a rename). When it
+        is a regular file, only the paths that resolved to it can change: a walk never
+        passes through a file (a file mid-path fails with ENOTDIR, and failures are
+        dropped here anyway), so every other remembered resolution stays right."""
         self.generation += 1
         if removed:
-            self.removals += 1
+            if gone is not None and gone.kind == FILE:
+                self._forget(gone)
+            else:
+                self.removals += 1
+
+    def _forget(self, node: "Node") -> None:
+        """Drop the remembered resolutions that reached NODE (see _changed_namespace)."""
+        keys = node.keys
+        if keys:
+            cache = self._cache
+            for key in keys:
+                if cache.get(key) is node:
+                    del cache[key]
+        node.keys = None
 
     def _load_dir(self, d: Node) -> dict[str, Node]:
         """Materialise a real directory's entries (lstat only; never writes)."""
@@ -196,7 +214,7 @@ class SimFS:
         valid until a name is removed or moved, a failure until any namespace change
         (see _changed_namespace)."""
         if self._cache_gen != self.removals:
-            self._cache.clear()
+            self._cache.clear()  # (stale Node.keys entries are checked in _forget)
             self._cache_gen = self.removals
         key = (path, cwd, follow)
         node = self._cache.get(key)
@@ -215,6 +233,11 @@ class SimFS:
             self._neg.add(key)
         else:
             self._cache[key] = node
+            keys = node.keys
+            if keys is None:
+                node.keys = [key]
+            else:
+                keys.append(key)
         return node
 
     def _parent_and_name(self, path: str, cwd: str | None) -> tuple[Node, str]:
@@ -286,6 +309,17 @@ class SimFS:
 
     def lexists(self, path: str, cwd: str | None = None) -> bool:
         return self._lookup(path, cwd, False) is not None
+
+    def lexisting(self, paths, cwd: str | None = None) -> list[str]:
+        """The PATHS that exist (lstat), in order: ``[p for p in paths if
+        self.lexists(p, cwd)]`` with the remembered hits taken without a call each."""
+        if self._cache_gen != self.removals:
+            self._cache.clear()
+            self._cache_gen = self.removals
+        get = self._cache.get
+        lookup = self._lookup
+        return [p for p in paths
+                if get((p, cwd, False)) is not None or lookup(p, cwd, False) is not None]
 
     def isdir(self, path: str, cwd: str | None = None) -> bool:
         n = self._lookup(path, cwd, True)
@@ -418,7 +452,7 @@ class SimFS:
             raise FsError(errno.EISDIR, path)
         del kids[name]
         self._touch_dir(parent)
-        self._changed_namespace(removed=True)
+        self._changed_namespace(removed=True, gone=n)
         return True
 
     def rename(self, src: str, dst: str, cwd: str | None = None) -> None:
@@ -434,10 +468,17 @@ class SimFS:
         del self._kids(sp)[sname]
         n.parent = dp
         n.name = dname
-        self._kids(dp)[dname] = n
+        dkids = self._kids(dp)
+        old = dkids.get(dname)
+        dkids[dname] = n
         self._touch_dir(sp)
         self._touch_dir(dp)
-        self._changed_namespace(removed=True)
+        if old is not None and old is not n and old.kind != FILE:
+            self._changed_namespace(removed=True)  # a directory or link replaced
+        else:
+            if old is not None and old is not n:
+                self._forget(old)
+            self._changed_namespace(removed=True, gone=n)
 
     def copy(self, src: str, dst: str, cwd: str | None = None, preserve: bool = False) -> None:
         data = self.read(src, cwd)

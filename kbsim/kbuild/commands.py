@@ -119,7 +119,11 @@ def if_changed(ctx, era: Era, target: str, command: str, newer: list[str],
     if newer:
         out.append("due to: " + " ".join(newer))
     if era.any_prereq_missing:
-        gone = [p for p in prereqs if not fs.lexists(p, ctx.cwd)]
+        there = fs.lexisting(prereqs, ctx.cwd)
+        gone = []
+        if len(there) < len(prereqs):
+            present = set(there)
+            gone = [p for p in prereqs if p not in present]
         if gone:
             out.append("due to missing: " + " ".join(gone))
     saved = ctx.proc.variables.get(era.cmd_prefix + target)

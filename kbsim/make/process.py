@@ -206,6 +206,11 @@ class MakeProcess(Remake, Implicit):
 
     def wildcard(self, words: list[str]) -> list[str]:
         """$(wildcard): each word globbed; a literal name is one lstat (V17, V18)."""
+        if not self.trace_stats:
+            joined = " ".join(words)
+            if "*" not in joined and "?" not in joined and "[" not in joined:
+                # no word has a glob (has_glob): the names that exist, in order
+                return self.fs.lexisting(words, self.cwd)
         out: list[str] = []
         for w in words:
             if not has_glob(w):
