@@ -50,7 +50,7 @@ class RealTree:
     """The real filesystem, read-only."""
 
     def __init__(self):
-        pass
+        self._dirs: dict[str, str] = {}  # directory as spelled -> its realpath
 
     def scandir(self, path: str) -> list[Entry]:
         out = []
@@ -84,7 +84,21 @@ class RealTree:
                 else "file" if pystat.S_ISREG(m) else "other")
 
     def realpath(self, path: str) -> str:
-        return os.path.realpath(path)
+        """os.path.realpath, with each directory resolved once: realpath(d/b) is
+        realpath(realpath(d)/b), and only a leaf that is a symlink needs more."""
+        d, b = os.path.split(path)
+        if not b or b in (".", ".."):
+            return os.path.realpath(path)
+        rd = self._dirs.get(d)
+        if rd is None:
+            rd = self._dirs[d] = os.path.realpath(d)
+        full = os.path.join(rd, b)
+        try:
+            if pystat.S_ISLNK(os.lstat(full).st_mode):
+                return os.path.realpath(full)
+        except OSError:  # missing (or unreadable): realpath keeps the name as it is
+            pass
+        return full
 
     def open(self, path: str):
         # O_NOFOLLOW: the last component must not be a symlink (the walk checked the rest)
@@ -270,6 +284,7 @@ class _Capturer:
                              f"in-tree build, after a build)")
         entries: list[CmdEntry] = []
         scans: list[ScanResult] = []
+        scan_by_path: dict[str, ScanResult] = {}
         texts: list[str | None] = []
         total = len(cmds)
         for i, (rel, mtime) in enumerate(cmds):
@@ -298,6 +313,7 @@ class _Capturer:
             texts.append(text)
             if r.target is not None:
                 scans.append(r)
+                scan_by_path[rel] = r
         self.progress("read .cmd files", total, total)
 
         autoksyms = self.text_file(AUTOKSYMS)
@@ -375,7 +391,7 @@ class _Capturer:
             table = []
             for ent, t in zip(entries, texts):
                 ent.text = t
-        return Capture(
+        cap = Capture(
             kbsim_version=__version__, build_dir=self.root, srctree=self.srctree,
             era=EraInfo(era=eg.era, versions=eg.versions, evidence=eg.evidence,
                         hints=eg.hints, per_era=eg.per_era),
@@ -386,6 +402,8 @@ class _Capturer:
             autoksyms=autoksyms, auto_conf=auto_conf, modules_order=modorder,
             mod_files=mod_files, usyms_files=usyms_files, objects=objects,
             warnings=self.warnings, notes=self.notes, partial=self.partial)
+        cap._scans = scan_by_path
+        return cap
 
     def key_of(self, spelling: str, cache: dict[str, str]) -> str:
         """Canonical key: the kernel's resolution of the name (from the build dir)."""

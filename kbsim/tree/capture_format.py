@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from ..errors import InputError
 from ..kbuild.spec import BuildSpec
@@ -116,6 +116,16 @@ class Capture(_M):
     """A captured kbuild build tree (``kbsim-capture/1``)."""
 
     format: str = Field(FORMAT, description="Always kbsim-capture/1 for this version")
+    # not part of the format: the capture's own parse of each usable .cmd file, kept when
+    # the capture is used in the same process, so CapturedTree does not parse them again
+    _scans: dict | None = PrivateAttr(default=None)
+
+    def __eq__(self, other: object) -> bool:  # the fields only, not the cache above
+        if not isinstance(other, Capture):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]  (as BaseModel: mutable, unhashable)
     kbsim_version: str = ""
     build_dir: str = Field(description="Absolute path of the build directory when captured")
     srctree: str | None = Field(None, description="Absolute path of the source tree (O= "

@@ -41,6 +41,8 @@ class CapturedTree:
     @cached_property
     def scans(self) -> dict[str, ScanResult]:
         """.cmd path -> parsed file (files with nothing usable are left out)."""
+        if self.cap._scans is not None:  # parsed by the capture in this process
+            return dict(self.cap._scans)
         out = {}
         for e in self.cap.cmd_files:
             t = self.cmd_text(e)

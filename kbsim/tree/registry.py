@@ -50,7 +50,7 @@ def load_spec(arg: str) -> tuple[BuildSpec, Path]:
         from .capture import capture
         from .incremental import spec_from_capture
         with paused_gc():  # large object graphs, all kept (make/gcpause.py)
-            spec = spec_from_capture(capture(str(p)))
+            spec = spec_from_capture(capture(str(p), layout="inline"))  # texts kept as read
         spec.source_path = str(p)
         return spec, p
     name = p.name
