@@ -162,6 +162,16 @@ class SimFS:
     def _walk(self, path: str, cwd: str | None, follow: bool, orig: str | None = None,
               depth: int = 0) -> Node:
         """Resolve PATH (relative to CWD) to a node, or raise FsError."""
+        node = self._resolve(path, cwd, follow, depth)
+        if node.__class__ is int:
+            raise FsError(node, orig or path)
+        return node
+
+    def _resolve(self, path: str, cwd: str | None, follow: bool, depth: int = 0
+                 ) -> "Node | int":
+        """_walk without the exception: the node, or the errno of the failure (a lookup
+        that misses is common: $(wildcard) of absent names, files about to be created).
+        A CWD that does not resolve still raises (from _cwd_node)."""
         cur = self.root if path.startswith("/") or not cwd else self._cwd_node(cwd)
         parts = path.split("/")
         last = len(parts) - 1
@@ -174,10 +184,10 @@ class SimFS:
                 break
             if comp == "" or comp == ".":
                 if comp == "." and cur.kind != DIR:
-                    raise FsError(errno.ENOTDIR, orig or path)
+                    return errno.ENOTDIR
                 continue
             if cur.kind != DIR:
-                raise FsError(errno.ENOTDIR, orig or path)
+                return errno.ENOTDIR
             if comp == "..":
                 cur = cur.parent
                 continue
@@ -186,15 +196,17 @@ class SimFS:
                 kids = self._load_dir(cur)
             child = kids.get(comp)
             if child is None:
-                raise FsError(errno.ENOENT, orig or path)
+                return errno.ENOENT
             if child.kind == LINK and (i < last or follow or trailing):
                 if depth >= MAX_SYMLINKS:
-                    raise FsError(errno.ELOOP, orig or path)
+                    return errno.ELOOP
                 base = self.path_of(cur)
-                child = self._walk(child.target or "", base, True, orig or path, depth + 1)
+                child = self._resolve(child.target or "", base, True, depth + 1)
+                if child.__class__ is int:
+                    return child
             cur = child
         if trailing and cur.kind != DIR:
-            raise FsError(errno.ENOTDIR, orig or path)
+            return errno.ENOTDIR
         return cur
 
     def _cwd_node(self, cwd: str) -> Node:
@@ -226,10 +238,11 @@ class SimFS:
         elif key in self._neg:
             return None
         try:
-            node = self._walk(path, cwd, follow)
-        except FsError:
+            node = self._resolve(path, cwd, follow)
+        except FsError:  # the cwd does not resolve
             node = None
-        if node is None:
+        if node is None or node.__class__ is int:
+            node = None
             self._neg.add(key)
         else:
             self._cache[key] = node

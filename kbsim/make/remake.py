@@ -304,16 +304,22 @@ class Remake:
         newest = None
         newest_mtime = UNKNOWN
         # remake.c: walk our deps, then the deps of each also_make sibling
-        scans = [file] if not file.also_make else [file] + file.also_make
-        # struct dep 'changed' of each of our deps, by index; it lives as long as the
-        # entry (a later call for the same file sees the flags an earlier one left). The
-        # deps list never grows once we have looked for an implicit rule, only loses
-        # circular entries, so a list as long as the deps is enough.
-        changed_flags = file.chg
-        if changed_flags is None:
-            changed_flags = file.chg = [False] * len(file.deps)
-        elif len(changed_flags) < len(file.deps):
-            changed_flags.extend([False] * (len(file.deps) - len(changed_flags)))
+        if not file.deps and not file.also_make:
+            # no prerequisites at all (most often a header or a source): nothing to walk,
+            # and no 'changed' flag is ever read for this entry
+            scans = ()
+            changed_flags = file.chg
+        else:
+            scans = [file] if not file.also_make else [file] + file.also_make
+            # struct dep 'changed' of each of our deps, by index; it lives as long as the
+            # entry (a later call for the same file sees the flags an earlier one left).
+            # The deps list never grows once we have looked for an implicit rule, only
+            # loses circular entries, so a list as long as the deps is enough.
+            changed_flags = file.chg
+            if changed_flags is None:
+                changed_flags = file.chg = [False] * len(file.deps)
+            elif len(changed_flags) < len(file.deps):
+                changed_flags.extend([False] * (len(file.deps) - len(changed_flags)))
         considered = self.considered  # (only update_goal_chain changes these two)
         rebuilding = self.rebuilding_makefiles
         for owner in scans:
@@ -356,11 +362,13 @@ class Remake:
                         stop = 0
                         if not running:
                             stop = k
-                            for j, cs in enumerate(map(_COMMAND_STATE, run[:k])):
-                                if cs == CS_RUNNING or cs == CS_DEPS_RUNNING:
-                                    running = True
-                                    stop = j
-                                    break
+                            states = list(map(_COMMAND_STATE, run[:k] if k < len(run) else run))
+                            if CS_RUNNING in states or CS_DEPS_RUNNING in states:
+                                for j, cs in enumerate(states):
+                                    if cs == CS_RUNNING or cs == CS_DEPS_RUNNING:
+                                        running = True
+                                        stop = j
+                                        break
                         if stop and owner is file:
                             changed_flags[idx:idx + stop] = map(NONEXISTENT.__eq__,
                                                                 mtimes[:stop])

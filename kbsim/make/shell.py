@@ -19,6 +19,7 @@ import datetime as _dt
 import posixpath
 import re
 from collections.abc import Generator, Iterable
+from operator import attrgetter
 from typing import TYPE_CHECKING, Callable
 
 from ..fs import NS_PER_S, FsError, parse_time
@@ -42,6 +43,9 @@ class Word(str):
     """A shell word; ``globbable`` when it had unquoted glob characters."""
 
     globbable = False
+
+
+_GLOBBABLE = attrgetter("globbable")  # every argv item is a Word (parse makes them)
 
 
 _PLAIN = re.compile(r"""['"\\$`;&|<>()#*?\[\n]""")
@@ -167,6 +171,20 @@ class Command:
 
 def parse(line: str) -> list[tuple[str, Command]]:
     """A list of (connector, command); connector is ';', '&&' or '||' (before the command)."""
+    if _PLAIN.search(line) is None:
+        # only words (tokenize's own fast case): one command; the loop below would check
+        # the first word alone (keyword, assignment) and append every word
+        words = line.split()
+        if not words:
+            return []
+        first = words[0]
+        if first in _KEYWORDS:
+            raise UnsupportedShell(f"'{first}' compound command")
+        if "=" in first and re.match(r"[A-Za-z_][A-Za-z_0-9]*=", first):
+            raise UnsupportedShell("variable assignment")
+        cmd = Command()
+        cmd.argv = list(map(Word, words))
+        return [(";", cmd)]
     toks = tokenize(line)
     out: list[tuple[str, Command]] = []
     conn = ";"
@@ -627,12 +645,15 @@ class Shell:
                 continue
             if conn == "||" and status == 0:
                 continue
-            argv: list[str] = []
-            for w in cmd.argv:
-                if getattr(w, "globbable", False):
-                    argv.extend(_glob(ctx, w))
-                else:
-                    argv.append(str(w))
+            if True in map(_GLOBBABLE, cmd.argv):
+                argv: list[str] = []
+                for w in cmd.argv:
+                    if getattr(w, "globbable", False):
+                        argv.extend(_glob(ctx, w))
+                    else:
+                        argv.append(str(w))
+            else:
+                argv = list(map(str, cmd.argv))
             if not argv:
                 status = 0
                 continue
