@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import posixpath
 from collections import deque
+from itertools import compress
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
@@ -542,6 +543,23 @@ class MakeProcess(Remake, Implicit):
             return {"@": file.name, "<": less, "^": " ".join(caret), "+": " ".join(names),
                     "?": " ".join(caret) if always else "", "|": "",
                     "*": file.stem or "", "%": ""}
+        if oo is None:
+            # No order-only deps (the steps below without the order-only cases), in C
+            # where possible: $? takes the 'changed' flag of each name's first entry.
+            names = list(map(_NAME, deps))
+            caret = list(dict.fromkeys(names))
+            if len(caret) == len(names):
+                qmark = list(compress(names, changed))
+            else:
+                first = dict(zip(reversed(names), range(len(names) - 1, -1, -1)))
+                nch = len(changed)
+                qmark = [n for n in caret if first[n] < nch and changed[first[n]]]
+            less = next(filter(None, names), "")
+            if file.cmds is not None and self.default_file is not None and \
+                    file.cmds is self.default_file.cmds:
+                less = file.name
+            return {"@": file.name, "<": less, "^": " ".join(caret), "+": " ".join(names),
+                    "?": " ".join(qmark), "|": "", "*": file.stem or "", "%": ""}
         less = ""
         plus = []
         for i, d in enumerate(deps):

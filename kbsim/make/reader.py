@@ -68,8 +68,24 @@ def _ends_continued(line: str) -> bool:
     return n % 2 == 1
 
 
+_FIND_TOP_MEMO: dict[tuple[str, str, int], int] = {}
+
+
 def _find_top(s: str, chars: str, start: int = 0) -> int:
-    """First index of any of CHARS outside $( ) / ${ } references."""
+    """First index of any of CHARS outside $( ) / ${ } references. A pure function of
+    its arguments, remembered: every sub-make reads the same makefile lines again
+    (lindroth-2018: 38k calls, 305 distinct)."""
+    key = (s, chars, start)
+    r = _FIND_TOP_MEMO.get(key)
+    if r is None:
+        if len(_FIND_TOP_MEMO) >= 100_000:
+            _FIND_TOP_MEMO.clear()
+        r = _FIND_TOP_MEMO[key] = _scan_top(s, chars, start)
+    return r
+
+
+def _scan_top(s: str, chars: str, start: int = 0) -> int:
+    """_find_top itself."""
     # Fast path: the first of CHARS, when no '$' comes before it (the scan below would
     # meet nothing else on the way); otherwise scan from the first '$'.
     best = -1
