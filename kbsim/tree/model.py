@@ -268,9 +268,10 @@ def expand_synthetic(m: TreeModel) -> tuple[list[DirectoryModel], list[HeaderMod
     for k in range(s.objects):
         objs_per_dir[rng.randrange(len(dirs)) if dirs else 0] += 1
     all_objs: list[ObjectModel] = []
+    header_paths = [h.path for h in headers]  # (the population of every sample below)
     for d, n in zip(dirs, objs_per_dir):
         for j in range(n):
-            hs = rng.sample([h.path for h in headers],
+            hs = rng.sample(header_paths,
                             min(len(headers), rng.randint(*s.headers_per_object)))
             cs = [f"SYN_{rng.randrange(s.configs)}" for _ in
                   range(rng.randint(*s.configs_per_object))] if s.configs else []
