@@ -23,6 +23,7 @@ each trial is a pure function of (model, settings, seed) and the results are put
 
 from __future__ import annotations
 
+import gc
 import itertools
 import os
 import pickle
@@ -100,14 +101,25 @@ def _init_worker(blob: bytes) -> None:
     _SPEC = pickle.loads(blob)
 
 
+def _trial(spec: BuildSpec, task: Task) -> TrialResult:
+    """One trial, then a full cyclic collection. A replay runs with the collector paused
+    (make/gcpause.py) and its graph is full of cycles; in a process that runs trial after
+    trial, nothing else would trigger the full collection that frees them, and a worker
+    grew by ~1 GB a minute until the OOM killer stopped it (a 1,200-trial sweep)."""
+    try:
+        return run_trial(spec, dict(task.settings), task.seed)
+    finally:
+        gc.collect()
+
+
 def _run_task(task: Task) -> TrialResult:
     assert _SPEC is not None, "worker not initialised"
-    return run_trial(_SPEC, dict(task.settings), task.seed)
+    return _trial(_SPEC, task)
 
 
 def run_task_with_spec(spec: BuildSpec, task: Task) -> TrialResult:
     """Entry point for distributed executors (the spec arrives as a scattered object)."""
-    return run_trial(spec, dict(task.settings), task.seed)
+    return _trial(spec, task)
 
 
 # ---------------------------------------------------------------------------- results
@@ -257,7 +269,7 @@ def run_sweep(sweep: Sweep, workers: int = 1, executor: str = "process",
             pass
         elif workers == 1 or len(tasks) == 1:
             for t in tasks:
-                done(run_trial(sweep.spec, dict(t.settings), t.seed))
+                done(_trial(sweep.spec, t))
         else:
             _run_pool(sweep.spec, tasks, workers, done)
     finally:
