@@ -346,16 +346,7 @@ class Remake:
                                         oo is not None and oo[idx + j]):
                                     d = run[j]
                                     if culprit[1] is None:
-                                        culprit[0] = d.name
-                                        culprit[2] = dm
-                                        if d.phony:
-                                            culprit[1] = "prereq-phony"
-                                        elif dm == NONEXISTENT:
-                                            culprit[1] = "prereq-missing"
-                                        elif dm >= NEW:
-                                            culprit[1] = "prereq-new"
-                                        else:
-                                            culprit[1] = "prereq-newer"
+                                        _blame(culprit, d, dm)
                                     must_make = True
                                     break
                         # 'changed' flags until the first one whose commands are running
@@ -402,16 +393,7 @@ class Remake:
                         dm = self.f_mtime(d)
                     if not ignore and (dm == NONEXISTENT or dm > this_mtime):
                         if not must_make and culprit[1] is None:
-                            culprit[0] = d.name
-                            culprit[2] = dm
-                            if d.phony:
-                                culprit[1] = "prereq-phony"
-                            elif dm == NONEXISTENT:
-                                culprit[1] = "prereq-missing"
-                            elif dm >= NEW:
-                                culprit[1] = "prereq-new"
-                            else:
-                                culprit[1] = "prereq-newer"
+                            _blame(culprit, d, dm)
                         must_make = True
                     if new > dep_status:
                         dep_status = new
@@ -676,16 +658,7 @@ class Remake:
                 mtime = self.f_mtime(file)
             if mtime == NONEXISTENT or mtime > this_mtime:
                 if not must_make and culprit is not None and culprit[1] is None:
-                    culprit[0] = file.name
-                    culprit[2] = mtime
-                    if file.phony:
-                        culprit[1] = "prereq-phony"
-                    elif mtime == NONEXISTENT:
-                        culprit[1] = "prereq-missing"
-                    elif mtime >= NEW:
-                        culprit[1] = "prereq-new"
-                    else:
-                        culprit[1] = "prereq-newer"
+                    _blame(culprit, file, mtime)
                 must_make = True
         else:
             if not file.phony and file.cmds is None and not file.tried_implicit:
@@ -864,3 +837,18 @@ class Remake:
     def mark_new(self: "MakeProcess", name: str) -> None:
         f = self.files.enter_file(name)  # main.c: enter_file, not lookup_file
         f.last_mtime = f.mtime_before_update = NEW
+
+
+def _blame(culprit: list, dep: FileEntry, mtime: int) -> None:
+    """Record DEP as the prerequisite that made the target out of date, with why: the
+    first one update_file_1/check_dep finds missing or newer (remake.c's order)."""
+    culprit[0] = dep.name
+    culprit[2] = mtime
+    if dep.phony:
+        culprit[1] = "prereq-phony"
+    elif mtime == NONEXISTENT:
+        culprit[1] = "prereq-missing"
+    elif mtime >= NEW:
+        culprit[1] = "prereq-new"
+    else:
+        culprit[1] = "prereq-newer"
