@@ -73,4 +73,19 @@ def run() -> None:
         sys.stderr.flush()
     except BrokenPipeError:  # a closed pipe (kbsim ... | head): as Python would, quietly
         pass
+    _stop_children()
     os._exit(code)
+
+
+def _stop_children() -> None:
+    """Worker processes left behind (a what-if sweep stopped by an error shuts its pool
+    down without waiting): os._exit skips the atexit hook that would reap them, and an
+    orphaned worker keeps our stdout open, so a caller reading it would wait for ever."""
+    mp = sys.modules.get("multiprocessing")
+    if mp is None:
+        return
+    children = mp.active_children()
+    for p in children:
+        p.terminate()
+    for p in children:
+        p.join(2)
