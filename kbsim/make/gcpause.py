@@ -8,6 +8,11 @@ built so far again and again: it made loading a 6.1 capture twice as slow. While
 objects are still freed by reference counting as usual; only the search for unreachable
 cycles waits until the pause ends. Nothing in kbsim depends on when cycles are collected
 (no finalizers, no weak references), so results are the same.
+
+The cycles a paused block creates go to the oldest generation, which CPython collects
+only after enough young collections promote objects into it. A process that runs block
+after block (a what-if worker) must therefore call gc.collect() once it drops a graph
+(experiments/runner.py does, after each trial); a one-shot CLI run simply exits.
 """
 
 from __future__ import annotations
