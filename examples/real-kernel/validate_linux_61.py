@@ -74,6 +74,18 @@ def compare(name: str, predicted: set[str], changed: set[str]) -> bool:
     return not only_k and not only_m
 
 
+def predict_then_make(name: str, build: str, src: str, jobs: int) -> bool:
+    """kbsim's prediction (read-only), then the real make; True when they agree."""
+    predicted, objects, t_k, _ = predict(build, src, jobs)
+    before = object_mtimes(build, objects)
+    t_m = real_make(src, build, jobs)
+    after = object_mtimes(build, objects)
+    changed = {o for o in objects if before[o] != after[o]}
+    ok = compare(name, predicted, changed)
+    print(f"    kbsim capture+replay {t_k:.1f} s, real make {t_m:.1f} s")
+    return ok
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("work", help="the work directory build-linux-6.1.sh built")
@@ -90,13 +102,7 @@ def main() -> int:
     ok = True
 
     # (a) the tree as built
-    predicted, objects, t_k, _ = predict(build, src, a.jobs)
-    before = object_mtimes(build, objects)
-    t_m = real_make(src, build, a.jobs)
-    after = object_mtimes(build, objects)
-    changed = {o for o in objects if before[o] != after[o]}
-    ok &= compare("(a) as built", predicted, changed)
-    print(f"    kbsim capture+replay {t_k:.1f} s, real make {t_m:.1f} s")
+    ok &= predict_then_make("(a) as built", build, src, a.jobs)
 
     # (b) perturbed
     rng = random.Random(a.seed)
@@ -138,13 +144,7 @@ def main() -> int:
           f"{len(headers)} header candidates); set {len(edits)} object mtimes "
           f"({sum(1 for _, d in edits if d == 0)} equal, "
           f"{sum(1 for _, d in edits if d == -1)} 1 ns older than their newest prerequisite)")
-    predicted, objects, t_k, _ = predict(build, src, a.jobs)
-    before = object_mtimes(build, objects)
-    t_m = real_make(src, build, a.jobs)
-    after = object_mtimes(build, objects)
-    changed = {o for o in objects if before[o] != after[o]}
-    ok &= compare("(b) perturbed", predicted, changed)
-    print(f"    kbsim capture+replay {t_k:.1f} s, real make {t_m:.1f} s")
+    ok &= predict_then_make("(b) perturbed", build, src, a.jobs)
     print("OK: kbsim's predictions match the real make" if ok else "MISMATCH")
     return 0 if ok else 1
 

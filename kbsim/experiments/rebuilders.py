@@ -123,10 +123,7 @@ class RedoRule(Rebuilder):
     title = "redo: input (mtime, size, inode) differs from the recorded stamp"
 
     def dirty(self, b, now, ctx):
-        for name, was in b.inputs.items():
-            st = now.get(name, ABSENT)
-            if st.mtime_ns is None and was.mtime_ns is None:
-                continue
+        for name, was, st in _inputs_then_and_now(b, now):
             if _redo_stamp(st) != _redo_stamp(was):
                 if was.mtime_ns is None:
                     return f"{name} did not exist at the last build"
@@ -145,16 +142,22 @@ class HashRule(Rebuilder):
     title = "hash: input content digest differs (absent counts as a value)"
 
     def dirty(self, b, now, ctx):
-        for name, was in b.inputs.items():
-            st = now.get(name, ABSENT)
-            if st.mtime_ns is None and was.mtime_ns is None:
-                continue
+        for name, was, st in _inputs_then_and_now(b, now):
             if (st.mtime_ns is None) != (was.mtime_ns is None):
                 return (f"{name} {'appeared' if was.mtime_ns is None else 'vanished'} "
                         f"since the last build")
             if st.digest != was.digest:
                 return f"{name} content changed"
         return None
+
+
+def _inputs_then_and_now(b, now):
+    """(name, stamp at the last build, stamp now) of each input the last build recorded,
+    leaving out names absent both times (nothing to compare)."""
+    for name, was in b.inputs.items():
+        st = now.get(name, ABSENT)
+        if st.mtime_ns is not None or was.mtime_ns is not None:
+            yield name, was, st
 
 
 RULES: dict[str, Rebuilder] = {r.name: r for r in

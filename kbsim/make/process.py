@@ -345,12 +345,10 @@ class MakeProcess(Remake, Implicit):
         except LoopsForever as e:
             # GNU make 4.3 never exits here (remake.py update_goal_chain); kbsim stops
             # with the status timeout(1) gives a command it has to kill.
-            self.sim.warn(f"GNU make 4.3 loops for ever in update_goal_chain: goal(s) "
-                          f"{' '.join(repr(g) for g in e.goals)} can never be finished "
-                          f"(a '::' goal after a -q answer); kbsim stops there")
-            self.dying = True
-            self.exit_status = HANG_STATUS
-            return HANG_STATUS
+            return self._stop_where_make_would_not(
+                f"GNU make 4.3 loops for ever in update_goal_chain: goal(s) "
+                f"{' '.join(repr(g) for g in e.goals)} can never be finished "
+                f"(a '::' goal after a -q answer); kbsim stops there", HANG_STATUS)
         except (RecursionError, StackOverflow):
             if self.reentered is None:
                 self.err(f"{self.prog}: *** kbsim: the dependency graph is nested too "
@@ -359,13 +357,19 @@ class MakeProcess(Remake, Implicit):
             # GNU make 4.3 recurses without end here (remake.c update_file_1 re-enters
             # a file from its intermediate pass) and is killed by SIGSEGV: no further
             # output, no cleanup; a shell reports the status as 128 + 11.
-            self.sim.warn(f"GNU make 4.3 recurses without end through '{self.reentered}' "
-                          f"(update_file_1 re-enters it from the intermediate pass) and "
-                          f"dies with SIGSEGV; kbsim stops there")
-            self.dying = True
-            self.exit_status = SIGSEGV_STATUS
-            return SIGSEGV_STATUS
+            return self._stop_where_make_would_not(
+                f"GNU make 4.3 recurses without end through '{self.reentered}' "
+                f"(update_file_1 re-enters it from the intermediate pass) and "
+                f"dies with SIGSEGV; kbsim stops there", SIGSEGV_STATUS)
         return self.die(status)
+
+    def _stop_where_make_would_not(self, warning: str, status: int) -> int:
+        """End this process as the real make ends where it never finishes (a hang, a
+        crash): no cleanup or messages of its own, only kbsim's warning and STATUS."""
+        self.sim.warn(warning)
+        self.dying = True
+        self.exit_status = status
+        return status
 
     def die(self, status: int) -> int:
         if not self.dying:
