@@ -443,7 +443,8 @@ class Remake:
             if dep_status and not keep_going:
                 break
         # second pass: the intermediate prerequisites, only if we must remake
-        if must_make or self.always_make:
+        if (must_make or self.always_make) and any(map(_INTERMEDIATE, file.deps)):
+            # (none intermediate, most often: the loop below would skip every one)
             deps = file.deps
             for idx, d in enumerate(deps):
                 if not d.intermediate:
