@@ -18,6 +18,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
@@ -239,6 +240,28 @@ def test_results_do_not_depend_on_the_number_of_workers():
     b = to_json(sweep("alias-stale", *args, trials=3, workers=2))
     assert a == b
     assert a["cells"][0]["outcomes"] == "..."
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="pool workers fork a child per trial")
+def test_a_trial_in_a_forked_child_is_the_same_trial(monkeypatch):
+    """Pool workers run each trial in a forked child (its graph leaves with the child):
+    the same result as in-process, the child's exception raised in the worker, and a
+    child that dies is an error naming the trial, not a hang."""
+    from kbsim.experiments import runner
+    spec, _ = load_spec("alias-stale")
+    sw = Sweep("alias-stale", spec, parse_settings(["jobs=2"], []), 1, 0)
+    task = sw.tasks()[0]
+    a, b = runner._trial(spec, task), runner._trial_in_child(spec, task)
+    assert replace(a, cpu_s=0.0) == replace(b, cpu_s=0.0)
+
+    def boom(*_):
+        raise KeyError("from the child")
+    monkeypatch.setattr(runner, "run_trial", boom)
+    with pytest.raises(KeyError, match="from the child"):
+        runner._trial_in_child(spec, task)
+    monkeypatch.setattr(runner, "run_trial", lambda *_: os._exit(7))
+    with pytest.raises(RuntimeError, match="the trial process died .exit status 7"):
+        runner._trial_in_child(spec, task)
 
 
 def test_results_do_not_depend_on_the_hash_seed():

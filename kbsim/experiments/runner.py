@@ -114,7 +114,57 @@ def _trial(spec: BuildSpec, task: Task) -> TrialResult:
 
 def _run_task(task: Task) -> TrialResult:
     assert _SPEC is not None, "worker not initialised"
+    if hasattr(os, "fork"):
+        return _trial_in_child(_SPEC, task)
     return _trial(_SPEC, task)
+
+
+def _trial_in_child(spec: BuildSpec, task: Task) -> TrialResult:
+    """One trial in a forked child of this pool worker, its result back through a pipe.
+
+    The child's whole object graph goes with its exit: no cyclic collection after the
+    trial (_trial's gc.collect() costs 0.7-0.9 s a trial on lindroth-2018, about a fifth
+    of it) and no memory left behind. Only pool workers do this: they are
+    single-threaded, so forking them is safe (a process with other threads, such as the
+    CLI's with its progress bar, or a Dask worker, uses _trial)."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: run, send, leave without any teardown
+        status = 0
+        try:
+            os.close(r)
+            try:
+                out = ("ok", run_trial(spec, dict(task.settings), task.seed))
+            except BaseException as e:  # noqa: BLE001  (re-raised in the worker)
+                out = ("error", e)
+            try:
+                data = pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception as e:  # an exception that does not pickle
+                data = pickle.dumps(("error", RuntimeError(f"{type(out[1]).__name__}: "
+                                                           f"{out[1]} ({e})")))
+            with os.fdopen(w, "wb") as fh:
+                fh.write(data)
+        except BaseException:
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(w)
+    with os.fdopen(r, "rb") as fh:
+        data = fh.read()  # (all of it before waiting: a full pipe would block the child)
+    _, wstatus = os.waitpid(pid, 0)
+    if not data:
+        raise RuntimeError(f"trial {dict(task.settings)} seed {task.seed}: the trial "
+                           f"process died ({_exit_text(wstatus)})")
+    kind, value = pickle.loads(data)
+    if kind == "error":
+        raise value
+    return value
+
+
+def _exit_text(wstatus: int) -> str:
+    if os.WIFSIGNALED(wstatus):
+        return f"killed by signal {os.WTERMSIG(wstatus)}"
+    return f"exit status {os.waitstatus_to_exitcode(wstatus)}"
 
 
 def run_task_with_spec(spec: BuildSpec, task: Task) -> TrialResult:
