@@ -1,4 +1,4 @@
-"""kbsim capture: the read-only walk, the kbsim-capture/1 format, era and granularity
+"""kbsim capture: the read-only walk, the kbsim-capture/2 format, era and granularity
 detection, bad input. Trees are built by tests/capture_trees.py with known facts."""
 
 from __future__ import annotations
@@ -18,10 +18,14 @@ from kbsim.kbuild.eras import ERAS
 from kbsim.kbuild.naming import NAMINGS
 from kbsim.tree import capture as capmod
 from kbsim.tree.capture import capture
-from kbsim.tree.capture_format import (FORMAT, Capture, CaptureReplayNotImplemented,
-                                       capture_format_doc, cmd_text, load_capture,
-                                       load_capture_spec, parse_capture, write_capture)
+from kbsim.tree.capture_format import (FORMAT, FORMAT_VERSION, Capture,
+                                       CaptureReplayNotImplemented, CmdEntry,
+                                       capture_format_doc, cmd_text, encode_lines,
+                                       load_capture, load_capture_spec, parse_capture,
+                                       write_capture)
+from kbsim.tree.captured import CapturedTree
 from kbsim.tree.cmdscan import archive_members, scan_cmd
+from kbsim.tree.scanstore import ScanReader, encode_scan, store_scans
 from kbsim.tree.detect import detect_granularity, era_hints
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,14 +136,117 @@ def test_docs_capture_format_in_sync():
 def test_newer_format_version_is_refused(tmp_path):
     b, _ = e5_tree(tmp_path / "tree")
     data = json.loads(gzip.decompress(_written(tmp_path, capture(str(b)))))
-    data["format"] = "kbsim-capture/2"
+    newer = f"kbsim-capture/{FORMAT_VERSION + 1}"
+    data["format"] = newer
     p = tmp_path / "new.json"
     p.write_text(json.dumps(data))
-    with pytest.raises(InputError, match=r"new\.json: written by a newer kbsim \(format "
-                                         r"kbsim-capture/2\)"):
+    with pytest.raises(InputError, match=rf"new\.json: written by a newer kbsim \(format "
+                                         rf"{newer}\)"):
         load_capture(p)
     r = run_cli(["diagnose", str(p), "--symbol", "x"])
     assert r.exit_code == 2
+
+
+# ---------------------------------------------------------------------- stored scans
+def _scan_fields(r):
+    return (r.name, r.target, r.source, r.command, r.prefix, r.deps, r.ksymdeps, r.other,
+            r.extra_prereqs, r.problems, r.parser)
+
+
+def _rescans(cap) -> dict:
+    out = {}
+    for e in cap.cmd_files:
+        t = cmd_text(cap, e)
+        r = scan_cmd(t, e.path) if t is not None else None
+        if r is not None and r.target is not None:
+            out[e.path] = _scan_fields(r)
+    return out
+
+
+@pytest.mark.parametrize("layout", ["table", "inline"])
+def test_stored_scans_read_back_as_the_scanner_reads_the_texts(tmp_path, layout):
+    b, _ = e5_tree(tmp_path / "tree")
+    p = tmp_path / "c.json"
+    write_capture(capture(str(b), layout=layout), p)
+    cap = load_capture(p)
+    assert cap.format == FORMAT
+    # table layout: every file has its scan stored; inline: none, the texts are scanned
+    assert all((e.scan is not None) == (layout == "table") for e in cap.cmd_files)
+    assert cap._scans is None  # from the file: CapturedTree reads the stored scans
+    scans = CapturedTree(cap).scans
+    got = {k: _scan_fields(r) for k, r in scans.items()}
+    assert got == _rescans(cap)
+    assert got["lib/.a.o.cmd"][5]  # its deps_ list, read back
+    for k, r in scans.items():
+        again = scan_cmd(cmd_text(cap, next(e for e in cap.cmd_files if e.path == k)), k)
+        assert r.structure() == again.structure()
+
+
+@pytest.mark.parametrize("era,naming", [("e1", "e1-tr"), ("e2", "e2-collapse"),
+                                        ("e3", "e2-collapse"), ("e4", "e4-collapse"),
+                                        ("e5", "e5-raw")])
+def test_stored_scans_of_every_era_writer(tmp_path, era, naming):
+    """Inline ksym wildcards (e1, e2), ksymdeps_ blocks (e3-e5), the target's own name in
+    its deps: each reads back, grouping included, as the scanner reads the text."""
+    b = tmp_path / "b"
+    for t, hdr in (("lib/x.o", "include/linux/h.h"), ("lib/y.o", "lib/y.o.h")):
+        put(b / f"lib/.{t[4:]}.cmd", write_cmd(
+            ERAS[era], NAMINGS[naming], t, f"cc -c -o {t} {t[:-2]}.c", f"{t[:-2]}.c",
+            [(hdr, ["SOME_OPTION"]), ("include/linux/k.h", [])], ["OTHER"],
+            ["__clear_user", "clear_user"]))
+    p = tmp_path / "c.json"
+    write_capture(capture(str(b), elf=False), p)
+    cap = load_capture(p)
+    assert all(e.scan is not None for e in cap.cmd_files)
+    for k, r in CapturedTree(cap).scans.items():
+        again = scan_cmd(cmd_text(cap, next(e for e in cap.cmd_files if e.path == k)), k)
+        assert _scan_fields(r) == _scan_fields(again)
+        assert r.structure() == again.structure() and r.ksym_paths() == again.ksym_paths()
+
+
+def test_version_1_captures_are_still_read(tmp_path):
+    b, _ = e5_tree(tmp_path / "tree")
+    data = json.loads(gzip.decompress(_written(tmp_path, capture(str(b)))))
+    data["format"] = "kbsim-capture/1"
+    for e in data["cmd_files"]:
+        del e["scan"]  # what a version-1 writer wrote
+    p = tmp_path / "v1.json"
+    p.write_text(json.dumps(data))
+    cap = load_capture(p)
+    assert cap.format == "kbsim-capture/1"
+    got = {k: _scan_fields(r) for k, r in CapturedTree(cap).scans.items()}
+    assert got == _rescans(cap) and "lib/.a.o.cmd" in got
+    assert load_capture_spec(p).objects()  # replay reads it too
+    # and upgrades to the current format with the same scans
+    up = store_scans(cap)
+    assert up.format == FORMAT and all(e.scan is not None for e in up.cmd_files)
+    back = parse_capture(json.dumps(up.model_dump(mode="json", exclude_none=True)).encode(),
+                         "up.json")
+    assert {k: _scan_fields(r) for k, r in CapturedTree(back).scans.items()} == got
+
+
+def test_a_scan_that_does_not_read_back_is_not_stored():
+    # deps on the assignment line itself: the scanner reads it, the stored form cannot say it
+    text = ("cmd_x.o := gcc -c x.c\nsource_x.o := x.c\ndeps_x.o := a.h b.h\n\n"
+            "x.o: $(deps_x.o)\n\n$(deps_x.o):\n")
+    r = scan_cmd(text, ".x.o.cmd")
+    assert r.parser == "fast" and [p for p, _ in r.deps] == ["a.h", "b.h"]
+    table, runs, subs = encode_lines([text], [r.target])
+    e = CmdEntry(path=".x.o.cmd", lines=runs[0], subst=subs[0])
+    before = list(e.lines)
+    assert encode_scan(r, text, e, ScanReader(table)) is None
+    assert e.lines == before  # runs left as they were
+
+
+def test_damaged_stored_scan_is_an_input_error(tmp_path):
+    b, _ = e5_tree(tmp_path / "tree")
+    p = tmp_path / "c.json"
+    write_capture(capture(str(b)), p)
+    cap = load_capture(p)
+    e = next(e for e in cap.cmd_files if e.path == "lib/.a.o.cmd")
+    e.scan.deps = (e.scan.deps[0], 10 ** 6)
+    with pytest.raises(InputError, match="lib/.a.o.cmd: stored scan does not fit"):
+        CapturedTree(cap).scans
 
 
 def _written(tmp_path, cap) -> bytes:

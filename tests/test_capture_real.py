@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from kbsim.tree.capture_format import cmd_text, load_capture, to_spec
+from kbsim.tree.capture_format import FORMAT, cmd_text, load_capture, to_spec
 from kbsim.tree.captured import CapturedTree
 from kbsim.tree.diagnose import diagnose
 from kbsim.tree.registry import resolve
@@ -44,7 +44,7 @@ def _readme_stats() -> dict[str, int]:
 def test_committed_capture_is_small_and_current(cap):
     p = resolve("linux-6.1-tinyconfig")
     assert p.stat().st_size < 300 * 1024
-    assert cap.format == "kbsim-capture/1"
+    assert cap.format == FORMAT
     assert cap.build_dir == BUILD
     assert len(cap.cmd_files) == 1382  # README: 1383 .cmd files, one is auto.conf.cmd
     assert not cap.partial
@@ -58,6 +58,22 @@ def test_cmd_texts_equal_the_fixture_files(cap):
         assert cmd_text(cap, by_path[rel]) == f.read_text(), rel
         checked += 1
     assert checked >= 9
+
+
+def test_stored_scans_equal_the_scans_of_the_texts(cap):
+    """Format 2 stores each .cmd file's scan; it must read back as the scanner reads the
+    text (the one file the make reader parses has none: it is scanned), and its grouping
+    of dependencies (made from the shared runs) must be the scanned file's."""
+    from kbsim.tree.cmdscan import scan_cmd
+    fields = ("target", "source", "command", "prefix", "deps", "ksymdeps", "other",
+              "extra_prereqs", "problems", "parser")
+    stored = CapturedTree(cap).scans
+    assert sum(e.scan is not None for e in cap.cmd_files) >= 1381
+    for e in cap.cmd_files:
+        r = scan_cmd(cmd_text(cap, e), e.path)
+        got = stored[e.path]
+        assert [getattr(got, f) for f in fields] == [getattr(r, f) for f in fields], e.path
+        assert got.structure() == r.structure() and got.ksym_paths() == r.ksym_paths()
 
 
 def test_state_files_equal_the_fixtures(cap):

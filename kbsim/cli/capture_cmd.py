@@ -144,7 +144,8 @@ def capture_cmd(
                                     "compact) or inline (one string per file)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress, no summary."),
 ) -> None:
-    """Capture a kbuild build tree read-only into a kbsim-capture/1 JSON file."""
+    """Capture a kbuild build tree read-only into a kbsim-capture JSON file (format
+    version 2, docs/capture-format.md)."""
     out = _output_path(output, build_dir, srctree)
     t0 = time.perf_counter()
     cap = _do_capture(build_dir, srctree, elf, layout, quiet)

@@ -24,11 +24,13 @@ from typing import Callable
 
 from .. import __version__
 from ..errors import InputError
+from ..make.gcpause import paused_gc
 from .capture_format import (Capture, CmdEntry, EraInfo, GranularityInfo, ObjectEntry,
                              TextFile, encode_lines, lexical_key, rel_or_abs)
 from .cmdscan import ScanResult, scan_cmd
 from .detect import detect_era, detect_granularity
 from .elfscan import ElfUnavailable, NotAnObject, have_pyelftools, read_facts
+from .scanstore import store_scans
 
 AUTOKSYMS = "include/generated/autoksyms.h"
 AUTO_CONF = "include/config/auto.conf"
@@ -402,6 +404,8 @@ class _Capturer:
             autoksyms=autoksyms, auto_conf=auto_conf, modules_order=modorder,
             mod_files=mod_files, usyms_files=usyms_files, objects=objects,
             warnings=self.warnings, notes=self.notes, partial=self.partial)
+        if self.layout == "table":
+            store_scans(cap, scan_by_path)  # so readers need not scan the texts again
         cap._scans = scan_by_path
         return cap
 
@@ -542,7 +546,8 @@ def capture(build_dir: str, *, srctree: str | None = None, elf: bool | None = No
                   "pyelftools" if have_pyelftools() else "unavailable")
     if note:
         c.warn(note, partial=False)
-    return c.run()
+    with paused_gc():  # large object graphs, all kept (make/gcpause.py)
+        return c.run()
 
 
 def capture_simfs(fs, root: str, *, srctree: str | None = None, layout: str = "table",
@@ -552,4 +557,5 @@ def capture_simfs(fs, root: str, *, srctree: str | None = None, layout: str = "t
     if not fs.isdir(root):
         raise InputError(f"{root}: no such directory in the simulated filesystem")
     c = _Capturer(SimTree(fs), fs.canonical(root), srctree, None, layout, progress, "kbsim")
-    return c.run()
+    with paused_gc():
+        return c.run()

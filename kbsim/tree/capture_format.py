@@ -1,4 +1,4 @@
-"""The captured-tree format ``kbsim-capture/1``: pydantic models, reading, writing, and the
+"""The captured-tree format ``kbsim-capture/2``: pydantic models, reading, writing, and the
 bridges to replay (:func:`to_spec`, :func:`initial_files`, :func:`load_capture_spec`).
 
 A capture is one JSON document (gzip-compressed when the file name ends in ``.gz``)
@@ -17,6 +17,9 @@ spelling a ``.cmd`` file uses that differs from its canonical key.
 
 Versioning: ``format`` is ``kbsim-capture/N``. A reader accepts N up to its own version and
 refuses newer ones with a message naming the file; fields are only ever added with a new N.
+Version 2 added each ``.cmd`` file's scanned structure (``cmd_files[].scan``, written and
+read by scanstore.py), so loading need not scan ~28 MB of ``.cmd`` text again; version-1
+files are still read, their texts scanned as before.
 """
 
 from __future__ import annotations
@@ -35,8 +38,9 @@ from ..errors import InputError
 from ..kbuild.spec import BuildSpec
 
 FORMAT_NAME = "kbsim-capture"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 FORMAT = f"{FORMAT_NAME}/{FORMAT_VERSION}"
+READABLE = frozenset(f"{FORMAT_NAME}/{n}" for n in range(1, FORMAT_VERSION + 1))
 
 
 class _M(BaseModel):
@@ -54,13 +58,43 @@ class TextFile(_M):
     error: str | None = Field(None, description="Why the text is missing or incomplete")
 
 
+class CmdScan(_M):
+    """Where the parts of one table-layout ``.cmd`` entry are (format 2), as kbsim's
+    scanner read them, counted in pieces: the elements of its ``lines`` (the writer splits
+    runs so that each part starts and ends on a piece boundary). Written only for files
+    the scanner read in fixdep's strict layout, and only when it reads back identically;
+    other entries (and inline-layout ones) are scanned from their text."""
+
+    target: str | None = Field(None, description="The target; null: the entry's subst")
+    command: int | None = Field(None, description="Piece (one line) of the cmd_ or savedcmd_ "
+                                                  "assignment that counts (the last): the "
+                                                  "command is its value after ' := ', "
+                                                  "stripped, with $$ and $(pound) unescaped; "
+                                                  "null: no command")
+    source: int | None = Field(None, description="Piece (one line) of the source_ "
+                                                 "assignment: the source is its value, "
+                                                 "stripped")
+    deps: tuple[int, int] | None = Field(
+        None, description="[first, n]: the deps_ list is the words of pieces first.."
+                          "first+n-1 (its continuation lines, after the assignment line "
+                          "through the first line without a final backslash), each line "
+                          "without that backslash; the words inside $(wildcard ...) are "
+                          "wildcard names")
+    ksymdeps: tuple[int, int] | None = Field(None, description="The ksymdeps_ list, as deps")
+    extra: list[int] | None = Field(None, description="Pieces (one line each) of "
+                                                      "'T: $(wildcard X)' rules: each X is "
+                                                      "an extra prerequisite")
+    problems: list[str] | None = Field(None, description="The scanner's problems with the "
+                                                         "file (signs it was cut short)")
+
+
 class CmdEntry(_M):
     """One ``.cmd`` file."""
 
     path: str = Field(description="The .cmd file, relative to the build directory")
     mtime_ns: int | None = Field(None, description="Its st_mtime_ns")
     text: str | None = Field(None, description="Raw text (inline layout)")
-    lines: list[int | list[int]] | None = Field(
+    lines: list[int | tuple[int, int]] | None = Field(
         None, description="Table layout: the text is '\\n'.join of these lines of "
                           "line_table; an integer i is line_table[i], a pair [i, n] is "
                           "line_table[i:i+n]")
@@ -70,6 +104,8 @@ class CmdEntry(_M):
     problems: list[str] = Field(default_factory=list,
                                 description="Why the file could not be read, or was read "
                                             "only in part (truncated, corrupt)")
+    scan: CmdScan | None = Field(None, description="Format 2, table layout: its scanned "
+                                                   "structure; null: scan the text")
 
 
 class ObjectEntry(_M):
@@ -113,9 +149,10 @@ class GranularityInfo(_M):
 
 
 class Capture(_M):
-    """A captured kbuild build tree (``kbsim-capture/1``)."""
+    """A captured kbuild build tree (``kbsim-capture/2``)."""
 
-    format: str = Field(FORMAT, description="Always kbsim-capture/1 for this version")
+    format: str = Field(FORMAT, description="kbsim-capture/2 as written by this version "
+                                            "(kbsim-capture/1, without scans, is read too)")
     # not part of the format: the capture's own parse of each usable .cmd file, kept when
     # the capture is used in the same process, so CapturedTree does not parse them again
     _scans: dict | None = PrivateAttr(default=None)
@@ -172,7 +209,7 @@ class Capture(_M):
 
 # ---------------------------------------------------------------------- text layouts
 def encode_lines(texts: list[str], substs: list[str | None] | None = None
-                 ) -> tuple[list[str], list[list[int | list[int]]], list[str | None]]:
+                 ) -> tuple[list[str], list[list[int | tuple[int, int]]], list[str | None]]:
     """The table layout: distinct lines once, each text as runs of line indices. Where a
     text has a target (SUBSTS) and no NUL character, the target is replaced by NUL first,
     so the lines fixdep writes around it (deps_T, T: $(deps_T), ...) are shared."""
@@ -187,38 +224,57 @@ def encode_lines(texts: list[str], substs: list[str | None] | None = None
             sub = None
         used.append(sub)
         idx = [table.setdefault(ln, len(table)) for ln in t.split("\n")]
-        runs: list[int | list[int]] = []
+        runs: list[int | tuple[int, int]] = []  # tuples, as a loaded capture has them
         i = 0
         while i < len(idx):
             j = i
             while j + 1 < len(idx) and idx[j + 1] == idx[j] + 1:
                 j += 1
-            runs.append(idx[i] if j == i else [idx[i], j - i + 1])
+            runs.append(idx[i] if j == i else (idx[i], j - i + 1))
             i = j + 1
         out.append(runs)
     return list(table), out, used
 
 
-def cmd_text(cap: Capture, entry: CmdEntry) -> str | None:
-    """The raw text of a .cmd entry, whichever layout it is stored in."""
+class RunTexts(dict):
+    """run of a table-layout entry -> its lines joined, made on first use: the same runs
+    recur from file to file, so each is joined once (pass one to :func:`cmd_text`)."""
+
+    def __init__(self, table: list[str]):
+        super().__init__()
+        self.table = table
+
+    def __missing__(self, run: int | tuple[int, int]) -> str:
+        tab = self.table
+        if type(run) is int:
+            text = tab[run]
+        else:
+            i, n = run
+            if i < 0 or n < 0 or i + n > len(tab):
+                raise IndexError(run)
+            text = "\n".join(tab[i:i + n])
+        self[run] = text
+        return text
+
+
+def cmd_text(cap: Capture, entry: CmdEntry, runs: RunTexts | None = None) -> str | None:
+    """The raw text of a .cmd entry, whichever layout it is stored in. RUNS: a cache of
+    joined runs shared by the calls for one capture."""
     if entry.text is not None:
         return entry.text
     if entry.lines is None:
         return None
-    tab = cap.line_table
-    parts: list[str] = []
+    if runs is None:
+        runs = RunTexts(cap.line_table)
     try:
-        for r in entry.lines:
-            if isinstance(r, int):
-                parts.append(tab[r])
-            else:
-                if r[0] < 0 or r[1] < 0 or r[0] + r[1] > len(tab):
-                    raise IndexError
-                parts.extend(tab[r[0]:r[0] + r[1]])
-    except (IndexError, TypeError):
+        try:
+            parts = list(map(runs.__getitem__, entry.lines))
+        except TypeError:  # runs set as lists after validation (which makes them tuples)
+            parts = [runs[r if type(r) is int else tuple(r)] for r in entry.lines]
+        text = "\n".join(parts)
+    except (IndexError, TypeError, ValueError):
         raise InputError(f"capture: {entry.path}: line index out of range (damaged "
                          f"capture)") from None
-    text = "\n".join(parts)
     return text.replace("\0", entry.subst) if entry.subst else text
 
 
@@ -257,11 +313,11 @@ def write_capture(cap: Capture, path: str | os.PathLike) -> int:
     return len(data)
 
 
-def _pretty_error(e: ValidationError, where: str) -> str:
+def _pretty_error(e: ValidationError, where: str, fmt: str) -> str:
     first = e.errors()[0]
     loc = ".".join(str(x) for x in first["loc"])
     more = f" (and {e.error_count() - 1} more)" if e.error_count() > 1 else ""
-    return f"{where}: not a valid {FORMAT} file: {loc}: {first['msg']}{more}"
+    return f"{where}: not a valid {fmt} file: {loc}: {first['msg']}{more}"
 
 
 def parse_capture(data: bytes, where: str) -> Capture:
@@ -273,7 +329,7 @@ def parse_capture(data: bytes, where: str) -> Capture:
             raise InputError(f"{where}: damaged gzip data: {e}") from None
     try:  # the fast path: pydantic's JSON parser, then the version check
         cap = Capture.model_validate_json(data)
-        if cap.format == FORMAT:
+        if cap.format in READABLE:
             return cap
     except ValidationError:
         pass  # read it again below for a precise message
@@ -299,7 +355,7 @@ def parse_capture(data: bytes, where: str) -> Capture:
     try:
         return Capture.model_validate(raw)
     except ValidationError as e:
-        raise InputError(_pretty_error(e, where)) from None
+        raise InputError(_pretty_error(e, where, fmt)) from None
 
 
 def load_capture(path: str | os.PathLike) -> Capture:
@@ -388,7 +444,7 @@ def capture_format_doc() -> str:
     doc = [f"# Captured tree format (`{FORMAT}`)", "",
            "`kbsim capture BUILD_DIR -o tree.json.gz` writes one JSON document (gzip when the "
            "name ends in `.gz`) describing a real kbuild build tree at one instant; `kbsim "
-           "diagnose`, `kbsim aliases` (and, once wired, `kbsim replay`) read it. `kbsim "
+           "replay`, `kbsim diagnose` and `kbsim aliases` read it. `kbsim "
            "schema capture` prints its JSON Schema. This page is generated from the pydantic "
            "models in `kbsim/tree/capture_format.py` (`capture_format_doc()`).", "",
            "Paths: files inside the build directory are keyed relative to it; other files "
@@ -407,9 +463,20 @@ def capture_format_doc() -> str:
            "`line_table[i:i+n]`; the text is the lines joined with `\\n`, with every NUL "
            "character replaced by the entry's `subst` (its target), byte for byte). "
            "The table layout is about 10x smaller compressed, because kernel `.cmd` files "
-           "repeat the same header lines.", ""]
+           "repeat the same header lines.", "",
+           "Stored scans (version 2, table layout): each `.cmd` entry the scanner read in "
+           "fixdep's strict layout carries `scan`: where its `cmd_` and `source_` "
+           "assignments, its `deps_` and `ksymdeps_` lists and its `T: $(wildcard X)` rules "
+           "are, counted in pieces, the elements of its `lines`. The writer splits runs so "
+           "that every part starts and ends on a piece boundary, and stores a scan only if "
+           "it reads back exactly as the scanner's result. A reader rebuilds the parsed "
+           "file from those pieces, parsing each distinct run of dependency lines once, "
+           "instead of scanning ~28 MB of text for a 6.1 tree; entries without a scan "
+           "(inline-layout entries, and every entry of a version-1 file) are scanned from "
+           "their text.", ""]
     for title, m in (("Top level", Capture), ("era", EraInfo),
                      ("granularity", GranularityInfo), ("cmd_files[]", CmdEntry),
+                     ("cmd_files[].scan", CmdScan),
                      ("objects{}", ObjectEntry), ("Text files", TextFile)):
         doc += [f"## {title}", ""] + table(m) + [""]
     return "\n".join(doc)
@@ -444,8 +511,9 @@ def lexical_key(name: str) -> str:
     return ("/" + s) if absolute else (s or ".")
 
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "Capture", "CmdEntry", "ObjectEntry", "TextFile",
+__all__ = ["FORMAT", "FORMAT_VERSION", "READABLE", "Capture", "CmdEntry", "CmdScan",
+           "ObjectEntry", "TextFile",
            "EraInfo", "GranularityInfo", "CapturedBuildSpec", "CaptureReplayNotImplemented",
            "load_capture", "parse_capture", "write_capture", "dump_capture",
-           "load_capture_spec", "to_spec", "initial_files", "cmd_text", "encode_lines",
-           "capture_format_doc", "lexical_key", "rel_or_abs"]
+           "load_capture_spec", "to_spec", "initial_files", "cmd_text", "RunTexts",
+           "encode_lines", "capture_format_doc", "lexical_key", "rel_or_abs"]

@@ -18,14 +18,17 @@ Everything that reads a capture (to_spec, initial_files, diagnose, aliases) goes
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Sequence
 from functools import cached_property
 
 from ..kbuild.eras import ERAS
 from ..kbuild.naming import NAMINGS, Naming, get_naming
 from ..kbuild.objects import ObjectContent, parse_autoksyms
 from ..kbuild.spec import MS, DirSpec, ModuleSpec, ObjectSpec
-from .capture_format import Capture, CapturedBuildSpec, cmd_text, lexical_key, rel_or_abs
+from .capture_format import (Capture, CapturedBuildSpec, RunTexts, cmd_text, lexical_key,
+                             rel_or_abs)
 from .cmdscan import ScanResult, archive_members, scan_cmd
+from .scanstore import ScanReader
 
 
 class CapturedTree:
@@ -36,6 +39,8 @@ class CapturedTree:
         self._keys: dict[str, str] = {}
         self._src_rel: dict[str, str] = {}
         self._texts: dict[int, str | None] = {}  # id(CmdEntry) -> cmd_text
+        self._runs = RunTexts(cap.line_table)  # runs recur across files: joined once
+        self._own: dict[str, dict[str, list[str]]] = {}  # see _own_ksyms()
 
     # ------------------------------------------------------------------ .cmd files
     @cached_property
@@ -43,8 +48,13 @@ class CapturedTree:
         """.cmd path -> parsed file (files with nothing usable are left out)."""
         if self.cap._scans is not None:  # parsed by the capture in this process
             return dict(self.cap._scans)
+        stored = ScanReader(self.cap.line_table)
         out = {}
         for e in self.cap.cmd_files:
+            r = stored.read(e)  # format 2: rebuilt from its stored scan, no rescan
+            if r is not None:
+                out[e.path] = r
+                continue
             t = self.cmd_text(e)
             if t is None:
                 continue
@@ -86,6 +96,14 @@ class CapturedTree:
             return rel_or_abs(self.root, lexical_key(name))
         return lexical_key(name)
 
+    def keys(self, names: Sequence[str]) -> list[str]:
+        """key() of each of NAMES; names seen before cost a lookup at C speed (an object's
+        header list mostly repeats earlier objects')."""
+        out = list(map(self._keys.get, names))
+        if None in out:
+            out = [k if k is not None else self.key(n) for k, n in zip(out, names)]
+        return out
+
     def captured(self, name: str) -> bool:
         return self.key(name) in self.cap.mtimes
 
@@ -112,7 +130,7 @@ class CapturedTree:
         k = id(e)
         if k in self._texts:
             return self._texts[k]
-        t = self._texts[k] = cmd_text(self.cap, e)
+        t = self._texts[k] = cmd_text(self.cap, e, self._runs)
         return t
 
     def _src_relative(self, key: str) -> str:
@@ -242,16 +260,25 @@ class CapturedTree:
     def symbols_for_ksym_path(self, path: str, target: str | None = None) -> list[str]:
         """The symbols a ksym dependency name stands for."""
         if target is not None:
-            o = self.cap.objects.get(self.key(target))
-            if o is not None:
-                own = [s for s in (o.markers or []) + o.exports
-                       if self.naming.fixdep_ksym(s) == path]
-                if own:
-                    return sorted(set(own))
+            own = self._own_ksyms(self.key(target)).get(path)
+            if own:
+                return own
         syms = self._path_to_symbols.get(path)
         if syms:
             return syms
         return [invert_ksym_path(path)]
+
+    def _own_ksyms(self, key: str) -> dict[str, list[str]]:
+        """ksym name -> the sorted symbols of the object's markers and exports that have
+        it, once per object (an object asks for each of its ksym dependencies)."""
+        out = self._own.get(key)
+        if out is None:
+            o = self.cap.objects.get(key)
+            by_path: dict[str, set[str]] = {}
+            for s in ((o.markers or []) + o.exports) if o is not None else ():
+                by_path.setdefault(self.naming.fixdep_ksym(s), set()).add(s)
+            out = self._own[key] = {p: sorted(v) for p, v in by_path.items()}
+        return out
 
     def candidates(self, target: str) -> list[str]:
         """Candidate exports of an object (its EXPORT_SYMBOLs), in .cmd order."""
@@ -268,6 +295,10 @@ class CapturedTree:
     # ------------------------------------------------------------------ to a BuildSpec
     def archives(self) -> dict[str, list[str]]:
         """Archive target -> member keys (from the archive's .cmd command line)."""
+        return dict(self._archives)
+
+    @cached_property
+    def _archives(self) -> dict[str, list[str]]:  # to_spec and initial_files both need it
         out = {}
         for t, r in self.by_target.items():
             if r.command is None:
@@ -413,9 +444,30 @@ class HeaderConfigs(dict):
         super().__init__()
         self._merged: set[tuple] = set()
         self._seen: dict[str, set[str]] = {}
+        self._pairs: set[tuple[str, tuple[str, ...]]] = set()  # merge_headers' done pairs
 
 
-def merge_configs(headers: HeaderConfigs, h: str, cfgs: list[str]) -> None:
+def merge_headers(headers: HeaderConfigs,
+                  hdrs: Sequence[tuple[str, tuple[str, ...]]]) -> None:
+    """For each (header, CONFIG paths) pair of HDRS (ScanResult.structure()'s) in order:
+    merge_configs, or an empty entry for a header without CONFIGs. Pairs merged before
+    change nothing, and most of an object's pairs repeat earlier objects', so the new
+    ones are picked out with a set difference first."""
+    new = set(hdrs).difference(headers._pairs)
+    if not new:
+        return
+    headers._pairs |= new
+    for pair in hdrs:
+        if pair in new:
+            new.discard(pair)  # once: a pair repeated within HDRS changes nothing either
+            h, cfgs = pair
+            if cfgs:
+                merge_configs(headers, h, cfgs)
+            elif h not in headers:
+                headers[h] = []
+
+
+def merge_configs(headers: HeaderConfigs, h: str, cfgs: Sequence[str]) -> None:
     """``lst = headers.setdefault(h, [])`` then each config_name(c) of CFGS appended if
     not in lst yet (the loop the callers had), faster."""
     lst = headers.setdefault(h, [])

@@ -83,24 +83,25 @@ class ScanResult:
         r._cmd = cf
         return r
 
-    def structure(self) -> tuple[list[str], list[tuple[str, list[str]]], list[str]]:
+    def structure(self) -> tuple[list[str], list[tuple[str, tuple[str, ...]]], list[str]]:
         """CmdFile.structure() of :attr:`cmd`, from the pairs directly, computed once
-        (callers only read the lists)."""
+        (callers only read it), each header's CONFIG paths as a tuple: a slice of a tuple,
+        and the same empty tuple for the many headers without any."""
         if self._structure is None:
             src_cfg: list[str] = []
             headers: list[tuple[str, list[str]]] = []
             ksyms: list[str] = []
             deps = self.deps
-            paths = list(map(_FIRST, deps))
+            paths = tuple(map(_FIRST, deps))
             if "ksym" not in "\n".join(paths):
                 # no ksym names: every wildcard belongs to the file before it (or to the
                 # source), so cut the list at the files (one step per file, not per dep)
                 at = list(compress(count(), map(not_, map(_SECOND, deps))))  # the files
-                src_cfg = paths[:at[0]] if at else paths
+                src_cfg = list(paths[:at[0]] if at else paths)
                 ends = at[1:]
                 ends.append(len(deps))
-                headers = [(paths[a], paths[a + 1:b]) for a, b in zip(at, ends)]
-                self._structure = (src_cfg, headers, ksyms)
+                self._structure = (src_cfg, [(paths[a], paths[a + 1:b])
+                                             for a, b in zip(at, ends)], ksyms)
                 return self._structure
             for p, w in deps:
                 if not w:
@@ -111,12 +112,15 @@ class ScanResult:
                     headers[-1][1].append(p)
                 else:
                     src_cfg.append(p)
-            self._structure = (src_cfg, headers, ksyms)
+            self._structure = (src_cfg, [(h, tuple(c)) for h, c in headers], ksyms)
         return self._structure
 
     def ksym_paths(self) -> list[str]:
         """Ksym dependency names (CmdFile.ksym_deps)."""
-        inline = [p for p, w in self.deps if w and "ksym" in p and "ksym" in p.split("/")]
+        if self._structure is not None:  # its ksyms: these same wildcards, in order
+            inline = self._structure[2]
+        else:
+            inline = [p for p, w in self.deps if w and "ksym" in p and "ksym" in p.split("/")]
         return inline + [p for p, _ in self.ksymdeps]
 
     def names(self) -> list[str]:

@@ -14,35 +14,35 @@ kernel makefiles that would produce it.
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 from ..kbuild.spec import NS
 from .capture_format import Capture, CapturedBuildSpec
-from .captured import CapturedTree, HeaderConfigs, merge_configs
+from .captured import CapturedTree, HeaderConfigs, merge_headers
+
+
+_FIRST = itemgetter(0)
 
 
 def spec_from_capture(cap: Capture) -> CapturedBuildSpec:
     ct = CapturedTree(cap)
     spec = ct.to_spec(with_headers=False)  # headers: below, for every object
     spec.root = ct.root
-    headers: dict[str, list[str]] = HeaderConfigs()
-    key = ct.key
+    headers = HeaderConfigs()
     for o in spec.objects():
         r = ct.by_target.get(o.path)
         if r is None or r.source is None:
             continue
         o.command = r.command
         o.source = r.source  # as fixdep wrote it: absolute in O= builds
-        src_cfg, hdrs, _ = r.structure()
-        src_key = key(r.source)
-        hs = []
-        for h, cfgs in hdrs:
-            if key(h) == src_key:
-                continue
-            hs.append(h)
-            if cfgs:
-                merge_configs(headers, h, cfgs)
-            elif h not in headers:
-                headers[h] = []
-        o.headers = list(dict.fromkeys(hs))
+        hdrs = r.structure()[1]
+        names = list(map(_FIRST, hdrs))
+        src_key = ct.key(r.source)
+        if src_key in ct.keys(names):  # the source listed as one of its headers: left out
+            hdrs = [(h, c) for h, c in hdrs if ct.key(h) != src_key]
+            names = list(map(_FIRST, hdrs))
+        merge_headers(headers, hdrs)
+        o.headers = list(dict.fromkeys(names))
     spec.headers = dict(headers)
     spec.initial_files = ct.initial_files(ct.root)
     stamps = [m for m in cap.mtimes.values() if m]
