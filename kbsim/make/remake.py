@@ -395,41 +395,23 @@ class Remake:
                         if not must_make and culprit[1] is None:
                             _blame(culprit, d, dm)
                         must_make = True
-                    if new > dep_status:
-                        dep_status = new
                     if cs == CS_RUNNING or cs == CS_DEPS_RUNNING:
                         running = True
-                    if dep_status and not keep_going:
-                        break
-                    if not running and owner is file:
-                        after = d.last_mtime
-                        if after == UNKNOWN:
-                            after = self.f_mtime(d)
-                        changed_flags[idx] = after != mtime or mtime == NONEXISTENT
-                    idx += 1
-                    if idx < len(deps) and not rebuilding and \
-                            deps[idx].considered == considered:
-                        bulk_at = idx
-                    continue
-                maybe_make = must_make
-                if self.rebuilding_makefiles:
-                    saved = d.dontcare
-                    d.dontcare = file.dontcare
-                    new, maybe_make = self.check_dep(d, depth, this_mtime, maybe_make,
-                                                     None if ignore else culprit)
-                    d.dontcare = saved
                 else:
-                    new, maybe_make = self.check_dep(d, depth, this_mtime, maybe_make,
+                    saved = d.dontcare
+                    if rebuilding:
+                        d.dontcare = file.dontcare
+                    new, maybe_make = self.check_dep(d, depth, this_mtime, must_make,
                                                      None if ignore else culprit)
+                    if rebuilding:
+                        d.dontcare = saved
+                    if not ignore:
+                        must_make = maybe_make
+                    if _commands_running(d):
+                        running = True
+                # both ways: remake.c's bookkeeping after each dep
                 if new > dep_status:
                     dep_status = new
-                if not ignore:
-                    must_make = maybe_make
-                g = d.double_colon if d.double_colon is not None else d
-                while g is not None:
-                    if g.command_state in (CS_RUNNING, CS_DEPS_RUNNING):
-                        running = True
-                    g = g.prev
                 if dep_status and not keep_going:
                     break
                 if not running and owner is file:
@@ -460,11 +442,8 @@ class Remake:
                     d.dontcare = saved
                 if new > dep_status:
                     dep_status = new
-                g = d.double_colon if d.double_colon is not None else d
-                while g is not None:
-                    if g.command_state in (CS_RUNNING, CS_DEPS_RUNNING):
-                        running = True
-                    g = g.prev
+                if _commands_running(d):
+                    running = True
                 if dep_status and not keep_going:
                     break
                 if not running:
@@ -838,6 +817,17 @@ class Remake:
     def mark_new(self: "MakeProcess", name: str) -> None:
         f = self.files.enter_file(name)  # main.c: enter_file, not lookup_file
         f.last_mtime = f.mtime_before_update = NEW
+
+
+def _commands_running(dep: FileEntry) -> bool:
+    """remake.c's check after each dep: are the commands of DEP (any rule of a '::'
+    target) running or waiting for their own deps?"""
+    g = dep.double_colon if dep.double_colon is not None else dep
+    while g is not None:
+        if g.command_state in (CS_RUNNING, CS_DEPS_RUNNING):
+            return True
+        g = g.prev
+    return False
 
 
 def _blame(culprit: list, dep: FileEntry, mtime: int) -> None:
