@@ -102,6 +102,7 @@ class MakeProcess(Remake, Implicit):
         self.goal_dep: list | None = None
         self.reentered: str | None = None  # a file update_file_1 re-entered (remake.py)
         self.finished_count = 0  # notice_finished_file calls (remake.py)
+        self.settled_memo: tuple | None = None  # the last long run of settled deps (remake.py)
         self.children: list[Child] = []
         self.dead: deque[Child] = deque()
         self.waiting: str | None = None

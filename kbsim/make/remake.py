@@ -26,6 +26,8 @@ _DOUBLE_COLON = attrgetter("double_colon")
 _UPDATING = attrgetter("updating")
 _INTERMEDIATE = attrgetter("intermediate")
 _UPDATE_STATUS = attrgetter("update_status")
+# the shortest run of settled deps _settled_prefix remembers for the next target's deps
+_MEMO_MIN = 16
 _DEP_STATE = attrgetter("double_colon", "updating", "considered", "phony", "intermediate",
                         "updated", "update_status", "dontcare", "no_diag", "command_state")
 
@@ -335,7 +337,7 @@ class Remake:
                     # a 'changed' flag; nothing it does changes the others).
                     bulk_at = -1
                     run = deps[idx:] if idx else deps
-                    k, mtimes = self._settled_prefix(run, considered, file)
+                    k, mtimes, finished = self._settled_prefix(run, considered, file)
                     if k:
                         # culprit: the first normal one missing or newer than us
                         if not must_make and (NONEXISTENT in mtimes
@@ -353,6 +355,7 @@ class Remake:
                         stop = 0
                         if not running:
                             stop = k
+                        if not running and not finished:
                             states = list(map(_COMMAND_STATE, run[:k] if k < len(run) else run))
                             if CS_RUNNING in states or CS_DEPS_RUNNING in states:
                                 for j, cs in enumerate(states):
@@ -547,23 +550,38 @@ class Remake:
         return file.update_status
 
     def _settled_prefix(self: "MakeProcess", deps: list, considered: int, parent: FileEntry
-                        ) -> tuple[int, list[int]]:
-        """(K, their mtimes): DEPS[:K] are deps that update_file_1's loop would check
-        inline, each one doing nothing but set its parent, compare its known mtime and
-        leave a 'changed' flag of mtime == NONEXISTENT (its mtime cannot change there):
+                        ) -> tuple[int, list[int], bool]:
+        """(K, their mtimes, FINISHED): DEPS[:K] are deps that update_file_1's loop would
+        check inline, each one doing nothing but set its parent, compare its known mtime
+        and leave a 'changed' flag of mtime == NONEXISTENT (its mtime cannot change there):
         not '::', not being updated, considered in this pass, phony or not intermediate,
         not a failure update_file would complain about, a known mtime, and a status of
-        success unless its commands are still running (so dep_status stays). Their
-        parent is set to PARENT here."""
+        success unless its commands are still running (so dep_status stays). FINISHED:
+        every one of them has finished (none has commands running). Their parent is set
+        to PARENT here."""
         n = len(deps)
         if not n or deps[0].considered != considered:
-            return 0, []
-        # Most often: considered, plain, finished with success, mtime known. One lean pass
-        # over the run of those sets their parent and takes their mtimes (no dep in it can
-        # have commands running).
+            return 0, [], False
+        # Most often: considered, plain, finished with success, mtime known ("settled").
+        # One lean pass over the run of those sets their parent and takes their mtimes.
+        # A settled dep stays settled, with its mtime, for the rest of this pass (nothing
+        # re-opens a finished file until update_goal_chain counts the next one), so a long
+        # run that starts with the same deps as the last one taken in this pass (every
+        # target of kbuild's '$(sort $(vmlinux-deps)): $(vmlinux-dirs) ;' has all the
+        # directories) takes that one's mtimes and goes on after it.
         mtimes = []
+        start = 0
+        memo = self.settled_memo
+        if memo is not None and memo[0] == considered:
+            seen = memo[1]
+            m = len(seen)
+            if seen[0] is deps[0] and m <= n and (deps[:m] if m < n else deps) == seen:
+                for d in seen:
+                    d.parent = parent
+                mtimes = memo[2][:]
+                start = m
         append = mtimes.append
-        for d in deps:
+        for d in (deps[start:] if start else deps):
             if (d.considered != considered or d.double_colon is not None or d.updating
                     or d.intermediate or d.update_status != US_SUCCESS
                     or d.command_state != CS_FINISHED or d.last_mtime == UNKNOWN):
@@ -571,12 +589,15 @@ class Remake:
             d.parent = parent
             append(d.last_mtime)
         if mtimes:
-            return len(mtimes), mtimes
+            k = len(mtimes)
+            if k >= _MEMO_MIN and k > start:
+                self.settled_memo = (considered, deps[:k], mtimes[:])
+            return k, mtimes, True
         cons = list(map(_CONSIDERED, deps))
         if cons.count(considered) != n:  # no further than the first not yet considered
             n = list(map(considered.__ne__, cons)).index(True)
             if not n:
-                return 0, []
+                return 0, [], False
             deps = deps[:n]
         if (not any(map(_DOUBLE_COLON, deps)) and not any(map(_UPDATING, deps))
                 and not any(map(_INTERMEDIATE, deps))):
@@ -599,7 +620,7 @@ class Remake:
                 del mtimes[k:]
             for d in deps[:k]:
                 d.parent = parent
-            return k, mtimes
+            return k, mtimes, False
         states = list(map(_DEP_STATE, deps))
         bad = set()
         for t in set(states):
@@ -622,7 +643,7 @@ class Remake:
             del mtimes[k:]
         for d in deps[:k]:
             d.parent = parent
-        return k, mtimes
+        return k, mtimes, False
 
     # ------------------------------------------------------------ check_dep
     def check_dep(self: "MakeProcess", file: FileEntry, depth: int, this_mtime: int,

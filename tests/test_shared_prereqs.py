@@ -1,0 +1,88 @@
+"""Many targets sharing one long prerequisite list, against the real GNU make 4.3.
+
+kbuild's top-level Makefile up to v5.x has ``$(sort $(vmlinux-deps)): $(vmlinux-dirs) ;``:
+every built-in object depends on every directory. update_file_1 walks that list once per
+target per pass of update_goal_chain, and kbsim takes a run of prerequisites it has
+already settled in this pass from the target before (remake.py ``_settled_prefix``).
+These cases check that the output, the exit status and the "needed by" names stay those
+of the real make: directories finishing under ``-j``, a failing directory with and
+without ``-k``, a missing prerequisite in the shared list, order-only and circular ones.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from oracle import Case, make_version, normalise
+
+needs_make = pytest.mark.skipif(not make_version().startswith("GNU Make 4.3"),
+                                reason=f"needs GNU Make 4.3 (found: "
+                                f"{make_version() or 'no make'})")
+
+N = 24
+DIRS = [f"d{i:02}" for i in range(N)]
+OBJS = [f"{d}/built-in.a" for d in DIRS]
+
+
+HDRS = [f"h{i:02}.h" for i in range(20)]
+
+
+def kbuild_like(shared: str, *, fail: str | None = None, extra: tuple[str, ...] = (),
+                recipe: str = "") -> list[str]:
+    lines = [
+        "dirs := " + " ".join(DIRS),
+        "objs := " + " ".join(OBJS),
+        "hdrs := " + " ".join(HDRS),
+        "all: vmlinux",
+        "vmlinux: $(objs) ; @echo LD $@ [$(words $?)]",
+        f"$(sort $(objs)): {shared} ;{recipe}",
+        ".PHONY: all $(dirs)",
+        f"$(filter-out {fail},$(dirs)): ; @echo DIR $@",
+    ]
+    if fail:
+        lines.append(f"{fail}: ; @echo DIR $@; exit 1")
+    return lines + list(extra)
+
+
+CASES = {
+    "all-to-all": (kbuild_like("$(dirs)"), []),
+    "all-to-all-j4": (kbuild_like("$(dirs)"), ["-j4"]),
+    "failing-dir": (kbuild_like("$(dirs)", fail="d05"), []),
+    "failing-dir-k": (kbuild_like("$(dirs)", fail="d05"), ["-k"]),
+    "failing-dir-k-j3": (kbuild_like("$(dirs)", fail="d17"), ["-k", "-j3"]),
+    "missing-in-list": (kbuild_like("$(wordlist 1,12,$(dirs)) gone.h $(wordlist 13,99,$(dirs))"),
+                        ["-k"]),
+    "order-only": (kbuild_like("| $(dirs)"), ["-j2"]),
+    "circular": (kbuild_like("$(dirs)", extra=("d03: d07/built-in.a",)), []),
+    "question": (kbuild_like("$(dirs)"), ["-q"]),
+    # files with mtimes in the shared list: which are newer ($?) than each target
+    "headers": (kbuild_like("$(hdrs)", recipe=" @echo CC $@ [$?]"), []),
+    "headers-and-dirs": (kbuild_like("$(hdrs) $(dirs) gone.h", recipe=" @echo CC $@ [$?]"),
+                         ["-k"]),
+    "dry-run-j2": (kbuild_like("$(dirs)"), ["-n", "-j2"]),
+}
+
+
+@needs_make
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_shared_prerequisite_list(name, tmp_path):
+    lines, args = CASES[name]
+    c = Case(str(tmp_path))
+    c.mk(*lines)
+    for i, o in enumerate(OBJS):
+        if i % 5 != 3:  # a few missing, the rest at three times
+            c.T(i % 3 * 100, o)
+    for i, h in enumerate(HDRS):
+        c.T(40 * (i % 6), h)  # 0 .. 200: older, equal and newer than the objects
+    c.T(150, "vmlinux")
+    c.run("-r", *args)
+    c.run("-r", *args, "vmlinux")
+    if not any(a.startswith("-j") for a in args):
+        assert not c.mismatches(), "\n".join(c.mismatches())
+        return
+    # Under -j the real make prints in the order its children happen to finish, kbsim in
+    # simulated time (docs/make-semantics.md): the same lines, the same status.
+    for argv, real, sim in c.steps:
+        assert real.rc == sim.rc, argv
+        for a, b in ((real.out, sim.out), (real.err, sim.err)):
+            assert sorted(normalise(a).splitlines()) == sorted(normalise(b).splitlines()), argv
