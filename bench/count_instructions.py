@@ -39,12 +39,14 @@ replay(spec, seed=int(sys.argv[3]))
 _REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
 
 
-def start(tree: str, model: str, seed: int, out_dir: str) -> tuple[subprocess.Popen, str]:
-    log = os.path.join(out_dir, f"{len(os.listdir(out_dir))}.log")
+def start(k: int, tree: str, model: str, seed: int, out_dir: str
+          ) -> tuple[subprocess.Popen, str]:
+    log = os.path.join(out_dir, f"{k}.log")
     env = dict(os.environ, PYTHONPATH=tree)
     cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
            f"--log-file={log}", sys.executable, "-c", CHILD, tree, model, str(seed)]
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL), log
+    # cwd=TREE: 'python -c' puts the current directory first on sys.path
+    return subprocess.Popen(cmd, env=env, cwd=tree, stdout=subprocess.DEVNULL), log
 
 
 def main() -> int:
@@ -62,15 +64,18 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         runs = []
         for i in range(0, len(trees), 2):  # two at a time: one per core
-            batch = [start(t, a.model, a.seed, tmp) for t in trees[i:i + 2]]
+            batch = [start(i + j, t, a.model, a.seed, tmp)
+                     for j, t in enumerate(trees[i:i + 2])]
             for p, _ in batch:
                 p.wait()
             runs += batch
         for (p, log), tree in zip(runs, trees):
-            m = _REFS.search(open(log).read())
+            text = open(log).read()
+            m = _REFS.search(text)
             if p.returncode != 0 or m is None:
+                tail = "\n".join(text.splitlines()[-5:])
                 print(f"count_instructions: the replay under {tree} failed "
-                      f"(exit {p.returncode}); see valgrind's log", file=sys.stderr)
+                      f"(exit {p.returncode}); valgrind's log ends:\n{tail}", file=sys.stderr)
                 return 2
             counts.append(int(m.group(1).replace(",", "")))
     print(f"replay {a.model} --seed {a.seed}, instructions (callgrind):")
