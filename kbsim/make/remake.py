@@ -337,7 +337,7 @@ class Remake:
                     # a 'changed' flag; nothing it does changes the others).
                     bulk_at = -1
                     run = deps[idx:] if idx else deps
-                    k, mtimes, finished = self._settled_prefix(run, considered, file)
+                    k, mtimes, flags = self._settled_prefix(run, considered, file)
                     if k:
                         # culprit: the first normal one missing or newer than us
                         if not must_make and (NONEXISTENT in mtimes
@@ -355,7 +355,7 @@ class Remake:
                         stop = 0
                         if not running:
                             stop = k
-                        if not running and not finished:
+                        if not running and flags is None:
                             states = list(map(_COMMAND_STATE, run[:k] if k < len(run) else run))
                             if CS_RUNNING in states or CS_DEPS_RUNNING in states:
                                 for j, cs in enumerate(states):
@@ -364,8 +364,9 @@ class Remake:
                                         stop = j
                                         break
                         if stop and owner is file:
-                            changed_flags[idx:idx + stop] = map(NONEXISTENT.__eq__,
-                                                                mtimes[:stop])
+                            changed_flags[idx:idx + stop] = (
+                                flags if flags is not None and stop == k
+                                else [m == NONEXISTENT for m in mtimes[:stop]])
                         idx += k
                         continue
                 d = deps[idx]
@@ -550,18 +551,19 @@ class Remake:
         return file.update_status
 
     def _settled_prefix(self: "MakeProcess", deps: list, considered: int, parent: FileEntry
-                        ) -> tuple[int, list[int], bool]:
-        """(K, their mtimes, FINISHED): DEPS[:K] are deps that update_file_1's loop would
+                        ) -> tuple[int, list[int], list[bool] | None]:
+        """(K, their mtimes, FLAGS): DEPS[:K] are deps that update_file_1's loop would
         check inline, each one doing nothing but set its parent, compare its known mtime
         and leave a 'changed' flag of mtime == NONEXISTENT (its mtime cannot change there):
         not '::', not being updated, considered in this pass, phony or not intermediate,
         not a failure update_file would complain about, a known mtime, and a status of
-        success unless its commands are still running (so dep_status stays). FINISHED:
-        every one of them has finished (none has commands running). Their parent is set
-        to PARENT here."""
+        success unless its commands are still running (so dep_status stays). FLAGS, when
+        every one of them has finished (none has commands running): their 'changed'
+        flags (a list the caller must not change), else None. Their parent is set to
+        PARENT here."""
         n = len(deps)
         if not n or deps[0].considered != considered:
-            return 0, [], False
+            return 0, [], None
         # Most often: considered, plain, finished with success, mtime known ("settled").
         # One lean pass over the run of those sets their parent and takes their mtimes.
         # A settled dep stays settled, with its mtime, for the rest of this pass (nothing
@@ -578,6 +580,8 @@ class Remake:
             if seen[0] is deps[0] and m <= n and (deps[:m] if m < n else deps) == seen:
                 for d in seen:
                     d.parent = parent
+                if m == n or deps[m].considered != considered:  # nothing to add
+                    return m, memo[2], memo[3]  # (the caller changes neither)
                 mtimes = memo[2][:]
                 start = m
         append = mtimes.append
@@ -590,14 +594,15 @@ class Remake:
             append(d.last_mtime)
         if mtimes:
             k = len(mtimes)
+            flags = [t == NONEXISTENT for t in mtimes]
             if k >= _MEMO_MIN and k > start:
-                self.settled_memo = (considered, deps[:k], mtimes[:])
-            return k, mtimes, True
+                self.settled_memo = (considered, deps[:k], mtimes, flags)
+            return k, mtimes, flags
         cons = list(map(_CONSIDERED, deps))
         if cons.count(considered) != n:  # no further than the first not yet considered
             n = list(map(considered.__ne__, cons)).index(True)
             if not n:
-                return 0, [], False
+                return 0, [], None
             deps = deps[:n]
         if (not any(map(_DOUBLE_COLON, deps)) and not any(map(_UPDATING, deps))
                 and not any(map(_INTERMEDIATE, deps))):
@@ -620,7 +625,7 @@ class Remake:
                 del mtimes[k:]
             for d in deps[:k]:
                 d.parent = parent
-            return k, mtimes, False
+            return k, mtimes, None
         states = list(map(_DEP_STATE, deps))
         bad = set()
         for t in set(states):
@@ -643,7 +648,7 @@ class Remake:
             del mtimes[k:]
         for d in deps[:k]:
             d.parent = parent
-        return k, mtimes, False
+        return k, mtimes, None
 
     # ------------------------------------------------------------ check_dep
     def check_dep(self: "MakeProcess", file: FileEntry, depth: int, this_mtime: int,
