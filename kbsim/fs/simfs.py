@@ -54,7 +54,7 @@ class Node:
         self.real: str | None = None  # real path this node mirrors (lazy data/children)
         self.queried = False
         self.name = name
-        self.keys: list | None = None  # SimFS._cache keys that resolved to this node
+        self.keys: list | None = None  # (SimFS._cache dict, path) pairs that reached it
 
 
 class SimFS:
@@ -69,10 +69,13 @@ class SimFS:
         self.root.parent = self.root
         self.mg_floor = 0  # multigrain: newest fine-grained stamp handed out
         self.generation = 0  # bumps on every namespace change; resolution caches key on it
-        self._cache: dict[tuple, Node | None] = {}
+        # remembered resolutions, [follow][cwd][path] -> node (no tuple key to build for
+        # each of the millions of lookups; $(wildcard) takes one cwd's dict once)
+        self._cache: tuple[dict, dict] = ({}, {})
         self._cache_gen = 0
         self.removals = 0  # bumps when a name is removed or moved (see _changed_namespace)
-        self._neg: set[tuple] = set()  # paths that did not resolve, at generation _neg_gen
+        # paths that did not resolve, at generation _neg_gen: [follow][cwd] -> {path}
+        self._neg: tuple[dict, dict] = ({}, {})
         self._neg_gen = 0
         self._cwd_cache: dict[str, Node] = {}
         self._cwd_gen = 0
@@ -109,10 +112,9 @@ class SimFS:
         """Drop the remembered resolutions that reached NODE (see _changed_namespace)."""
         keys = node.keys
         if keys:
-            cache = self._cache
-            for key in keys:
-                if cache.get(key) is node:
-                    del cache[key]
+            for cache, path in keys:
+                if cache.get(path) is node:
+                    del cache[path]
         node.keys = None
 
     def _load_dir(self, d: Node) -> dict[str, Node]:
@@ -226,32 +228,45 @@ class SimFS:
         valid until a name is removed or moved, a failure until any namespace change
         (see _changed_namespace)."""
         if self._cache_gen != self.removals:
-            self._cache.clear()  # (stale Node.keys entries are checked in _forget)
-            self._cache_gen = self.removals
-        key = (path, cwd, follow)
-        node = self._cache.get(key)
+            self._clear_cache()
+        by_cwd = self._cache[follow]
+        cache = by_cwd.get(cwd)
+        if cache is None:
+            cache = by_cwd[cwd] = {}
+        node = cache.get(path)
         if node is not None:
             return node
         if self._neg_gen != self.generation:
-            self._neg.clear()
+            self._neg[0].clear()
+            self._neg[1].clear()
             self._neg_gen = self.generation
-        elif key in self._neg:
+        neg_by_cwd = self._neg[follow]
+        neg = neg_by_cwd.get(cwd)
+        if neg is not None and path in neg:
             return None
         try:
             node = self._resolve(path, cwd, follow)
         except FsError:  # the cwd does not resolve
             node = None
         if node is None or node.__class__ is int:
-            node = None
-            self._neg.add(key)
+            if neg is None:
+                neg = neg_by_cwd[cwd] = set()
+            neg.add(path)
+            return None
+        cache[path] = node
+        keys = node.keys
+        if keys is None:
+            node.keys = [(cache, path)]
         else:
-            self._cache[key] = node
-            keys = node.keys
-            if keys is None:
-                node.keys = [key]
-            else:
-                keys.append(key)
+            keys.append((cache, path))
         return node
+
+    def _clear_cache(self) -> None:
+        """Forget every remembered resolution (a name was removed or moved). Stale
+        Node.keys entries are checked in _forget."""
+        self._cache[0].clear()
+        self._cache[1].clear()
+        self._cache_gen = self.removals
 
     def _parent_and_name(self, path: str, cwd: str | None) -> tuple[Node, str]:
         p = path.rstrip("/")
@@ -327,12 +342,14 @@ class SimFS:
         """The PATHS that exist (lstat), in order: ``[p for p in paths if
         self.lexists(p, cwd)]`` with the remembered hits taken without a call each."""
         if self._cache_gen != self.removals:
-            self._cache.clear()
-            self._cache_gen = self.removals
-        get = self._cache.get
+            self._clear_cache()
+        by_cwd = self._cache[False]
+        cache = by_cwd.get(cwd)
+        if cache is None:
+            cache = by_cwd[cwd] = {}
+        get = cache.get  # (the dict _lookup fills for this cwd: nothing clears it here)
         lookup = self._lookup
-        return [p for p in paths
-                if get((p, cwd, False)) is not None or lookup(p, cwd, False) is not None]
+        return [p for p in paths if get(p) is not None or lookup(p, cwd, False) is not None]
 
     def isdir(self, path: str, cwd: str | None = None) -> bool:
         n = self._lookup(path, cwd, True)
