@@ -263,9 +263,12 @@ class SimFS:
 
     def _clear_cache(self) -> None:
         """Forget every remembered resolution (a name was removed or moved). Stale
-        Node.keys entries are checked in _forget."""
-        self._cache[0].clear()
-        self._cache[1].clear()
+        Node.keys entries are checked in _forget; the per-cwd dicts are emptied, not
+        just dropped, so those entries do not keep them alive."""
+        for by_cwd in self._cache:
+            for cache in by_cwd.values():
+                cache.clear()
+            by_cwd.clear()
         self._cache_gen = self.removals
 
     def _parent_and_name(self, path: str, cwd: str | None) -> tuple[Node, str]:
