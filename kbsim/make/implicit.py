@@ -30,7 +30,7 @@ class _Match:
         self.deps = deps
         self.oo = oo
         self.chain: dict[str, "_Match"] = {}
-        self.also: list[str] = []
+        self.also: list[tuple[str, str]] = []  # the rule's other targets: (name, pattern)
 
 
 class Implicit:
@@ -83,7 +83,7 @@ class Implicit:
                 deps = [subst(p) for p in r.deps]
                 oo = [subst(p) for p in r.oo]
                 m = _Match(r, full_stem, deps, oo)
-                m.also = [subst(t) for t in r.targets if t != tpat]
+                m.also = [(subst(t), t) for t in r.targets if t != tpat]
                 match_anything = tpat == "%"
                 cands.append((len(stem), order, match_anything, m))
                 break
@@ -152,10 +152,18 @@ class Implicit:
         file.rule_floc = m.rule.floc
         file.tried_implicit = True
         if m.also:
+            # implicit.c pattern_search: the rule's other targets are entered, precious if
+            # their target pattern is, and marked as targets (so no search takes them for
+            # intermediates). They get no recipe here: one that make reaches on its own
+            # searches the pattern rules itself (its own stem, its own also_make). Each is
+            # pushed on the front of the list.
             also = []
-            for t in m.also:
-                af = files.enter(t)
-                af.cmds = m.rule.cmds
-                af.tried_implicit = True
+            for name, tpat in m.also:
+                af = files.enter(name)
+                pf = files.lookup(tpat)
+                if pf is not None and pf.precious:
+                    af.precious = True
+                af.is_target = True
                 also.append(af)
+            also.reverse()
             file.also_make = also
