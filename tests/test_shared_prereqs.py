@@ -86,3 +86,26 @@ def test_shared_prerequisite_list(name, tmp_path):
         assert real.rc == sim.rc, argv
         for a, b in ((real.out, sim.out), (real.err, sim.err)):
             assert sorted(normalise(a).splitlines()) == sorted(normalise(b).splitlines()), argv
+
+
+@needs_make
+@pytest.mark.parametrize("args", [["-k"], ["-k", "-j2"], []])
+def test_sibling_failing_after_its_run_was_taken(args, tmp_path):
+    """foo.y is up to date when T0 and T0b walk the shared list, then foo.x, made by the
+    same two-target pattern rule, fails: make gives foo.y that failure too
+    (notice_finished_file's also_make), so T1, walked later in the same pass, has a failed
+    prerequisite and is not remade. A run remembered from T0b must not hide that."""
+    hs = " ".join(HDRS[:16])
+    c = Case(str(tmp_path))
+    c.mk("all: T0 T0b foo.x T1",
+         f"T0 T0b T1: {hs} foo.y ; @echo MK $@",
+         "%.x %.y: %.c ; @echo PAT $*; exit 1")
+    c.T(0, *HDRS[:16], "foo.c")
+    c.T(100, "foo.y")
+    c.run("-r", *args)
+    if args[-1:] == ["-j2"]:
+        (argv, real, sim), = c.steps
+        assert (real.rc, sorted(real.out.splitlines()), sorted(real.err.splitlines())) == \
+            (sim.rc, sorted(sim.out.splitlines()), sorted(sim.err.splitlines()))
+    else:
+        assert not c.mismatches(), "\n".join(c.mismatches())

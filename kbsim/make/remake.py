@@ -567,7 +567,9 @@ class Remake:
         # Most often: considered, plain, finished with success, mtime known ("settled").
         # One lean pass over the run of those sets their parent and takes their mtimes.
         # A settled dep stays settled, with its mtime, for the rest of this pass (nothing
-        # re-opens a finished file until update_goal_chain counts the next one), so a long
+        # re-opens a finished file until update_goal_chain counts the next one, except
+        # notice_finished_file giving a recipe's status to its also_make siblings, which
+        # drops what is remembered here), so a long
         # run that starts with the same deps as the last one taken in this pass (every
         # target of kbuild's '$(sort $(vmlinux-deps)): $(vmlinux-dirs) ;' has all the
         # directories) takes that one's mtimes and goes on after it.
@@ -758,6 +760,10 @@ class Remake:
                     f.last_mtime = max_mtime
                     f = f.prev
         if ran and file.update_status != US_NONE:
+            if file.also_make:
+                # the one way a settled file changes within a pass: a sibling made by the
+                # same recipe takes its status (see _settled_prefix)
+                self.settled_memo = None
             for d in file.also_make or ():
                 d.command_state = CS_FINISHED
                 d.updated = True
