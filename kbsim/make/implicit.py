@@ -5,7 +5,9 @@ Simplifications, each documented in docs/make-subset.md: there are no built-in r
 (3.82+), then in definition order; a prerequisite "ought to exist" when it is in the
 file table or exists according to the process's directory cache (``file_exists_p``), as
 in 4.3; otherwise it may be made by a chain of further pattern rules and becomes an
-intermediate file.
+intermediate file. A name searched for as an intermediate without success is marked
+impossible in the directory cache (dir.c file_impossible), and a rule with an impossible
+prerequisite is rejected.
 """
 
 from __future__ import annotations
@@ -99,23 +101,33 @@ class Implicit:
         if depth > MAX_CHAIN:
             return None
         cands = self._candidates(name, exclude)
-        for m in cands:  # pass 1: every prerequisite exists or ought to
-            if all(self._ought_to_exist(d) for d in m.deps + m.oo):
-                return m
-        for m in cands:  # pass 2: allow chains through intermediate files
-            if m.rule.terminal and depth > 0:
-                continue
-            ok = True
-            for d in m.deps + m.oo:
-                if self._ought_to_exist(d):
+        rejected: set[int] = set()
+        for intermediates in (False, True):  # pass 2 allows chains through intermediates
+            for k, m in enumerate(cands):
+                if k in rejected or (intermediates and m.rule.terminal and depth > 0):
                     continue
-                sub = self._search(d, depth + 1, exclude | {id(m.rule)})
-                if sub is None:
-                    ok = False
-                    break
-                m.chain[d] = sub
-            if ok:
-                return m
+                ok = True
+                for d in m.deps + m.oo:
+                    if self.file_impossible_p(d):
+                        # a prerequisite already ruled impossible: the rule is out, in
+                        # both passes (implicit.c pattern_search)
+                        rejected.add(k)
+                        ok = False
+                        break
+                    if self._ought_to_exist(d):
+                        continue
+                    if not intermediates:
+                        ok = False
+                        break
+                    sub = self._search(d, depth + 1, exclude | {id(m.rule)})
+                    if sub is None:
+                        # searched for as an intermediate file and failed: never again
+                        self.file_impossible(d)
+                        ok = False
+                        break
+                    m.chain[d] = sub
+                if ok:
+                    return m
         return None
 
     def try_implicit_rule(self: "MakeProcess", file: FileEntry, depth: int) -> bool:

@@ -37,6 +37,15 @@ class ReExec(Exception):
     """main.c re_exec: a makefile was remade; start over with fresh caches."""
 
 
+def _dir_and_base(name: str) -> tuple[str, str]:
+    """dir.c file_exists_p's split: the directory part before the last slash ('.' when
+    there is none, '/' for a name right under the root) and the name after it."""
+    slash = name.rfind("/")
+    if slash < 0:
+        return ".", name
+    return name[:slash] or "/", name[slash + 1:]
+
+
 class Child:
     """``struct child``: one job, the recipe lines of one target."""
 
@@ -78,6 +87,10 @@ class MakeProcess(Remake, Implicit):
         self.expander = Expander(self)
         self.dir_cache: dict[str, set[str] | None] = {}
         self.dir_contents: dict[int, set[str]] = {}
+        # dir.c: which contents each directory name shares (its inode, or the name itself
+        # when it was not a directory), and file_impossible's names by those contents
+        self.dir_ids: dict[str, object] = {}
+        self.impossible: dict[object, set[str]] = {}
         # flags
         self.just_print_flag = options.just_print
         self.question_flag = options.question
@@ -185,7 +198,9 @@ class MakeProcess(Remake, Implicit):
         ino = self.fs.ino(key, self.cwd)
         if ino is None or not self.fs.isdir(key, self.cwd):
             self.dir_cache[key] = None
+            self.dir_ids[key] = ("name", key)
             return None
+        self.dir_ids[key] = ino
         contents = self.dir_contents.get(ino)
         if contents is None:
             contents = set(self.fs.listdir(key, self.cwd) or [])
@@ -196,15 +211,30 @@ class MakeProcess(Remake, Implicit):
         return contents
 
     def file_exists_p(self, name: str) -> bool:
-        slash = name.rfind("/")
-        if slash < 0:
-            d, base = ".", name
-        else:
-            d, base = name[:slash] or "/", name[slash + 1:]
+        d, base = _dir_and_base(name)
         if not base:
             return self.fs.isdir(name, self.cwd)
         entries = self._dir_entries(d)
+        if self.impossible and base in self.impossible.get(self.dir_ids[d], ()):
+            return False  # dir.c: an impossible entry stands for the name
         return entries is not None and base in entries
+
+    def file_impossible(self, name: str) -> None:
+        """dir.c file_impossible: NAME was searched for as an intermediate file and no
+        rule makes it. The mark sits with its directory's contents (so every spelling of
+        that directory sees it) and makes file_exists_p false for the name."""
+        d, base = _dir_and_base(name)
+        if d not in self.dir_ids:
+            self._dir_entries(d)
+        self.impossible.setdefault(self.dir_ids[d], set()).add(base)
+
+    def file_impossible_p(self, name: str) -> bool:
+        if not self.impossible:
+            return False
+        d, base = _dir_and_base(name)
+        if d not in self.dir_ids:
+            self._dir_entries(d)
+        return base in self.impossible.get(self.dir_ids[d], ())
 
     def wildcard(self, words: list[str]) -> list[str]:
         """$(wildcard): each word globbed; a literal name is one lstat (V17, V18)."""
@@ -250,8 +280,9 @@ class MakeProcess(Remake, Implicit):
             entries = self._dir_entries(dname)
             if not entries:
                 continue
+            gone = self.impossible.get(self.dir_ids[dname or "."], ()) if self.impossible else ()
             for nm in entries:
-                if glob_match(nm, base):
+                if glob_match(nm, base) and nm not in gone:
                     hits.append(prefix + nm)
         return hits
 
@@ -412,8 +443,10 @@ class MakeProcess(Remake, Implicit):
                     # read.c read_all_makefiles: perror_with_name for a missing -f file
                     self.err(f"{self.prog}: {mf}: {self.read_files[-1][3]}")
         else:
+            # read.c read_all_makefiles: file_exists_p, so the directory is read into
+            # make's cache now, before any recipe runs (dir.c never reads it again)
             for cand in ("GNUmakefile", "makefile", "Makefile"):
-                if self.fs.exists(cand, self.cwd):
+                if self.file_exists_p(cand):
                     self.read_makefile_file(cand, 0)
                     break
         apply_special_targets(self)
