@@ -21,7 +21,8 @@ real run is deterministic), or by ``exit 1`` (sometimes ignored with ``-``), som
 circular dependency make drops); a phony ``all``; several goals; ``-n``, ``-q``,
 ``-W FILE``, ``-o FILE``, ``-k``, ``-B``, ``-s``; ``.SILENT``/``.IGNORE`` (global or for
 some targets); a global ``.SECONDARY:`` (what kbuild sets); recipes that ``rm`` another file;
-a pattern rule ``%.o: %.h`` (names share stems, ``f3.o`` next to ``f3.h``). Every command
+a pattern rule ``%.o: %.h`` (names share stems, ``f3.o`` next to ``f3.h``), or one with two
+targets, ``%.o %.h: %``. Every command
 line starts with ``-r`` (kbuild passes ``-rR``; kbsim has no built-in rules). What it leaves out, and why, is in
 docs/make-semantics.md ("Known differences from GNU make 4.3").
 
@@ -210,7 +211,13 @@ def specs(draw) -> Spec:
     if draw(st.integers(0, 3)) == 0:
         # a pattern rule: targets without a recipe look for one (implicit.c)
         extra = draw(st.sampled_from(["", f"; touch -d {at(draw(st.sampled_from(POOL)))} $@"]))
-        lines.append(f'%.o: %.h ; @echo "P $@ [$?] [$<]"{extra}')
+        if draw(st.integers(0, 2)) == 0:
+            # with two targets: one run makes both (f3.o and f3.h from f3, the siblings
+            # of implicit.c's also_make), and the recipe may stamp both
+            extra = extra.replace("$@", "$*.o $*.h")
+            lines.append(f'%.o %.h: % ; @echo "P2 $@ $* [$?] [$<]"{extra}')
+        else:
+            lines.append(f'%.o: %.h ; @echo "P $@ [$?] [$<]"{extra}')
     if draw(st.integers(0, 2)) == 0:
         lines.append(".SECONDARY:")
     for special in (".SILENT", ".IGNORE"):
