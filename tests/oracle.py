@@ -13,6 +13,8 @@ import subprocess
 import time
 from dataclasses import dataclass
 
+import pytest
+
 from kbsim.fs import Clock, real_fs
 from kbsim.make import simulate_make
 
@@ -26,6 +28,12 @@ def make_version() -> str:
         return ""
     out = subprocess.run([MAKE, "--version"], capture_output=True, text=True).stdout
     return out.splitlines()[0] if out else ""
+
+
+# for the tests that compare with the real make
+needs_make = pytest.mark.skipif(not make_version().startswith("GNU Make 4.3"),
+                                reason=f"needs GNU Make 4.3 (found: "
+                                f"{make_version() or 'no make'})")
 
 
 @dataclass
@@ -128,11 +136,19 @@ class Case:
         self.steps.append((list(args), real, sim))
         return real, sim
 
-    def mismatches(self) -> list[str]:
+    def mismatches(self, any_order: bool = False) -> list[str]:
+        """The steps where kbsim and the real make differ. ANY_ORDER: compare the lines
+        of each stream as sorted (under -j the real make prints in the order its children
+        happen to finish, kbsim in simulated time; docs/make-semantics.md)."""
+        def seen(o: Outcome):
+            out, err = normalise(o.out), normalise(o.err)
+            if any_order:
+                return o.rc, sorted(out.splitlines()), sorted(err.splitlines())
+            return o.rc, out, err
+
         bad = []
         for args, real, sim in self.steps:
-            if (real.rc, normalise(real.out), normalise(real.err)) != \
-                    (sim.rc, normalise(sim.out), normalise(sim.err)):
+            if seen(real) != seen(sim):
                 bad.append(f"make {' '.join(args)}\n  real rc={real.rc} out={real.out!r} "
                            f"err={real.err!r}\n  sim  rc={sim.rc} out={sim.out!r} err={sim.err!r}")
         return bad
