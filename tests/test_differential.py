@@ -22,7 +22,8 @@ circular dependency make drops); a phony ``all``; several goals; ``-n``, ``-q``,
 ``-W FILE``, ``-o FILE``, ``-k``, ``-B``, ``-s``; ``.SILENT``/``.IGNORE`` (global or for
 some targets); a global ``.SECONDARY:`` (what kbuild sets); recipes that ``rm`` another file;
 a pattern rule ``%.o: %.h`` (names share stems, ``f3.o`` next to ``f3.h``), or one with two
-targets, ``%.o %.h: %``. Every command
+targets, ``%.o %.h: %``, sometimes with a chain ``%.h: %.c`` and ``%.c: %`` (intermediate
+files); ``.INTERMEDIATE``/``.PRECIOUS`` on a few names or patterns; ``.DELETE_ON_ERROR``. Every command
 line starts with ``-r`` (kbuild passes ``-rR``; kbsim has no built-in rules). What it leaves out, and why, is in
 docs/make-semantics.md ("Known differences from GNU make 4.3").
 
@@ -218,8 +219,17 @@ def specs(draw) -> Spec:
             lines.append(f'%.o %.h: % ; @echo "P2 $@ $* [$?] [$<]"{extra}')
         else:
             lines.append(f'%.o: %.h ; @echo "P $@ [$?] [$<]"{extra}')
+        if draw(st.booleans()):
+            lines.append('%.h: %.c ; @echo "C $@ [$?] [$<]"; touch -d @1600000100 $@')
+            lines.append('%.c: % ; @echo "Y $@ [$<]"; touch -d @1600000000 $@')
     if draw(st.integers(0, 2)) == 0:
         lines.append(".SECONDARY:")
+    for special in (".INTERMEDIATE", ".PRECIOUS"):
+        if names and draw(st.integers(0, 3)) == 0:
+            lines.append(f"{special}: " + " ".join(
+                draw(st.lists(st.sampled_from(names + ["%.h", "%.c"]), max_size=3))))
+    if draw(st.integers(0, 3)) == 0:
+        lines.append(".DELETE_ON_ERROR:")
     for special in (".SILENT", ".IGNORE"):
         if rules and draw(st.integers(0, 9)) == 0:  # for all targets, or for a few
             lines.append(f"{special}: " + " ".join(
