@@ -124,9 +124,9 @@ def _trial_in_child(spec: BuildSpec, task: Task) -> TrialResult:
 
     The child's whole object graph goes with its exit: no cyclic collection after the
     trial (_trial's gc.collect() costs 0.5-0.9 s a trial on lindroth-2018; a sweep takes
-    about 0.84x the wall time this way) and no memory left behind. Only pool workers do this: they are
-    single-threaded, so forking them is safe (a process with other threads, such as the
-    CLI's with its progress bar, or a Dask worker, uses _trial)."""
+    about 0.84x the wall time this way) and no memory left behind. Only pool workers do
+    this: they are single-threaded, so forking them is safe (a process with other threads,
+    such as the CLI's with its progress bar, or a Dask worker, uses _trial)."""
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: run, send, leave without any teardown

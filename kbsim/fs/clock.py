@@ -60,7 +60,8 @@ GRANULARITY_HELP = (
 
 
 def parse_granularity(spec: str | Granularity) -> Granularity:
-    """Parse ``ns``, ``jiffy``, ``jiffy:100``, ``1s``, ``2s``, ``multigrain`` (and ``multigrain:1000``)."""
+    """Parse ``ns``, ``jiffy``, ``jiffy:100``, ``1s``, ``2s``, ``multigrain`` (and
+    ``multigrain:1000``)."""
     if isinstance(spec, Granularity):
         return spec
     s = spec.strip().lower()

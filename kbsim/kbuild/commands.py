@@ -166,9 +166,9 @@ class KbuildRuntime:
         self.on_reexec = None  # on_reexec(ctx, rec): adjust step done, about to exec make
 
     def register(self, shell) -> None:
-        for name, fn in (("kbsim-cc", self.cc), ("kbsim-ar", self.ar), ("kbsim-ld-multi", self.ld_multi),
-                         ("kbsim-link", self.link), ("kbsim-modfile", self.modfile),
-                         ("kbsim-modorder", self.modorder),
+        for name, fn in (("kbsim-cc", self.cc), ("kbsim-ar", self.ar),
+                         ("kbsim-ld-multi", self.ld_multi), ("kbsim-link", self.link),
+                         ("kbsim-modfile", self.modfile), ("kbsim-modorder", self.modorder),
                          ("kbsim-adjust-ksyms", self.adjust), ("kbsim-modpost", self.modpost_cmd),
                          ("make", self.make)):
             shell.register(name, fn)

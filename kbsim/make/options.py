@@ -75,7 +75,7 @@ def parse_make_args(argv: list[str], base: MakeOptions | None = None) -> MakeOpt
                 o.jobs = None
             else:
                 if not val.isdigit() or int(val) < 1:
-                    raise MakeError(f"the '-j' option requires a positive integer argument")
+                    raise MakeError("the '-j' option requires a positive integer argument")
                 o.jobs = int(val)
         elif opt == "I":
             pass

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from .errors import MakeError, UnsupportedSyntax
 from .expand import AppendVariable, Expander, Variable, glob_match, has_glob
-from .filedb import (CS_FINISHED, CS_NOT_STARTED, CS_RUNNING, NONEXISTENT, UNKNOWN,
+from .filedb import (CS_NOT_STARTED, CS_RUNNING, NONEXISTENT, UNKNOWN,
                      US_FAILED, US_NONE, US_QUESTION, US_SUCCESS, FileEntry, FileTable)
 from .implicit import Implicit
 from .options import MakeOptions, parse_make_args
@@ -474,7 +474,8 @@ class MakeProcess(Remake, Implicit):
                     self.fatal(".DEFAULT_GOAL contains more than one target")
                 goals = [[self.files.enter(name), 0, False]]
         if not goals:
-            if self.variables.get("MAKEFILE_LIST") and self.variables["MAKEFILE_LIST"].value.strip():
+            mfl = self.variables.get("MAKEFILE_LIST")
+            if mfl and mfl.value.strip():
                 self.fatal("No targets")
             self.fatal("No targets specified and no makefile found")
         status = self.update_goal_chain(goals)

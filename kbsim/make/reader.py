@@ -189,7 +189,6 @@ class Reader:
         self.eval(text, filename)
 
     def eval(self, text: str, filename: str) -> None:
-        proc = self.proc
         exp = self.exp
         lines = text.split("\n")
         if lines and lines[-1] == "":

@@ -141,7 +141,6 @@ class Remake:
             self.reap_children(True)
             progress = (len(goals), self.finished_count, self.commands_started,
                         len(self.sim.output))
-            lastgoal = -1
             gi = 0
             stop = False
             while gi < len(goals):
@@ -192,7 +191,6 @@ class Remake:
                     if stop:
                         break
                 else:
-                    lastgoal = gi
                     gi += 1
             if gi >= len(goals):
                 self.considered += 1
