@@ -215,26 +215,29 @@ class MakeProcess(Remake, Implicit):
         if not base:
             return self.fs.isdir(name, self.cwd)
         entries = self._dir_entries(d)
-        if self.impossible and base in self.impossible.get(self.dir_ids[d], ()):
+        if self.impossible and base in self._impossible_in(d):
             return False  # dir.c: an impossible entry stands for the name
         return entries is not None and base in entries
+
+    def _impossible_in(self, dirname: str) -> set[str] | tuple:
+        """The names file_impossible marked in DIRNAME's contents (shared by every
+        spelling of the directory, as dir.c shares them)."""
+        self._dir_entries(dirname)  # (names its contents, the first time)
+        return self.impossible.get(self.dir_ids[dirname or "."], ())
 
     def file_impossible(self, name: str) -> None:
         """dir.c file_impossible: NAME was searched for as an intermediate file and no
         rule makes it. The mark sits with its directory's contents (so every spelling of
         that directory sees it) and makes file_exists_p false for the name."""
         d, base = _dir_and_base(name)
-        if d not in self.dir_ids:
-            self._dir_entries(d)
+        self._dir_entries(d)
         self.impossible.setdefault(self.dir_ids[d], set()).add(base)
 
     def file_impossible_p(self, name: str) -> bool:
         if not self.impossible:
             return False
         d, base = _dir_and_base(name)
-        if d not in self.dir_ids:
-            self._dir_entries(d)
-        return base in self.impossible.get(self.dir_ids[d], ())
+        return base in self._impossible_in(d)
 
     def wildcard(self, words: list[str]) -> list[str]:
         """$(wildcard): each word globbed; a literal name is one lstat (V17, V18)."""
@@ -280,7 +283,7 @@ class MakeProcess(Remake, Implicit):
             entries = self._dir_entries(dname)
             if not entries:
                 continue
-            gone = self.impossible.get(self.dir_ids[dname or "."], ()) if self.impossible else ()
+            gone = self._impossible_in(dname) if self.impossible else ()
             for nm in entries:
                 if glob_match(nm, base) and nm not in gone:
                     hits.append(prefix + nm)

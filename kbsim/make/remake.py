@@ -353,14 +353,15 @@ class Remake:
                         stop = 0
                         if not running:
                             stop = k
-                        if not running and flags is None:
-                            states = list(map(_COMMAND_STATE, run[:k] if k < len(run) else run))
-                            if CS_RUNNING in states or CS_DEPS_RUNNING in states:
-                                for j, cs in enumerate(states):
-                                    if cs == CS_RUNNING or cs == CS_DEPS_RUNNING:
-                                        running = True
-                                        stop = j
-                                        break
+                            if flags is None:  # (with flags, every one has finished)
+                                states = list(map(_COMMAND_STATE,
+                                                  run[:k] if k < len(run) else run))
+                                if CS_RUNNING in states or CS_DEPS_RUNNING in states:
+                                    for j, cs in enumerate(states):
+                                        if cs == CS_RUNNING or cs == CS_DEPS_RUNNING:
+                                            running = True
+                                            stop = j
+                                            break
                         if stop and owner is file:
                             changed_flags[idx:idx + stop] = (
                                 flags if flags is not None and stop == k
@@ -564,13 +565,13 @@ class Remake:
             return 0, [], None
         # Most often: considered, plain, finished with success, mtime known ("settled").
         # One lean pass over the run of those sets their parent and takes their mtimes.
-        # A settled dep stays settled, with its mtime, for the rest of this pass (nothing
+        # A settled dep stays settled, with its mtime, for the rest of this pass: nothing
         # re-opens a finished file until update_goal_chain counts the next one, except
         # notice_finished_file giving a recipe's status to its also_make siblings, which
-        # drops what is remembered here), so a long
-        # run that starts with the same deps as the last one taken in this pass (every
-        # target of kbuild's '$(sort $(vmlinux-deps)): $(vmlinux-dirs) ;' has all the
-        # directories) takes that one's mtimes and goes on after it.
+        # drops what is remembered here. So a long run that starts with the same deps as
+        # the last one taken in this pass (every target of kbuild's
+        # '$(sort $(vmlinux-deps)): $(vmlinux-dirs) ;' has all the directories) takes
+        # that one's mtimes and flags and goes on after it.
         mtimes = []
         start = 0
         memo = self.settled_memo

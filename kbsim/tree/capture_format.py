@@ -236,6 +236,17 @@ def encode_lines(texts: list[str], substs: list[str | None] | None = None
     return list(table), out, used
 
 
+def run_lines(table: list[str], run: int | tuple[int, int]) -> list[str]:
+    """The lines of line_table one element of a table-layout entry's ``lines`` stands
+    for (IndexError when it reaches outside the table)."""
+    if type(run) is int:
+        return [table[run]]
+    i, n = run
+    if i < 0 or n < 0 or i + n > len(table):
+        raise IndexError(run)
+    return table[i:i + n]
+
+
 class RunTexts(dict):
     """run of a table-layout entry -> its lines joined, made on first use: the same runs
     recur from file to file, so each is joined once (pass one to :func:`cmd_text`)."""
@@ -245,15 +256,7 @@ class RunTexts(dict):
         self.table = table
 
     def __missing__(self, run: int | tuple[int, int]) -> str:
-        tab = self.table
-        if type(run) is int:
-            text = tab[run]
-        else:
-            i, n = run
-            if i < 0 or n < 0 or i + n > len(tab):
-                raise IndexError(run)
-            text = "\n".join(tab[i:i + n])
-        self[run] = text
+        text = self[run] = "\n".join(run_lines(self.table, run))
         return text
 
 
@@ -515,5 +518,5 @@ __all__ = ["FORMAT", "FORMAT_VERSION", "READABLE", "Capture", "CmdEntry", "CmdSc
            "ObjectEntry", "TextFile",
            "EraInfo", "GranularityInfo", "CapturedBuildSpec", "CaptureReplayNotImplemented",
            "load_capture", "parse_capture", "write_capture", "dump_capture",
-           "load_capture_spec", "to_spec", "initial_files", "cmd_text", "RunTexts",
+           "load_capture_spec", "to_spec", "initial_files", "cmd_text", "RunTexts", "run_lines",
            "encode_lines", "capture_format_doc", "lexical_key", "rel_or_abs"]

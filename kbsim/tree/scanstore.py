@@ -24,7 +24,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..kbuild.cmdfile import unescape_cmd
-from .capture_format import FORMAT, Capture, CmdEntry, CmdScan, RunTexts, cmd_text
+from .capture_format import FORMAT, Capture, CmdEntry, CmdScan, RunTexts, cmd_text, run_lines
 from .cmdscan import _RULE_WILD, ScanResult, _split, scan_cmd
 
 Run = int | tuple[int, int]
@@ -41,15 +41,6 @@ def _value(line: str) -> str:
     """The value of an assignment line, as the scanner takes it."""
     head, sep, value = line.partition(" := ")
     return value.strip() if sep else ""
-
-
-def _run_lines(table: list[str], run: Run) -> list[str]:
-    if type(run) is int:
-        return [table[run]]
-    i, n = run
-    if i < 0 or n < 0 or i + n > len(table):
-        raise IndexError(run)
-    return table[i:i + n]
 
 
 # ---------------------------------------------------------------------- reading
@@ -100,12 +91,10 @@ class _RunPieces(dict):
         self.table = table
 
     def __missing__(self, run: Run) -> _Piece | None:
-        lines = _run_lines(self.table, run)
+        lines = run_lines(self.table, run)
         piece = self[run] = None if any("\0" in s for s in lines) else _Piece(
             _lines_deps(lines))
         return piece
-
-
 
 
 class ScanReader:
@@ -160,7 +149,7 @@ class ScanReader:
         pieces = list(map(self._pieces.__getitem__, runs))  # C speed: ~100 runs a file
         if None in pieces:  # runs naming the target: parsed with this entry's subst
             lines = [s.replace("\0", e.subst or "") for run in runs
-                     for s in _run_lines(self.table, run)]
+                     for s in run_lines(self.table, run)]
             return _lines_deps(lines), None
         return list(chain.from_iterable(map(_DEPS_OF, pieces))), _structure(pieces)
 
