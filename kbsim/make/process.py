@@ -122,6 +122,7 @@ class MakeProcess(Remake, Implicit):
         self.glet = None
         self.jobserver_tokens = 0
         self.dying = False
+        self.waiting_said = False  # job.c reap_children's static 'printed'
         self.traced = False
         self.exit_status: int | None = None
         self.decisions: list = []
@@ -409,6 +410,8 @@ class MakeProcess(Remake, Implicit):
     def die(self, status: int) -> int:
         if not self.dying:
             self.dying = True
+            if status:  # main.c die: reap_children (1, err), err = status != 0
+                self.say_waiting()
             while self.children:
                 try:
                     self.reap_children(True)
@@ -459,6 +462,9 @@ class MakeProcess(Remake, Implicit):
             for n in opts.what_if:
                 self.mark_new(n)
         # main.c: update the makefiles, and re-exec if one was remade
+        # main.c: always_make_flag = always_make_set && restarts == 0 while the makefiles
+        # are remade (so -B cannot re-exec for ever), always_make_set for the goals
+        self.always_make = opts.always_make and not self.restarts
         if self.read_files:
             self.remake_makefiles()
         self.always_make = opts.always_make
@@ -826,9 +832,16 @@ class MakeProcess(Remake, Implicit):
             self.notice_finished_file(file)
             self.free_child(c)
             if failed and not self.keep_going and not self.dying:
-                if self.children and self.job_slots != 1:
-                    self.err(f"{self.prog}: *** Waiting for unfinished jobs....")
+                if self.job_slots != 1:
+                    self.say_waiting()
                 raise MakeFatal("child failed")
+
+    def say_waiting(self) -> None:
+        """job.c reap_children(block=1, err=1), as die() calls it after an error: while
+        children are left, 'Waiting for unfinished jobs....', once per make process."""
+        if self.children and not self.waiting_said:
+            self.waiting_said = True
+            self.err(f"{self.prog}: *** Waiting for unfinished jobs....")
 
     def child_error(self, c: Child, status: int, ignored: bool) -> None:
         cm = c.file.cmds
