@@ -23,7 +23,8 @@ circular dependency make drops); a phony ``all``; several goals; ``-n``, ``-q``,
 some targets); a global ``.SECONDARY:`` (what kbuild sets); recipes that ``rm`` another file;
 a pattern rule ``%.o: %.h`` (names share stems, ``f3.o`` next to ``f3.h``), or one with two
 targets, ``%.o %.h: %``, sometimes with a chain ``%.h: %.c`` and ``%.c: %`` (intermediate
-files); ``.INTERMEDIATE``/``.PRECIOUS`` on a few names or patterns; ``.DELETE_ON_ERROR``. Every command
+files); ``.INTERMEDIATE``/``.PRECIOUS`` on a few names or patterns; ``.DELETE_ON_ERROR``;
+``.DEFAULT``. Every command
 line starts with ``-r`` (kbuild passes ``-rR``; kbsim has no built-in rules). What it leaves out, and why, is in
 docs/make-semantics.md ("Known differences from GNU make 4.3").
 
@@ -230,6 +231,10 @@ def specs(draw) -> Spec:
                 draw(st.lists(st.sampled_from(names + ["%.h", "%.c"]), max_size=3))))
     if draw(st.integers(0, 3)) == 0:
         lines.append(".DELETE_ON_ERROR:")
+    if draw(st.integers(0, 5)) == 0:
+        # the recipe of every file without one that is not a target (remake.c), the
+        # Makefile itself under -B included (main.c)
+        lines.append('.DEFAULT: ; @echo "D $@ [$<]"')
     for special in (".SILENT", ".IGNORE"):
         if rules and draw(st.integers(0, 9)) == 0:  # for all targets, or for a few
             lines.append(f"{special}: " + " ".join(

@@ -142,18 +142,24 @@ class Implicit:
         self._apply(file, m)
         return True
 
-    def _apply(self: "MakeProcess", file: FileEntry, m: _Match) -> None:
+    def _apply(self: "MakeProcess", file: FileEntry, m: _Match, nested: bool = False) -> None:
+        """Give FILE the rule M found. NESTED: FILE is an intermediate file of the chain,
+        whose prerequisites implicit.c enters with enter_file (a name with '::' rules gets
+        a new, empty '::' entry, which has no rule to make it); the searched file's own
+        prerequisites are looked up first (lookup_file, then enter_file if absent)."""
         files = self.files
         deps: list[FileEntry] = []
         for d in m.deps + m.oo:
             f = files.lookup(d)
-            if f is None:
+            if f is not None and nested and f.double_colon is not None:
+                f = files.enter_double_colon(d)
+            elif f is None:
                 f = files.enter(d)
                 sub = m.chain.get(d)
                 if sub is not None:
                     f.intermediate = True
                     f.tried_implicit = True
-                    self._apply(f, sub)
+                    self._apply(f, sub, nested=True)
             deps.append(f)
         oo = ([False] * len(m.deps) + [True] * len(m.oo)) if m.oo else None
         # implicit.c: the pattern rule's prerequisites go in front ($< is the first)
