@@ -332,9 +332,12 @@ class Remake:
                 if idx == bulk_at:
                     # The run of deps from here that the inline check_dep below would take,
                     # all at once (each only sets its parent, compares its mtime and gets
-                    # a 'changed' flag; nothing it does changes the others).
+                    # a 'changed' flag; nothing it does changes the others). Plain files
+                    # met for the first time in this pass are first settled in bulk.
                     bulk_at = -1
                     run = deps[idx:] if idx else deps
+                    if run[0].considered != considered:
+                        self._settle_leaves(run, considered, file)
                     k, mtimes, flags = self._settled_prefix(run, considered, file)
                     if k:
                         # culprit: the first normal one missing or newer than us
@@ -423,8 +426,10 @@ class Remake:
                         after = self.f_mtime(d)
                     changed_flags[idx] = after != mtime or mtime == NONEXISTENT
                 idx += 1
-                if idx < len(deps) and not rebuilding and deps[idx].considered == considered:
-                    bulk_at = idx
+                if idx < len(deps) and not rebuilding:
+                    nd = deps[idx]
+                    if nd.considered == considered or not (nd.deps or nd.updated):
+                        bulk_at = idx
             if dep_status and not keep_going:
                 break
         # second pass: the intermediate prerequisites, only if we must remake
@@ -548,6 +553,51 @@ class Remake:
             return US_SUCCESS
         file.updated = True
         return file.update_status
+
+    def _settle_leaves(self: "MakeProcess", deps: list, considered: int,
+                       parent: FileEntry) -> None:
+        """What check_dep -> update_file -> update_file_1 do, in order, for each of the
+        leading DEPS that is a plain existing file met for the first time in this pass:
+        single-colon, no prerequisites, no recipe (none from a pattern rule: its name
+        ends in no target pattern's suffix; no .DEFAULT), not phony, not intermediate,
+        not .LOW_RESOLUTION_TIME, not yet updated. For such a file update_file_1 stats
+        it (the parent's loop does, first), finds no implicit rule, has nothing to walk,
+        must not remake it, so notices it finished (status success, 'changed' flag
+        false) and records "up-to-date". Each one left so is "settled" for
+        _settled_prefix, which then compares the mtimes. Stops at the first other dep
+        (a missing file too, stat'ed, as the parent's loop would have, and left to it)."""
+        if self.default_file is not None or self.rebuilding_makefiles:
+            return
+        sufs = self._suffixes() if self.pattern_rules else ()
+        if sufs is None:  # a match-anything pattern rule: every name is searched
+            return
+        f_mtime = self.f_mtime
+        finished = self.notice_finished_file
+        record = self.record
+        for d in deps:
+            if (d.considered == considered or d.deps or d.cmds is not None or d.updated
+                    or d.double_colon is not None or d.also_make or d.phony
+                    or d.low_resolution_time or d.updating or d.nesting
+                    or d.command_state != CS_NOT_STARTED or d.update_status > US_NONE):
+                return
+            if not d.tried_implicit and sufs and d.name.endswith(sufs):
+                return  # (try_implicit_rule would search)
+            mtime = d.last_mtime
+            if mtime == UNKNOWN:
+                # the parent's loop stats it first; f_mtime clears 'intermediate' for an
+                # existing file (every file is intermediate under a bare .SECONDARY:)
+                mtime = f_mtime(d)
+            if mtime == NONEXISTENT or d.intermediate:
+                return
+            d.considered = considered
+            d.parent = parent
+            d.no_diag = d.dontcare
+            d.tried_implicit = True
+            d.dep_changed = []
+            finished(d)
+            if record:
+                self.record_decision(d, False, "up-to-date", mtime, [None, None, UNKNOWN, None],
+                                     [], None, UNKNOWN, False, newer=[])
 
     def _settled_prefix(self: "MakeProcess", deps: list, considered: int, parent: FileEntry
                         ) -> tuple[int, list[int], list[bool] | None]:
