@@ -122,6 +122,7 @@ class MakeProcess(Remake, Implicit):
         self.glet = None
         self.jobserver_tokens = 0
         self.dying = False
+        self.makefile_status = 0  # main.c makefile_status after remaking the makefiles
         self.waiting_said = False  # job.c reap_children's static 'printed'
         self.traced = False
         self.exit_status: int | None = None
@@ -488,7 +489,7 @@ class MakeProcess(Remake, Implicit):
                 self.fatal("No targets")
             self.fatal("No targets specified and no makefile found")
         status = self.update_goal_chain(goals)
-        makefile_status = 0
+        makefile_status = self.makefile_status  # 2 if a makefile failed to be remade
         if status == US_QUESTION:
             makefile_status = 1
         elif status == US_FAILED:
@@ -500,7 +501,10 @@ class MakeProcess(Remake, Implicit):
     def remake_makefiles(self) -> None:
         entries = []
         mtimes = []
-        for rf in self.read_files:
+        # read.c eval_makefile puts each makefile at the FRONT of read_files as it starts
+        # reading it: main.c walks them last read first (an included file before the
+        # makefile that includes it, 'include a b' as b then a)
+        for rf in reversed(self.read_files):
             f = rf[0]
             dc = f.double_colon
             skip = False
@@ -532,6 +536,7 @@ class MakeProcess(Remake, Implicit):
                         any_remade |= self.file_mtime(f) != before
                     elif not rf[1] & RM_DONTCARE:
                         self.err(f"{self.prog}: Failed to remake makefile '{f.name}'.")
+                        self.makefile_status = 2  # main.c: MAKE_FAILURE, the exit status
                         m = self.file_mtime(f)
                         any_remade |= m != NONEXISTENT and m != before
                 elif not rf[1] & RM_DONTCARE:
@@ -847,9 +852,12 @@ class MakeProcess(Remake, Implicit):
         cm = c.file.cmds
         nm = f"{cm.filename}:{cm.lineno + c.idx - 1}" if cm.filename else "<builtin>"
         self.record_error("recipe-failed", c.file.name)
+        if ignored and self.silent:
+            return
+        # job.c child_error: the error of the included makefile being remade comes first
+        self.show_goal_error()
         if ignored:
-            if not self.silent:
-                self.err(f"{self.prog}: [{nm}: {c.file.name}] Error {status} (ignored)")
+            self.err(f"{self.prog}: [{nm}: {c.file.name}] Error {status} (ignored)")
         else:
             self.err(f"{self.prog}: *** [{nm}: {c.file.name}] Error {status}")
 
