@@ -310,11 +310,10 @@ class Reader:
                     raise UnsupportedSyntax(f"the {word} directive", floc)
             if not active:
                 continue
-            if line.startswith("\t") and rule is None:
-                # a tab line outside a rule is read as an ordinary line
-                pass
             finish_rule()
-            rule = self.parse_line(stripped, floc)
+            # a tab line outside a rule is read as an ordinary line: a directive or an
+            # assignment, else read.c eval stops ("recipe commences before first target")
+            rule = self.parse_line(stripped, floc, tab=line.startswith("\t"))
         finish_rule()
         if cond_stack:
             raise self.err("missing 'endif'", (filename, nlines))
@@ -366,10 +365,14 @@ class Reader:
             v.export = word == "export"
 
     # ----------------------------------------------------------------- rules
-    def parse_line(self, line: str, floc) -> dict | None:
-        """An assignment, a rule (returns the rule context), or an expansion-only line."""
+    def parse_line(self, line: str, floc, tab: bool = False) -> dict | None:
+        """An assignment, a rule (returns the rule context), or an expansion-only line.
+        TAB: the line began with a tab outside a rule, so only an assignment may follow."""
         exp = self.exp
         k = _find_top(line, "=:")
+        if tab and (k < 0 or (line[k] == ":" and not line.startswith(":=", k)
+                              and not line.startswith("::=", k))):
+            raise self.err("recipe commences before first target", floc)
         if k < 0:
             out = exp_with_floc(exp, line, floc)
             if out.strip():
