@@ -201,3 +201,61 @@ def test_endless_sub_make_is_an_error_status():
     r = simulate_make(fs, ["--no-print-directory"], "/w", env={})
     assert r.exit_code == 2
     assert r.stderr == "make: *** [Makefile:1: all] Error 124\n"
+
+
+# -------------------------------------------------------------- 6. also_make siblings
+FREED_MK = ("d/s/f0.o: d/../d/s/f0\n"
+            "d/s/f0.h: ./d/s/f0.h\n"
+            "d/f30.h: d/s/f0 ;\n"
+            '%.o %.h: % ; @echo "P2 $@ $* [$?] [$<]"\n'
+            ".SECONDARY:\n")
+REWIRE_MK = ("all: t.o ; @echo all\n"
+             "t.h: t.o\n"
+             '%.o %.h: % ; @echo "P2 $@ [$^]"\n')
+
+
+def test_sibling_that_depends_on_itself_is_named():
+    """d/s/f0.h, the also_make sibling of d/s/f0.o, is intermediate (.SECONDARY:) and
+    depends on itself: check_dep frees the dep update_file_1 is visiting. kbsim drops it,
+    goes on to the missing d/s/f0, and warns that make would read freed memory."""
+    fs = SimFS(Clock(START))
+    fs.mkdir("/w")
+    fs.mkdir("/w/d")
+    fs.mkdir("/w/d/s")
+    fs.write("/w/Makefile", FREED_MK)
+    r = simulate_make(fs, ["--no-print-directory", "-r"], "/w", env={})
+    assert r.exit_code == 2
+    assert r.stderr.splitlines() == [
+        "make: Circular d/s/f0.h <- d/s/f0.h dependency dropped.",
+        "make: *** No rule to make target 'd/s/f0', needed by 'd/s/f0.o'.  Stop."]
+    assert any("reads a freed prerequisite of 'd/s/f0.h'" in w for w in r.sim.warnings)
+
+
+def test_sibling_circular_drop_is_named():
+    """t.h, the sibling of t.o, depends on t.o: update_file_1 drops t.o from t.h's scan
+    with 'file->deps = d->next', which in make 4.3 empties t.o's own list. kbsim keeps
+    t.o's list and warns."""
+    r, _ = sim({"t": B * NS}, REWIRE_MK, ["-r"])
+    assert "make: Circular t.o <- t.o dependency dropped." in r.stderr
+    assert any("would replace the prerequisites of 't.o'" in w for w in r.sim.warnings)
+
+
+@needs_make
+def test_sibling_that_depends_on_itself_crashes_real_make(tmp_path):
+    c = Case(str(tmp_path))
+    c.write("Makefile", FREED_MK)
+    c.write("d/s/.keep", "")
+    real, sim_ = c.run("-r")
+    assert real.rc == 139  # 128 + SIGSEGV: the difference this pins
+    assert sim_.rc == 2
+
+
+@needs_make
+def test_sibling_circular_drop_real_make(tmp_path):
+    c = Case(str(tmp_path))
+    c.write("Makefile", REWIRE_MK)
+    c.T(0, "t")
+    real, sim_ = c.run("-r")
+    assert real.err == sim_.err == "make: Circular t.o <- t.o dependency dropped.\n"
+    # make 4.3 emptied t.o's list ($^ is empty); kbsim keeps t, and warns
+    assert (real.out, sim_.out) == ("P2 t.o []\nall\n", "P2 t.o [t]\nall\n")

@@ -75,6 +75,19 @@ class LoopsForever(Exception):
 
 MAX_REENTRY = 1000  # nested update_file_1 calls of one entry that mean "for ever"
 
+# Two GNU make 4.3 defects kbsim does not reproduce; it says so (docs/make-semantics.md,
+# known difference 6). remake.c update_file_1 walks the deps of the also_make siblings
+# too, and drops a circular one there with 'file->deps = d->next' when nothing was kept
+# before it: the target's own list becomes the rest of the sibling's. check_dep frees
+# the dep it drops, which is the one its caller is visiting when a sibling that is an
+# intermediate file depends on itself: make then reads freed memory (a SIGSEGV on
+# Debian 12). kbsim drops the dep from the sibling's list and goes on.
+UNMODELLED_SIBLING = ("GNU make 4.3 would replace the prerequisites of '{0}' by the rest of "
+                      "those of its sibling '{2}' when it drops '{1}' (not modelled; later "
+                      "decisions may differ)")
+UNMODELLED_FREE = ("GNU make 4.3 reads a freed prerequisite of '{0}' (a sibling of '{1}' "
+                   "that depends on itself) and most likely crashes (not modelled)")
+
 
 class Remake:
     """Mixin for MakeProcess: the update algorithm.
@@ -378,6 +391,8 @@ class Remake:
                 dc = d.double_colon
                 if (dc or d).updating:  # is_updating
                     self.err(f"{self.prog}: Circular {file.name} <- {d.name} dependency dropped.")
+                    if owner is not file:
+                        self.sim.warn(UNMODELLED_SIBLING.format(file.name, d.name, owner.name))
                     del deps[idx]
                     if oo is not None:
                         del oo[idx]
@@ -404,6 +419,8 @@ class Remake:
                     if cs == CS_RUNNING or cs == CS_DEPS_RUNNING:
                         running = True
                 else:
+                    if d is owner and owner is not file and d.intermediate and not d.phony:
+                        self.sim.warn(UNMODELLED_FREE.format(d.name, file.name))
                     saved = d.dontcare
                     if rebuilding:
                         d.dontcare = file.dontcare
