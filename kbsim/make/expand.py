@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 class Variable:
-    __slots__ = ("name", "value", "recursive", "origin", "export", "compiled")
+    __slots__ = ("name", "value", "recursive", "origin", "export", "compiled", "floc")
 
     def __init__(self, name: str, value: str, recursive: bool, origin: str = "file",
                  export: bool = False):
@@ -35,6 +35,7 @@ class Variable:
         self.origin = origin
         self.export = export
         self.compiled = None  # the parsed template of a recursive value (Expander.compile)
+        self.floc: tuple[str, int] | None = None  # where a makefile last defined it
 
 
 class AppendVariable(Variable):
@@ -131,6 +132,49 @@ def pattern_match(pattern: str, word: str) -> str | None:
     return None
 
 
+def _patsubst(pattern: str, repl: str, text: str) -> str:
+    """function.c patsubst_expand: each word replaced, joined by one blank; a word whose
+    replacement is empty adds no blank ("Output a space, but not if the replacement is
+    ''"). A pattern without '%' is subst_expand by whole words, blanks kept as written."""
+    if "%" not in pattern:
+        return _subst_by_word(pattern, repl, text)
+    return " ".join(filter(None, (patsubst_word(pattern, repl, w) for w in text.split())))
+
+
+_BLANKS = " \t\n\r\f\v"
+
+
+def _subst_by_word(subst: str, repl: str, text: str) -> str:
+    """function.c subst_expand with by_word: each occurrence of SUBST that is a whole
+    word (blanks or the ends of TEXT on both sides) becomes REPL; everything else, blanks
+    included, is copied. An empty SUBST is looked for at the end of each word."""
+    out = []
+    n, slen = len(text), len(subst)
+    t = 0
+    while True:
+        if slen == 0:
+            p = t
+            while p < n and text[p] in _BLANKS:
+                p += 1
+            while p < n and text[p] not in _BLANKS:
+                p += 1
+        else:
+            p = text.find(subst, t)
+            if p < 0:
+                out.append(text[t:])
+                break
+        out.append(text[t:p])
+        if (p > 0 and text[p - 1] not in _BLANKS) or (p + slen < n
+                                                      and text[p + slen] not in _BLANKS):
+            out.append(subst)  # struck out: not a whole word
+        else:
+            out.append(repl)
+        t = p + slen
+        if t >= n:
+            break
+    return "".join(out)
+
+
 def patsubst_word(pattern: str, repl: str, word: str) -> str:
     stem = pattern_match(pattern, word)
     if stem is None:
@@ -191,6 +235,7 @@ class Expander:
         self.auto: dict[str, str] | None = None  # automatic variables while expanding a recipe
         self.locals: list[dict[str, str]] = []  # foreach / call bindings
         self.floc: tuple[str, int] | None = None
+        self.var_floc: tuple[str, int] | None = None  # see err_floc
         self._expanding: set[str] = set()
 
     # ---------------------------------------------------------------- variables
@@ -214,17 +259,30 @@ class Expander:
             return ""
         if not v.recursive:
             return v.value
-        if name in self._expanding:
-            raise MakeError(f"Recursive variable '{name}' references itself (eventually)",
-                            self.floc)
-        self._expanding.add(name)
+        # expand.c recursively_expand_for_file: while a variable that a makefile defined
+        # is expanded, errors are located at its definition (expanding_var)
+        saved = self.var_floc
+        if v.floc is not None:
+            self.var_floc = v.floc
         try:
-            c = v.compiled
-            if c is None:
-                c = v.compiled = self.compile(v.value)
-            return self.run(c)
+            if name in self._expanding:
+                raise MakeError(f"Recursive variable '{name}' references itself (eventually)",
+                                self.err_floc())
+            self._expanding.add(name)
+            try:
+                c = v.compiled
+                if c is None:
+                    c = v.compiled = self.compile(v.value)
+                return self.run(c)
+            finally:
+                self._expanding.discard(name)
         finally:
-            self._expanding.discard(name)
+            self.var_floc = saved
+
+    def err_floc(self) -> tuple[str, int] | None:
+        """*expanding_var: the definition of the innermost variable being expanded, else
+        the line being read (the location of function and syntax errors)."""
+        return self.var_floc or self.floc
 
     # ---------------------------------------------------------------- expansion
     # A template is compiled once into a tuple of parts: literal strings and nodes
@@ -334,11 +392,11 @@ class Expander:
                 b = self.run(p[3])
                 if "%" not in a:
                     a, b = "%" + a, "%" + b
-                out.append(" ".join(patsubst_word(a, b, w) for w in value.split()))
+                out.append(_patsubst(a, b, value))
             elif k == "x":
                 raise UnsupportedSyntax(p[1], self.floc)
             else:
-                raise MakeError(p[1], self.floc)
+                raise MakeError(p[1], self.err_floc())
         return "".join(out)
 
     def ev(self, x) -> str:
@@ -367,7 +425,7 @@ class Expander:
         min_a = FUNCTIONS[name][0]
         if len(cargs) < min_a:
             raise MakeError(f"insufficient number of arguments ({len(cargs)}) to function "
-                            f"'{name}'", self.floc)
+                            f"'{name}'", self.err_floc())
         args = [self.run(a) for a in cargs] if pre else cargs
         return getattr(self, "f_" + name.replace("-", "_"))(args)
 
@@ -378,10 +436,11 @@ class Expander:
                                    FUNCTIONS[name][2]))
 
     def f_subst(self, a):
-        return a[2].replace(a[0], a[1]) if a[0] else a[2]
+        # function.c subst_expand: "The first occurrence of "" in any string is its end."
+        return a[2].replace(a[0], a[1]) if a[0] else a[2] + a[1]
 
     def f_patsubst(self, a):
-        return " ".join(patsubst_word(a[0].strip(), a[1].strip(), w) for w in a[2].split())
+        return _patsubst(a[0].strip(), a[1].strip(), a[2])
 
     def f_strip(self, a):
         return " ".join(a[0].split()) if a else ""
@@ -414,13 +473,15 @@ class Expander:
     def _int_arg(self, s: str, fn: str, which: str) -> int:
         s = s.strip()
         if not s.lstrip("-").isdigit():
-            raise MakeError(f"non-numeric {which} argument to '{fn}' function: '{s}'", self.floc)
+            raise MakeError(f"non-numeric {which} argument to '{fn}' function: '{s}'",
+                            self.err_floc())
         return int(s)
 
     def f_word(self, a):
         n = self._int_arg(a[0], "word", "first")
         if n <= 0:
-            raise MakeError("first argument to 'word' function must be greater than 0", self.floc)
+            raise MakeError("first argument to 'word' function must be greater than 0",
+                            self.err_floc())
         w = a[1].split()
         return w[n - 1] if n <= len(w) else ""
 
@@ -431,7 +492,8 @@ class Expander:
         s = self._int_arg(a[0], "wordlist", "first")
         e = self._int_arg(a[1], "wordlist", "second")
         if s <= 0:
-            raise MakeError(f"invalid first argument to 'wordlist' function: '{s}'", self.floc)
+            raise MakeError(f"invalid first argument to 'wordlist' function: '{s}'",
+                            self.err_floc())
         return " ".join(a[2].split()[s - 1:e]) if e >= s else ""
 
     def f_firstword(self, a):
@@ -530,6 +592,9 @@ class Expander:
         if v is None:
             return ""
         self.locals.append(frame)
+        saved = self.var_floc
+        if v.floc is not None:  # func_call expands "$(NAME)": as lookup does
+            self.var_floc = v.floc
         try:
             if not v.recursive:
                 return v.value
@@ -539,6 +604,7 @@ class Expander:
             return self.run(c)
         finally:
             self.locals.pop()
+            self.var_floc = saved
 
     def f_info(self, a):
         self.proc.out_stdout((a[0] if a else "") + "\n")

@@ -146,7 +146,8 @@ class Reader:
         if old is not None and old.origin == "command line" and origin == "file":
             return  # command-line variables win over makefile assignments
         export = old.export if old is not None else False
-        proc.variables[name] = Variable(name, value, recursive, origin, export)
+        v = proc.variables[name] = Variable(name, value, recursive, origin, export)
+        v.floc = floc
 
     def assign(self, name: str, op: str, value: str, floc, export: bool = False) -> None:
         exp = self.exp
@@ -170,12 +171,14 @@ class Reader:
             if old is None:
                 self.define(name, value, True, floc=floc)
             elif old.recursive:
-                self.define(name, (old.value + " " + value) if old.value else value, True,
-                            old.origin, floc)
+                if value:  # variable.c: "If the new value is empty, nothing to do."
+                    self.define(name, (old.value + " " + value) if old.value else value,
+                                True, old.origin, floc)
             else:
                 v = exp.expand(value)
-                self.define(name, (old.value + " " + v) if old.value else v, False,
-                            old.origin, floc)
+                if v:  # (the expansion, for a simple variable)
+                    self.define(name, (old.value + " " + v) if old.value else v, False,
+                                old.origin, floc)
         if export and name in vars_:
             vars_[name].export = True
 
@@ -195,7 +198,7 @@ class Reader:
             lines.pop()
         nlines = len(lines)
         i = 0
-        cond_stack: list[list[bool]] = []  # [active, seen_true]
+        cond_stack: list[list[bool]] = []  # [active, seen_true, seen_else]
         active = True
         rule: dict | None = None  # current rule context collecting tab recipe lines
 
@@ -252,23 +255,27 @@ class Reader:
                 word, _, rest2 = word.partition("\t")
                 rest = rest2 + (" " + rest if rest else "")
             if word in _DIRECTIVES:
+                exp.floc = floc  # (a conditional or an include expands text on this line)
                 # "word = value" is an assignment to a variable named like a directive
                 r = rest.lstrip(" \t")
                 if not (r.startswith("=") or r.startswith(":=") or r.startswith("+=")
                         or r.startswith("?=") or (r.startswith(":") and word not in
                                                   ("include", "-include", "sinclude"))):
                     if word in ("ifeq", "ifneq", "ifdef", "ifndef"):
+                        # [active, a branch was taken, a plain 'else' was seen]
                         if not active:
-                            cond_stack.append([False, True])
+                            cond_stack.append([False, True, False])
                         else:
                             val = self.eval_condition(word, rest.strip(" \t"), floc)
-                            cond_stack.append([val, val])
+                            cond_stack.append([val, val, False])
                         active = all(c[0] for c in cond_stack)
                         continue
                     if word == "else":
                         if not cond_stack:
                             raise self.err("extraneous 'else'", floc)
                         top = cond_stack[-1]
+                        if top[2]:  # read.c conditional_line: seen_else, even when ignoring
+                            raise self.err("only one 'else' per conditional", floc)
                         outer = all(c[0] for c in cond_stack[:-1])
                         r = rest.strip(" \t")
                         if r:
@@ -284,6 +291,7 @@ class Reader:
                         else:
                             top[0] = not top[1] and outer
                             top[1] = True
+                            top[2] = True
                         active = all(c[0] for c in cond_stack)
                         continue
                     if word == "endif":
@@ -313,7 +321,8 @@ class Reader:
             finish_rule()
             # a tab line outside a rule is read as an ordinary line: a directive or an
             # assignment, else read.c eval stops ("recipe commences before first target")
-            rule = self.parse_line(stripped, floc, tab=line.startswith("\t"))
+            # (only the left: an assignment keeps the blanks at the end of its value)
+            rule = self.parse_line(line.lstrip(" \t"), floc, tab=line.startswith("\t"))
         finish_rule()
         if cond_stack:
             raise self.err("missing 'endif'", (filename, nlines))
