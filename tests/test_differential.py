@@ -25,7 +25,8 @@ file; ``include``/``-include`` of makefiles that are there or not, with or witho
 that writes them (main.c's remaking and re-exec); a pattern rule ``%.o: %.h`` (names share
 stems, ``f3.o`` next to ``f3.h``), or one with two targets, ``%.o %.h: %``, sometimes with
 a chain ``%.h: %.c`` and ``%.c: %`` (intermediate files); ``.INTERMEDIATE``/``.PRECIOUS``
-on a few names or patterns; ``.DELETE_ON_ERROR``; ``.DEFAULT``. An example where kbsim
+on a few names or patterns; ``.DELETE_ON_ERROR``; ``.DEFAULT``; a static pattern rule
+(``t1.o t2.h: %.o: %.h``). An example where kbsim
 warns that it does not model what GNU make 4.3 does (known difference 6) is discarded.
 Every command line starts with ``-r`` (kbuild passes ``-rR``; kbsim has no built-in
 rules). What it leaves out, and why, is in
@@ -227,6 +228,16 @@ def specs(draw) -> Spec:
         if draw(st.booleans()):
             lines.append('%.h: %.c ; @echo "C $@ [$?] [$<]"; touch -d @1600000100 $@')
             lines.append('%.c: % ; @echo "Y $@ [$<]"; touch -d @1600000000 $@')
+    if names and draw(st.integers(0, 3)) == 0:
+        # a static pattern rule (kbuild's '$(obj-y): %.o: %.c'); a name that does not
+        # match the pattern draws make's "does not match the target pattern" warning
+        targets = draw(st.lists(st.sampled_from(names), min_size=1, max_size=3))
+        tpat, dpat = draw(st.sampled_from([("%.o", "%.h"), ("%.o", "%"), ("%.h", "%.c"),
+                                           ("%", "%.h")]))
+        recipe = draw(st.sampled_from(['; @echo "S $@ $* [$?] [$<]"', "",
+                                       f'; @echo "S $@ [$^]"; touch -d {at(POOL[2])} $@']))
+        lines.insert(draw(st.integers(0, len(lines))),
+                     f"{' '.join(spell(t) for t in targets)}: {tpat}: {dpat} {recipe}".rstrip())
     if draw(st.integers(0, 2)) == 0:
         lines.append(".SECONDARY:")
     for special in (".INTERMEDIATE", ".PRECIOUS"):

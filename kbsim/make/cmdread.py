@@ -138,9 +138,10 @@ def classify(text: str) -> list[tuple] | None:
                     if body else head
             else:
                 line = head
-            stripped = line.strip(" \t")
+            # (the line starts in column 0; the value keeps its blanks at the end, as
+            # Reader.eval keeps them)
             k = m.end() - (3 if m.group().endswith(" ") else 2)  # the ':' of ':='
-            ops.append((_ASSIGN_OP, start, stripped[:k - 1], stripped[k + 2:].lstrip(" \t")))
+            ops.append((_ASSIGN_OP, start, line[:k - 1], line[k + 2:].lstrip(" \t")))
             continue
         stripped = line.strip(" \t")
         if not stripped:
@@ -150,7 +151,7 @@ def classify(text: str) -> list[tuple] | None:
         m = _ASSIGN.match(line)
         if m is not None:
             k = m.end() - (3 if m.group().endswith(" ") else 2)
-            ops.append((_ASSIGN_OP, lineno, stripped[:k - 1], stripped[k + 2:].lstrip(" \t")))
+            ops.append((_ASSIGN_OP, lineno, line[:k - 1], line[k + 2:].lstrip(" \t")))
             continue
         m = _RULE_VAR.fullmatch(line)
         if m is not None:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from . import cmdread
 from .errors import MakeError, UnsupportedSyntax
 from .expand import Variable, has_glob
-from .filedb import FileEntry, PatternRule, Recipe
+from .filedb import FileEntry, PatternRule, Recipe, strip_dot_slash
 
 _DOUBLE_COLON = attrgetter("double_colon")
 
@@ -519,15 +519,22 @@ class Reader:
             return
         for t in targets:
             if static is not None:
+                if t.startswith("./"):  # (as files.enter will have it, and make prints it)
+                    t = strip_dot_slash(t)
                 stem = pattern_match(static, t)
                 if stem is None:
+                    # read.c record_files: a warning, and the target is still entered, with
+                    # the recipe and no prerequisites; its stem is patsubst's result for a
+                    # word that does not match: the name itself
                     proc.out_stderr(f"{floc[0]}:{floc[1]}: target '{t}' doesn't match the "
                                     f"target pattern\n")
-                    continue
-                d_names = [n.replace("%", stem, 1) for n in normal]
-                o_names = [n.replace("%", stem, 1) for n in oo]
-                deps = [files.enter(n) for n in d_names]
-                odeps = [files.enter(n) for n in o_names]
+                    stem = t
+                    deps, odeps = [], []
+                else:
+                    d_names = [n.replace("%", stem, 1) for n in normal]
+                    o_names = [n.replace("%", stem, 1) for n in oo]
+                    deps = [files.enter(n) for n in d_names]
+                    odeps = [files.enter(n) for n in o_names]
             else:
                 stem = None
                 deps, odeps = dep_files, oo_files
@@ -541,7 +548,11 @@ class Reader:
                 f = files.enter(t)
                 if f.double_colon is not None:
                     raise self.err(f"target file '{f.name}' has both : and :: entries", floc)
-                if cmds is not None and f.cmds is not None and f.is_target:
+                if cmds is not None and f.cmds is cmds:
+                    # read.c record_files: this rule named the target before ("harmless")
+                    proc.out_stderr(f"{floc[0]}:{floc[1]}: target '{f.name}' given more than "
+                                    f"once in the same rule\n")
+                elif cmds is not None and f.cmds is not None and f.is_target:
                     old = f.cmds
                     # read.c record_files reports both recipes at their cmds->fileinfo
                     proc.out_stderr(f"{cmds.filename}:{cmds.lineno}: warning: overriding "
