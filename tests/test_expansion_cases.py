@@ -20,6 +20,13 @@ CASES = {
     "patsubst-no-percent": ["X := a  b\tc a", "$(info [$(patsubst a,x,$(X))] "
                             "[$(patsubst ,x,a b)] [$(patsubst ,x,)] "
                             "[$(patsubst ab,y,ab abc cab ab)] [$(patsubst b,,a b  c)])"],
+    # function.c func_if/or/and: the condition's text is stripped before expansion, a
+    # blank expansion is true, and/or return the expansion unstripped
+    "if-or-and-blanks": ["space := $(empty) $(empty)",
+                         "$(info [$(if $(space),T,F)] [$(if  ,T,F)] [$(if a ,  x , y)] "
+                         "[$(or $(space),z)] [$(or ,,  q)] [$(and a,  b )] "
+                         "[$(and $(space),c)] [$(and a,,c)] [$(or $(empty) , w)] "
+                         "[$(and a,$(if b,  d, e))] [$(if $(empty) $(empty),T,F)])"],
     # expand.c: errors inside a variable are located at its definition
     "error-at-definition": ["W = $(word x,a b)", "", "$(info $(W))"],
     "error-in-call": ["mac = $(wordlist 0,1,$(1))", "", "$(info $(call mac,a))"],

@@ -132,6 +132,28 @@ def pattern_match(pattern: str, word: str) -> str | None:
     return None
 
 
+_SPACES = " \t\n\r\f\v"
+
+
+def _strip_template(x):
+    """A function argument (raw text or a compiled template) without the blanks at its
+    two ends, as function.c strip_whitespace takes the text before expanding it."""
+    if x.__class__ is str:
+        return x.strip(_SPACES)
+    parts = list(x)
+    while parts and parts[0].__class__ is str:
+        parts[0] = parts[0].lstrip(_SPACES)
+        if parts[0]:
+            break
+        parts.pop(0)
+    while parts and parts[-1].__class__ is str:
+        parts[-1] = parts[-1].rstrip(_SPACES)
+        if parts[-1]:
+            break
+        parts.pop()
+    return tuple(parts)
+
+
 def _patsubst(pattern: str, repl: str, text: str) -> str:
     """function.c patsubst_expand: each word replaced, joined by one blank; a word whose
     replacement is empty adds no blank ("Output a space, but not if the replacement is
@@ -549,15 +571,23 @@ class Expander:
             out.append(p)
         return " ".join(out)
 
+    # function.c func_if, func_or, func_and: a condition is its text with the blanks at
+    # both ends removed BEFORE expansion (strip_whitespace), true when that is not empty
+    # and expands to anything, blanks included; and/or return that expansion as it is.
+    def _condition(self, x) -> str | None:
+        """The expansion of a condition argument, or None when its text is blank."""
+        x = _strip_template(x)
+        return None if not x else self.ev(x)
+
     def f_if(self, a):
-        cond = self.ev(a[0])
-        if cond.strip():
+        cond = self._condition(a[0])
+        if cond:
             return self.ev(a[1])
         return self.ev(a[2]) if len(a) > 2 else ""
 
     def f_or(self, a):
         for x in a:
-            v = self.ev(x).strip()
+            v = self._condition(x)
             if v:
                 return v
         return ""
@@ -565,7 +595,7 @@ class Expander:
     def f_and(self, a):
         v = ""
         for x in a:
-            v = self.ev(x).strip()
+            v = self._condition(x)
             if not v:
                 return ""
         return v
