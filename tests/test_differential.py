@@ -26,7 +26,7 @@ that writes them (main.c's remaking and re-exec); a pattern rule ``%.o: %.h`` (n
 stems, ``f3.o`` next to ``f3.h``), or one with two targets, ``%.o %.h: %``, sometimes with
 a chain ``%.h: %.c`` and ``%.c: %`` (intermediate files); ``.INTERMEDIATE``/``.PRECIOUS``
 on a few names or patterns; ``.DELETE_ON_ERROR``; ``.DEFAULT``; a static pattern rule
-(``t1.o t2.h: %.o: %.h``). An example where kbsim
+(``t1.o t2.h: %.o: %.h``); a recursive ``$(MAKE) -f Makefile GOALS``. An example where kbsim
 warns that it does not model what GNU make 4.3 does (known difference 6) is discarded.
 Every command line starts with ``-r`` (kbuild passes ``-rR``; kbsim has no built-in
 rules). What it leaves out, and why, is in
@@ -290,6 +290,16 @@ def specs(draw) -> Spec:
         args += ["-o", draw(st.sampled_from(all_spellings))]
     goal_names = names + (["FORCE"] if have_force else []) + (["all"] if "all" in phony_targets
                                                              else [])
+    if names and draw(st.integers(0, 4)) == 0:
+        # a recursive make over the same Makefile (kbuild is one make per directory): its
+        # goals are plain names, so it never runs itself again
+        sub_goals = " ".join(draw(st.lists(st.sampled_from(names), min_size=1, max_size=3)))
+        sub_deps = " ".join(draw(st.lists(st.sampled_from(names), max_size=2)))
+        at_sign = draw(st.sampled_from(["", "@"]))
+        lines.append(f"sub: {sub_deps} ; {at_sign}$(MAKE) -f Makefile {sub_goals}")
+        if draw(st.booleans()):
+            lines.append(".PHONY: sub")
+        goal_names.append("sub")
     goals = [spell(g) for g in draw(st.lists(st.sampled_from(goal_names), max_size=3))]
     args += goals
     return Spec("\n".join(lines) + "\n", exists, args, contents)
