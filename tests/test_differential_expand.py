@@ -5,7 +5,8 @@ random assignments (``=``, ``:=``, ``+=``, ``?=``) to a few variables whose valu
 nested expressions of literal words, references (``$(V)``, ``${V}``, computed names
 ``$($(N))``) and the text functions kbsim models (docs/make-subset.md), ``ifeq`` /
 ``ifneq`` / ``ifdef`` / ``ifndef`` blocks with ``else``, and ``$(info ...)`` and
-``$(warning ...)`` lines that print the results; every variable is printed at the end
+``$(warning ...)`` lines that print the results, and ``wildcard``, ``realpath`` and
+``abspath`` of names in the scratch directory; every variable is printed at the end
 (``$(info)``, ``$(origin)``, ``$(flavor)``, ``$(value)``). Numbers given to ``word`` and
 ``wordlist`` are sometimes 0 or not numbers, so make's fatal messages are compared too.
 kbsim and the real make read the same Makefile; their exit status, stdout and stderr
@@ -35,7 +36,10 @@ VARS = ["A", "B", "C", "D", "obj-y", "src"]
 WORDS = ["a", "b.c", "d/e.o", "x%y", "f.h", "e.o", "%.o", "a b", "dir/", "./g.c", "", "1", "2"]
 NUMS = ["1", "2", "3", "0", "x", "$(N2)"]
 F1 = ["sort", "words", "firstword", "lastword", "dir", "notdir", "suffix", "basename",
-      "strip", "origin", "flavor", "value"]
+      "strip", "origin", "flavor", "value", "wildcard", "realpath", "abspath"]
+# names for the file functions: the directory holds only the Makefile
+PATHS = ["*", "M*", "Makefile", "./Makefile", "..", ".", "/", "a/../Makefile", "nosuch",
+         "*.mk", "[MN]akefile", "d//e/", "/tmp/../tmp"]
 F2 = ["filter", "filter-out", "addprefix", "addsuffix", "join", "findstring", "word",
       "or", "and"]
 F3 = ["subst", "patsubst", "if", "wordlist", "foreach", "call"]
@@ -55,6 +59,11 @@ def expr(draw, depth: int = 0) -> str:
         f = draw(st.sampled_from(F1))
         if f in ("origin", "flavor", "value"):
             return f"$({f} {draw(st.sampled_from(VARS + ['undefined-var', 'comma']))})"
+        if f in ("wildcard", "realpath", "abspath"):
+            words = draw(st.lists(st.sampled_from(PATHS), min_size=1, max_size=3))
+            if draw(st.booleans()):
+                words.append(draw(expr(depth + 1)))
+            return f"$({f} {' '.join(words)})"
         return f"$({f} {draw(expr(depth + 1))})"
     if kind in (6, 7):
         f = draw(st.sampled_from(F2))
