@@ -19,7 +19,8 @@ recipes (``t: p ;``), no recipes, ``@echo "R $@ [$?]"`` recipes, optionally foll
 real run is deterministic), or by ``exit 1`` (sometimes ignored with ``-``), some without
 ``@`` so make echoes them; recipes after ``;`` or on tab lines; rarely a back edge (a
 circular dependency make drops); a phony ``all``; several goals; ``-n``, ``-q``,
-``-W FILE``, ``-o FILE``, ``-k``, ``-B``, ``-s``; ``.SILENT``/``.IGNORE`` (global or for
+``-W FILE``, ``-o FILE``, ``-k``, ``-B``, ``-s``, ``-i``; ``.LOW_RESOLUTION_TIME`` on a
+few names; ``.SILENT``/``.IGNORE`` (global or for
 some targets); a global ``.SECONDARY:`` (what kbuild sets); recipes that ``rm`` another
 file; ``include``/``-include`` of makefiles that are there or not, with or without a rule
 that writes them (main.c's remaking and re-exec); a pattern rule ``%.o: %.h`` (names share
@@ -240,6 +241,10 @@ def specs(draw) -> Spec:
                      f"{' '.join(spell(t) for t in targets)}: {tpat}: {dpat} {recipe}".rstrip())
     if draw(st.integers(0, 2)) == 0:
         lines.append(".SECONDARY:")
+    if names and draw(st.integers(0, 9)) == 0:
+        # whole-second stamps for a few files (remake.c's .LOW_RESOLUTION_TIME rounding)
+        lines.append(".LOW_RESOLUTION_TIME: " + " ".join(
+            draw(st.lists(st.sampled_from(names), min_size=1, max_size=3))))
     for special in (".INTERMEDIATE", ".PRECIOUS"):
         if names and draw(st.integers(0, 3)) == 0:
             lines.append(f"{special}: " + " ".join(
@@ -281,8 +286,8 @@ def specs(draw) -> Spec:
     all_spellings = [a for nm in names for a in aliases(nm)] + (["FORCE"] if have_force else [])
     # -r: no built-in rules, as kbuild runs make (kbsim has none; docs/make-semantics.md)
     args: list[str] = ["-r"]
-    for flag in ("-n", "-q", "-k", "-B", "-s"):
-        if draw(st.integers(0, 4 if flag != "-s" else 9)) == 0:
+    for flag in ("-n", "-q", "-k", "-B", "-s", "-i"):
+        if draw(st.integers(0, 4 if flag not in ("-s", "-i") else 9)) == 0:
             args.append(flag)
     for _ in range(draw(st.integers(0, 2)) if draw(st.integers(0, 3)) == 0 else 0):
         args += ["-W", draw(st.sampled_from(all_spellings))]

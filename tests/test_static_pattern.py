@@ -27,6 +27,8 @@ CASES = {
                         "c c: d ; @echo C [$^]", "d: ;"],
     "twice-in-a-static-rule": ["all: x.o", 'x.o ./x.o: %.o: %.h ; @echo "S $@ [$^]"',
                                "x.h: ;"],
+    # the name in "has both : and :: entries" is the entered one, without './'
+    "double-colon-after-dot-slash": ["all: f2", "f2: %.h: %.c", "./f2:: ; @echo D"],
 }
 
 

@@ -541,7 +541,9 @@ class Reader:
             if r["double"]:
                 existing = files.lookup(t)
                 if existing is not None and existing.is_target and existing.double_colon is None:
-                    raise self.err(f"target file '{t}' has both : and :: entries", floc)
+                    # (the name as entered: without './', as make prints it)
+                    raise self.err(f"target file '{existing.name}' has both : and :: entries",
+                                   floc)
                 f = files.enter_double_colon(t)
                 f.cmds = cmds
             else:
