@@ -16,6 +16,9 @@ CASES = {
     # function.c patsubst_expand: no blank for a word replaced by nothing
     "patsubst-to-empty": ["X := a.o b.c", "$(info [$(patsubst %.o,,%.o  a)] [$(X:.o=)] "
                           "[$(X:%.o=)] [$(patsubst %,,a b)] [$(patsubst a,,a b a)])"],
+    # ... but a replacement with '%' adds the blank even when the stem is empty
+    "patsubst-empty-stem": ["Y := .o .o x", "$(info [$(patsubst %.o,%,.o .o)] [$(Y:.o=)] "
+                            "[$(patsubst %.o,%,$(Y))] [$(patsubst .%,%,. .a)])"],
     # function.c patsubst_expand_pat: no '%' is subst_expand by whole words, blanks kept
     "patsubst-no-percent": ["X := a  b\tc a", "$(info [$(patsubst a,x,$(X))] "
                             "[$(patsubst ,x,a b)] [$(patsubst ,x,)] "

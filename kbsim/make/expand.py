@@ -155,12 +155,15 @@ def _strip_template(x):
 
 
 def _patsubst(pattern: str, repl: str, text: str) -> str:
-    """function.c patsubst_expand: each word replaced, joined by one blank; a word whose
-    replacement is empty adds no blank ("Output a space, but not if the replacement is
-    ''"). A pattern without '%' is subst_expand by whole words, blanks kept as written."""
+    """function.c patsubst_expand: each word replaced, joined by one blank. A matched word
+    adds no blank only when the whole replacement text is empty ("Output a space, but not
+    if the replacement is ''": the test is on the lengths of the replacement's parts and
+    of the word, so '%' with an empty stem still adds one). A pattern without '%' is
+    subst_expand by whole words, blanks kept as written."""
     if "%" not in pattern:
         return _subst_by_word(pattern, repl, text)
-    return " ".join(filter(None, (patsubst_word(pattern, repl, w) for w in text.split())))
+    words = (patsubst_word(pattern, repl, w) for w in text.split())
+    return " ".join(words if repl else filter(None, words))
 
 
 _BLANKS = " \t\n\r\f\v"
