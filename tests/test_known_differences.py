@@ -19,9 +19,11 @@ needs_make = pytest.mark.skipif(not IS_MAKE_43, reason=f"needs GNU Make 4.3 (fou
                                 f"{make_version() or 'no make'})")
 
 
-def sim(files: dict[str, int], makefile: str, args: list[str]):
+def sim(files: dict[str, int], makefile: str, args: list[str], dirs: tuple[str, ...] = ()):
     fs = SimFS(Clock(START))
     fs.mkdir("/w")
+    for d in dirs:
+        fs.mkdir("/w/" + d)
     fs.write("/w/Makefile", makefile)
     for name, ns in files.items():
         fs.write("/w/" + name, b"")
@@ -218,12 +220,7 @@ def test_sibling_that_depends_on_itself_is_named():
     """d/s/f0.h, the also_make sibling of d/s/f0.o, is intermediate (.SECONDARY:) and
     depends on itself: check_dep frees the dep update_file_1 is visiting. kbsim drops it,
     goes on to the missing d/s/f0, and warns that make would read freed memory."""
-    fs = SimFS(Clock(START))
-    fs.mkdir("/w")
-    fs.mkdir("/w/d")
-    fs.mkdir("/w/d/s")
-    fs.write("/w/Makefile", FREED_MK)
-    r = simulate_make(fs, ["--no-print-directory", "-r"], "/w", env={})
+    r, _ = sim({}, FREED_MK, ["-r"], dirs=("d", "d/s"))
     assert r.exit_code == 2
     assert r.stderr.splitlines() == [
         "make: Circular d/s/f0.h <- d/s/f0.h dependency dropped.",
@@ -270,11 +267,7 @@ RM_MK = ("all: p q\n"
 
 
 def test_intermediate_files_removed_in_entry_order():
-    fs = SimFS(Clock(START))
-    for d in ("/w", "/w/d", "/w/d/s"):
-        fs.mkdir(d)
-    fs.write("/w/Makefile", RM_MK)
-    r = simulate_make(fs, ["--no-print-directory", "-r"], "/w", env={})
+    r, _ = sim({}, RM_MK, ["-r"], dirs=("d", "d/s"))
     assert r.stdout == "rm d/s/f18.o d/f20.o\n"
 
 

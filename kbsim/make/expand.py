@@ -132,7 +132,7 @@ def pattern_match(pattern: str, word: str) -> str | None:
     return None
 
 
-_SPACES = " \t\n\r\f\v"
+_SPACES = " \t\n\r\f\v"  # isspace(), as function.c strip_whitespace and subst_expand
 
 
 def _strip_template(x):
@@ -166,8 +166,6 @@ def _patsubst(pattern: str, repl: str, text: str) -> str:
     return " ".join(words if repl else filter(None, words))
 
 
-_BLANKS = " \t\n\r\f\v"
-
 
 def _subst_by_word(subst: str, repl: str, text: str) -> str:
     """function.c subst_expand with by_word: each occurrence of SUBST that is a whole
@@ -179,9 +177,9 @@ def _subst_by_word(subst: str, repl: str, text: str) -> str:
     while True:
         if slen == 0:
             p = t
-            while p < n and text[p] in _BLANKS:
+            while p < n and text[p] in _SPACES:
                 p += 1
-            while p < n and text[p] not in _BLANKS:
+            while p < n and text[p] not in _SPACES:
                 p += 1
         else:
             p = text.find(subst, t)
@@ -189,8 +187,8 @@ def _subst_by_word(subst: str, repl: str, text: str) -> str:
                 out.append(text[t:])
                 break
         out.append(text[t:p])
-        if (p > 0 and text[p - 1] not in _BLANKS) or (p + slen < n
-                                                      and text[p + slen] not in _BLANKS):
+        if (p > 0 and text[p - 1] not in _SPACES) or (p + slen < n
+                                                      and text[p + slen] not in _SPACES):
             out.append(subst)  # struck out: not a whole word
         else:
             out.append(repl)
