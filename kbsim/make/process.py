@@ -370,8 +370,8 @@ class MakeProcess(Remake, Implicit):
             status = self._main()
         except ReExec:
             raise
-        except MakeFatal:
-            status = 2
+        except MakeFatal as e:
+            status = e.status
         except UnsupportedSyntax as e:
             self.sim.unsupported.append(e.message)
             self.err(f"kbsim: {e.message}")
@@ -820,12 +820,18 @@ class MakeProcess(Remake, Implicit):
             block = False
             file = c.file
             status = c.status
-            failed = False
+            failed = 0  # job.c child_failed: MAKE_SUCCESS, MAKE_TROUBLE or MAKE_FAILURE
             if status != 0:
-                self.child_error(c, status, c.noerror)
-                if not c.noerror:
-                    failed = True
-                    file.update_status = US_FAILED
+                # job.c reap_children: a recursive line exiting 1 under -q is a sub-make
+                # answering "something to do" (MAKE_TROUBLE), not an error
+                failed = 1 if status == 1 and self.question_flag and c.recursive else 2
+                if c.noerror:
+                    self.child_error(c, status, True)
+                    failed = 0
+                else:
+                    if failed == 2:
+                        self.child_error(c, status, False)
+                    file.update_status = US_FAILED if failed == 2 else US_QUESTION
                     self.delete_target(c)
             if not failed:
                 if c.idx < len(c.lines):
@@ -839,7 +845,7 @@ class MakeProcess(Remake, Implicit):
             if failed and not self.keep_going and not self.dying:
                 if self.job_slots != 1:
                     self.say_waiting()
-                raise MakeFatal("child failed")
+                raise MakeFatal("child failed", status=failed)  # job.c: die (child_failed)
 
     def say_waiting(self) -> None:
         """job.c reap_children(block=1, err=1), as die() calls it after an error: while

@@ -58,7 +58,12 @@ class Decision:
 
 
 class MakeFatal(Exception):
-    """make's fatal(): message already printed; exit status 2."""
+    """make's fatal() or die(): message already printed; exit status STATUS (2, or 1
+    when a -q sub-make's answer ends the run: job.c reap_children)."""
+
+    def __init__(self, *args: object, status: int = 2):
+        super().__init__(*args)
+        self.status = status
 
 
 class StackOverflow(Exception):
