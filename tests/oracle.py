@@ -68,7 +68,7 @@ def run_real(d: str, args: list[str], timeout: float = 60) -> Outcome:
 
 def run_sim(d: str, args: list[str], granularity: str = "ns") -> tuple[Outcome, object]:
     fs = real_fs(Clock(time.time_ns()), granularity)
-    r = simulate_make(fs, ["--no-print-directory", *args], os.path.abspath(d), env={})
+    r = simulate_make(fs, ["--no-print-directory", *args], os.path.abspath(d), env=dict(ENV))
     return Outcome(r.exit_code, r.stdout, r.stderr), r
 
 

@@ -19,7 +19,8 @@ recipes (``t: p ;``), no recipes, ``@echo "R $@ [$?]"`` recipes, optionally foll
 real run is deterministic), or by ``exit 1`` (sometimes ignored with ``-``), some without
 ``@`` so make echoes them; recipes after ``;`` or on tab lines; rarely a back edge (a
 circular dependency make drops); a phony ``all``; several goals; ``-n``, ``-q``,
-``-W FILE``, ``-o FILE``, ``-k``, ``-B``, ``-s``, ``-i``; ``.LOW_RESOLUTION_TIME`` on a
+``-W FILE``, ``-o FILE``, ``-k``, ``-B``, ``-s``, ``-i``; ``MAKEFLAGS += ...`` lines (and
+``$(info $(MAKEFLAGS))``); ``.LOW_RESOLUTION_TIME`` on a
 few names; ``.SILENT``/``.IGNORE`` (global or for
 some targets); a global ``.SECONDARY:`` (what kbuild sets); recipes that ``rm`` another
 file; ``include``/``-include`` of makefiles that are there or not, with or without a rule
@@ -277,6 +278,13 @@ def specs(draw) -> Spec:
                     exists[src] = draw(st.sampled_from(POOL))
                 lines.append(f"{inc}: {' '.join(srcs)} ; @echo \"M $@ [$?]\"; "
                              f"echo '{text()}' > $@; touch -d @{B + 300} $@")
+    if draw(st.integers(0, 9)) == 0:
+        # switches a makefile adds (main.c decode_env_switches after reading), and the
+        # value make writes back (define_makeflags)
+        extra = draw(st.sampled_from(["-s", "k", "-i", "-k -s", "-n", "-B", "-q", "-S"]))
+        lines.insert(draw(st.integers(0, len(lines))), f"MAKEFLAGS += {extra}")
+        if draw(st.booleans()):
+            lines.append("$(info [$(MAKEFLAGS)] [$(MFLAGS)])")
     for special in (".SILENT", ".IGNORE"):
         if rules and draw(st.integers(0, 9)) == 0:  # for all targets, or for a few
             lines.append(f"{special}: " + " ".join(

@@ -42,6 +42,18 @@ def make_cmd(
                                     help="Keep going after errors."),
     touch: bool = typer.Option(False, "-t", "--touch", help="Touch targets instead."),
     silent: bool = typer.Option(False, "-s", "--silent", help="Do not echo recipes."),
+    ignore_errors: bool = typer.Option(False, "-i", "--ignore-errors",
+                                       help="Ignore errors from recipes."),
+    env_overrides: bool = typer.Option(False, "-e", "--environment-overrides",
+                                       help="Environment variables override makefiles."),
+    print_directory: bool = typer.Option(False, "-w", "--print-directory",
+                                         help="Print the current directory."),
+    include_dir: list[str] = typer.Option([], "-I", "--include-dir", metavar="DIR",
+                                          help="Accepted (passed down in MAKEFLAGS); "
+                                               "included makefiles are not searched in "
+                                               "DIR."),
+    trace: bool = typer.Option(False, "--trace", help="Print why each target is remade "
+                                                       "and its recipe (GNU make 4.3)."),
     jobs: int = typer.Option(1, "-j", "--jobs", min=1, help="Job slots (the jobserver)."),
     no_builtin_rules: bool = typer.Option(False, "-r", "--no-builtin-rules",
                                           help="Accepted: kbsim never has built-in rules."),
@@ -86,7 +98,12 @@ def make_cmd(
                        variables=variables, just_print=just_print, question=question,
                        touch=touch, always_make=always_make, keep_going=keep_going,
                        silent=silent, what_if=list(what_if), old_files=list(old_file),
-                       jobs=jobs, print_directory=False if no_print_directory else None,
+                       ignore_errors=ignore_errors, environment_overrides=env_overrides,
+                       no_builtin_rules=no_builtin_rules or no_builtin_vars,
+                       no_builtin_variables=no_builtin_vars, include_dirs=list(include_dir),
+                       jobs=jobs, trace=trace,
+                       print_directory=(False if no_print_directory else
+                                        True if print_directory else None),
                        debug_why=why, recipe_ns=int(recipe_ms * 1_000_000))
     fs = load_real(now, granularity)
     cwd = os.getcwd()

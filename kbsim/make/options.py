@@ -30,12 +30,18 @@ class MakeOptions:
     trace: bool = False  # --trace (4.3 format)
     debug_why: bool = False  # --debug=why (4.4 format)
     environment_overrides: bool = False  # -e
+    no_builtin_rules: bool = False  # -r (kbsim never has built-in rules; kept for MAKEFLAGS)
+    no_builtin_variables: bool = False  # -R (likewise)
+    check_symlink: bool = False  # -L (accepted; symlink times are not compared)
+    include_dirs: list[str] = field(default_factory=list)  # -I (for MAKEFLAGS)
+    load_average: str = ""  # -l N (no load limit is simulated; kept for MAKEFLAGS)
     recipe_ns: int = DEFAULT_RECIPE_NS
 
     def copy(self, **kw) -> "MakeOptions":
         return replace(self, directories=list(self.directories), makefiles=list(self.makefiles),
                        goals=list(self.goals), variables=list(self.variables),
-                       what_if=list(self.what_if), old_files=list(self.old_files), **kw)
+                       what_if=list(self.what_if), old_files=list(self.old_files),
+                       include_dirs=list(self.include_dirs), **kw)
 
 
 _ASSIGN = re.compile(r"^([^\s=:+?!]+)\s*(:=|::=|\+=|\?=|=)(.*)$", re.S)
@@ -43,8 +49,9 @@ _ASSIGN = re.compile(r"^([^\s=:+?!]+)\s*(:=|::=|\+=|\?=|=)(.*)$", re.S)
 # short options that take an argument
 _WITH_ARG = set("CfWoIjl")
 _FLAGS = {"n": "just_print", "q": "question", "t": "touch", "B": "always_make",
-          "k": "keep_going", "s": "silent", "i": "ignore_errors", "e": "environment_overrides"}
-_IGNORED = set("rRSwLv")  # accepted; kbsim never has built-in rules (as make -rR)
+          "k": "keep_going", "s": "silent", "i": "ignore_errors", "e": "environment_overrides",
+          "r": "no_builtin_rules", "R": "no_builtin_variables", "L": "check_symlink"}
+_IGNORED = set("v")  # accepted and ignored
 _LONG = {"--just-print": "n", "--dry-run": "n", "--recon": "n", "--question": "q",
          "--touch": "t", "--always-make": "B", "--keep-going": "k", "--silent": "s",
          "--quiet": "s", "--ignore-errors": "i", "--no-builtin-rules": "r",
@@ -78,9 +85,9 @@ def parse_make_args(argv: list[str], base: MakeOptions | None = None) -> MakeOpt
                     raise MakeError("the '-j' option requires a positive integer argument")
                 o.jobs = int(val)
         elif opt == "I":
-            pass
+            o.include_dirs.append(val)
         elif opt == "l":
-            pass
+            o.load_average = val
 
     while i < n:
         a = argv[i]
@@ -102,7 +109,8 @@ def parse_make_args(argv: list[str], base: MakeOptions | None = None) -> MakeOpt
                 if c in _FLAGS:
                     setattr(o, _FLAGS[c], True)
                 elif c == "w":
-                    o.print_directory = True
+                    if o.print_directory is None:  # --no-print-directory wins
+                        o.print_directory = True
                 elif c == "S":
                     o.keep_going = False
             elif name in _LONG_ARG:
@@ -139,7 +147,8 @@ def parse_make_args(argv: list[str], base: MakeOptions | None = None) -> MakeOpt
                 if c in _FLAGS:
                     setattr(o, _FLAGS[c], True)
                 elif c == "w":
-                    o.print_directory = True
+                    if o.print_directory is None:  # --no-print-directory wins
+                        o.print_directory = True
                 elif c == "S":
                     o.keep_going = False
                 elif c in _IGNORED:
@@ -152,4 +161,6 @@ def parse_make_args(argv: list[str], base: MakeOptions | None = None) -> MakeOpt
             o.variables.append((m.group(1), m.group(2), m.group(3)))
             continue
         o.goals.append(a)
+    if o.no_builtin_variables:  # main.c: "If -R was given, set -r too" (not from MAKEFLAGS)
+        o.no_builtin_rules = True
     return o

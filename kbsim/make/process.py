@@ -19,6 +19,7 @@ from .expand import AppendVariable, Expander, Variable, glob_match, has_glob
 from .filedb import (CS_NOT_STARTED, CS_RUNNING, NONEXISTENT, UNKNOWN,
                      US_FAILED, US_NONE, US_QUESTION, US_SUCCESS, FileEntry, FileTable)
 from .implicit import Implicit
+from .makeflags import command_variables, decode_makeflags, define_makeflags
 from .options import MakeOptions, parse_make_args
 from .reader import Reader, apply_special_targets
 from .remake import LoopsForever, MakeFatal, Remake, StackOverflow
@@ -295,7 +296,8 @@ class MakeProcess(Remake, Implicit):
     def define_defaults(self) -> None:
         v = self.variables
         for k, val in self.env.items():
-            v[k] = Variable(k, val, True, "environment", True)
+            v[k] = Variable(k, val, True, "environment override"
+                            if self.opts.environment_overrides else "environment", True)
         mk = self.sim.make_program
         v["MAKE"] = Variable("MAKE", mk, True, "default")
         v["MAKE_COMMAND"] = Variable("MAKE_COMMAND", mk, True, "default")
@@ -307,11 +309,15 @@ class MakeProcess(Remake, Implicit):
         v["MAKEFILE_LIST"] = Variable("MAKEFILE_LIST", "", False, "file")
         if self.restarts:
             v["MAKE_RESTARTS"] = Variable("MAKE_RESTARTS", str(self.restarts), False, "default")
-        flags = "".join(c for c, on in (("B", self.opts.always_make), ("i", self.ignore_errors),
-                                        ("k", self.keep_going), ("n", self.just_print_flag),
-                                        ("q", self.question_flag), ("s", self.silent),
-                                        ("t", self.touch_flag)) if on)
-        v["MAKEFLAGS"] = Variable("MAKEFLAGS", flags, True, "default", True)
+        # main.c: MAKEOVERRIDES refers to the command-line definitions; MAKEFLAGS and
+        # MFLAGS hold the switches (define_makeflags (0, 0) while the makefiles are read)
+        if self.opts.variables:
+            v["-*-command-variables-*-"] = Variable(
+                "-*-command-variables-*-", command_variables(self.opts), False, "automatic")
+            v["MAKEOVERRIDES"] = Variable(
+                "MAKEOVERRIDES", "${-*-command-variables-*-}", True,
+                "environment override" if self.opts.environment_overrides else "environment")
+        self.define_makeflags(False, False)
         for name, op, value in self.opts.variables:
             if op in (":=", "::="):
                 val = self.expander.expand(value)
@@ -456,6 +462,7 @@ class MakeProcess(Remake, Implicit):
                 if self.file_exists_p(cand):
                     self.read_makefile_file(cand, 0)
                     break
+        self.decode_makeflags()
         apply_special_targets(self)
         for n in opts.old_files:
             self.mark_old(n)
@@ -467,7 +474,9 @@ class MakeProcess(Remake, Implicit):
         # are remade (so -B cannot re-exec for ever), always_make_set for the goals
         self.always_make = opts.always_make and not self.restarts
         if self.read_files:
+            self.define_makeflags(True, True)
             self.remake_makefiles()
+        self.define_makeflags(True, False)
         self.always_make = opts.always_make
         if self.restarts:
             for n in opts.what_if:
@@ -497,6 +506,33 @@ class MakeProcess(Remake, Implicit):
         if self.clock_skew_detected:
             self.err(f"{self.prog}: warning:  Clock skew detected.  Your build may be incomplete.")
         return makefile_status
+
+    def define_makeflags(self, all_: bool, makefile: bool) -> None:
+        """main.c define_makeflags: MAKEFLAGS (origin 'file', or 'environment override'
+        under -e) and MFLAGS from the switches now in force."""
+        mf, mflags = define_makeflags(self.opts, self.print_directory, all_, makefile,
+                                      self.job_slots == 0)
+        e = self.opts.environment_overrides  # variable.c: o_env and o_file become
+        self.variables["MAKEFLAGS"] = Variable(  # o_env_override under -e
+            "MAKEFLAGS", mf, True, "environment override" if e else "file", True)
+        self.variables["MFLAGS"] = Variable(
+            "MFLAGS", mflags, True, "environment override" if e else "environment")
+
+    def decode_makeflags(self) -> None:
+        """main.c: after reading the makefiles, decode_env_switches (MAKEFLAGS) takes the
+        switches a makefile added (``MAKEFLAGS += -s``)."""
+        v = self.variables.get("MAKEFLAGS")
+        if v is None:
+            return
+        value = self.expander.expand(v.value) if v.recursive else v.value
+        opts = self.opts
+        decode_makeflags(value, opts)
+        self.just_print_flag = opts.just_print
+        self.question_flag = opts.question
+        self.touch_flag = opts.touch
+        self.keep_going = opts.keep_going
+        self.silent = opts.silent
+        self.ignore_errors = opts.ignore_errors
 
     def remake_makefiles(self) -> None:
         entries = []
@@ -896,17 +932,23 @@ class MakeProcess(Remake, Implicit):
         return status
 
     def child_options(self, args: list[str]) -> MakeOptions:
-        """MAKEFLAGS: the child inherits our flags, -W/-o files and command-line variables."""
+        """MAKEFLAGS: the child inherits our switches (those a makefile added too) and
+        command-line variables, but not -C, -f, -o or -W (main.c switches[]: toenv 0);
+        while makefiles are remade, not -n, -q or -t either (define_makeflags (1, 1))."""
+        o = self.opts
+        remaking = self.rebuilding_makefiles
         base = MakeOptions(
-            just_print=self.opts.just_print, question=self.opts.question,
-            touch=self.opts.touch, always_make=self.opts.always_make,
-            keep_going=self.opts.keep_going, silent=self.opts.silent,
-            ignore_errors=self.opts.ignore_errors, what_if=list(self.opts.what_if),
-            old_files=list(self.opts.old_files), jobs=self.opts.jobs,
-            print_directory=(False if self.opts.print_directory is False else None),
-            trace=self.opts.trace, debug_why=self.opts.debug_why,
-            recipe_ns=self.opts.recipe_ns,
-            variables=list(self.opts.variables))
+            just_print=o.just_print and not remaking, question=o.question and not remaking,
+            touch=o.touch and not remaking, always_make=o.always_make,
+            keep_going=o.keep_going, silent=o.silent,
+            ignore_errors=o.ignore_errors, jobs=o.jobs,
+            print_directory=(False if o.print_directory is False else None),
+            trace=o.trace, debug_why=o.debug_why,
+            environment_overrides=o.environment_overrides,
+            no_builtin_rules=o.no_builtin_rules, no_builtin_variables=o.no_builtin_variables,
+            check_symlink=o.check_symlink, include_dirs=list(o.include_dirs),
+            load_average=o.load_average, recipe_ns=o.recipe_ns,
+            variables=list(o.variables))
         return parse_make_args(args, base)
 
     def exported_env(self) -> dict[str, str]:

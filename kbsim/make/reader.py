@@ -124,6 +124,10 @@ def _scan_top(s: str, chars: str, start: int = 0) -> int:
     return -1
 
 
+# variable.c: origins above o_file (o_env_override is an environment variable under -e)
+_OUTRANKS_FILE = frozenset(("environment override", "command line", "override", "automatic"))
+
+
 class Reader:
     """Evaluates makefile text into a make process's file table and variables."""
 
@@ -143,8 +147,8 @@ class Reader:
         if name in _UNSUPPORTED_VARS and value.strip():
             raise UnsupportedSyntax(_UNSUPPORTED_VARS[name], floc)
         old = proc.variables.get(name)
-        if old is not None and old.origin == "command line" and origin == "file":
-            return  # command-line variables win over makefile assignments
+        if old is not None and origin == "file" and old.origin in _OUTRANKS_FILE:
+            return  # variable.c define_variable_in_set: a lower origin does not replace
         export = old.export if old is not None else False
         v = proc.variables[name] = Variable(name, value, recursive, origin, export)
         v.floc = floc
@@ -173,12 +177,12 @@ class Reader:
             elif old.recursive:
                 if value:  # variable.c: "If the new value is empty, nothing to do."
                     self.define(name, (old.value + " " + value) if old.value else value,
-                                True, old.origin, floc)
+                                True, floc=floc)
             else:
                 v = exp.expand(value)
                 if v:  # (the expansion, for a simple variable)
                     self.define(name, (old.value + " " + v) if old.value else v, False,
-                                old.origin, floc)
+                                floc=floc)
         if export and name in vars_:
             vars_[name].export = True
 

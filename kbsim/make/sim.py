@@ -164,6 +164,9 @@ class Simulation:
               parent: MakeProcess | None, env: dict[str, str] | None = None) -> Handle:
         handle = Handle()
         sim = self
+        # a process may change its switches (MAKEFLAGS += -s in a makefile) and a re-exec
+        # keeps them (main.c re_exec exports MAKEFLAGS): one copy per spawned make
+        options = options.copy()
         penv = parent.exported_env() if parent is not None else (env or {})
 
         def body():

@@ -1,0 +1,162 @@
+"""MAKEFLAGS, MFLAGS and MAKEOVERRIDES as GNU make 4.3 writes and reads them.
+
+main.c define_makeflags writes the switches in the order of its switch table: the single
+letters without an argument first, as one word (``ks``), then the switches with an
+argument or only a long name, each as `` -Iarg`` or `` --name=arg``; with ALL (from the
+moment the makefiles are read) the ones with arguments too and `` -- $(MAKEOVERRIDES)``
+when there are command-line variables. While the makefiles are being remade
+(MAKEFILE), -n, -q and -t are left out (their ``no_makefile`` flag). -C, -f, -o and -W
+are never passed down (their ``toenv`` is 0).
+
+main.c decode_env_switches reads MAKEFLAGS back after the makefiles are read, so
+``MAKEFLAGS += -s`` in a makefile turns -s on: the value is split at unescaped blanks, a
+first word without a dash gets one, and only the switches a makefile may set are taken
+(others, such as -o or a letter make does not know, are ignored without a message, as
+make 4.3 does).
+"""
+
+from __future__ import annotations
+
+from .options import MakeOptions
+
+# main.c switches[]: the single-letter flags make passes down, in table order, with
+# the MakeOptions field each stands for and whether it is left out while remaking
+# makefiles (no_makefile). -d, -p and -v are not modelled.
+LETTERS = (("B", "always_make", False), ("e", "environment_overrides", False),
+           ("i", "ignore_errors", False), ("k", "keep_going", False),
+           ("L", "check_symlink", False), ("n", "just_print", True),
+           ("q", "question", True), ("r", "no_builtin_rules", False),
+           ("R", "no_builtin_variables", False), ("s", "silent", False),
+           ("t", "touch", True))
+_BY_LETTER = {c: attr for c, attr, _ in LETTERS}
+# switches with an argument that a makefile's MAKEFLAGS may carry (env = 1)
+_ARG_LETTERS = set("IjlO")
+JOBSERVER_AUTH = "3,4"  # the pipe's descriptors as make 4.3 usually numbers them
+
+
+def quote_for_env(text: str) -> str:
+    """main.c quote_for_env: '$' doubled, blanks and backslashes escaped."""
+    out = []
+    for ch in text:
+        if ch == "$":
+            out.append("$$")
+        elif ch in " \t\\":
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def command_variables(opts: MakeOptions) -> str:
+    """The value of ``-*-command-variables-*-`` (what $(MAKEOVERRIDES) expands to): each
+    command-line definition quoted, the last one given first (main.c prepends each to
+    command_variables)."""
+    return " ".join(quote_for_env(f"{name}{op}{value}")
+                    for name, op, value in reversed(opts.variables))
+
+
+def define_makeflags(opts: MakeOptions, print_directory: bool, all_: bool,
+                     makefile: bool, jobserver: bool) -> tuple[str, str]:
+    """main.c define_makeflags: (MAKEFLAGS, MFLAGS)."""
+    letters = "".join(c for c, attr, no_mk in LETTERS
+                      if getattr(opts, attr) and not (makefile and no_mk))
+    if print_directory:
+        letters += "w"
+    words = []
+    if all_:
+        words += ["-I" + quote_for_env(d) for d in opts.include_dirs]
+        if opts.jobs is None:
+            words.append("-j")
+        elif opts.jobs != 1:
+            words.append(f"-j{opts.jobs}")
+        if opts.load_average:
+            try:  # printed with %g
+                words.append(f"-l{float(opts.load_average):g}")
+            except ValueError:
+                words.append("-l" + opts.load_average)
+        if jobserver:
+            words.append("--jobserver-auth=" + JOBSERVER_AUTH)
+    if opts.trace:
+        words.append("--trace")
+    if opts.print_directory is False:
+        words.append("--no-print-directory")
+    flags = ("-" + letters if letters else "") + "".join(" " + w for w in words)
+    mflags = flags[1:] if flags.startswith(" ") else flags
+    makeflags = flags[1:] if flags.startswith("-") else flags
+    if all_ and opts.variables:
+        makeflags += " -- $(MAKEOVERRIDES)"
+    return makeflags, mflags
+
+
+def split_env_words(value: str) -> list[str]:
+    """decode_env_switches: words split at blanks, a backslash keeping the next
+    character."""
+    words: list[str] = []
+    cur: list[str] = []
+    i = 0
+    n = len(value)
+    while i < n:
+        ch = value[i]
+        if ch == "\\" and i + 1 < n:
+            cur.append(value[i + 1])
+            i += 2
+            continue
+        if ch in " \t":
+            if cur:
+                words.append("".join(cur))
+                cur = []
+            i += 1
+            continue
+        cur.append(ch)
+        i += 1
+    if cur:
+        words.append("".join(cur))
+    return words
+
+
+def decode_makeflags(value: str, opts: MakeOptions) -> None:
+    """main.c decode_env_switches (MAKEFLAGS) after reading the makefiles: set in OPTS
+    the flags the value names. -j from a makefile and variable definitions after '--'
+    are not modelled (kbsim leaves them out; make would reset its jobserver or define
+    the variables)."""
+    words = split_env_words(value.lstrip(" \t"))
+    if not words:
+        return
+    if not words[0].startswith("-") and "=" not in words[0]:
+        words[0] = "-" + words[0]
+    i = 0
+    while i < len(words):
+        w = words[i]
+        i += 1
+        if w == "--" or not w.startswith("-"):
+            break
+        if w.startswith("--"):
+            name, _, arg = w.partition("=")
+            if name == "--trace":
+                opts.trace = True
+            elif name == "--no-print-directory":
+                opts.print_directory = False
+            elif name == "--include-dir" and arg:
+                opts.include_dirs.append(arg)
+            continue
+        k = 1
+        while k < len(w):
+            c = w[k]
+            k += 1
+            if c in _ARG_LETTERS:
+                arg = w[k:]
+                if not arg and c in "IO" and i < len(words):
+                    arg = words[i]
+                    i += 1
+                if c == "I" and arg:
+                    opts.include_dirs.append(arg)
+                elif c == "l":
+                    opts.load_average = arg
+                break
+            attr = _BY_LETTER.get(c)
+            if attr is not None:
+                setattr(opts, attr, True)
+            elif c == "w":
+                opts.print_directory = True
+            elif c == "S":
+                opts.keep_going = False
