@@ -9,6 +9,8 @@ nested expressions of literal words, references (``$(V)``, ``${V}``, computed na
 ``abspath`` of names in the scratch directory; every variable is printed at the end
 (``$(info)``, ``$(origin)``, ``$(flavor)``, ``$(value)``). Numbers given to ``word`` and
 ``wordlist`` are sometimes 0 or not numbers, so make's fatal messages are compared too.
+HOME (from the environment) is one of the variables; some runs add command-line
+definitions (``A=x``, ``B:=y``, ``C+=z``) and ``-e``.
 kbsim and the real make read the same Makefile; their exit status, stdout and stderr
 must be equal.
 
@@ -32,7 +34,8 @@ if not make_version().startswith("GNU Make 4.3"):
     pytest.skip("needs GNU Make 4.3 as `make`", allow_module_level=True)
 
 EXAMPLES = int(os.environ.get("KBSIM_EXPAND_EXAMPLES", "300"))
-VARS = ["A", "B", "C", "D", "obj-y", "src"]
+# HOME is in both makes' environment (tests/oracle.py ENV)
+VARS = ["A", "B", "C", "D", "obj-y", "src", "HOME"]
 WORDS = ["a", "b.c", "d/e.o", "x%y", "f.h", "e.o", "%.o", "a b", "dir/", "./g.c", "", "1", "2"]
 NUMS = ["1", "2", "3", "0", "x", "$(N2)"]
 F1 = ["sort", "words", "firstword", "lastword", "dir", "notdir", "suffix", "basename",
@@ -114,22 +117,32 @@ def makefiles(draw) -> str:
     for v in VARS:
         lines.append(f"$(info {v} $(origin {v}) $(flavor {v}) [$(value {v})] [$({v})])")
     lines.append("all: ; @:")
-    return "\n".join(lines) + "\n"
+    # command-line variables (they outrank makefile assignments, += included) and -e
+    # (the environment outranks them too): variable.c's origins
+    args = ["-r"]
+    if draw(st.integers(0, 4)) == 0:
+        args.append("-e")
+    for _ in range(draw(st.integers(0, 2)) if draw(st.integers(0, 2)) == 0 else 0):
+        op = draw(st.sampled_from(["=", ":=", "+="]))
+        args.append(f"{draw(st.sampled_from(VARS))}{op}{draw(st.sampled_from(WORDS))}")
+    return "\n".join(lines) + "\n", args
 
 
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
           phases=[Phase.explicit, Phase.generate],
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(makefiles())
-def test_expansion_matches_make(makefile):
+def test_expansion_matches_make(case):
+    makefile, args = case
     root = tempfile.mkdtemp(prefix="kbsim-exp-")
     try:
         with open(os.path.join(root, "Makefile"), "w") as fh:
             fh.write(makefile)
-        sim, _ = run_sim(root, ["-r"])
-        real = run_real(root, ["-r"], timeout=10)
+        sim, _ = run_sim(root, args)
+        real = run_real(root, args, timeout=10)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     assert (sim.rc, sim.out, sim.err) == (real.rc, real.out, real.err), (
-        f"--- Makefile\n{makefile}--- real rc={real.rc}\n{real.out}{real.err}"
+        f"--- Makefile\n{makefile}--- args {' '.join(args)}\n"
+        f"--- real rc={real.rc}\n{real.out}{real.err}"
         f"--- kbsim rc={sim.rc}\n{sim.out}{sim.err}")

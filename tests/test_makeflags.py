@@ -72,6 +72,10 @@ FLAG_EFFECTS = {
                             ["-o", "x", "all"]),
     "what-if-not-passed": (["all: ; $(MAKE) -f Makefile x", "x: y ; echo x", "y:"],
                            ["-W", "y", "all"]),
+    # main.c sets always_make_flag before reading: a makefile's -B forces the goals, not
+    # the makefiles (which .DEFAULT would otherwise remake)
+    "always-make-not-for-makefiles": (["MAKEFLAGS += -B", "x: y ; echo x", "y:",
+                                       ".DEFAULT: ; @echo D $@"], ["x"]),
 }
 
 
@@ -110,6 +114,34 @@ def test_append_does_not_outrank(tmp_path):
          "all: ; @:")
     c.run("X=1")
     c.run("X:=1")
+    bad = c.mismatches()
+    assert not bad, "\n".join(bad)
+
+
+@needs_make
+@pytest.mark.parametrize("args", ["HOME+=a", "X+=1 X+=2", "X?=1", "HOME?=z", "Y:=1 Y+=2",
+                                  "HOME+=", "Y:=1 Y+=", "X=1 X?=2"])
+def test_command_line_operators(args, tmp_path):
+    """main.c handles each command-line definition with its operator: '+=' appends to the
+    environment's or an earlier definition (nothing for an empty value), '?=' only
+    defines an undefined variable (found by the expansion generator: kbsim replaced)."""
+    c = Case(str(tmp_path))
+    c.mk("$(info [$(HOME)] [$(origin HOME)] [$(X)] [$(origin X)] [$(Y)] [$(flavor Y)])",
+         "all: ; @:")
+    c.run(*args.split())
+    bad = c.mismatches()
+    assert not bad, "\n".join(bad)
+
+
+@needs_make
+def test_reexec_starts_from_the_command_line(tmp_path):
+    """main.c re_exec passes make's own environment, not the MAKEFLAGS it would export:
+    a switch the makefile added is read again, not inherited (found by the differential
+    test: the restarted make printed 'irs' where make 4.3 prints 'ir')."""
+    c = Case(str(tmp_path))
+    c.mk("MAKEFLAGS += -s", "$(info [$(MAKEFLAGS)] [$(MAKE_RESTARTS)])", "include g.mk",
+         "g.mk: ; echo 'X = 1' > $@", "all: ; echo all $(X)")
+    c.run("-i")
     bad = c.mismatches()
     assert not bad, "\n".join(bad)
 

@@ -134,6 +134,8 @@ class SimFS:
                     continue
                 try:
                     st = ent.stat(follow_symlinks=False)
+                except FileNotFoundError:
+                    continue  # removed since the directory was listed: not there now
                 except OSError as e:
                     self.real_warnings.append(f"{ent.path}: {e.strerror}")
                     continue

@@ -296,8 +296,7 @@ class MakeProcess(Remake, Implicit):
     def define_defaults(self) -> None:
         v = self.variables
         for k, val in self.env.items():
-            v[k] = Variable(k, val, True, "environment override"
-                            if self.opts.environment_overrides else "environment", True)
+            v[k] = Variable(k, val, True, "environment", True)
         mk = self.sim.make_program
         v["MAKE"] = Variable("MAKE", mk, True, "default")
         v["MAKE_COMMAND"] = Variable("MAKE_COMMAND", mk, True, "default")
@@ -319,9 +318,22 @@ class MakeProcess(Remake, Implicit):
                 "environment override" if self.opts.environment_overrides else "environment")
         self.define_makeflags(False, False)
         for name, op, value in self.opts.variables:
+            old = v.get(name)
             if op in (":=", "::="):
                 val = self.expander.expand(value)
                 v[name] = Variable(name, val, False, "command line", True)
+            elif op == "?=" and old is not None:
+                continue
+            elif op == "+=" and old is not None:
+                # variable.c do_variable_definition: append to what the environment or
+                # an earlier definition gave, in its flavor (a simple one expands VALUE)
+                if not old.recursive:
+                    value = self.expander.expand(value)
+                if not value:
+                    continue  # "If the new value is empty, nothing to do."
+                if old.value:
+                    value = old.value + " " + value
+                v[name] = Variable(name, value, old.recursive, "command line", True)
             else:
                 v[name] = Variable(name, value, True, "command line", True)
 
@@ -462,6 +474,9 @@ class MakeProcess(Remake, Implicit):
                 if self.file_exists_p(cand):
                     self.read_makefile_file(cand, 0)
                     break
+        # main.c sets always_make_flag before reading (so a makefile's 'MAKEFLAGS += -B'
+        # does not force the makefiles, only the goals)
+        always_make_set = opts.always_make
         self.decode_makeflags()
         apply_special_targets(self)
         for n in opts.old_files:
@@ -472,7 +487,7 @@ class MakeProcess(Remake, Implicit):
         # main.c: update the makefiles, and re-exec if one was remade
         # main.c: always_make_flag = always_make_set && restarts == 0 while the makefiles
         # are remade (so -B cannot re-exec for ever), always_make_set for the goals
-        self.always_make = opts.always_make and not self.restarts
+        self.always_make = always_make_set and not self.restarts
         if self.read_files:
             self.define_makeflags(True, True)
             self.remake_makefiles()

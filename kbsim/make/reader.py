@@ -147,6 +147,11 @@ class Reader:
         if name in _UNSUPPORTED_VARS and value.strip():
             raise UnsupportedSyntax(_UNSUPPORTED_VARS[name], floc)
         old = proc.variables.get(name)
+        if old is not None and old.origin == "environment" and \
+                proc.opts.environment_overrides:
+            # variable.c define_variable_in_set: the environment was imported before -e
+            # was decoded; the variable becomes 'environment override' when redefined
+            old.origin = "environment override"
         if old is not None and origin == "file" and old.origin in _OUTRANKS_FILE:
             return  # variable.c define_variable_in_set: a lower origin does not replace
         export = old.export if old is not None else False

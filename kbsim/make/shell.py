@@ -420,6 +420,85 @@ def cmd_echo(ctx, argv, io):
     return 0
 
 
+def cmd_coreutils_echo(ctx, argv, io):
+    """/bin/echo (GNU coreutils), which make runs without a shell for a simple line:
+    options -n, -e, -E (combinable, until the first other word); escapes only under -e."""
+    args = argv[1:]
+    nl, escapes = True, False
+    while args and len(args[0]) > 1 and args[0][0] == "-" and \
+            all(ch in "neE" for ch in args[0][1:]):
+        for ch in args[0][1:]:
+            if ch == "n":
+                nl = False
+            else:
+                escapes = ch == "e"
+        args = args[1:]
+    text = " ".join(args)
+    stop = False
+    if escapes:
+        text, stop = _echo_escapes(text)
+    io.out(text + ("" if stop or not nl else "\n"))
+    return 0
+
+
+# job.c construct_command_argv_internal (unix): a line with none of these outside single
+# quotes, no 'NAME=' leading word and no shell builtin of this list as its first word is
+# exec'd by make itself, without /bin/sh
+_SH_CHARS = frozenset("#;\"*?[]&|<>(){}$`^~!")
+_SH_CMDS = frozenset((".", ":", "alias", "bg", "break", "case", "cd", "command", "continue",
+                      "eval", "exec", "exit", "export", "fc", "fg", "for", "getopts", "hash",
+                      "if", "jobs", "login", "logout", "read", "readonly", "return", "set",
+                      "shift", "test", "times", "trap", "type", "ulimit", "umask", "unalias",
+                      "unset", "wait", "while"))
+
+
+def runs_without_shell(line: str) -> bool:
+    """Whether GNU make 4.3 runs LINE without a shell (so ``echo`` is /bin/echo, not
+    dash's builtin, which always interprets backslash escapes)."""
+    quote = False
+    first: list[str] = []
+    in_first = True
+    seen_nonequals = False
+    word_has_equals = False
+    i = 0
+    line = line.lstrip(" \t")
+    n = len(line)
+    while i < n:
+        ch = line[i]
+        if quote:
+            if ch == "'":
+                quote = False
+            elif in_first:
+                first.append(ch)
+        elif ch in _SH_CHARS:
+            return False
+        elif ch == "=":
+            if not seen_nonequals:
+                return False
+            word_has_equals = True
+        elif ch == "'":
+            quote = True
+        elif ch in " \t":
+            seen_nonequals |= not word_has_equals
+            word_has_equals = False
+            if in_first:
+                in_first = False
+                if "".join(first) in _SH_CMDS:
+                    return False
+            while i + 1 < n and line[i + 1] in " \t":
+                i += 1
+        elif ch == "\\" and i + 1 < n:
+            i += 1
+            if in_first and line[i] != "\n":
+                first.append(line[i])
+        elif in_first:
+            first.append(ch)
+        i += 1
+    if quote:
+        return False
+    return not (in_first and "".join(first) in _SH_CMDS)
+
+
 _PRINTF = re.compile(r"%([-+ #0]*)(\d*)(?:\.(\d+))?([sdibcxXou%])")
 
 
@@ -663,6 +742,8 @@ class Shell:
                 handler = ctx.proc.submake_handler
             if handler is None:
                 return self._assume(ctx, line, name)
+            if handler is cmd_echo and runs_without_shell(line):
+                handler = cmd_coreutils_echo
             io = IO(ctx, cmd)
             try:
                 io.open()

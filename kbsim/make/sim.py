@@ -164,15 +164,15 @@ class Simulation:
               parent: MakeProcess | None, env: dict[str, str] | None = None) -> Handle:
         handle = Handle()
         sim = self
-        # a process may change its switches (MAKEFLAGS += -s in a makefile) and a re-exec
-        # keeps them (main.c re_exec exports MAKEFLAGS): one copy per spawned make
-        options = options.copy()
         penv = parent.exported_env() if parent is not None else (env or {})
 
         def body():
             restarts = 0
             while True:
-                proc = MakeProcess(sim, options, cwd, level, restarts, penv, parent)
+                # a process may change its switches (MAKEFLAGS += -s in a makefile); a
+                # re-exec starts again from the command line and the environment it was
+                # given (main.c re_exec passes environ, not the new MAKEFLAGS)
+                proc = MakeProcess(sim, options.copy(), cwd, level, restarts, penv, parent)
                 proc.glet = g
                 handle.procs.append(proc)
                 sim.processes.append(proc)
