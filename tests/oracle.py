@@ -50,7 +50,8 @@ def _text(b) -> str:
     return b.decode("utf-8", "replace") if isinstance(b, bytes) else (b or "")
 
 
-def run_real(d: str, args: list[str], timeout: float = 60) -> Outcome:
+def run_real(d: str, args: list[str], timeout: float = 60,
+             no_print_directory: bool = True) -> Outcome:
     """Run the real make. A make killed by signal N (subprocess says -N) gets the status
     a shell reports, 128 + N; one still running after TIMEOUT seconds is killed and gets
     124 with the output it had printed. kbsim reports both cases the same way
@@ -58,7 +59,8 @@ def run_real(d: str, args: list[str], timeout: float = 60) -> Outcome:
     try:
         # argv[0] "make", found on ENV's PATH, as a user types it: $(MAKE) is then "make"
         # in both (kbsim's $(MAKE) is its program name)
-        p = subprocess.run(["make", "--no-print-directory", *args], cwd=d,
+        pre = ["--no-print-directory"] if no_print_directory else []
+        p = subprocess.run(["make", *pre, *args], cwd=d,
                            capture_output=True, text=True, env=ENV, timeout=timeout)
     except subprocess.TimeoutExpired as e:
         return Outcome(HANG_STATUS, _text(e.stdout), _text(e.stderr))
@@ -66,9 +68,11 @@ def run_real(d: str, args: list[str], timeout: float = 60) -> Outcome:
     return Outcome(rc, p.stdout, p.stderr)
 
 
-def run_sim(d: str, args: list[str], granularity: str = "ns") -> tuple[Outcome, object]:
+def run_sim(d: str, args: list[str], granularity: str = "ns",
+            no_print_directory: bool = True) -> tuple[Outcome, object]:
     fs = real_fs(Clock(time.time_ns()), granularity)
-    r = simulate_make(fs, ["--no-print-directory", *args], os.path.abspath(d), env=dict(ENV))
+    pre = ["--no-print-directory"] if no_print_directory else []
+    r = simulate_make(fs, [*pre, *args], os.path.abspath(d), env=dict(ENV))
     return Outcome(r.exit_code, r.stdout, r.stderr), r
 
 
@@ -86,9 +90,12 @@ def normalise(text: str) -> str:
                      for ln in text.split("\n"))
 
 
-def compare(d: str, args: list[str]) -> tuple[Outcome, Outcome]:
-    sim, _ = run_sim(d, args)
-    real = run_real(d, args)
+def compare(d: str, args: list[str], no_print_directory: bool = True
+            ) -> tuple[Outcome, Outcome]:
+    """(real, sim). The makes run with --no-print-directory unless NO_PRINT_DIRECTORY is
+    False (the "Entering directory" lines name the scratch directory, the same for both)."""
+    sim, _ = run_sim(d, args, no_print_directory=no_print_directory)
+    real = run_real(d, args, no_print_directory=no_print_directory)
     return real, sim
 
 
@@ -140,8 +147,8 @@ class Case:
             except FileNotFoundError:
                 pass
 
-    def run(self, *args: str) -> tuple[Outcome, Outcome]:
-        real, sim = compare(self.d, list(args))
+    def run(self, *args: str, no_print_directory: bool = True) -> tuple[Outcome, Outcome]:
+        real, sim = compare(self.d, list(args), no_print_directory)
         self.steps.append((list(args), real, sim))
         return real, sim
 

@@ -9,7 +9,7 @@ import pytest
 
 from kbsim.fs import Clock, SimFS
 from kbsim.make import simulate_make
-from oracle import Case, make_version, normalise
+from oracle import Case, make_version, normalise, run_sim
 
 B = 1_600_000_000
 NS = 1_000_000_000
@@ -138,6 +138,37 @@ def test_update_file_1_reentry_crash_matches_real_make(tmp_path):
     real, _ = c.run("-q", "-B", "x")
     assert real.rc == 139  # 128 + SIGSEGV
     assert not c.mismatches()
+
+
+# found by the differential test (12,000 examples), reduced by deleting lines
+PARENT_LOOP_MK = ("f0.h: %.o: %.h ; @echo \"S $@ $* [$?] [$<]\"\n"
+                  "e/f5: d/s/f11 d/s/f23.o d/s/f29.h\n"
+                  "f0.h: d/s/f32.h e/f14 | e///f14\n"
+                  "d/s/f29.h: e/f30 d/s/f32.h e/f35.h\n"
+                  "e/f30: e//f35.h | e/f5.o\n"
+                  "d/s/f32.h:: e/f5.o e/f5.o\n"
+                  ".PHONY: e/f30\n"
+                  "%.o %.h: % ; @echo \"P2 $@ $* [$?] [$<]\"\n"
+                  ".SECONDARY:\n"
+                  ".DEFAULT: ; @echo \"D $@ [$<]\"\n")
+
+
+@needs_make
+def test_parent_loop_crash_matches_real_make(tmp_path):
+    """Under -q -B, e/f30's intermediate pass reaches e/f5.o again, which drops its
+    circular e/f5 and must be remade: execute_file_commands calls variable.c
+    initialize_file_variables, which follows the 'parent' links (e/f5.o <- e/f30 <-
+    d/s/f29.h <- e/f5 <- e/f5.o) for ever. GNU make 4.3 dies of SIGSEGV after the
+    'Circular' line; kbsim prints the same, exits 139 and says why in a warning."""
+    c = Case(str(tmp_path))
+    c.write("Makefile", PARENT_LOOP_MK)
+    c.T(200, "e/f35.h")
+    real, _ = c.run("-r", "-q", "-B")
+    assert real.rc == 139
+    assert not c.mismatches()
+    _, r = run_sim(str(tmp_path), ["-r", "-q", "-B"])
+    assert any("initialize_file_variables" in w and "e/f5.o <- e/f30" in w
+               for w in r.sim.warnings)
 
 
 def test_crashing_sub_make_is_an_error_status():

@@ -156,3 +156,19 @@ def test_sub_make_remaking_a_makefile_runs(flag, tmp_path):
     c.run(flag)
     bad = c.mismatches()
     assert not bad, "\n".join(bad)
+
+
+@needs_make
+@pytest.mark.parametrize("args", ["all", "-s -w all", "-C d g", "-C d h", "-s -C d h",
+                                  "-w -C d g", "--no-print-directory -C d h"])
+def test_print_directory_passed_down(args, tmp_path):
+    """main.c: a make that prints directories (a sub-make, -C, -w; not -s) has 'w' in
+    MAKEFLAGS, so its sub-makes print them even under -s; --no-print-directory passes
+    down too. kbsim's sub-make of a -s -w make printed nothing."""
+    c = Case(str(tmp_path))
+    c.mk("all: x ; @echo all", "x: ; $(MAKE) -C d y")
+    c.write("d/Makefile", "y: ; @echo Y\ng: ; @$(MAKE) -s -C e y\nh: ; @$(MAKE) -C e y\n")
+    c.write("d/e/Makefile", "y: ; @echo YE\n")
+    c.run(*args.split(), no_print_directory=False)
+    bad = c.mismatches()
+    assert not bad, "\n".join(bad)

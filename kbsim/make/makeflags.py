@@ -17,7 +17,9 @@ make 4.3 does).
 
 from __future__ import annotations
 
-from .options import MakeOptions
+from dataclasses import fields
+
+from .options import MakeOptions, parse_make_args
 
 # main.c switches[]: the single-letter flags make passes down, in table order, with
 # the MakeOptions field each stands for and whether it is left out while remaking
@@ -28,9 +30,6 @@ LETTERS = (("B", "always_make", False), ("e", "environment_overrides", False),
            ("q", "question", True), ("r", "no_builtin_rules", False),
            ("R", "no_builtin_variables", False), ("s", "silent", False),
            ("t", "touch", True))
-_BY_LETTER = {c: attr for c, attr, _ in LETTERS}
-# switches with an argument that a makefile's MAKEFLAGS may carry (env = 1)
-_ARG_LETTERS = set("IjlO")
 JOBSERVER_AUTH = "3,4"  # the pipe's descriptors as make 4.3 usually numbers them
 
 
@@ -81,8 +80,9 @@ def define_makeflags(opts: MakeOptions, print_directory: bool, all_: bool,
     if opts.print_directory is False:
         words.append("--no-print-directory")
     flags = ("-" + letters if letters else "") + "".join(" " + w for w in words)
-    mflags = flags[1:] if flags.startswith(" ") else flags
-    makeflags = flags[1:] if flags.startswith("-") else flags
+    # MFLAGS drops a leading blank (no letters); MAKEFLAGS drops the letters' dash
+    mflags = flags.removeprefix(" ")
+    makeflags = flags.removeprefix("-")
     if all_ and opts.variables:
         makeflags += " -- $(MAKEOVERRIDES)"
     return makeflags, mflags
@@ -116,47 +116,12 @@ def split_env_words(value: str) -> list[str]:
 
 def decode_makeflags(value: str, opts: MakeOptions) -> None:
     """main.c decode_env_switches (MAKEFLAGS) after reading the makefiles: set in OPTS
-    the flags the value names. -j from a makefile and variable definitions after '--'
-    are not modelled (kbsim leaves them out; make would reset its jobserver or define
-    the variables)."""
-    words = split_env_words(value.lstrip(" \t"))
+    the switches the value names (parse_make_args in its MAKEFLAGS mode)."""
+    words = split_env_words(value)
     if not words:
         return
     if not words[0].startswith("-") and "=" not in words[0]:
         words[0] = "-" + words[0]
-    i = 0
-    while i < len(words):
-        w = words[i]
-        i += 1
-        if w == "--" or not w.startswith("-"):
-            break
-        if w.startswith("--"):
-            name, _, arg = w.partition("=")
-            if name == "--trace":
-                opts.trace = True
-            elif name == "--no-print-directory":
-                opts.print_directory = False
-            elif name == "--include-dir" and arg:
-                opts.include_dirs.append(arg)
-            continue
-        k = 1
-        while k < len(w):
-            c = w[k]
-            k += 1
-            if c in _ARG_LETTERS:
-                arg = w[k:]
-                if not arg and c in "IO" and i < len(words):
-                    arg = words[i]
-                    i += 1
-                if c == "I" and arg:
-                    opts.include_dirs.append(arg)
-                elif c == "l":
-                    opts.load_average = arg
-                break
-            attr = _BY_LETTER.get(c)
-            if attr is not None:
-                setattr(opts, attr, True)
-            elif c == "w":
-                opts.print_directory = True
-            elif c == "S":
-                opts.keep_going = False
+    new = parse_make_args(words, opts, env=True)
+    for f in fields(MakeOptions):
+        setattr(opts, f.name, getattr(new, f.name))

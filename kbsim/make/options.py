@@ -62,13 +62,24 @@ _LONG_ARG = {"--directory": "C", "--file": "f", "--makefile": "f", "--what-if": 
              "--jobs": "j", "--include-dir": "I"}
 
 
-def parse_make_args(argv: list[str], base: MakeOptions | None = None) -> MakeOptions:
-    """Parse a make command line (without the program name)."""
+# switches main.c does not take from MAKEFLAGS (their 'env' is 0) or that kbsim does not
+# take from a makefile's MAKEFLAGS (-j: make would reset its jobserver)
+_NOT_FROM_ENV = set("CfWoj")
+
+
+def parse_make_args(argv: list[str], base: MakeOptions | None = None,
+                    env: bool = False) -> MakeOptions:
+    """Parse a make command line (without the program name). ENV: the words of a
+    makefile's MAKEFLAGS (main.c decode_env_switches): unknown switches and those of
+    _NOT_FROM_ENV are ignored without a message, and the first word that is not a
+    switch ends them (variable definitions there are not modelled)."""
     o = base.copy() if base is not None else MakeOptions()
     i = 0
     n = len(argv)
 
     def take(opt: str, val: str) -> None:
+        if env and opt in _NOT_FROM_ENV:
+            return
         if opt == "C":
             o.directories.append(val)
         elif opt == "f":
@@ -93,7 +104,8 @@ def parse_make_args(argv: list[str], base: MakeOptions | None = None) -> MakeOpt
         a = argv[i]
         i += 1
         if a == "--":
-            o.goals.extend(argv[i:])
+            if not env:
+                o.goals.extend(argv[i:])
             break
         if a.startswith("--"):
             name, eq, val = a.partition("=")
@@ -117,11 +129,13 @@ def parse_make_args(argv: list[str], base: MakeOptions | None = None) -> MakeOpt
                 c = _LONG_ARG[name]
                 if not eq and c != "j":
                     if i >= n:
+                        if env:
+                            break
                         raise MakeError(f"option '{name}' requires an argument")
                     val = argv[i]
                     i += 1
                 take(c, val)
-            else:
+            elif not env:
                 raise MakeError(f"unrecognized option '{a}'")
             continue
         if a.startswith("-") and len(a) > 1:
@@ -139,6 +153,8 @@ def parse_make_args(argv: list[str], base: MakeOptions | None = None) -> MakeOpt
                         break
                     if not val:
                         if i >= n:
+                            if env:
+                                break
                             raise MakeError(f"option requires an argument -- '{c}'")
                         val = argv[i]
                         i += 1
@@ -151,16 +167,18 @@ def parse_make_args(argv: list[str], base: MakeOptions | None = None) -> MakeOpt
                         o.print_directory = True
                 elif c == "S":
                     o.keep_going = False
-                elif c in _IGNORED:
+                elif c in _IGNORED or env:
                     pass
                 else:
                     raise MakeError(f"invalid option -- '{c}'")
             continue
+        if env:
+            break
         m = _ASSIGN.match(a)
         if m:
             o.variables.append((m.group(1), m.group(2), m.group(3)))
             continue
         o.goals.append(a)
-    if o.no_builtin_variables:  # main.c: "If -R was given, set -r too" (not from MAKEFLAGS)
+    if o.no_builtin_variables and not env:  # main.c: "If -R was given, set -r too"
         o.no_builtin_rules = True
     return o

@@ -66,6 +66,26 @@ class Child:
         self.started = False
 
 
+def _parent_loop(file: FileEntry) -> list[str]:
+    """The names around a loop in FILE's chain of 'parent' links, as variable.c
+    initialize_file_variables follows it (a '::' entry goes to its first entry, which
+    follows its own parent); [] when the chain ends."""
+    seen: dict[int, int] = {}
+    names: list[str] = []
+    f: FileEntry | None = file
+    while f is not None:
+        dc = f.double_colon
+        if dc is not None and dc is not f:
+            f = dc
+        k = id(f)
+        if k in seen:
+            return names[seen[k]:] + [f.name]
+        seen[k] = len(names)
+        names.append(f.name)
+        f = f.parent
+    return []
+
+
 class MakeProcess(Remake, Implicit):
     def __init__(self, sim: "Simulation", options: MakeOptions, cwd: str, level: int = 0,
                  restarts: int = 0, env: dict[str, str] | None = None,
@@ -115,6 +135,7 @@ class MakeProcess(Remake, Implicit):
         self.read_files: list[list] = []
         self.goal_dep: list | None = None
         self.reentered: str | None = None  # a file update_file_1 re-entered (remake.py)
+        self.crash_reason: str | None = None  # why GNU make 4.3 would crash here
         self.finished_count = 0  # notice_finished_file calls (remake.py)
         self.settled_memo: tuple | None = None  # the last long run of settled deps (remake.py)
         self.children: list[Child] = []
@@ -405,6 +426,10 @@ class MakeProcess(Remake, Implicit):
                 f"{' '.join(repr(g) for g in e.goals)} can never be finished "
                 f"(a '::' goal after a -q answer); kbsim stops there", HANG_STATUS)
         except (RecursionError, StackOverflow):
+            if self.crash_reason is not None:
+                return self._stop_where_make_would_not(
+                    f"GNU make 4.3 {self.crash_reason} and dies with SIGSEGV; kbsim stops "
+                    f"there", SIGSEGV_STATUS)
             if self.reentered is None:
                 self.err(f"{self.prog}: *** kbsim: the dependency graph is nested too "
                          f"deeply for kbsim's recursion limit.  Stop.")
@@ -700,6 +725,16 @@ class MakeProcess(Remake, Implicit):
             file.update_status = US_SUCCESS
             self.notice_finished_file(file)
             return
+        loop = _parent_loop(file)
+        if loop:
+            # variable.c initialize_file_variables, which execute_file_commands calls,
+            # walks up the 'parent' links (the file that last visited each one as a
+            # prerequisite) with no end test but the top: a chain that loops recurses
+            # until make dies of SIGSEGV
+            self.crash_reason = (
+                f"recurses without end in initialize_file_variables: the 'parent' links "
+                f"from '{file.name}' loop ({' <- '.join(loop)})")
+            raise StackOverflow(file.name)
         self.new_job(file)
 
     def new_job(self, file: FileEntry) -> None:
@@ -957,7 +992,11 @@ class MakeProcess(Remake, Implicit):
             touch=o.touch and not remaking, always_make=o.always_make,
             keep_going=o.keep_going, silent=o.silent,
             ignore_errors=o.ignore_errors, jobs=o.jobs,
-            print_directory=(False if o.print_directory is False else None),
+            # 'w' is in MAKEFLAGS whenever this make prints directories (main.c turns
+            # print_directory_flag on for a sub-make or -C unless -s), so the child
+            # prints them even under -s; --no-print-directory passes down too
+            print_directory=(False if o.print_directory is False else
+                             True if self.print_directory else None),
             trace=o.trace, debug_why=o.debug_why,
             environment_overrides=o.environment_overrides,
             no_builtin_rules=o.no_builtin_rules, no_builtin_variables=o.no_builtin_variables,
