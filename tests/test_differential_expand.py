@@ -10,7 +10,9 @@ nested expressions of literal words, references (``$(V)``, ``${V}``, computed na
 (``$(info)``, ``$(origin)``, ``$(flavor)``, ``$(value)``). Numbers given to ``word`` and
 ``wordlist`` are sometimes 0 or not numbers, so make's fatal messages are compared too.
 HOME (from the environment) is one of the variables; some runs add command-line
-definitions (``A=x``, ``B:=y``, ``C+=z``) and ``-e``.
+definitions (``A=x``, ``B:=y``, ``C+=z``) and ``-e``; ``define`` blocks (every operator,
+bodies of several lines, some starting with blanks or a tab) and ``override``
+assignments.
 kbsim and the real make read the same Makefile; their exit status, stdout and stderr
 must be equal.
 
@@ -111,6 +113,18 @@ def makefiles(draw) -> str:
             lines.append(draw(st.sampled_from(["else", "endif"])))
             if lines[-1] == "endif":
                 depth -= 1
+        elif kind == 8:
+            # a define block (read.c do_define) or an override assignment
+            prefix = draw(st.sampled_from(["", "", "override "]))
+            if draw(st.booleans()):
+                op = draw(st.sampled_from(["", " =", " :=", " +=", " ?="]))
+                lines.append(f"{prefix}define {v}{op}")
+                for _ in range(draw(st.integers(0, 3))):
+                    lines.append(draw(st.sampled_from(["", "  ", "\t"])) + draw(expr(1)))
+                lines.append("endef")
+            else:
+                op = draw(st.sampled_from(["=", ":=", "+=", "?="]))
+                lines.append(f"override {v} {op} {draw(expr())}")
         else:
             lines.append(f"$(warning {draw(expr(1))})")
     lines += ["endif"] * depth

@@ -50,13 +50,17 @@ def _dir_and_base(name: str) -> tuple[str, str]:
 class Child:
     """``struct child``: one job, the recipe lines of one target."""
 
-    __slots__ = ("file", "lines", "idx", "noerror", "recursive", "status", "proc",
+    __slots__ = ("file", "lines", "origin", "idx", "noerror", "recursive", "status", "proc",
                  "line_text", "cwd", "ctx", "started")
 
-    def __init__(self, proc: "MakeProcess", file: FileEntry, lines: list[str]):
+    def __init__(self, proc: "MakeProcess", file: FileEntry, lines: list[str],
+                 origin: list[int] | None = None):
         self.proc = proc
         self.file = file
         self.lines = lines
+        # the recipe line each of LINES came from, when an expansion held newlines (a
+        # define'd variable): job.c runs each part as a command of its own
+        self.origin = origin
         self.idx = 0
         self.noerror = False
         self.recursive = False
@@ -64,6 +68,26 @@ class Child:
         self.line_text = ""
         self.ctx: ShellContext | None = None
         self.started = False
+
+
+def _split_command_lines(lines: list[str]) -> tuple[list[str], list[int]]:
+    """job.c start_job_command / construct_command_argv: an expanded recipe line runs up
+    to each newline that no backslash escapes, each part as a command with its own
+    '@-+' prefixes. The parts, and the recipe line each came from."""
+    parts: list[str] = []
+    origin: list[int] = []
+    for k, text in enumerate(lines):
+        start = 0
+        j = text.find("\n")
+        while j >= 0:
+            if j == 0 or text[j - 1] != "\\":
+                parts.append(text[start:j])
+                origin.append(k)
+                start = j + 1
+            j = text.find("\n", j + 1)
+        parts.append(text[start:])
+        origin.append(k)
+    return parts, origin
 
 
 def _parent_loop(file: FileEntry) -> list[str]:
@@ -750,7 +774,10 @@ class MakeProcess(Remake, Implicit):
                 lines.append(exp.expand(raw))
         finally:
             exp.auto = None
-        c = Child(self, file, lines)
+        origin = None
+        if any("\n" in ln for ln in lines):
+            lines, origin = _split_command_lines(lines)
+        c = Child(self, file, lines, origin)
         if self.job_slots == 1 or self.not_parallel:
             while len(self.children) >= 1:
                 self.reap_children(True)
@@ -839,6 +866,8 @@ class MakeProcess(Remake, Implicit):
             noerror = self.ignore_errors or self.ignore_files is True or (
                 isinstance(self.ignore_files, set) and file.name in self.ignore_files)
             flags = file.cmds.recurse_flags
+            if c.origin is not None:
+                k = c.origin[k]
             recurse = flags[k] if k < len(flags) else False
             i = 0
             while i < len(p) and p[i] in "@+- \t":
@@ -942,7 +971,8 @@ class MakeProcess(Remake, Implicit):
 
     def child_error(self, c: Child, status: int, ignored: bool) -> None:
         cm = c.file.cmds
-        nm = f"{cm.filename}:{cm.lineno + c.idx - 1}" if cm.filename else "<builtin>"
+        k = c.idx - 1 if c.origin is None else c.origin[c.idx - 1]
+        nm = f"{cm.filename}:{cm.lineno + k}" if cm.filename else "<builtin>"
         self.record_error("recipe-failed", c.file.name)
         if ignored and self.silent:
             return

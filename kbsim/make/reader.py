@@ -40,6 +40,68 @@ _UNSUPPORTED_VARS = {"VPATH": "VPATH search", ".RECIPEPREFIX": "the .RECIPEPREFI
                      ".SHELLFLAGS": "the .SHELLFLAGS variable"}
 
 
+def _logical_line(lines: list[str], i: int) -> tuple[str, int]:
+    """LINES[I] with its backslash continuations joined as read.c collapse_continuations
+    joins them (each break and the blanks around it become one space); the index after."""
+    line = lines[i]
+    i += 1
+    if not (line.endswith("\\") and _ends_continued(line)):
+        return line, i
+    parts = [line[:-1].rstrip(" \t")]
+    while i < len(lines):
+        nxt = lines[i].lstrip(" \t")
+        i += 1
+        if _ends_continued(nxt):
+            parts.append(nxt[:-1].rstrip(" \t"))
+        else:
+            parts.append(nxt)
+            break
+    return " ".join([p for p in parts if p]), i
+
+
+def _first_word_is(line: str, word: str) -> bool:
+    p = line.lstrip(" \t")
+    return p.startswith(word) and (len(p) == len(word) or p[len(word)] in " \t")
+
+
+def _define_body(lines: list[str], i: int, floc, reader: "Reader") -> tuple[str, int]:
+    """read.c do_define: the lines up to the matching 'endef' (a nested 'define' counts;
+    lines that start with a tab never do), each with its continuations collapsed,
+    joined by newlines; and the index after the 'endef'."""
+    level = 1
+    body: list[str] = []
+    n = len(lines)
+    while True:
+        if i >= n:
+            raise reader.err("missing 'endef', unterminated 'define'", floc)
+        lineno = i + 1
+        line, i = _logical_line(lines, i)
+        if not line.startswith("\t"):
+            if _first_word_is(line, "define"):
+                level += 1
+            elif _first_word_is(line, "endef"):
+                after = _strip_comment(line.lstrip(" \t")[5:])
+                if after.strip(" \t"):
+                    reader.proc.err(f"{floc[0]}:{lineno}: extraneous text after 'endef' "
+                                    f"directive")
+                level -= 1
+                if level == 0:
+                    return "\n".join(body), i
+        body.append(line)
+
+
+def _skip_ignored_define(lines: list[str], i: int) -> int:
+    """read.c in_ignored_define: skip to just after the first line whose first word is
+    'endef' followed by nothing but a comment (nested defines are not counted)."""
+    while i < len(lines):
+        line, i = _logical_line(lines, i)
+        p = line.lstrip(" \t")
+        if p.startswith("endef") and (len(p) == 5 or p[5] in " \t#"):
+            if not _strip_comment(p[5:]).strip(" \t"):
+                break
+    return i
+
+
 def _strip_comment(line: str) -> str:
     """read.c remove_comments: cut at the first unescaped '#'."""
     i = line.find("#")
@@ -158,36 +220,44 @@ class Reader:
         v = proc.variables[name] = Variable(name, value, recursive, origin, export)
         v.floc = floc
 
-    def assign(self, name: str, op: str, value: str, floc, export: bool = False) -> None:
+    def assign(self, name: str, op: str, value: str, floc, export: bool = False,
+               origin: str = "file", strip: bool = True, var_floc=None) -> None:
+        """An assignment NAME OP VALUE read at FLOC (ORIGIN 'override' after the
+        override directive; STRIP False for a define body, whose blanks are kept;
+        VAR_FLOC, where the variable is said to be defined, when not FLOC: a define
+        block is expanded at its 'endef' line but defined at its 'define' line)."""
         exp = self.exp
         exp.floc = floc
+        if var_floc is not None:
+            floc, exp.floc = var_floc, floc
         name = exp.expand(name).strip()
         if not name:
             raise self.err("empty variable name", floc)
         if op == "!=":
             raise UnsupportedSyntax("the != (shell) assignment", floc)
-        value = value.lstrip(" \t")
+        if strip:
+            value = value.lstrip(" \t")
         vars_ = self.proc.variables
         if op in (":=", "::="):
-            self.define(name, exp.expand(value), False, floc=floc)
+            self.define(name, exp.expand(value), False, origin, floc)
         elif op == "=":
-            self.define(name, value, True, floc=floc)
+            self.define(name, value, True, origin, floc)
         elif op == "?=":
             if name not in vars_:
-                self.define(name, value, True, floc=floc)
+                self.define(name, value, True, origin, floc)
         elif op == "+=":
             old = vars_.get(name)
             if old is None:
-                self.define(name, value, True, floc=floc)
+                self.define(name, value, True, origin, floc)
             elif old.recursive:
                 if value:  # variable.c: "If the new value is empty, nothing to do."
                     self.define(name, (old.value + " " + value) if old.value else value,
-                                True, floc=floc)
+                                True, origin, floc)
             else:
                 v = exp.expand(value)
                 if v:  # (the expansion, for a simple variable)
                     self.define(name, (old.value + " " + v) if old.value else v, False,
-                                floc=floc)
+                                origin, floc)
         if export and name in vars_:
             vars_[name].export = True
 
@@ -310,6 +380,10 @@ class Reader:
                         active = all(c[0] for c in cond_stack)
                         continue
                     if not active:
+                        if word == "define" or (word == "override" and
+                                                rest.lstrip(" \t").startswith("define")):
+                            # read.c in_ignored_define: up to the first 'endef' line
+                            i = _skip_ignored_define(lines, i)
                         continue
                     if word in ("include", "-include", "sinclude"):
                         finish_rule()
@@ -320,10 +394,14 @@ class Reader:
                         finish_rule()
                         self.do_export(word, rest, floc)
                         continue
-                    if word == "override":
-                        raise UnsupportedSyntax("the override directive", floc)
-                    if word in ("define", "endef"):
-                        raise UnsupportedSyntax("define/endef multi-line variables", floc)
+                    if word == "endef":  # outside a define: not a directive here
+                        raise self.err("missing separator", floc)
+                    if word in ("define", "override"):
+                        finish_rule()
+                        # (from the line itself: 'rest' lost the blanks at its end)
+                        i = self.do_variable_directive(
+                            word, line.lstrip(" \t")[len(word):], lines, i, floc)
+                        continue
                     raise UnsupportedSyntax(f"the {word} directive", floc)
             if not active:
                 continue
@@ -335,6 +413,49 @@ class Reader:
         finish_rule()
         if cond_stack:
             raise self.err("missing 'endif'", (filename, nlines))
+
+    def do_variable_directive(self, word: str, rest: str, lines: list[str], i: int,
+                              floc) -> int:
+        """read.c eval's 'override' and 'define' (parse_var_assignment, do_define): an
+        'override' assignment, or a define block read from LINES[I:]. The index of the
+        line after what was read."""
+        origin = "file"
+        rest = rest.lstrip(" \t")  # (an assignment keeps the blanks at its end)
+        if word == "override":
+            origin = "override"
+            w2, _, r2 = rest.partition(" ")
+            if w2 != "define":
+                k = _find_top(rest, "=:")
+                if k < 0 or (rest[k] == ":" and not rest.startswith(":=", k)
+                             and not rest.startswith("::=", k)):
+                    raise self.err("missing separator", floc)
+                if rest[k] == "=":
+                    op_start = k - 1 if k > 0 and rest[k - 1] in "+?!" else k
+                    self.assign(rest[:op_start], rest[op_start:k + 1], rest[k + 1:], floc,
+                                origin=origin)
+                else:
+                    n = 3 if rest.startswith("::=", k) else 2
+                    self.assign(rest[:k], rest[k:k + n], rest[k + n:], floc, origin=origin)
+                return i
+            rest = r2.strip(" \t")
+        # do_define: 'define NAME [OP]' (no operator: recursive)
+        op = "="
+        name = rest
+        k = _find_top(rest, "=")
+        if k >= 0:
+            start = k
+            while start > 0 and rest[start - 1] in ":+?!" and k - start < 2:
+                start -= 1
+            op = rest[start:k + 1]
+            name = rest[:start]
+            if rest[k + 1:].strip(" \t"):
+                self.proc.err(f"{floc[0]}:{floc[1]}: extraneous text after 'define' "
+                              f"directive")
+        if not self.exp.expand(name).strip():
+            raise self.err("empty variable name", floc)
+        body, i = _define_body(lines, i, floc, self)
+        self.assign(name, op, body, (floc[0], i), origin=origin, strip=False, var_floc=floc)
+        return i
 
     def eval_condition(self, word: str, arg: str, floc) -> bool:
         exp = self.exp
@@ -366,6 +487,8 @@ class Reader:
         rest = rest.strip()
         if not rest:
             raise UnsupportedSyntax(f"'{word}' of all variables", floc)
+        if _first_word_is(rest, "define") or _first_word_is(rest, "override"):
+            raise UnsupportedSyntax(f"'{word}' with define or override", floc)
         eq = _find_top(rest, "=")
         if eq >= 0 and word == "export":
             op_start = eq

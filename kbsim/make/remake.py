@@ -344,8 +344,11 @@ class Remake:
             deps = owner.deps
             oo = owner.oo
             idx = 0
-            # where to try taking a run of deps at once (-1: not now); see below
-            bulk_at = 0 if not rebuilding and len(deps) > 1 else -1
+            # where to try taking a run of deps at once (-1: not now); see below. After a
+            # failure (no -k) make still walks the next sibling's deps, but only up to
+            # the first one it checks, so that one goes through the loop below alone.
+            bulk_at = (0 if not rebuilding and len(deps) > 1
+                       and not (dep_status and not keep_going) else -1)
             while idx < len(deps):
                 if idx == bulk_at:
                     # The run of deps from here that the inline check_dep below would take,
@@ -452,8 +455,9 @@ class Remake:
                     nd = deps[idx]
                     if nd.considered == considered or not (nd.deps or nd.updated):
                         bulk_at = idx
-            if dep_status and not keep_going:
-                break
+            # (remake.c: the failure ends this list's walk, not the walk over the
+            # also_make siblings: each of their lists is entered, dropping circular
+            # deps and checking one, before the status stops it)
         # second pass: the intermediate prerequisites, only if we must remake
         if (must_make or self.always_make) and any(map(_INTERMEDIATE, file.deps)):
             # (none intermediate, most often: the loop below would skip every one)
