@@ -20,7 +20,8 @@ real run is deterministic), or by ``exit 1`` (sometimes ignored with ``-``), som
 ``@`` so make echoes them; recipes after ``;`` or on tab lines; rarely a back edge (a
 circular dependency make drops); a phony ``all``; several goals; ``-n``, ``-q``,
 ``-W FILE``, ``-o FILE``, ``-k``, ``-B``, ``-s``, ``-i``; ``MAKEFLAGS += ...`` lines (and
-``$(info $(MAKEFLAGS))``); ``.LOW_RESOLUTION_TIME`` on a
+``$(info $(MAKEFLAGS))``); target- and pattern-specific ``V`` (``t: V += x``,
+``%.o: V := z``) printed by the recipes; ``.LOW_RESOLUTION_TIME`` on a
 few names; ``.SILENT``/``.IGNORE`` (global or for
 some targets); a global ``.SECONDARY:`` (what kbuild sets); recipes that ``rm`` another
 file; ``include``/``-include`` of makefiles that are there or not, with or without a rule
@@ -285,6 +286,16 @@ def specs(draw) -> Spec:
         lines.insert(draw(st.integers(0, len(lines))), f"MAKEFLAGS += {extra}")
         if draw(st.booleans()):
             lines.append("$(info [$(MAKEFLAGS)] [$(MFLAGS)])")
+    if names and draw(st.integers(0, 5)) == 0:
+        # target- and pattern-specific variables, printed by every 'R' recipe (inherited
+        # by prerequisites through the 'parent' links: targetvars.py)
+        lines.append("V = g")
+        for _ in range(draw(st.integers(1, 3))):
+            op = draw(st.sampled_from(["=", "+=", ":=", "?="]))
+            who = draw(st.sampled_from([spell(draw(st.sampled_from(names))), "%.o", "d/%"]))
+            lines.insert(draw(st.integers(0, len(lines))),
+                         f"{who}: V {op} {draw(st.sampled_from(['x', '$(V)y', 'z']))}")
+        lines = [ln.replace('echo "R $@ [$?]"', 'echo "R $@ [$?] [$(V)]"') for ln in lines]
     for special in (".SILENT", ".IGNORE"):
         if rules and draw(st.integers(0, 9)) == 0:  # for all targets, or for a few
             lines.append(f"{special}: " + " ".join(

@@ -256,6 +256,8 @@ class Expander:
         self.proc = proc
         self.vars: dict[str, Variable] = proc.variables
         self.auto: dict[str, str] | None = None  # automatic variables while expanding a recipe
+        # the target/pattern variable sets in force, most specific first (targetvars.py)
+        self.scope: list[dict[str, Variable]] | None = None
         self.locals: list[dict[str, str]] = []  # foreach / call bindings
         self.floc: tuple[str, int] | None = None
         self.var_floc: tuple[str, int] | None = None  # see err_floc
@@ -277,9 +279,43 @@ class Expander:
             if name[1] == "D":
                 words = [w[:-1] if len(w) > 1 and w.endswith("/") else w for w in words]
             return " ".join(words)
+        if self.scope is not None:
+            for i, tv in enumerate(self.scope):
+                v = tv.get(name)
+                if v is not None:
+                    return self._scoped_value(name, i)
         v = self.vars.get(name)
         if v is None:
             return ""
+        return self._value_of(name, v)
+
+    def _scoped_value(self, name: str, i: int) -> str:
+        """variable.c variable_append from set I of the scope on: an 'append' variable is
+        the value found further up, a blank (if that is not empty), and its own text."""
+        scope = self.scope or []
+        for j in range(i, len(scope)):
+            v = scope[j].get(name)
+            if v is None:
+                continue
+            if not getattr(v, "append", False):
+                return self._value_of(name, v)
+            base = self._scoped_value(name, j + 1)
+            own = self._value_of(name, v)
+            return f"{base} {own}" if base else own
+        v = self.vars.get(name)
+        return "" if v is None else self._value_of(name, v)
+
+    def find_variable(self, name: str) -> Variable | None:
+        """The variable NAME refers to here: the most specific target/pattern set in
+        scope that defines it, else the global one."""
+        if self.scope is not None:
+            for tv in self.scope:
+                v = tv.get(name)
+                if v is not None:
+                    return v
+        return self.vars.get(name)
+
+    def _value_of(self, name: str, v: Variable) -> str:
         if not v.recursive:
             return v.value
         # expand.c recursively_expand_for_file: while a variable that a makefile defined
@@ -653,15 +689,15 @@ class Expander:
         name = a[0].strip()
         if self.auto is not None and name in self.auto:
             return "automatic"
-        v = self.vars.get(name)
+        v = self.find_variable(name)
         return "undefined" if v is None else v.origin
 
     def f_flavor(self, a):
-        v = self.vars.get(a[0].strip())
+        v = self.find_variable(a[0].strip())
         return "undefined" if v is None else ("recursive" if v.recursive else "simple")
 
     def f_value(self, a):
-        v = self.vars.get(a[0].strip())
+        v = self.find_variable(a[0].strip())
         return "" if v is None else v.value
 
 

@@ -24,6 +24,7 @@ from .options import MakeOptions, parse_make_args
 from .reader import Reader, apply_special_targets
 from .remake import LoopsForever, MakeFatal, Remake, StackOverflow
 from .shell import ShellContext
+from .targetvars import scope_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from .sim import Simulation
@@ -158,6 +159,10 @@ class MakeProcess(Remake, Implicit):
         self.adjusted_now = 0
         self.read_files: list[list] = []
         self.goal_dep: list | None = None
+        # target- and pattern-specific variables (targetvars.py)
+        self.target_vars: dict[FileEntry, dict[str, Variable]] = {}
+        self.pattern_vars: list[tuple] = []
+        self.pattern_sets: dict[str, dict | None] = {}
         self.reentered: str | None = None  # a file update_file_1 re-entered (remake.py)
         self.crash_reason: str | None = None  # why GNU make 4.3 would crash here
         self.finished_count = 0  # notice_finished_file calls (remake.py)
@@ -767,6 +772,7 @@ class MakeProcess(Remake, Implicit):
         cmds = file.cmds
         exp = self.expander
         autos = exp.auto = self.set_file_variables(file)
+        exp.scope = scope_of(self, file)
         lines = []
         try:
             for k, raw in enumerate(cmds.lines):
@@ -774,6 +780,7 @@ class MakeProcess(Remake, Implicit):
                 lines.append(exp.expand(raw))
         finally:
             exp.auto = None
+            exp.scope = None
         origin = None
         if any("\n" in ln for ln in lines):
             lines, origin = _split_command_lines(lines)
@@ -1007,7 +1014,10 @@ class MakeProcess(Remake, Implicit):
 
     def submake_handler(self, ctx: ShellContext, argv: list[str], io):
         opts = self.child_options(argv[1:])
-        handle = self.sim.spawn(opts, ctx.cwd, self.level + 1, self)
+        # job.c target_environment: the recipe's target (and pattern) variables in force
+        f = self.files.lookup(ctx.target)
+        env = self.exported_env(scope_of(self, f) if f is not None else None)
+        handle = self.sim.spawn(opts, ctx.cwd, self.level + 1, self, env=env)
         status = yield ("wait", handle)
         return status
 
@@ -1035,9 +1045,25 @@ class MakeProcess(Remake, Implicit):
             variables=list(o.variables))
         return parse_make_args(args, base)
 
-    def exported_env(self) -> dict[str, str]:
+    def exported_env(self, scope: list[dict] | None = None) -> dict[str, str]:
+        """The environment of a recipe: the exported variables, with SCOPE (the target
+        and pattern variable sets of the recipe's target) in force: a target variable
+        takes its global namesake's export, or its own 'export' (variable.c)."""
         env = dict(self.env)
-        for name, v in self.variables.items():
-            if v.export and v.origin != "default":
-                env[name] = self.expander.expand(v.value) if v.recursive else v.value
+        if scope is None:
+            for name, v in self.variables.items():
+                if v.export and v.origin != "default":
+                    env[name] = self.expander.expand(v.value) if v.recursive else v.value
+            return env
+        names = [name for name, v in self.variables.items()
+                 if v.export and v.origin != "default"]
+        names += [name for tv in scope for name, v in tv.items() if v.export]
+        exp = self.expander
+        saved = exp.scope
+        exp.scope = scope
+        try:
+            for name in dict.fromkeys(names):
+                env[name] = exp.lookup(name)
+        finally:
+            exp.scope = saved
         return env

@@ -22,6 +22,7 @@ from . import cmdread
 from .errors import MakeError, UnsupportedSyntax
 from .expand import Variable, has_glob
 from .filedb import FileEntry, PatternRule, Recipe, strip_dot_slash
+from .targetvars import define_target_variable
 
 _DOUBLE_COLON = attrgetter("double_colon")
 
@@ -535,15 +536,17 @@ class Reader:
             return None
         double = line.startswith("::", k)
         after = line[k + (2 if double else 1):]
+        # target-specific variables: 't: VAR = value' (an '=' before any ';': the ';' is
+        # then part of the value; read.c record_target_var)
         semi = _find_top(after, ";")
+        eqpos = _find_top(after if semi < 0 else after[:semi], "=")
+        if eqpos >= 0:
+            self.target_variable(line[:k], after, floc)
+            return None
         recipe_first = None
         if semi >= 0:
             recipe_first = after[semi + 1:]
             after = after[:semi]
-        # target-specific variables: 't: VAR = value'
-        eqpos = _find_top(after, "=")
-        if eqpos >= 0:
-            raise UnsupportedSyntax("target-specific variable assignments", floc)
         exp.floc = floc
         targets_text = exp.expand(line[:k])
         static_pat = None
@@ -579,6 +582,36 @@ class Reader:
         return {"targets": targets, "normal": normal, "oo": oo, "double": double,
                 "static": static_pat, "cmds": cmds, "has_recipe": recipe_first is not None,
                 "floc": floc}
+
+    def target_variable(self, targets_text: str, text: str, floc) -> None:
+        """'TARGETS: [override|export] NAME OP VALUE' (targetvars.py)."""
+        exp = self.exp
+        exp.floc = floc
+        origin, export = "file", False
+        text = text.lstrip(" \t")
+        while True:
+            w, _, r = text.partition(" ")
+            if w in ("override", "export", "private") and _find_top(text, "=") > len(w):
+                if w == "private":
+                    raise UnsupportedSyntax("private target-specific variables", floc)
+                if w == "override":
+                    origin = "override"
+                else:
+                    export = True
+                text = r.lstrip(" \t")
+                continue
+            break
+        k = _find_top(text, "=")
+        start = k
+        while start > 0 and text[start - 1] in ":+?!" and k - start < 2:
+            start -= 1
+        op = text[start:k + 1]
+        name = exp.expand(text[:start]).strip()
+        if not name or ":" in name or " " in name:
+            raise UnsupportedSyntax("this target-specific variable line", floc)
+        value = text[k + 1:].lstrip(" \t")
+        for t in exp.expand(targets_text).split():
+            define_target_variable(self.proc, t, name, op, value, origin, export, floc)
 
     def _glob_words(self, words: list[str]) -> list[str]:
         """Prerequisite words are globbed only if they contain ? * [ (read.c parse_file_seq)."""

@@ -164,7 +164,10 @@ class Simulation:
               parent: MakeProcess | None, env: dict[str, str] | None = None) -> Handle:
         handle = Handle()
         sim = self
-        penv = parent.exported_env() if parent is not None else (env or {})
+        if env is not None:
+            penv = env
+        else:
+            penv = parent.exported_env() if parent is not None else {}
 
         def body():
             restarts = 0

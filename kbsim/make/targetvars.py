@@ -1,0 +1,152 @@
+"""Target-specific and pattern-specific variables (``t: V = x``, ``%.o: V += y``).
+
+GNU make 4.3 keeps a variable set per file (read.c record_target_var, at read time) and
+one per pattern (create_pattern_var, kept sorted by pattern length, shorter first). When
+a recipe is started, variable.c initialize_file_variables chains the sets: the file's
+own, then the pattern variables that match its name (defined into one set, in that
+order, so a longer pattern wins), then the same for its 'parent' (the file that last
+visited it as a prerequisite: target variables are inherited by prerequisites), and so
+on up to the global set. A '+=' that is the first definition of its name in a set is an
+'append' variable: its value is the one found further up the chain, a blank, and its own
+text (variable.c variable_append). ``private`` is not modelled.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .expand import Variable, pattern_match
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .filedb import FileEntry
+    from .process import MakeProcess
+
+
+class TargetVariable(Variable):
+    """A variable of a per-file or per-pattern set; APPEND: see the module docstring."""
+
+    __slots__ = ("append",)
+
+    def __init__(self, name: str, value: str, recursive: bool, origin: str,
+                 export: bool, append: bool):
+        super().__init__(name, value, recursive, origin, export)
+        self.append = append
+
+
+def assign_in_set(proc: "MakeProcess", vset: dict, name: str, op: str, value: str,
+                  origin: str, export: bool) -> None:
+    """variable.c do_variable_definition with target_var set, into VSET (':=' and '+=' of
+    a simple variable expand VALUE with VSET in scope, as make does while reading)."""
+    exp = proc.expander
+    old = vset.get(name)
+    if old is not None and origin == "file" and old.origin in ("override", "command line"):
+        return
+    if op in (":=", "::="):
+        saved = exp.scope
+        exp.scope = [vset]
+        try:
+            value = exp.expand(value)
+        finally:
+            exp.scope = saved
+        vset[name] = TargetVariable(name, value, False, origin, export, False)
+    elif op == "=":
+        vset[name] = TargetVariable(name, value, True, origin, export, False)
+    elif op == "?=":
+        saved = exp.scope
+        exp.scope = [vset]
+        try:
+            defined = exp.find_variable(name) is not None
+        finally:
+            exp.scope = saved
+        if not defined:
+            vset[name] = TargetVariable(name, value, True, origin, export, False)
+    elif op == "+=":
+        if old is None:
+            vset[name] = TargetVariable(name, value, True, origin, export, True)
+        else:
+            if not old.recursive:
+                value = exp.expand(value)
+            if value:
+                old.value = old.value + " " + value if old.value else value
+                old.compiled = None
+            old.export = old.export or export
+    else:  # '!=' and anything else
+        from .errors import UnsupportedSyntax
+        raise UnsupportedSyntax(f"the {op} assignment", None)
+
+
+def define_target_variable(proc: "MakeProcess", target: str, name: str, op: str, value: str,
+                           origin: str, export: bool, floc) -> None:
+    """read.c record_target_var for one target name (a pattern when it holds '%')."""
+    exp = proc.expander
+    exp.floc = floc
+    # record_target_var: unless it is an override, a command-line (or -e environment)
+    # setting of the name replaces the value (and, for a target, the 'append')
+    gv = proc.variables.get(name) if origin != "override" else None
+    if gv is not None and gv.origin not in ("command line", "environment override"):
+        gv = None
+    if "%" in target:
+        if gv is not None:
+            value, origin = gv.value, gv.origin
+        elif op in (":=", "::="):
+            value = exp.expand(value)  # expanded once, while reading (global scope)
+        recs = proc.pattern_vars
+        k = len(recs)
+        while k > 0 and len(recs[k - 1][0]) > len(target):
+            k -= 1
+        recs.insert(k, (target, name, "=" if op == "::=" else op, value, origin, export,
+                        op in (":=", "::=")))
+        proc.pattern_sets.clear()
+        return
+    f = proc.files.enter(target)
+    vset = proc.target_vars.get(f)
+    if vset is None:
+        vset = proc.target_vars[f] = {}
+    assign_in_set(proc, vset, name, op, value, origin, export)
+    if gv is not None:
+        vset[name] = TargetVariable(name, gv.value, gv.recursive, gv.origin, export, False)
+
+
+def _pattern_set(proc: "MakeProcess", name: str) -> dict | None:
+    """initialize_file_variables: the pattern variables matching NAME, defined into one
+    set in pattern order (None when none match)."""
+    cached = proc.pattern_sets.get(name, False)
+    if cached is not False:
+        return cached
+    vset: dict | None = None
+    for pattern, vname, op, value, origin, export, simple in proc.pattern_vars:
+        if pattern_match(pattern, name) is None:
+            continue
+        if vset is None:
+            vset = {}
+        if simple:
+            vset[vname] = TargetVariable(vname, value, False, origin, export, False)
+        else:
+            assign_in_set(proc, vset, vname, op, value, origin, export)
+    proc.pattern_sets[name] = vset
+    return vset
+
+
+def scope_of(proc: "MakeProcess", file: "FileEntry") -> list[dict] | None:
+    """The chain of variable sets a recipe of FILE expands with (most specific first),
+    or None when no target or pattern variable applies."""
+    if not proc.target_vars and not proc.pattern_vars:
+        return None
+    chain: list[dict] = []
+    seen: set[int] = set()
+    f: FileEntry | None = file
+    while f is not None and id(f) not in seen:
+        seen.add(id(f))
+        dc = f.double_colon
+        if dc is not None and dc is not f:
+            f = dc
+            seen.add(id(f))
+        own = proc.target_vars.get(f)
+        if own:
+            chain.append(own)
+        if proc.pattern_vars:
+            pset = _pattern_set(proc, f.name)
+            if pset:
+                chain.append(pset)
+        f = f.parent
+    return chain or None
