@@ -53,6 +53,17 @@ RUNS = {
     "environment-overrides": (BUILD, ["-e", "q"]),
     "sub-make-environment": (ENV, []),
     "sub-make-environment-command-line": (ENV, ["E=c"]),
+    # expand.c recursively_expand_for_file: the recursion mark is on each variable, so
+    # the error names the target variable's line, not its global namesake's (found by
+    # the rule generator)
+    "append-references-itself": ("f1.o: V += $(V)y\nV = g\nf1.o: ; @echo [$(V)]\n", []),
+    "pattern-references-itself": ("d/%: V = $(V)y\nV = g\nd/x: ; @echo [$(V)]\n",
+                                  ["d/x"]),
+    # the pattern variables that match one file are defined into one set in pattern
+    # order; a '+=' to a simple one expands in that set's context
+    "pattern-set-appends": ("d/%: V := x\n%.o: V += x\n%.o: V += $(V)y\nV = g\n"
+                            "d/s/f.o: ; @echo [$(V)]\n", ["d/s/f.o"]),
+    "append-to-global": ("V = g\nf1.o: V += y $(W)\nW = w\nf1.o: ; @echo [$(V)]\n", []),
 }
 
 

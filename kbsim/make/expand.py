@@ -261,7 +261,8 @@ class Expander:
         self.locals: list[dict[str, str]] = []  # foreach / call bindings
         self.floc: tuple[str, int] | None = None
         self.var_floc: tuple[str, int] | None = None  # see err_floc
-        self._expanding: set[str] = set()
+        self._expanding: set[int] = set()  # the variables being expanded (variable.c
+        # 'expanding' lives on each variable: a target variable is not its global namesake)
 
     # ---------------------------------------------------------------- variables
     def lookup(self, name: str) -> str:
@@ -283,27 +284,31 @@ class Expander:
             for i, tv in enumerate(self.scope):
                 v = tv.get(name)
                 if v is not None:
-                    return self._scoped_value(name, i)
+                    if getattr(v, "append", False):
+                        return self._value_of(name, v, i)
+                    return self._value_of(name, v)
         v = self.vars.get(name)
         if v is None:
             return ""
         return self._value_of(name, v)
 
-    def _scoped_value(self, name: str, i: int) -> str:
-        """variable.c variable_append from set I of the scope on: an 'append' variable is
-        the value found further up, a blank (if that is not empty), and its own text."""
+    def _append_from(self, name: str, i: int) -> str:
+        """variable.c variable_append over the scope's sets from I on, then the global
+        set: an 'append' variable is what is found further up, a blank (when that is not
+        empty) and its own text; each text is expanded as it is met (no recursion mark:
+        only the variable being looked up carries one)."""
         scope = self.scope or []
         for j in range(i, len(scope)):
             v = scope[j].get(name)
             if v is None:
                 continue
-            if not getattr(v, "append", False):
-                return self._value_of(name, v)
-            base = self._scoped_value(name, j + 1)
-            own = self._value_of(name, v)
+            base = self._append_from(name, j + 1) if getattr(v, "append", False) else ""
+            own = self.run(self.compile(v.value)) if v.recursive else v.value
             return f"{base} {own}" if base else own
         v = self.vars.get(name)
-        return "" if v is None else self._value_of(name, v)
+        if v is None:
+            return ""
+        return self.run(self.compile(v.value)) if v.recursive else v.value
 
     def find_variable(self, name: str) -> Variable | None:
         """The variable NAME refers to here: the most specific target/pattern set in
@@ -315,8 +320,9 @@ class Expander:
                     return v
         return self.vars.get(name)
 
-    def _value_of(self, name: str, v: Variable) -> str:
-        if not v.recursive:
+    def _value_of(self, name: str, v: Variable, append_at: int = -1) -> str:
+        """V's value (APPEND_AT: V is the 'append' variable of scope set APPEND_AT)."""
+        if not v.recursive:  # (expand.c reference_variable: a simple one as it is)
             return v.value
         # expand.c recursively_expand_for_file: while a variable that a makefile defined
         # is expanded, errors are located at its definition (expanding_var)
@@ -324,17 +330,22 @@ class Expander:
         if v.floc is not None:
             self.var_floc = v.floc
         try:
-            if name in self._expanding:
+            key = id(v)
+            if key in self._expanding:
                 raise MakeError(f"Recursive variable '{name}' references itself (eventually)",
                                 self.err_floc())
-            self._expanding.add(name)
+            self._expanding.add(key)
             try:
+                if append_at >= 0:
+                    base = self._append_from(name, append_at + 1)
+                    own = self.run(self.compile(v.value))
+                    return f"{base} {own}" if base else own
                 c = v.compiled
                 if c is None:
                     c = v.compiled = self.compile(v.value)
                 return self.run(c)
             finally:
-                self._expanding.discard(name)
+                self._expanding.discard(key)
         finally:
             self.var_floc = saved
 

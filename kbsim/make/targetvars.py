@@ -34,9 +34,18 @@ class TargetVariable(Variable):
 
 
 def assign_in_set(proc: "MakeProcess", vset: dict, name: str, op: str, value: str,
-                  origin: str, export: bool) -> None:
+                  origin: str, export: bool, floc=None) -> None:
     """variable.c do_variable_definition with target_var set, into VSET (':=' and '+=' of
-    a simple variable expand VALUE with VSET in scope, as make does while reading)."""
+    a simple variable expand VALUE with VSET in scope, as make does while reading);
+    FLOC: where the definition was read (errors while expanding it point there)."""
+    _assign_in_set(proc, vset, name, op, value, origin, export)
+    v = vset.get(name)
+    if v is not None and floc is not None:
+        v.floc = floc
+
+
+def _assign_in_set(proc: "MakeProcess", vset: dict, name: str, op: str, value: str,
+                   origin: str, export: bool) -> None:
     exp = proc.expander
     old = vset.get(name)
     if old is not None and origin == "file" and old.origin in ("override", "command line"):
@@ -64,8 +73,13 @@ def assign_in_set(proc: "MakeProcess", vset: dict, name: str, op: str, value: st
         if old is None:
             vset[name] = TargetVariable(name, value, True, origin, export, True)
         else:
-            if not old.recursive:
-                value = exp.expand(value)
+            if not old.recursive:  # expanded in the set's own context (then global)
+                saved = exp.scope
+                exp.scope = [vset]
+                try:
+                    value = exp.expand(value)
+                finally:
+                    exp.scope = saved
             if value:
                 old.value = old.value + " " + value if old.value else value
                 old.compiled = None
@@ -95,16 +109,17 @@ def define_target_variable(proc: "MakeProcess", target: str, name: str, op: str,
         while k > 0 and len(recs[k - 1][0]) > len(target):
             k -= 1
         recs.insert(k, (target, name, "=" if op == "::=" else op, value, origin, export,
-                        op in (":=", "::=")))
+                        op in (":=", "::="), floc))
         proc.pattern_sets.clear()
         return
     f = proc.files.enter(target)
     vset = proc.target_vars.get(f)
     if vset is None:
         vset = proc.target_vars[f] = {}
-    assign_in_set(proc, vset, name, op, value, origin, export)
+    assign_in_set(proc, vset, name, op, value, origin, export, floc)
     if gv is not None:
         vset[name] = TargetVariable(name, gv.value, gv.recursive, gv.origin, export, False)
+        vset[name].floc = floc
 
 
 def _pattern_set(proc: "MakeProcess", name: str) -> dict | None:
@@ -114,15 +129,16 @@ def _pattern_set(proc: "MakeProcess", name: str) -> dict | None:
     if cached is not False:
         return cached
     vset: dict | None = None
-    for pattern, vname, op, value, origin, export, simple in proc.pattern_vars:
+    for pattern, vname, op, value, origin, export, simple, floc in proc.pattern_vars:
         if pattern_match(pattern, name) is None:
             continue
         if vset is None:
             vset = {}
         if simple:
             vset[vname] = TargetVariable(vname, value, False, origin, export, False)
+            vset[vname].floc = floc
         else:
-            assign_in_set(proc, vset, vname, op, value, origin, export)
+            assign_in_set(proc, vset, vname, op, value, origin, export, floc)
     proc.pattern_sets[name] = vset
     return vset
 
