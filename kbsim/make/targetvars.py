@@ -44,6 +44,17 @@ def assign_in_set(proc: "MakeProcess", vset: dict, name: str, op: str, value: st
         v.floc = floc
 
 
+def _in_set(exp, vset: dict, fn, arg: str):
+    """FN(ARG) with VSET (then the global set) in scope: the context make defines a
+    target or pattern variable in."""
+    saved = exp.scope
+    exp.scope = [vset]
+    try:
+        return fn(arg)
+    finally:
+        exp.scope = saved
+
+
 def _assign_in_set(proc: "MakeProcess", vset: dict, name: str, op: str, value: str,
                    origin: str, export: bool) -> None:
     exp = proc.expander
@@ -51,35 +62,19 @@ def _assign_in_set(proc: "MakeProcess", vset: dict, name: str, op: str, value: s
     if old is not None and origin == "file" and old.origin in ("override", "command line"):
         return
     if op in (":=", "::="):
-        saved = exp.scope
-        exp.scope = [vset]
-        try:
-            value = exp.expand(value)
-        finally:
-            exp.scope = saved
+        value = _in_set(exp, vset, exp.expand, value)
         vset[name] = TargetVariable(name, value, False, origin, export, False)
     elif op == "=":
         vset[name] = TargetVariable(name, value, True, origin, export, False)
     elif op == "?=":
-        saved = exp.scope
-        exp.scope = [vset]
-        try:
-            defined = exp.find_variable(name) is not None
-        finally:
-            exp.scope = saved
-        if not defined:
+        if _in_set(exp, vset, exp.find_variable, name) is None:
             vset[name] = TargetVariable(name, value, True, origin, export, False)
     elif op == "+=":
         if old is None:
             vset[name] = TargetVariable(name, value, True, origin, export, True)
         else:
-            if not old.recursive:  # expanded in the set's own context (then global)
-                saved = exp.scope
-                exp.scope = [vset]
-                try:
-                    value = exp.expand(value)
-                finally:
-                    exp.scope = saved
+            if not old.recursive:
+                value = _in_set(exp, vset, exp.expand, value)
             if value:
                 old.value = old.value + " " + value if old.value else value
                 old.compiled = None
