@@ -174,6 +174,7 @@ class MakeProcess(Remake, Implicit):
         self.jobserver_tokens = 0
         self.dying = False
         self.makefile_status = 0  # main.c makefile_status after remaking the makefiles
+        self.makeflags_var: Variable | None = None  # the MAKEFLAGS define_makeflags wrote
         self.waiting_said = False  # job.c reap_children's static 'printed'
         self.traced = False
         self.exit_status: int | None = None
@@ -582,8 +583,9 @@ class MakeProcess(Remake, Implicit):
         mf, mflags = define_makeflags(self.opts, self.print_directory, all_, makefile,
                                       self.job_slots == 0)
         e = self.opts.environment_overrides  # variable.c: o_env and o_file become
-        self.variables["MAKEFLAGS"] = Variable(  # o_env_override under -e
+        v = self.variables["MAKEFLAGS"] = Variable(  # o_env_override under -e
             "MAKEFLAGS", mf, True, "environment override" if e else "file", True)
+        self.makeflags_var = v
         self.variables["MFLAGS"] = Variable(
             "MFLAGS", mflags, True, "environment override" if e else "environment")
 
@@ -591,8 +593,8 @@ class MakeProcess(Remake, Implicit):
         """main.c: after reading the makefiles, decode_env_switches (MAKEFLAGS) takes the
         switches a makefile added (``MAKEFLAGS += -s``)."""
         v = self.variables.get("MAKEFLAGS")
-        if v is None:
-            return
+        if v is None or v is self.makeflags_var:
+            return  # (as written from the switches: reading it back changes nothing)
         value = self.expander.expand(v.value) if v.recursive else v.value
         opts = self.opts
         decode_makeflags(value, opts)
