@@ -24,7 +24,7 @@ from .options import MakeOptions, parse_make_args
 from .reader import Reader, apply_special_targets
 from .remake import LoopsForever, MakeFatal, Remake, StackOverflow
 from .shell import ShellContext
-from .targetvars import scope_of
+from .targetvars import parent_walk, scope_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from .sim import Simulation
@@ -89,26 +89,6 @@ def _split_command_lines(lines: list[str]) -> tuple[list[str], list[int]]:
         parts.append(text[start:])
         origin.append(k)
     return parts, origin
-
-
-def _parent_loop(file: FileEntry) -> list[str]:
-    """The names around a loop in FILE's chain of 'parent' links, as variable.c
-    initialize_file_variables follows it (a '::' entry goes to its first entry, which
-    follows its own parent); [] when the chain ends."""
-    seen: dict[int, int] = {}
-    names: list[str] = []
-    f: FileEntry | None = file
-    while f is not None:
-        dc = f.double_colon
-        if dc is not None and dc is not f:
-            f = dc
-        k = id(f)
-        if k in seen:
-            return names[seen[k]:] + [f.name]
-        seen[k] = len(names)
-        names.append(f.name)
-        f = f.parent
-    return []
 
 
 class MakeProcess(Remake, Implicit):
@@ -756,7 +736,7 @@ class MakeProcess(Remake, Implicit):
             file.update_status = US_SUCCESS
             self.notice_finished_file(file)
             return
-        loop = _parent_loop(file)
+        walk, loop = parent_walk(file)
         if loop:
             # variable.c initialize_file_variables, which execute_file_commands calls,
             # walks up the 'parent' links (the file that last visited each one as a
@@ -766,15 +746,16 @@ class MakeProcess(Remake, Implicit):
                 f"recurses without end in initialize_file_variables: the 'parent' links "
                 f"from '{file.name}' loop ({' <- '.join(loop)})")
             raise StackOverflow(file.name)
-        self.new_job(file)
+        self.new_job(file, scope_of(self, walk))
 
-    def new_job(self, file: FileEntry) -> None:
+    def new_job(self, file: FileEntry, scope: list[dict] | None) -> None:
+        """job.c new_job; SCOPE: the target and pattern variable sets in force."""
         self.start_waiting_jobs()
         self.reap_children(False)
         cmds = file.cmds
         exp = self.expander
         autos = exp.auto = self.set_file_variables(file)
-        exp.scope = scope_of(self, file)
+        exp.scope = scope
         lines = []
         try:
             for k, raw in enumerate(cmds.lines):
@@ -1018,7 +999,8 @@ class MakeProcess(Remake, Implicit):
         opts = self.child_options(argv[1:])
         # job.c target_environment: the recipe's target (and pattern) variables in force
         f = self.files.lookup(ctx.target)
-        env = self.exported_env(scope_of(self, f) if f is not None else None)
+        scope = scope_of(self, parent_walk(f)[0]) if f is not None else None
+        env = self.exported_env(scope)
         handle = self.sim.spawn(opts, ctx.cwd, self.level + 1, self, env=env)
         status = yield ("wait", handle)
         return status
@@ -1029,22 +1011,15 @@ class MakeProcess(Remake, Implicit):
         while makefiles are remade, not -n, -q or -t either (define_makeflags (1, 1))."""
         o = self.opts
         remaking = self.rebuilding_makefiles
-        base = MakeOptions(
+        base = o.copy(
+            directories=[], makefiles=[], goals=[], what_if=[], old_files=[],
             just_print=o.just_print and not remaking, question=o.question and not remaking,
-            touch=o.touch and not remaking, always_make=o.always_make,
-            keep_going=o.keep_going, silent=o.silent,
-            ignore_errors=o.ignore_errors, jobs=o.jobs,
+            touch=o.touch and not remaking,
             # 'w' is in MAKEFLAGS whenever this make prints directories (main.c turns
             # print_directory_flag on for a sub-make or -C unless -s), so the child
             # prints them even under -s; --no-print-directory passes down too
             print_directory=(False if o.print_directory is False else
-                             True if self.print_directory else None),
-            trace=o.trace, debug_why=o.debug_why,
-            environment_overrides=o.environment_overrides,
-            no_builtin_rules=o.no_builtin_rules, no_builtin_variables=o.no_builtin_variables,
-            check_symlink=o.check_symlink, include_dirs=list(o.include_dirs),
-            load_average=o.load_average, recipe_ns=o.recipe_ns,
-            variables=list(o.variables))
+                             True if self.print_directory else None))
         return parse_make_args(args, base)
 
     def exported_env(self, scope: list[dict] | None = None) -> dict[str, str]:
@@ -1052,14 +1027,10 @@ class MakeProcess(Remake, Implicit):
         and pattern variable sets of the recipe's target) in force: a target variable
         takes its global namesake's export, or its own 'export' (variable.c)."""
         env = dict(self.env)
-        if scope is None:
-            for name, v in self.variables.items():
-                if v.export and v.origin != "default":
-                    env[name] = self.expander.expand(v.value) if v.recursive else v.value
-            return env
         names = [name for name, v in self.variables.items()
                  if v.export and v.origin != "default"]
-        names += [name for tv in scope for name, v in tv.items() if v.export]
+        for tv in scope or ():
+            names += [name for name, v in tv.items() if v.export]
         exp = self.expander
         saved = exp.scope
         exp.scope = scope

@@ -60,6 +60,21 @@ def _logical_line(lines: list[str], i: int) -> tuple[str, int]:
     return " ".join([p for p in parts if p]), i
 
 
+_ASSIGN_OPS = ("::=", ":=", "+=", "?=", "!=", "=")
+
+
+def _split_assignment(text: str) -> tuple[str, str, str] | None:
+    """'NAME OP VALUE' at the first top-level '=': (NAME, OP, VALUE), or None."""
+    k = _find_top(text, "=")
+    if k < 0:
+        return None
+    for op in _ASSIGN_OPS:
+        start = k + 1 - len(op)
+        if start >= 0 and text.startswith(op, start):
+            return text[:start], op, text[k + 1:]
+    return None  # (not reached: '=' itself matches)
+
+
 def _first_word_is(line: str, word: str) -> bool:
     p = line.lstrip(" \t")
     return p.startswith(word) and (len(p) == len(word) or p[len(word)] in " \t")
@@ -312,18 +327,7 @@ class Reader:
                 continue
             # Logical line: join continuations (read.c collapse_continuations).
             if line.endswith("\\") and _ends_continued(line):
-                parts = [line[:-1].rstrip(" \t")]
-                append = parts.append
-                while i < nlines:
-                    nxt = lines[i].lstrip(" \t")
-                    i += 1
-                    # _ends_continued(nxt), without the call for the usual "... \\"
-                    if nxt[-1:] == "\\" and (nxt[-2:-1] != "\\" or _ends_continued(nxt)):
-                        append(nxt[:-1].rstrip(" \t"))
-                    else:
-                        append(nxt)
-                        break
-                line = " ".join([p for p in parts if p]) if len(parts) > 1 else parts[0]
+                line, i = _logical_line(lines, i - 1)
             if "#" in line:
                 line = _strip_comment(line)
             stripped = line.strip(" \t")
@@ -382,7 +386,7 @@ class Reader:
                         continue
                     if not active:
                         if word == "define" or (word == "override" and
-                                                rest.lstrip(" \t").startswith("define")):
+                                                _first_word_is(rest, "define")):
                             # read.c in_ignored_define: up to the first 'endef' line
                             i = _skip_ignored_define(lines, i)
                         continue
@@ -424,32 +428,21 @@ class Reader:
         rest = rest.lstrip(" \t")  # (an assignment keeps the blanks at its end)
         if word == "override":
             origin = "override"
-            w2, _, r2 = rest.partition(" ")
-            if w2 != "define":
-                k = _find_top(rest, "=:")
-                if k < 0 or (rest[k] == ":" and not rest.startswith(":=", k)
-                             and not rest.startswith("::=", k)):
+            if not _first_word_is(rest, "define"):
+                parts = _split_assignment(rest)
+                # (a ':' before the operator: not an assignment)
+                if parts is None or ":" in parts[0]:
                     raise self.err("missing separator", floc)
-                if rest[k] == "=":
-                    op_start = k - 1 if k > 0 and rest[k - 1] in "+?!" else k
-                    self.assign(rest[:op_start], rest[op_start:k + 1], rest[k + 1:], floc,
-                                origin=origin)
-                else:
-                    n = 3 if rest.startswith("::=", k) else 2
-                    self.assign(rest[:k], rest[k:k + n], rest[k + n:], floc, origin=origin)
+                self.assign(*parts, floc, origin=origin)
                 return i
-            rest = r2.strip(" \t")
+            rest = rest[6:].strip(" \t")
         # do_define: 'define NAME [OP]' (no operator: recursive)
         op = "="
         name = rest
-        k = _find_top(rest, "=")
-        if k >= 0:
-            start = k
-            while start > 0 and rest[start - 1] in ":+?!" and k - start < 2:
-                start -= 1
-            op = rest[start:k + 1]
-            name = rest[:start]
-            if rest[k + 1:].strip(" \t"):
+        parts = _split_assignment(rest)
+        if parts is not None:
+            name, op, after = parts
+            if after.strip(" \t"):
                 self.proc.err(f"{floc[0]}:{floc[1]}: extraneous text after 'define' "
                               f"directive")
         if not self.exp.expand(name).strip():
@@ -490,14 +483,9 @@ class Reader:
             raise UnsupportedSyntax(f"'{word}' of all variables", floc)
         if _first_word_is(rest, "define") or _first_word_is(rest, "override"):
             raise UnsupportedSyntax(f"'{word}' with define or override", floc)
-        eq = _find_top(rest, "=")
-        if eq >= 0 and word == "export":
-            op_start = eq
-            if eq > 0 and rest[eq - 1] in ":+?!":
-                op_start = eq - 1
-                if rest[eq - 1] == ":" and eq > 1 and rest[eq - 2] == ":":
-                    op_start = eq - 2
-            self.assign(rest[:op_start], rest[op_start:eq + 1], rest[eq + 1:], floc, export=True)
+        parts = _split_assignment(rest) if word == "export" else None
+        if parts is not None:
+            self.assign(*parts, floc, export=True)
             return
         for name in self.exp.expand(rest).split():
             v = self.proc.variables.get(name)
@@ -601,15 +589,11 @@ class Reader:
                 text = r.lstrip(" \t")
                 continue
             break
-        k = _find_top(text, "=")
-        start = k
-        while start > 0 and text[start - 1] in ":+?!" and k - start < 2:
-            start -= 1
-        op = text[start:k + 1]
-        name = exp.expand(text[:start]).strip()
+        raw_name, op, value = _split_assignment(text) or ("", "=", "")
+        name = exp.expand(raw_name).strip()
         if not name or ":" in name or " " in name:
             raise UnsupportedSyntax("this target-specific variable line", floc)
-        value = text[k + 1:].lstrip(" \t")
+        value = value.lstrip(" \t")
         for t in exp.expand(targets_text).split():
             define_target_variable(self.proc, t, name, op, value, origin, export, floc)
 

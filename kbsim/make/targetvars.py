@@ -28,20 +28,10 @@ class TargetVariable(Variable):
     __slots__ = ("append",)
 
     def __init__(self, name: str, value: str, recursive: bool, origin: str,
-                 export: bool, append: bool):
+                 export: bool, append: bool, floc=None):
         super().__init__(name, value, recursive, origin, export)
         self.append = append
-
-
-def assign_in_set(proc: "MakeProcess", vset: dict, name: str, op: str, value: str,
-                  origin: str, export: bool, floc=None) -> None:
-    """variable.c do_variable_definition with target_var set, into VSET (':=' and '+=' of
-    a simple variable expand VALUE with VSET in scope, as make does while reading);
-    FLOC: where the definition was read (errors while expanding it point there)."""
-    _assign_in_set(proc, vset, name, op, value, origin, export)
-    v = vset.get(name)
-    if v is not None and floc is not None:
-        v.floc = floc
+        self.floc = floc
 
 
 def _in_set(exp, vset: dict, fn, arg: str):
@@ -55,23 +45,26 @@ def _in_set(exp, vset: dict, fn, arg: str):
         exp.scope = saved
 
 
-def _assign_in_set(proc: "MakeProcess", vset: dict, name: str, op: str, value: str,
-                   origin: str, export: bool) -> None:
+def assign_in_set(proc: "MakeProcess", vset: dict, name: str, op: str, value: str,
+                  origin: str, export: bool, floc=None) -> None:
+    """variable.c do_variable_definition with target_var set, into VSET (':=' and '+=' of
+    a simple variable expand VALUE with VSET in scope, as make does while reading);
+    FLOC: where the definition was read (errors while expanding it point there)."""
     exp = proc.expander
     old = vset.get(name)
     if old is not None and origin == "file" and old.origin in ("override", "command line"):
         return
     if op in (":=", "::="):
         value = _in_set(exp, vset, exp.expand, value)
-        vset[name] = TargetVariable(name, value, False, origin, export, False)
+        vset[name] = TargetVariable(name, value, False, origin, export, False, floc)
     elif op == "=":
-        vset[name] = TargetVariable(name, value, True, origin, export, False)
+        vset[name] = TargetVariable(name, value, True, origin, export, False, floc)
     elif op == "?=":
         if _in_set(exp, vset, exp.find_variable, name) is None:
-            vset[name] = TargetVariable(name, value, True, origin, export, False)
+            vset[name] = TargetVariable(name, value, True, origin, export, False, floc)
     elif op == "+=":
         if old is None:
-            vset[name] = TargetVariable(name, value, True, origin, export, True)
+            vset[name] = TargetVariable(name, value, True, origin, export, True, floc)
         else:
             if not old.recursive:
                 value = _in_set(exp, vset, exp.expand, value)
@@ -79,6 +72,7 @@ def _assign_in_set(proc: "MakeProcess", vset: dict, name: str, op: str, value: s
                 old.value = old.value + " " + value if old.value else value
                 old.compiled = None
             old.export = old.export or export
+            old.floc = floc
     else:  # '!=' and anything else
         from .errors import UnsupportedSyntax
         raise UnsupportedSyntax(f"the {op} assignment", None)
@@ -113,8 +107,8 @@ def define_target_variable(proc: "MakeProcess", target: str, name: str, op: str,
         vset = proc.target_vars[f] = {}
     assign_in_set(proc, vset, name, op, value, origin, export, floc)
     if gv is not None:
-        vset[name] = TargetVariable(name, gv.value, gv.recursive, gv.origin, export, False)
-        vset[name].floc = floc
+        vset[name] = TargetVariable(name, gv.value, gv.recursive, gv.origin, export, False,
+                                    floc)
 
 
 def _pattern_set(proc: "MakeProcess", name: str) -> dict | None:
@@ -130,28 +124,41 @@ def _pattern_set(proc: "MakeProcess", name: str) -> dict | None:
         if vset is None:
             vset = {}
         if simple:
-            vset[vname] = TargetVariable(vname, value, False, origin, export, False)
-            vset[vname].floc = floc
+            vset[vname] = TargetVariable(vname, value, False, origin, export, False, floc)
         else:
             assign_in_set(proc, vset, vname, op, value, origin, export, floc)
     proc.pattern_sets[name] = vset
     return vset
 
 
-def scope_of(proc: "MakeProcess", file: "FileEntry") -> list[dict] | None:
-    """The chain of variable sets a recipe of FILE expands with (most specific first),
-    or None when no target or pattern variable applies."""
-    if not proc.target_vars and not proc.pattern_vars:
-        return None
-    chain: list[dict] = []
-    seen: set[int] = set()
+def parent_walk(file: "FileEntry") -> tuple[list["FileEntry"], list[str]]:
+    """The files variable.c initialize_file_variables visits from FILE: each file (a
+    '::' entry's first entry in its place) and then its 'parent' (the file that last
+    visited it as a prerequisite), up to the top. And, when those links loop (make then
+    recurses until SIGSEGV), the names around the loop; else []."""
+    files: list[FileEntry] = []
+    seen: dict[int, int] = {}
     f: FileEntry | None = file
-    while f is not None and id(f) not in seen:
-        seen.add(id(f))
+    while f is not None:
         dc = f.double_colon
         if dc is not None and dc is not f:
             f = dc
-            seen.add(id(f))
+        k = id(f)
+        if k in seen:
+            return files, [g.name for g in files[seen[k]:]] + [f.name]
+        seen[k] = len(files)
+        files.append(f)
+        f = f.parent
+    return files, []
+
+
+def scope_of(proc: "MakeProcess", files: list["FileEntry"]) -> list[dict] | None:
+    """The chain of variable sets a recipe expands with (most specific first) over FILES
+    (parent_walk), or None when no target or pattern variable applies."""
+    if not proc.target_vars and not proc.pattern_vars:
+        return None
+    chain: list[dict] = []
+    for f in files:
         own = proc.target_vars.get(f)
         if own:
             chain.append(own)
@@ -159,5 +166,4 @@ def scope_of(proc: "MakeProcess", file: "FileEntry") -> list[dict] | None:
             pset = _pattern_set(proc, f.name)
             if pset:
                 chain.append(pset)
-        f = f.parent
     return chain or None
