@@ -97,7 +97,7 @@ def test_unsupported_syntax_names_file_line_and_construct(tmp_path):
     d = tree(tmp_path, "X := 1\nY := $(shell ls)\nall: ; @:\n", {})
     rc, out, err = kbsim("make", cwd=d)
     assert rc == 2
-    assert "Makefile:2: the $(shell ...) function is outside the make subset" in err
+    assert "Makefile:2: the command 'ls' inside $(shell ...) is outside the make subset" in err
 
 
 def test_non_utf8_file_name_is_rejected(tmp_path):

@@ -92,10 +92,11 @@ def expr(draw, depth: int = 0) -> str:
 
 @st.composite
 def makefiles(draw) -> str:
-    lines = ["comma := ,", "N := A", "N2 := 2", "mac = <$(1)|$(2)|$(words $(1) $(2))>"]
+    lines = ["comma := ,", "N := A", "N2 := 2", "mac = <$(1)|$(2)|$(words $(1) $(2))>",
+             "define nl", "", "", "endef"]
     depth = 0
     for _ in range(draw(st.integers(1, 14))):
-        kind = draw(st.integers(0, 9))
+        kind = draw(st.integers(0, 12))
         v = draw(st.sampled_from(VARS))
         if kind <= 4:
             op = draw(st.sampled_from(["=", ":=", "+=", "?=", "::="]))
@@ -125,8 +126,27 @@ def makefiles(draw) -> str:
             else:
                 op = draw(st.sampled_from(["=", ":=", "+=", "?="]))
                 lines.append(f"override {v} {op} {draw(expr())}")
-        else:
+        elif kind == 9:
             lines.append(f"$(warning {draw(expr(1))})")
+        elif kind == 10:
+            # $(eval) of an assignment or a conditional block (read.c eval_buffer)
+            op = draw(st.sampled_from(["=", ":=", "+=", "?="]))
+            body = f"{v} {op} {draw(expr(1))}"
+            if draw(st.booleans()):
+                body = f"ifeq ({draw(expr(2))},)$(nl){body}$(nl)endif"
+            lines.append(f"$(eval {body})")
+        elif kind == 11:
+            lines.append(f"{draw(st.sampled_from(['', 'override ']))}undefine {v}")
+        else:
+            # $(shell) and != (function.c func_shell_base, fold_newlines)
+            # (quoted: an expression's value may hold < | > for the shell)
+            cmd = draw(st.sampled_from(["echo '{}'", "printf '%s\\n\\n' '{}'",
+                                        "echo '{}'; false", "test -n '{}' && echo set"]))
+            cmd = cmd.format(draw(expr(2)))
+            if draw(st.booleans()):
+                lines.append(f"{v} != {cmd}")
+            else:
+                lines.append(f"$(info {v}=[$(shell {cmd})] $(.SHELLSTATUS))")
     lines += ["endif"] * depth
     for v in VARS:
         lines.append(f"$(info {v} $(origin {v}) $(flavor {v}) [$(value {v})] [$({v})])")

@@ -241,10 +241,11 @@ FUNCTIONS: dict[str, tuple[int, int, bool]] = {
     "abspath": (0, 1, True), "if": (2, 3, False), "or": (1, 0, False), "and": (1, 0, False),
     "foreach": (3, 3, False), "call": (1, 0, True), "info": (0, 1, True),
     "warning": (0, 1, True), "error": (0, 1, True), "origin": (0, 1, True),
-    "flavor": (0, 1, True), "value": (0, 1, True),
+    "flavor": (0, 1, True), "value": (0, 1, True), "eval": (0, 1, True),
+    "shell": (0, 1, True),
 }
 # Recognised so that the error names them, rather than reading them as variables.
-UNSUPPORTED_FUNCTIONS = {"shell", "eval", "file", "guile", "load"}
+UNSUPPORTED_FUNCTIONS = {"file", "guile", "load"}
 _COMPILED: dict[str, tuple] = {}  # template text -> compiled parts (shared by all processes)
 _COMPILE_CACHE_MAX = 512  # longest text kept in _COMPILED
 
@@ -405,7 +406,7 @@ class Expander:
                 close = ")" if c == "(" else "}"
                 k = _find_close(s, j + 2, c, close)
                 if k < 0:
-                    parts.append(("e", "unterminated variable reference"))
+                    parts.append(("e", _unterminated(s[j + 2:], close)))
                     break
                 parts.append(self._compile_ref(s[j + 2:k], c, close))
                 i = k + 1
@@ -696,6 +697,24 @@ class Expander:
     def f_error(self, a):
         raise MakeError(a[0] if a else "", self.floc)
 
+    def f_eval(self, a):
+        # function.c func_eval -> read.c eval_buffer: the expanded text is read as
+        # makefile lines, located at the line (or recipe line) being expanded
+        if a and a[0]:
+            self.proc.reader.eval_buffer(a[0], self.floc)
+        return ""
+
+    def f_shell(self, a):
+        # function.c func_shell_base: the command's standard output with its trailing
+        # newlines removed and the others (and CR-LF pairs) turned into blanks;
+        # shell_completed sets .SHELLSTATUS (origin override)
+        return self.shell(a[0] if a else "", trim=True)
+
+    def shell(self, command: str, trim: bool) -> str:
+        out, status = self.proc.shell_function(command, self.floc)
+        self.vars[".SHELLSTATUS"] = Variable(".SHELLSTATUS", str(status), False, "override")
+        return fold_newlines(out, trim)
+
     def f_origin(self, a):
         name = a[0].strip()
         if self.auto is not None and name in self.auto:
@@ -710,6 +729,29 @@ class Expander:
     def f_value(self, a):
         v = self.find_variable(a[0].strip())
         return "" if v is None else v.value
+
+
+_FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]+(?=[ \t\n]|$)")
+
+
+def _unterminated(body: str, close: str) -> str:
+    """The error for a '$(' or '${' with no closing match: function.c handle_function
+    names a function (a known name followed by a blank or the end), else expand.c
+    variable_expand_string says 'unterminated variable reference'."""
+    m = _FUNCTION_NAME.match(body)
+    if m and (m.group() in FUNCTIONS or m.group() in UNSUPPORTED_FUNCTIONS):
+        return f"unterminated call to function '{m.group()}': missing '{close}'"
+    return "unterminated variable reference"
+
+
+def fold_newlines(text: str, trim: bool) -> str:
+    """function.c fold_newlines: CR-LF and LF become one blank each; then TRIM ($(shell))
+    drops every trailing newline, else (the != assignment) only the last one."""
+    folded = text.replace("\r\n", "\n")
+    body = folded.rstrip("\n")
+    tail = len(folded) - len(body)
+    body = body.replace("\n", " ")
+    return body if trim or tail < 2 else body + " " * (tail - 1)
 
 
 def has_glob(word: str) -> bool:

@@ -23,7 +23,7 @@ from .makeflags import command_variables, decode_makeflags, define_makeflags
 from .options import MakeOptions, parse_make_args
 from .reader import Reader, apply_special_targets
 from .remake import LoopsForever, MakeFatal, Remake, StackOverflow
-from .shell import ShellContext
+from .shell import ShellContext, UnsupportedShell
 from .targetvars import parent_walk, scope_of
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -897,6 +897,23 @@ class MakeProcess(Remake, Implicit):
             self.event("run", target=c.file.name, line=line)
         gen = self.sim.shell.run_line(ctx, line, self.opts.recipe_ns)
         self.sim.drive(gen, lambda status: self._line_finished(c, status))
+
+    def shell_function(self, command: str, floc) -> tuple[str, int]:
+        """function.c func_shell_base: run COMMAND to completion while make waits, and
+        return its standard output and exit status. Simulated commands act at once (no
+        simulated time passes); a command kbsim does not model stops with a clear error
+        rather than a guessed output."""
+        out: list[str] = []
+        ctx = ShellContext(self, None, command, capture=out)
+        gen = self.sim.shell.run_line(ctx, command, 0)
+        try:
+            while True:
+                gen.send(None)  # (a delay: no simulated time passes)
+        except StopIteration as e:
+            status = int(e.value or 0)
+        except UnsupportedShell as e:
+            raise UnsupportedSyntax(f"{e} inside $(shell ...)", floc) from None
+        return "".join(out), status
 
     def _line_finished(self, c: Child, status: int) -> None:
         c.status = status

@@ -75,6 +75,11 @@ def _split_assignment(text: str) -> tuple[str, str, str] | None:
     return None  # (not reached: '=' itself matches)
 
 
+def _blank_in_name(name: str) -> bool:
+    """Does the (unexpanded) variable name NAME hold a blank outside references?"""
+    return _find_top(name.strip(" \t"), " \t") >= 0
+
+
 def _first_word_is(line: str, word: str) -> bool:
     p = line.lstrip(" \t")
     return p.startswith(word) and (len(p) == len(word) or p[len(word)] in " \t")
@@ -98,7 +103,8 @@ def _define_body(lines: list[str], i: int, floc, reader: "Reader") -> tuple[str,
             elif _first_word_is(line, "endef"):
                 after = _strip_comment(line.lstrip(" \t")[5:])
                 if after.strip(" \t"):
-                    reader.proc.err(f"{floc[0]}:{lineno}: extraneous text after 'endef' "
+                    at = reader.eval_at or (floc[0], lineno)
+                    reader.proc.err(f"{at[0]}:{at[1]}: extraneous text after 'endef' "
                                     f"directive")
                 level -= 1
                 if level == 0:
@@ -202,6 +208,9 @@ def _scan_top(s: str, chars: str, start: int = 0) -> int:
     return -1
 
 
+# variable.h enum variable_origin, lowest first
+_ORIGIN_RANK = {"default": 0, "environment": 1, "file": 2, "environment override": 3,
+                "command line": 4, "override": 5, "automatic": 6}
 # variable.c: origins above o_file (o_env_override is an environment variable under -e)
 _OUTRANKS_FILE = frozenset(("environment override", "command line", "override", "automatic"))
 
@@ -214,6 +223,9 @@ class Reader:
         self.exp = proc.expander
         self.files = proc.files
         self.default_goal_set = False
+        # where every line of the $(eval) text being read is located (read.c eval_buffer:
+        # GNU make 4.3 reports each line of the buffer at the line that expanded it)
+        self.eval_at: tuple[str, int] | None = None
 
     # ----------------------------------------------------------------- helpers
     def err(self, msg: str, floc: tuple[str, int]) -> MakeError:
@@ -249,8 +261,6 @@ class Reader:
         name = exp.expand(name).strip()
         if not name:
             raise self.err("empty variable name", floc)
-        if op == "!=":
-            raise UnsupportedSyntax("the != (shell) assignment", floc)
         if strip:
             value = value.lstrip(" \t")
         vars_ = self.proc.variables
@@ -258,6 +268,10 @@ class Reader:
             self.define(name, exp.expand(value), False, origin, floc)
         elif op == "=":
             self.define(name, value, True, origin, floc)
+        elif op == "!=":
+            # variable.c do_variable_definition f_shell: the expanded value run by the
+            # shell; its output (only the last newline dropped) is a recursive value
+            self.define(name, exp.shell(exp.expand(value), trim=False), True, origin, floc)
         elif op == "?=":
             if name not in vars_:
                 self.define(name, value, True, origin, floc)
@@ -286,7 +300,26 @@ class Reader:
             return
         self.eval(text, filename)
 
-    def eval(self, text: str, filename: str) -> None:
+    def eval_buffer(self, text: str, at: tuple[str, int] | None) -> None:
+        """read.c eval_buffer, for $(eval TEXT): TEXT read as makefile lines with a
+        conditional stack and a rule context of its own, every line located at AT (the
+        line, or recipe line, whose expansion called it)."""
+        saved = self.exp.floc
+        try:
+            self.eval(text, at[0] if at else "", at)
+        finally:
+            self.exp.floc = saved
+
+    def eval(self, text: str, filename: str, at: tuple[str, int] | None = None) -> None:
+        """read.c eval: TEXT, the makefile FILENAME (or $(eval) text located at AT)."""
+        saved = self.eval_at
+        self.eval_at = at
+        try:
+            self._eval(text, filename, at)
+        finally:
+            self.eval_at = saved
+
+    def _eval(self, text: str, filename: str, at: tuple[str, int] | None) -> None:
         exp = self.exp
         lines = text.split("\n")
         if lines and lines[-1] == "":
@@ -307,7 +340,7 @@ class Reader:
             line = lines[i]
             lineno = i + 1
             i += 1
-            floc = (filename, lineno)
+            floc = at or (filename, lineno)
             if line.startswith("\t") and rule is not None:
                 if not active:
                     continue
@@ -401,7 +434,7 @@ class Reader:
                         continue
                     if word == "endef":  # outside a define: not a directive here
                         raise self.err("missing separator", floc)
-                    if word in ("define", "override"):
+                    if word in ("define", "override", "undefine"):
                         finish_rule()
                         # (from the line itself: 'rest' lost the blanks at its end)
                         i = self.do_variable_directive(
@@ -417,7 +450,7 @@ class Reader:
             rule = self.parse_line(line.lstrip(" \t"), floc, tab=line.startswith("\t"))
         finish_rule()
         if cond_stack:
-            raise self.err("missing 'endif'", (filename, nlines))
+            raise self.err("missing 'endif'", at or (filename, nlines))
 
     def do_variable_directive(self, word: str, rest: str, lines: list[str], i: int,
                               floc) -> int:
@@ -426,12 +459,18 @@ class Reader:
         line after what was read."""
         origin = "file"
         rest = rest.lstrip(" \t")  # (an assignment keeps the blanks at its end)
+        if word == "override" and _first_word_is(rest, "undefine"):
+            word, origin, rest = "undefine", "override", rest[8:]
+        if word == "undefine":
+            self.undefine(_strip_comment(rest), origin, floc)
+            return i
         if word == "override":
             origin = "override"
             if not _first_word_is(rest, "define"):
                 parts = _split_assignment(rest)
-                # (a ':' before the operator: not an assignment)
-                if parts is None or ":" in parts[0]:
+                # (a ':' before the operator, or a blank inside the name: not an
+                # assignment)
+                if parts is None or ":" in parts[0] or _blank_in_name(parts[0]):
                     raise self.err("missing separator", floc)
                 self.assign(*parts, floc, origin=origin)
                 return i
@@ -448,8 +487,25 @@ class Reader:
         if not self.exp.expand(name).strip():
             raise self.err("empty variable name", floc)
         body, i = _define_body(lines, i, floc, self)
-        self.assign(name, op, body, (floc[0], i), origin=origin, strip=False, var_floc=floc)
+        self.assign(name, op, body, self.eval_at or (floc[0], i), origin=origin, strip=False,
+                    var_floc=floc)
         return i
+
+    def undefine(self, text: str, origin: str, floc) -> None:
+        """read.c do_undefine, variable.c undefine_variable_in_set: the expanded, trimmed
+        text names one variable; it goes unless its origin ranks above ORIGIN (under -e
+        an environment variable first becomes 'environment override', as on a
+        redefinition)."""
+        name = self.exp.expand(text).strip(" \t")
+        if not name:
+            raise self.err("empty variable name", floc)
+        v = self.proc.variables.get(name)
+        if v is None:
+            return
+        if v.origin == "environment" and self.proc.opts.environment_overrides:
+            v.origin = "environment override"
+        if _ORIGIN_RANK.get(origin, 0) >= _ORIGIN_RANK.get(v.origin, 0):
+            del self.proc.variables[name]
 
     def eval_condition(self, word: str, arg: str, floc) -> bool:
         exp = self.exp
@@ -484,7 +540,7 @@ class Reader:
         if _first_word_is(rest, "define") or _first_word_is(rest, "override"):
             raise UnsupportedSyntax(f"'{word}' with define or override", floc)
         parts = _split_assignment(rest) if word == "export" else None
-        if parts is not None:
+        if parts is not None and not _blank_in_name(parts[0]):
             self.assign(*parts, floc, export=True)
             return
         for name in self.exp.expand(rest).split():
@@ -513,13 +569,22 @@ class Reader:
             op_start = k
             if k > 0 and line[k - 1] in "+?!":
                 op_start = k - 1
-            self.assign(line[:op_start], line[op_start:k + 1], line[k + 1:], floc)
-            return None
+            if not _blank_in_name(line[:op_start]):
+                self.assign(line[:op_start], line[op_start:k + 1], line[k + 1:], floc)
+                return None
+            # read.c parse_variable_definition: a blank in the name must be followed
+            # by the operator, else the line is no assignment: a rule, or no separator
+            k = _find_top(line, ":")
+            if k < 0:
+                if exp_with_floc(exp, line, floc).strip():
+                    raise self.err("missing separator", floc)
+                return None
+            c = ":"
         # c == ':'
-        if line.startswith(":=", k):
+        if line.startswith(":=", k) and not _blank_in_name(line[:k]):
             self.assign(line[:k], ":=", line[k + 2:], floc)
             return None
-        if line.startswith("::=", k):
+        if line.startswith("::=", k) and not _blank_in_name(line[:k]):
             self.assign(line[:k], "::=", line[k + 3:], floc)
             return None
         double = line.startswith("::", k)
@@ -591,7 +656,9 @@ class Reader:
             break
         raw_name, op, value = _split_assignment(text) or ("", "=", "")
         name = exp.expand(raw_name).strip()
-        if not name or ":" in name or " " in name:
+        if not name:
+            raise self.err("empty variable name", floc)
+        if ":" in name or " " in name:
             raise UnsupportedSyntax("this target-specific variable line", floc)
         value = value.lstrip(" \t")
         for t in exp.expand(targets_text).split():

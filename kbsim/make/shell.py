@@ -4,8 +4,9 @@ make hands each recipe line to ``/bin/sh -c``. kbsim parses the line (quotes, es
 ``;`` ``&&`` ``||``, redirections ``>`` ``>>`` ``2>``) and runs the commands it knows as
 effects: ``touch`` (``-c``, ``-d @SECONDS``, ``-r FILE``), ``:``, ``true``, ``false``,
 ``exit``, ``echo`` and ``printf`` (dash semantics; output, no file effect unless
-redirected), ``rm``, ``mkdir``, ``cp``, ``mv``, ``cat``, ``ln -s``, ``cd``, ``sleep``, and
-``make`` itself (a sub-make: a new process with a fresh stat cache).
+redirected), ``rm``, ``mkdir``, ``cp``, ``mv``, ``cat``, ``ln -s``, ``cd``, ``sleep``,
+``pwd``, ``test``/``[`` and ``make`` itself (a sub-make: a new process with a fresh stat
+cache).
 
 Anything else (a compiler, a shell loop, a pipeline) is an unrecognised command: kbsim
 assumes it writes the target ``$@`` and records that assumption as a warning, so a result
@@ -23,6 +24,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Callable
 
 from ..fs import NS_PER_S, FsError, parse_time
+from ..fs.simfs import DIR, FILE, LINK
 from .expand import glob_match
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -267,6 +269,8 @@ class IO:
             return
         if self.stdout is not None:
             self.stdout.append(text)
+        elif self.ctx.capture is not None:
+            self.ctx.capture.append(text)
         else:
             self.ctx.proc.out(text)
 
@@ -287,13 +291,17 @@ class IO:
 class ShellContext:
     """What a recipe line runs with: its make process, target and working directory."""
 
-    def __init__(self, proc: "MakeProcess", target: str, line: str):
+    def __init__(self, proc: "MakeProcess", target: str | None, line: str,
+                 capture: list[str] | None = None):
         self.proc = proc
         self.sim = proc.sim
         self.fs = proc.fs
         self.cwd = proc.cwd
         self.target = target
         self.line = line
+        # $(shell ...): the standard output make reads back (a recipe line's goes to
+        # make's own output); there is no target to assume written
+        self.capture = capture
 
     def warn(self, text: str) -> None:
         self.sim.warn(text)
@@ -667,6 +675,82 @@ def cmd_exit(ctx, argv, io):
     raise _Exit(code & 255)
 
 
+def cmd_pwd(ctx, argv, io):
+    io.out(ctx.cwd + "\n")
+    return 0
+
+
+def _test_unary(ctx, op: str, arg: str) -> bool | None:
+    if op == "-n":
+        return arg != ""
+    if op == "-z":
+        return arg == ""
+    if op in ("-h", "-L"):
+        st = ctx.fs.lstat(arg, ctx.cwd)
+        return st is not None and st.kind == LINK
+    st = ctx.fs.stat(arg, ctx.cwd)
+    if op == "-e":
+        return st is not None
+    if op == "-f":
+        return st is not None and st.kind == FILE
+    if op == "-d":
+        return st is not None and st.kind == DIR
+    if op == "-s":
+        return st is not None and st.size > 0
+    return None
+
+
+def _test_binary(ctx, a: str, op: str, b: str) -> bool | None:
+    if op == "=":
+        return a == b
+    if op == "!=":
+        return a != b
+    if op in ("-nt", "-ot"):  # dash newerf/olderf: false unless both files exist
+        ma, mb = ctx.fs.mtime(a, ctx.cwd), ctx.fs.mtime(b, ctx.cwd)
+        if ma is None or mb is None:
+            return False
+        return ma > mb if op == "-nt" else ma < mb
+    if op in ("-eq", "-ne", "-lt", "-le", "-gt", "-ge"):
+        try:
+            x, y = int(a), int(b)
+        except ValueError:
+            return None
+        return {"-eq": x == y, "-ne": x != y, "-lt": x < y, "-le": x <= y,
+                "-gt": x > y, "-ge": x >= y}[op]
+    return None
+
+
+def _test_expr(ctx, args: list[str]) -> bool | None:
+    """POSIX test by argument count (up to four, with '!'); None: not modelled."""
+    n = len(args)
+    if n == 0:
+        return False
+    if args[0] == "!" and n > 1:
+        r = _test_expr(ctx, args[1:])
+        return None if r is None else not r
+    if n == 1:
+        return args[0] != ""
+    if n == 2:
+        return _test_unary(ctx, args[0], args[1])
+    if n == 3:
+        return _test_binary(ctx, args[0], args[1], args[2])
+    return None
+
+
+def cmd_test(ctx, argv, io):
+    name, args = argv[0], argv[1:]
+    if name == "[":
+        if not args or args[-1] != "]":
+            return _err(io, "[", "missing ]") + 1
+        args = args[:-1]
+    r = _test_expr(ctx, args)
+    if r is None:
+        return _err(io, name, f"kbsim models test with up to three operands and the "
+                              f"operators -e -f -d -s -h -L -n -z = != -nt -ot -eq -ne -lt "
+                              f"-le -gt -ge and ! ({' '.join(args)})") + 1
+    return 0 if r else 1
+
+
 class _Exit(Exception):
     def __init__(self, code: int):
         self.code = code
@@ -676,7 +760,7 @@ BUILTINS: dict[str, Handler] = {
     ":": cmd_true, "true": cmd_true, "false": cmd_false, "touch": cmd_touch,
     "echo": cmd_echo, "printf": cmd_printf, "rm": cmd_rm, "mkdir": cmd_mkdir,
     "cp": cmd_cp, "mv": cmd_mv, "cat": cmd_cat, "ln": cmd_ln, "cd": cmd_cd,
-    "sleep": cmd_sleep, "exit": cmd_exit,
+    "sleep": cmd_sleep, "exit": cmd_exit, "pwd": cmd_pwd, "test": cmd_test, "[": cmd_test,
 }
 
 
@@ -717,6 +801,8 @@ class Shell:
         try:
             seq = parse(line)
         except UnsupportedShell:
+            if ctx.capture is not None:
+                raise
             return self._assume(ctx, line)
         status = 0
         for conn, cmd in seq:
@@ -739,8 +825,12 @@ class Shell:
             name = argv[0]
             handler = self.commands.get(name)
             if handler is None and ctx.proc.is_make_command(name):
+                if ctx.capture is not None:
+                    raise UnsupportedShell("a sub-make")
                 handler = ctx.proc.submake_handler
             if handler is None:
+                if ctx.capture is not None:
+                    raise UnsupportedShell(f"the command '{name}'")
                 return self._assume(ctx, line, name)
             if handler is cmd_echo and runs_without_shell(line):
                 handler = cmd_coreutils_echo
