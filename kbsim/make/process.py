@@ -1014,10 +1014,12 @@ class MakeProcess(Remake, Implicit):
 
     def submake_handler(self, ctx: ShellContext, argv: list[str], io):
         opts = self.child_options(argv[1:])
-        # job.c target_environment: the recipe's target (and pattern) variables in force
-        f = self.files.lookup(ctx.target)
-        scope = scope_of(self, parent_walk(f)[0]) if f is not None else None
-        env = self.exported_env(scope)
+        env = self.recipe_env(ctx.target)
+        for name, value in ctx.child_env().items():  # the shell's exports and prefixes
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
         handle = self.sim.spawn(opts, ctx.cwd, self.level + 1, self, env=env)
         status = yield ("wait", handle)
         return status
@@ -1038,6 +1040,13 @@ class MakeProcess(Remake, Implicit):
             print_directory=(False if o.print_directory is False else
                              True if self.print_directory else None))
         return parse_make_args(args, base)
+
+    def recipe_env(self, target: str | None) -> dict[str, str]:
+        """job.c target_environment: the environment of TARGET's recipe, its target
+        (and pattern) variables in force."""
+        f = self.files.lookup(target) if target is not None else None
+        scope = scope_of(self, parent_walk(f)[0]) if f is not None else None
+        return self.exported_env(scope)
 
     def exported_env(self, scope: list[dict] | None = None) -> dict[str, str]:
         """The environment of a recipe: the exported variables, with SCOPE (the target

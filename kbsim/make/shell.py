@@ -26,13 +26,11 @@ from typing import TYPE_CHECKING, Callable
 from ..fs import NS_PER_S, FsError, parse_time
 from ..fs.simfs import DIR, FILE, LINK
 from .expand import glob_match
+from .shellscript import For, Group, If, Simple, SWord, UnsupportedShell, parse_script
 
 if TYPE_CHECKING:  # pragma: no cover
     from .process import MakeProcess
 
-
-class UnsupportedShell(Exception):
-    pass
 
 
 _OPS = ["2>&1", "&&", "||", ">>", "2>>", "2>", "&>", ">&", ";", "|", "&", "<", ">", "(", ")"]
@@ -302,6 +300,39 @@ class ShellContext:
         # $(shell ...): the standard output make reads back (a recipe line's goes to
         # make's own output); there is no target to assume written
         self.capture = capture
+        # the shell's own state (shellscript.py): variables (None: unset), the names it
+        # exported, 'set -e', the last status ($?), a command's NAME=value prefixes
+        self.shvars: dict[str, str | None] = {}
+        self.exported: set[str] = set()
+        self.errexit = False
+        self.last_status = 0
+        self.cmd_env: dict[str, str] | None = None
+        self._environ: dict[str, str] | None = None
+
+    def environ(self) -> dict[str, str]:
+        """The environment the shell started with: for a recipe, make's exported
+        variables with the target's in force (job.c target_environment); for $(shell),
+        make's own environment (GNU make 4.3 func_shell_base passes environ)."""
+        if self._environ is None:
+            self._environ = (dict(self.proc.env) if self.capture is not None
+                             else self.proc.recipe_env(self.target))
+        return self._environ
+
+    def var(self, name: str) -> str:
+        if name == "?":
+            return str(self.last_status)
+        if name in self.shvars:
+            return self.shvars[name] or ""
+        return self.environ().get(name, "")
+
+    def child_env(self) -> dict[str, str | None]:
+        """What a command's environment changes: exported shell variables (None:
+        unset) and the command's own NAME=value prefixes."""
+        out: dict[str, str | None] = {n: v for n, v in self.shvars.items()
+                                      if v is None or n in self.exported}
+        if self.cmd_env:
+            out.update(self.cmd_env)
+        return out
 
     def warn(self, text: str) -> None:
         self.sim.warn(text)
@@ -751,6 +782,38 @@ def cmd_test(ctx, argv, io):
     return 0 if r else 1
 
 
+def cmd_export(ctx, argv, io):
+    for a in argv[1:]:
+        name, eq, value = a.partition("=")
+        if eq:
+            ctx.shvars[name] = value
+        ctx.exported.add(name)
+    return 0
+
+
+def cmd_unset(ctx, argv, io):
+    for name in argv[1:]:
+        ctx.shvars[name] = None
+        ctx.exported.discard(name)
+    return 0
+
+
+def cmd_set(ctx, argv, io):
+    for a in argv[1:]:
+        if a in ("-e", "+e"):
+            ctx.errexit = a == "-e"
+        else:
+            raise _NotModelled("set " + a)
+    return 0
+
+
+class _NotModelled(Exception):
+    """A command outside the subset: the line is assumed to write its target."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+
 class _Exit(Exception):
     def __init__(self, code: int):
         self.code = code
@@ -761,7 +824,56 @@ BUILTINS: dict[str, Handler] = {
     "echo": cmd_echo, "printf": cmd_printf, "rm": cmd_rm, "mkdir": cmd_mkdir,
     "cp": cmd_cp, "mv": cmd_mv, "cat": cmd_cat, "ln": cmd_ln, "cd": cmd_cd,
     "sleep": cmd_sleep, "exit": cmd_exit, "pwd": cmd_pwd, "test": cmd_test, "[": cmd_test,
+    "export": cmd_export, "unset": cmd_unset, "set": cmd_set,
 }
+
+
+_IFS = re.compile(r"[ \t\n]+")
+
+
+def _string(ctx: ShellContext, w: SWord) -> str:
+    """W expanded without field splitting or globbing (an assignment, a redirection)."""
+    return "".join(ctx.var(t) if is_var else t for t, _, is_var in w.parts)
+
+
+def _fields(ctx: ShellContext, w: SWord) -> list[str]:
+    """W expanded as a command word: unquoted expansions split on blanks and newlines,
+    unquoted glob characters matched against the filesystem (dash expand.c)."""
+    fields: list[str] = []
+    cur: list[str] = []
+    have = False  # the current field exists (even if empty: a quoted part)
+    glob = False
+
+    def end() -> None:
+        nonlocal cur, have, glob
+        if have:
+            text = "".join(cur)
+            fields.extend(_glob(ctx, text) if glob else [text])
+        cur, have, glob = [], False, False
+
+    for text, quoted, is_var in w.parts:
+        if not is_var or quoted:
+            value = ctx.var(text) if is_var else text
+            cur.append(value)
+            have = True
+            if not quoted and ("*" in value or "?" in value or "[" in value):
+                glob = True
+            continue
+        value = ctx.var(text)
+        words = [x for x in _IFS.split(value) if x]
+        if value and value[0] in " \t\n":
+            end()
+        for k, word in enumerate(words):
+            if k:
+                end()
+            cur.append(word)
+            have = True
+            if "*" in word or "?" in word or "[" in word:
+                glob = True
+        if words and value[-1] in " \t\n":
+            end()
+    end()
+    return fields
 
 
 def _glob(ctx: ShellContext, word: str) -> list[str]:
@@ -799,13 +911,30 @@ class Shell:
         """A generator: yields delays (ns) or ('wait', handle); returns the exit status."""
         yield recipe_ns
         try:
-            seq = parse(line)
-        except UnsupportedShell:
+            try:
+                seq = parse(line)
+            except UnsupportedShell:
+                # variables or compound commands (shellscript.py), else not modelled
+                try:
+                    script = parse_script(line)
+                except UnsupportedShell:
+                    if ctx.capture is not None:
+                        raise
+                    return self._assume(ctx, line)
+                return (yield from self._run_list(ctx, script, line, False))
+            return (yield from self._run_flat(ctx, seq, line))
+        except _Exit as e:
+            return e.code
+        except _NotModelled as e:
             if ctx.capture is not None:
-                raise
-            return self._assume(ctx, line)
+                raise UnsupportedShell(f"the command '{e.name}'") from None
+            return self._assume(ctx, line, e.name)
+
+    def _run_flat(self, ctx: ShellContext, seq: list, line: str) -> Generator:
+        """Run parse()'s (connector, Command) list."""
         status = 0
-        for conn, cmd in seq:
+        n = len(seq)
+        for k, (conn, cmd) in enumerate(seq):
             if conn == "&&" and status != 0:
                 continue
             if conn == "||" and status == 0:
@@ -822,33 +951,107 @@ class Shell:
             if not argv:
                 status = 0
                 continue
-            name = argv[0]
-            handler = self.commands.get(name)
-            if handler is None and ctx.proc.is_make_command(name):
-                if ctx.capture is not None:
-                    raise UnsupportedShell("a sub-make")
-                handler = ctx.proc.submake_handler
-            if handler is None:
-                if ctx.capture is not None:
-                    raise UnsupportedShell(f"the command '{name}'")
-                return self._assume(ctx, line, name)
-            if handler is cmd_echo and runs_without_shell(line):
-                handler = cmd_coreutils_echo
+            status = yield from self._dispatch(ctx, argv, cmd, line)
+            ctx.last_status = status
+            if status and ctx.errexit and not (k + 1 < n and seq[k + 1][0] != ";"):
+                raise _Exit(status)
+        return status
+
+    def _dispatch(self, ctx: ShellContext, argv: list[str], cmd, line: str) -> Generator:
+        """Run one command ARGV with CMD's redirections; its exit status."""
+        name = argv[0]
+        handler = self.commands.get(name)
+        if handler is None and ctx.proc.is_make_command(name):
+            if ctx.capture is not None:
+                raise UnsupportedShell("a sub-make")
+            handler = ctx.proc.submake_handler
+        if handler is None:
+            raise _NotModelled(name)
+        if handler is cmd_echo and runs_without_shell(line):
+            handler = cmd_coreutils_echo
+        io = IO(ctx, cmd)
+        try:
+            io.open()
+            r = handler(ctx, argv, io)
+            if isinstance(r, Generator):
+                r = yield from r
+            status = int(r or 0)
+        except FsError as e:
+            io.err(f"/bin/sh: 1: cannot create {e.filename}: {e.strerror}\n")
+            status = 2
+        finally:
+            io.close()
+        return status
+
+    # -------------------------------------------------------- shellscript.py nodes
+    def _run_list(self, ctx: ShellContext, items: list, line: str, tested: bool) -> Generator:
+        """A list of (connector, node). TESTED: its status decides an 'if' (set -e
+        does not apply; dash: nor to the left of && and ||)."""
+        status = ctx.last_status
+        n = len(items)
+        for k, (conn, node) in enumerate(items):
+            if conn == "&&" and status != 0:
+                continue
+            if conn == "||" and status == 0:
+                continue
+            t = tested or (k + 1 < n and items[k + 1][0] != ";")
+            status = yield from self._run_node(ctx, node, line, t)
+            ctx.last_status = status
+            if status and ctx.errexit and not t:
+                raise _Exit(status)
+        return status
+
+    def _run_node(self, ctx: ShellContext, node, line: str, tested: bool) -> Generator:
+        if isinstance(node, Simple):
+            return (yield from self._run_simple(ctx, node, line))
+        if isinstance(node, For):
+            status = 0
+            values = [f for w in node.words for f in _fields(ctx, w)]
+            for v in values:
+                ctx.shvars[node.name] = v
+                status = yield from self._run_list(ctx, node.body, line, tested)
+            return status
+        if isinstance(node, If):
+            for cond, body in node.branches:
+                if (yield from self._run_list(ctx, cond, line, True)) == 0:
+                    return (yield from self._run_list(ctx, body, line, tested))
+            if node.otherwise is not None:
+                return (yield from self._run_list(ctx, node.otherwise, line, tested))
+            return 0
+        assert isinstance(node, Group)
+        if not node.subshell:
+            return (yield from self._run_list(ctx, node.body, line, tested))
+        saved = (ctx.cwd, dict(ctx.shvars), set(ctx.exported), ctx.errexit)
+        try:
+            return (yield from self._run_list(ctx, node.body, line, tested))
+        except _Exit as e:  # 'exit' leaves the subshell only
+            return e.code
+        finally:
+            ctx.cwd, ctx.shvars, ctx.exported, ctx.errexit = saved
+
+    def _run_simple(self, ctx: ShellContext, node: Simple, line: str) -> Generator:
+        argv = [f for w in node.words for f in _fields(ctx, w)]
+        values = [(name, _string(ctx, w)) for name, w in node.assigns]
+        cmd = Command()
+        for op, target in node.redirs:
+            cmd.redirs.append((op, "2" if op == ">&" else
+                               _string(ctx, target) if target is not None else ""))
+        if not argv:  # assignments (and redirections) alone
+            for name, v in values:
+                ctx.shvars[name] = v
             io = IO(ctx, cmd)
             try:
                 io.open()
-                r = handler(ctx, argv, io)
-                if isinstance(r, Generator):
-                    r = yield from r
-                status = int(r or 0)
-            except _Exit as e:
-                io.close()
-                return e.code
             except FsError as e:
                 io.err(f"/bin/sh: 1: cannot create {e.filename}: {e.strerror}\n")
-                status = 2
+                return 2
             io.close()
-        return status
+            return 0
+        ctx.cmd_env = dict(values) if values else None
+        try:
+            return (yield from self._dispatch(ctx, argv, cmd, line))
+        finally:
+            ctx.cmd_env = None
 
     @staticmethod
     def _assume(ctx: ShellContext, line: str, name: str | None = None) -> int:
