@@ -16,7 +16,8 @@ targets; a ``FORCE`` target (phony or not); order-only prerequisites; prerequisi
 over several rule lines; double-colon rules; a second recipe overriding the first; empty
 recipes (``t: p ;``), no recipes, ``@echo "R $@ [$?]"`` recipes, optionally followed by
 ``touch -d @SECONDS`` of the target or of another file (always an explicit time, so the
-real run is deterministic), or by ``exit 1`` (sometimes ignored with ``-``), some without
+real run is deterministic), or by ``exit 1`` (sometimes ignored with ``-``), or a shell
+loop and ``if`` over ``$?`` (``for f in $?; do ...; done; if [ -e $@ ]; ...``), some without
 ``@`` so make echoes them; recipes after ``;`` or on tab lines; rarely a back edge (a
 circular dependency make drops); a phony ``all``; several goals; ``-n``, ``-q``,
 ``-W FILE``, ``-o FILE``, ``-k``, ``-B``, ``-s``, ``-i``; ``MAKEFLAGS += ...`` lines (and
@@ -70,7 +71,8 @@ DIRS = ["", "d/", "e/", "d/s/"]
 # the mtime pool: @B+{0,100,200} and those plus 1 ns
 POOL = [(B + s) * NS + extra for s in (0, 100, 200) for extra in (0, 1)]
 KINDS = ["none", "empty_rule", "norecipe", "empty_recipe", "recipe", "recipe_touch",
-         "recipe_touch_other", "recipe_fail", "recipe", "recipe_touch", "recipe_rm_other"]
+         "recipe_touch_other", "recipe_fail", "recipe", "recipe_touch", "recipe_rm_other",
+         "recipe_script"]
 
 
 def at(ns: int) -> str:
@@ -166,6 +168,9 @@ def specs(draw) -> Spec:
             recipe = f"{R}; touch -d {at(draw(st.sampled_from(POOL)))} {other}"
         elif kind == "recipe_rm_other":  # make's stat cache does not see it
             recipe = f"{R}; rm -f {spell(draw(st.sampled_from(names)))}"
+        elif kind == "recipe_script":  # shell variables and compound commands
+            recipe = (f'@for f in $?; do echo "L $@ $$f"; done; if [ -e $@ ]; then '
+                      f'echo "E $@"; else touch -d {at(draw(st.sampled_from(POOL)))} $@; fi')
         else:
             # '-' ignores the error ("Error 1 (ignored)"); it must lead the recipe
             recipe = f"{'-' if draw(st.integers(0, 3)) == 0 else ''}{R}; exit 1"
@@ -184,7 +189,7 @@ def specs(draw) -> Spec:
             group.append(line)
         elif recipe == "":
             group.append(f"{line} ;")
-        elif draw(st.booleans()):
+        elif kind == "recipe_script" or draw(st.booleans()):  # (one line: no split)
             group.append(f"{line} ; {recipe}")
         else:
             group.append(line)
