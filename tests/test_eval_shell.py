@@ -112,6 +112,12 @@ endif
 all: ; @:
 """
 
+MFL = """$(info [$(MAKEFILE_LIST)] $(flavor MAKEFILE_LIST) $(origin MAKEFILE_LIST))
+include inc.mk
+all: ; @echo "[$(MAKEFILE_LIST)]"
+"""
+MFL_INC = "$(info inc [$(MAKEFILE_LIST)])\n"
+
 RUNS = {
     "templates": (TEMPLATES, [], {"inc.mk": "INC_V = from-include\n"}),
     "templates-goals": (TEMPLATES, ["all", "r"], {"inc.mk": "INC_V = from-include\n"}),
@@ -121,6 +127,13 @@ RUNS = {
     "shell": (SHELL, [], {}),
     "shell-n": (SHELL, ["-n", "all", "stamp"], {}),
     "shell-tests": (TESTS, [], {}),
+    # read.c eval_makefile appends to MAKEFILE_LIST with f_append_value at origin 'file'
+    "makefile-list": (MFL, [], {"inc.mk": MFL_INC}),
+    "makefile-list-command-line": (MFL, ["MAKEFILE_LIST=x"], {"inc.mk": MFL_INC}),
+    "makefile-list-e": (MFL, ["-e"], {"inc.mk": MFL_INC}),
+    "makefile-list-recursive": ("MAKEFILE_LIST =\n" + MFL, [], {"inc.mk": MFL_INC}),
+    "makefile-list-simple": ("MAKEFILE_LIST := s\n" + MFL, [], {"inc.mk": MFL_INC}),
+    "makefile-list-override": ("override MAKEFILE_LIST = o\n" + MFL, [], {"inc.mk": MFL_INC}),
     "undefine": (UNDEFINE, ["CL=x", "CL2=y"], {}),
     "undefine-e": (UNDEFINE, ["-e"], {}),
 }

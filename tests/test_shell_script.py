@@ -78,6 +78,35 @@ exit-in-loop:
 \t@for i in 1 2 3; do echo $$i; [ $$i = 2 ] && exit 5; done; echo never
 """
 
+# main.c export_all_variables (a bare 'export', .EXPORT_ALL_VARIABLES), 'unexport' of an
+# environment variable, job.c target_environment's MAKELEVEL and SHELL
+EXPORTS = {
+    "Makefile": """unexport HOME
+A = a
+B = b
+export
+unexport B
+9X = nine
+D.E = dotted
+t: TV = target
+all: t
+\t@echo "HOME=[$$HOME] A=[$$A] B=[$$B] CURDIR=[$$CURDIR] MAKE=[$$MAKE] LEVEL=[$$MAKELEVEL]"
+\t@$(MAKE) -C sub
+t: ; @echo "TV=[$$TV] A=[$$A]"
+""",
+    "sub/Makefile": """all: ; @echo "sub: $(origin A) [$(A)] $(origin B) $(origin HOME) $(MAKELEVEL) [$$MAKELEVEL]"
+""",
+    "eav.mk": """A = a
+.EXPORT_ALL_VARIABLES:
+all: ; @echo "A=[$$A] level=[$$MAKELEVEL] CC=[$$CC] MAKEFILE_LIST=[$$MAKEFILE_LIST]"
+""",
+    "toggle.mk": """export
+A = a
+unexport
+all: ; @echo "A=[$$A]"
+""",
+}
+
 RUNS = {
     "recursive": (RECURSIVE, [["all"], ["all"]]),
     "recursive-touch": (RECURSIVE, [["all"], ["TOUCH", "lib/a.c"], ["all"]]),
@@ -86,6 +115,7 @@ RUNS = {
     "recursive-cd": (RECURSIVE, [["clean-ish"]]),
     "recursive-status": (RECURSIVE, [["keep-going"], ["stop"], ["-k", "stop", "all"]]),
     "recursive-env": (RECURSIVE, [["env"], ["tv"], ["env", "OPT=cmdline"]]),
+    "exports": (EXPORTS, [["all"], ["-f", "eav.mk"], ["-f", "toggle.mk"], ["A=cmd", "all"]]),
     "script": ({"Makefile": SCRIPT, "sub/x": "", "a.mk": "", "b.mk": ""}, [["all"]]),
     "script-errexit": ({"Makefile": SCRIPT}, [["errexit"], ["errexit-if"], ["errexit-off"],
                                               ["-k", "errexit", "exit-in-loop"]]),

@@ -28,7 +28,9 @@ class Variable:
     __slots__ = ("name", "value", "recursive", "origin", "export", "compiled", "floc")
 
     def __init__(self, name: str, value: str, recursive: bool, origin: str = "file",
-                 export: bool = False):
+                 export: bool | None = None):
+        # export: True (export), False (unexport), None (neither said: variable.h
+        # v_default, exported only under a bare 'export' or .EXPORT_ALL_VARIABLES)
         self.name = name
         self.value = value
         self.recursive = recursive
@@ -47,7 +49,7 @@ class AppendVariable(Variable):
     __slots__ = ("_base", "_tail")
 
     def __init__(self, name: str, value: str, recursive: bool, origin: str = "file",
-                 export: bool = False):
+                 export: bool | None = None):
         self._tail: list[str] = []
         super().__init__(name, value, recursive, origin, export)
 
@@ -66,6 +68,10 @@ class AppendVariable(Variable):
     def append(self, text: str) -> None:
         """``self.value = self.value + text``."""
         self._tail.append(text)
+
+    def append_word(self, word: str) -> None:
+        """WORD after a blank, or alone when the value is empty (f_append_value)."""
+        self._tail.append(" " + word if self._tail or self._base else word)
 
 
 _AUTO = set("@<^+?*%|")

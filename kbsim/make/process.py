@@ -9,6 +9,7 @@ section 7).
 from __future__ import annotations
 
 import posixpath
+import re
 from collections import deque
 from itertools import compress
 from operator import attrgetter
@@ -21,10 +22,13 @@ from .filedb import (CS_NOT_STARTED, CS_RUNNING, NONEXISTENT, UNKNOWN,
 from .implicit import Implicit
 from .makeflags import command_variables, decode_makeflags, define_makeflags
 from .options import MakeOptions, parse_make_args
-from .reader import Reader, apply_special_targets
+from .reader import OUTRANKS_FILE, Reader, apply_special_targets
 from .remake import LoopsForever, MakeFatal, Remake, StackOverflow
 from .shell import ShellContext, UnsupportedShell
 from .targetvars import parent_walk, scope_of
+
+# variable.c define_variable_in_set: a name the environment can hold (v->exportable)
+_EXPORTABLE = re.compile(r"[A-Za-z_][A-Za-z_0-9]*\Z")
 
 if TYPE_CHECKING:  # pragma: no cover
     from .sim import Simulation
@@ -107,6 +111,7 @@ class MakeProcess(Remake, Implicit):
         self.prog = "make" if level == 0 else f"make[{level}]"
         self.cwd = cwd
         self.variables: dict[str, Variable] = {}
+        self.export_all = False  # main.c export_all_variables (bare 'export')
         self.files = FileTable()
         self.pattern_rules: list = []
         self._pattern_suffixes = None
@@ -212,16 +217,24 @@ class MakeProcess(Remake, Implicit):
         self.errors.append({"kind": kind, "target": target, "parent": parent})
 
     def variables_append(self, name: str, word: str) -> None:
+        """read.c eval_makefile: do_variable_definition (NAME, WORD, o_file,
+        f_append_value): a blank before WORD only when the value is not empty; nothing
+        when an origin above 'file' holds NAME (make X=..., override, -e)."""
         v = self.variables.get(name)
         if v is None:
-            self.variables[name] = AppendVariable(name, " " + word, False, "file")
+            self.variables[name] = AppendVariable(name, word, False, "file")
+        elif v.origin in OUTRANKS_FILE:
+            return
         elif v.__class__ is AppendVariable:
-            v.append(" " + word)  # joined when read (MAKEFILE_LIST of 20k .cmd files)
+            # joined when read (MAKEFILE_LIST of 20k .cmd files)
+            v.append_word(word)
         elif not v.recursive:
-            nv = AppendVariable(v.name, v.value + " " + word, False, v.origin, v.export)
+            nv = AppendVariable(v.name, v.value + " " + word if v.value else word, False,
+                                v.origin, v.export)
             self.variables[name] = nv
         else:
-            v.value = v.value + " " + word
+            v.value = v.value + " " + word if v.value else word
+            v.compiled = None
 
     # ------------------------------------------------------------------ dir cache
     def _dir_entries(self, dirname: str) -> set[str] | None:
@@ -336,7 +349,11 @@ class MakeProcess(Remake, Implicit):
         v["SHELL"] = Variable("SHELL", "/bin/sh", False, "file")
         v[".DEFAULT_GOAL"] = Variable(".DEFAULT_GOAL", "", False, "default")
         v["MAKECMDGOALS"] = Variable("MAKECMDGOALS", " ".join(self.opts.goals), False, "default")
-        v["MAKEFILE_LIST"] = Variable("MAKEFILE_LIST", "", False, "file")
+        old = v.get("MAKEFILE_LIST")
+        if old is not None and self.opts.environment_overrides:
+            old.origin = "environment override"  # (main.c's o_file definition loses)
+        else:
+            v["MAKEFILE_LIST"] = AppendVariable("MAKEFILE_LIST", "", False, "file")
         if self.restarts:
             v["MAKE_RESTARTS"] = Variable("MAKE_RESTARTS", str(self.restarts), False, "default")
         # main.c: MAKEOVERRIDES refers to the command-line definitions; MAKEFLAGS and
@@ -1053,10 +1070,21 @@ class MakeProcess(Remake, Implicit):
         and pattern variable sets of the recipe's target) in force: a target variable
         takes its global namesake's export, or its own 'export' (variable.c)."""
         env = dict(self.env)
-        names = [name for name, v in self.variables.items()
-                 if v.export and v.origin != "default"]
-        for tv in scope or ():
-            names += [name for name, v in tv.items() if v.export]
+        every = self.export_all
+        names = []
+        for name, v in self.variables.items():
+            e = v.export
+            if e is False:  # 'unexport NAME' (an environment variable too)
+                env.pop(name, None)
+            elif (e and v.origin != "default") or (
+                    every and e is None and v.origin not in ("default", "automatic")
+                    and _EXPORTABLE.match(name) and name != "SHELL"):
+                # (main.c: SHELL from the environment is v_noexport; the recipe gets
+                # the environment's value, not the makefile's)
+                names.append(name)
+        for tv in scope or ():  # (a target variable is exported, or v_default)
+            names += [name for name, v in tv.items()
+                      if v.export or (every and _EXPORTABLE.match(name))]
         exp = self.expander
         saved = exp.scope
         exp.scope = scope
@@ -1065,4 +1093,5 @@ class MakeProcess(Remake, Implicit):
                 env[name] = exp.lookup(name)
         finally:
             exp.scope = saved
+        env["MAKELEVEL"] = str(self.level + 1)  # job.c target_environment: the child's
         return env

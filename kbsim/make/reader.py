@@ -34,8 +34,7 @@ _DIRECTIVES = {"ifeq", "ifneq", "ifdef", "ifndef", "else", "endif", "include", "
                "vpath", "private", "load", "-load"}
 _UNSUPPORTED_SPECIAL = {".SECONDEXPANSION": "the .SECONDEXPANSION special target",
                         ".ONESHELL": "the .ONESHELL special target",
-                        ".POSIX": "the .POSIX special target",
-                        ".EXPORT_ALL_VARIABLES": "the .EXPORT_ALL_VARIABLES special target"}
+                        ".POSIX": "the .POSIX special target"}
 _UNSUPPORTED_VARS = {"VPATH": "VPATH search", ".RECIPEPREFIX": "the .RECIPEPREFIX variable",
                      "GPATH": "GPATH search", ".EXTRA_PREREQS": "the .EXTRA_PREREQS variable",
                      ".SHELLFLAGS": "the .SHELLFLAGS variable"}
@@ -212,7 +211,7 @@ def _scan_top(s: str, chars: str, start: int = 0) -> int:
 _ORIGIN_RANK = {"default": 0, "environment": 1, "file": 2, "environment override": 3,
                 "command line": 4, "override": 5, "automatic": 6}
 # variable.c: origins above o_file (o_env_override is an environment variable under -e)
-_OUTRANKS_FILE = frozenset(("environment override", "command line", "override", "automatic"))
+OUTRANKS_FILE = frozenset(("environment override", "command line", "override", "automatic"))
 
 
 class Reader:
@@ -242,9 +241,9 @@ class Reader:
             # variable.c define_variable_in_set: the environment was imported before -e
             # was decoded; the variable becomes 'environment override' when redefined
             old.origin = "environment override"
-        if old is not None and origin == "file" and old.origin in _OUTRANKS_FILE:
+        if old is not None and origin == "file" and old.origin in OUTRANKS_FILE:
             return  # variable.c define_variable_in_set: a lower origin does not replace
-        export = old.export if old is not None else False
+        export = old.export if old is not None else None
         v = proc.variables[name] = Variable(name, value, recursive, origin, export)
         v.floc = floc
 
@@ -536,7 +535,9 @@ class Reader:
     def do_export(self, word: str, rest: str, floc) -> None:
         rest = rest.strip()
         if not rest:
-            raise UnsupportedSyntax(f"'{word}' of all variables", floc)
+            # read.c: a bare 'export' or 'unexport' sets export_all_variables
+            self.proc.export_all = word == "export"
+            return
         if _first_word_is(rest, "define") or _first_word_is(rest, "override"):
             raise UnsupportedSyntax(f"'{word}' with define or override", floc)
         parts = _split_assignment(rest) if word == "export" else None
@@ -814,7 +815,8 @@ def exp_with_floc(exp, text: str, floc) -> str:
 
 
 def apply_special_targets(proc: "MakeProcess") -> None:
-    """file.c snap_deps: .PHONY, .SECONDARY, .INTERMEDIATE, .PRECIOUS, .LOW_RESOLUTION_TIME."""
+    """file.c snap_deps: .PHONY, .SECONDARY, .INTERMEDIATE, .PRECIOUS, .LOW_RESOLUTION_TIME,
+    .EXPORT_ALL_VARIABLES."""
     from .filedb import NONEXISTENT
     files = proc.files
 
@@ -829,6 +831,9 @@ def apply_special_targets(proc: "MakeProcess") -> None:
             g = g.prev
         return out
 
+    eav = files.lookup(".EXPORT_ALL_VARIABLES")
+    if eav is not None and eav.is_target:
+        proc.export_all = True
     for f2 in deps_of(".PRECIOUS") or []:
         f2.precious = True
     for f2 in deps_of(".LOW_RESOLUTION_TIME") or []:

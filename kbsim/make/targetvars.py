@@ -71,7 +71,7 @@ def assign_in_set(proc: "MakeProcess", vset: dict, name: str, op: str, value: st
             if value:
                 old.value = old.value + " " + value if old.value else value
                 old.compiled = None
-            old.export = old.export or export
+            old.export = True if (old.export or export) else old.export
             old.floc = floc
     else:  # '!=' and anything else
         from .errors import UnsupportedSyntax
