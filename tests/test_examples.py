@@ -12,8 +12,8 @@ LESSONS = sorted((Path(__file__).resolve().parent.parent / "examples" / "lessons
                  .glob("[0-9][0-9]_*.py"))
 
 
-def test_there_are_five_lessons():
-    assert [p.name[:2] for p in LESSONS] == ["01", "02", "03", "04", "05"]
+def test_there_are_six_lessons():
+    assert [p.name[:2] for p in LESSONS] == ["01", "02", "03", "04", "05", "06"]
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 
@@ -33,6 +34,18 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 
 
 from . import capture_cmd, make_cmd, replay_cmd, schema_cmd, teach_cmd, whatif_cmd  # noqa: E402,F401  (registers commands)
+
+
+def _one_line_summaries() -> None:
+    """The command list shows each command's first paragraph, and typer keeps the line
+    breaks of the docstring there: join them."""
+    for info in app.registered_commands:
+        if info.short_help is None and info.callback is not None:
+            first = (inspect.getdoc(info.callback) or "").split("\n\n")[0]
+            info.short_help = " ".join(first.split())
+
+
+_one_line_summaries()
 
 
 def main(argv: list[str] | None = None) -> None:

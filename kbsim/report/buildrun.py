@@ -16,6 +16,8 @@ touches, the exec of the next pass, modpost) are added by their simulated times.
 
 from __future__ import annotations
 
+import posixpath
+
 import bisect
 import os
 from dataclasses import dataclass, field
@@ -129,11 +131,19 @@ class BuildRun:
 
     # ------------------------------------------------------------ names and files
     def decisions_for(self, name: str) -> list[tuple[object, object]]:
-        """(process, Decision) for every decision make took about NAME, in time order."""
+        """(process, Decision) for every decision make took about NAME, in time order.
+        A make in the run's directory must use NAME itself (another spelling is another
+        file-table entry: lesson 5); a make elsewhere (``make -C dir``) matches when its
+        name leads to the same path."""
         out = []
+        path = None
         for p in self.sim.processes:
+            same = p.cwd == self.cwd
+            if not same and path is None:
+                path = posixpath.normpath(posixpath.join(self.cwd, name))
             for d in p.decisions:
-                if d.target == name:
+                if d.target == name if same else \
+                        posixpath.normpath(posixpath.join(p.cwd, d.target)) == path:
                     out.append((p, d))
         out.sort(key=lambda pd: (pd[1].time_ns, pd[0].pid))
         return out
