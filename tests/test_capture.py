@@ -19,7 +19,7 @@ from kbsim.kbuild.naming import NAMINGS
 from kbsim.tree import capture as capmod
 from kbsim.tree.capture import capture
 from kbsim.tree.capture_format import (FORMAT, FORMAT_VERSION, Capture,
-                                       CaptureReplayNotImplemented, CmdEntry,
+                                       CmdEntry,
                                        capture_format_doc, cmd_text, encode_lines,
                                        load_capture, load_capture_spec, parse_capture,
                                        write_capture)

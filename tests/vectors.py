@@ -4,7 +4,6 @@ scratch directory the way the script does and calls c.run(...) for every make ca
 
 from __future__ import annotations
 
-import os
 
 from oracle import B, Case
 

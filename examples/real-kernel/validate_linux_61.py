@@ -108,6 +108,7 @@ def main() -> int:
     rng = random.Random(a.seed)
     cap = capture(build, srctree=src)
     ct = CapturedTree(cap)
+    objects = [o.path for o in spec_from_capture(cap).objects()]
     ksyms = sorted(k for k, m in cap.mtimes.items() if m and "/ksym/" in "/" + k)
     configs = sorted(k for k, m in cap.mtimes.items()
                      if m and k.startswith("include/config/") and k != "include/config/auto.conf")
