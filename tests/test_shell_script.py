@@ -107,6 +107,44 @@ all: ; @echo "A=[$$A]"
 """,
 }
 
+# read.c record_files' one_shell, commands.c chop_commands, job.c
+# construct_command_argv_internal: one shell per recipe, interior @-+ dropped
+ONESHELL = {
+    "Makefile": """.ONESHELL:
+define CANNED
+echo canned one
+  @echo canned two
+endef
+all: sub
+\techo one
+\t@echo two
+\t  -echo three; false
+\techo "status $$?"
+\tfor i in a b; do
+\t  echo "loop $$i"
+\tdone
+\techo cont \\
+\t  inued
+fails:
+\t@cd sub
+\tfalse
+\tpwd || true
+\tfalse
+ignored:
+\t-@false
+\techo x
+\tfalse
+sub:
+\t@echo making sub
+\t$(MAKE) -C sub
+canned:
+\t@$(CANNED)
+\techo end
+.PHONY: all sub fails ignored canned
+""",
+    "sub/Makefile": "all: ; @echo in sub\n",
+}
+
 RUNS = {
     "recursive": (RECURSIVE, [["all"], ["all"]]),
     "recursive-touch": (RECURSIVE, [["all"], ["TOUCH", "lib/a.c"], ["all"]]),
@@ -116,6 +154,8 @@ RUNS = {
     "recursive-status": (RECURSIVE, [["keep-going"], ["stop"], ["-k", "stop", "all"]]),
     "recursive-env": (RECURSIVE, [["env"], ["tv"], ["env", "OPT=cmdline"]]),
     "exports": (EXPORTS, [["all"], ["-f", "eav.mk"], ["-f", "toggle.mk"], ["A=cmd", "all"]]),
+    "oneshell": (ONESHELL, [["all"], ["fails"], ["-k", "fails", "ignored", "canned"],
+                            ["-n", "all"], ["-s", "canned"], ["-q", "sub"], ["-i", "fails"]]),
     "script": ({"Makefile": SCRIPT, "sub/x": "", "a.mk": "", "b.mk": ""}, [["all"]]),
     "script-errexit": ({"Makefile": SCRIPT}, [["errexit"], ["errexit-if"], ["errexit-off"],
                                               ["-k", "errexit", "exit-in-loop"]]),

@@ -95,6 +95,29 @@ def _split_command_lines(lines: list[str]) -> tuple[list[str], list[int]]:
     return parts, origin
 
 
+def _oneshell_script(text: str) -> str:
+    """job.c construct_command_argv_internal under .ONESHELL with a POSIX shell: each line
+    of the script loses its leading blanks and '@-+' (meaningless to one shell); a
+    newline escaped by a backslash does not start a line."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        while i < n and text[i] in " \t@-+":
+            i += 1
+        esc = False
+        while i < n:
+            ch = text[i]
+            out.append(ch)
+            i += 1
+            if ch == "\\":
+                esc = not esc
+            elif ch == "\n" and not esc:
+                break
+            else:
+                esc = False
+    return "".join(out)
+
+
 class MakeProcess(Remake, Implicit):
     def __init__(self, sim: "Simulation", options: MakeOptions, cwd: str, level: int = 0,
                  restarts: int = 0, env: dict[str, str] | None = None,
@@ -112,6 +135,7 @@ class MakeProcess(Remake, Implicit):
         self.cwd = cwd
         self.variables: dict[str, Variable] = {}
         self.export_all = False  # main.c export_all_variables (bare 'export')
+        self.one_shell = False  # read.c record_files: a .ONESHELL target was read
         self.files = FileTable()
         self.pattern_rules: list = []
         self._pattern_suffixes = None
@@ -775,14 +799,19 @@ class MakeProcess(Remake, Implicit):
         exp.scope = scope
         lines = []
         try:
-            for k, raw in enumerate(cmds.lines):
-                exp.floc = (cmds.filename, cmds.lineno + k)
-                lines.append(exp.expand(raw))
+            if self.one_shell:
+                # commands.c chop_commands under .ONESHELL: the recipe is one line
+                exp.floc = (cmds.filename, cmds.lineno)
+                lines.append(exp.expand("\n".join(cmds.lines)))
+            else:
+                for k, raw in enumerate(cmds.lines):
+                    exp.floc = (cmds.filename, cmds.lineno + k)
+                    lines.append(exp.expand(raw))
         finally:
             exp.auto = None
             exp.scope = None
         origin = None
-        if any("\n" in ln for ln in lines):
+        if not self.one_shell and any("\n" in ln for ln in lines):
             lines, origin = _split_command_lines(lines)
         c = Child(self, file, lines, origin)
         if self.job_slots == 1 or self.not_parallel:
@@ -876,6 +905,9 @@ class MakeProcess(Remake, Implicit):
             if c.origin is not None:
                 k = c.origin[k]
             recurse = flags[k] if k < len(flags) else False
+            if self.one_shell:  # (one line: a $(MAKE) anywhere in it)
+                recurse = flags[0] or any("$(MAKE)" in ln or "${MAKE}" in ln
+                                          for ln in file.cmds.lines)
             i = 0
             while i < len(p) and p[i] in "@+- \t":
                 if p[i] == "@":
@@ -886,6 +918,8 @@ class MakeProcess(Remake, Implicit):
                     noerror = True
                 i += 1
             p = p[i:]
+            if self.one_shell:
+                p = _oneshell_script(p)
             c.noerror = noerror
             c.recursive = recurse
             if not p.strip(" \t\n"):

@@ -33,7 +33,6 @@ _DIRECTIVES = {"ifeq", "ifneq", "ifdef", "ifndef", "else", "endif", "include", "
                "sinclude", "export", "unexport", "override", "define", "endef", "undefine",
                "vpath", "private", "load", "-load"}
 _UNSUPPORTED_SPECIAL = {".SECONDEXPANSION": "the .SECONDEXPANSION special target",
-                        ".ONESHELL": "the .ONESHELL special target",
                         ".POSIX": "the .POSIX special target"}
 _UNSUPPORTED_VARS = {"VPATH": "VPATH search", ".RECIPEPREFIX": "the .RECIPEPREFIX variable",
                      "GPATH": "GPATH search", ".EXTRA_PREREQS": "the .EXTRA_PREREQS variable",
@@ -816,7 +815,7 @@ def exp_with_floc(exp, text: str, floc) -> str:
 
 def apply_special_targets(proc: "MakeProcess") -> None:
     """file.c snap_deps: .PHONY, .SECONDARY, .INTERMEDIATE, .PRECIOUS, .LOW_RESOLUTION_TIME,
-    .EXPORT_ALL_VARIABLES."""
+    .EXPORT_ALL_VARIABLES; and read.c record_files' .ONESHELL."""
     from .filedb import NONEXISTENT
     files = proc.files
 
@@ -834,6 +833,9 @@ def apply_special_targets(proc: "MakeProcess") -> None:
     eav = files.lookup(".EXPORT_ALL_VARIABLES")
     if eav is not None and eav.is_target:
         proc.export_all = True
+    one = files.lookup(".ONESHELL")
+    if one is not None and one.is_target:
+        proc.one_shell = True
     for f2 in deps_of(".PRECIOUS") or []:
         f2.precious = True
     for f2 in deps_of(".LOW_RESOLUTION_TIME") or []:
