@@ -54,10 +54,19 @@ print(json.dumps({"load": load, "runs": runs, "passes": r.passes,
 """
 
 
-def run_once(argv: list[str], cwd: str | None = None) -> dict:
+# the environment examples/real-kernel/build-linux-6.1.sh built with: init/version.o
+# depends on include/generated/compile.h, which names the build user and host, so a
+# make with another user or host is no longer a no-op (it rewrites compile.h and
+# recompiles version.o, and the next make, back in the build's environment, again)
+KERNEL_ENV = {**os.environ, "LC_ALL": "C", "KBUILD_BUILD_USER": "kbsim",
+              "KBUILD_BUILD_HOST": "kbsim"}
+
+
+def run_once(argv: list[str], cwd: str | None = None, env: dict | None = None) -> dict:
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
-        p = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        p = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                             env=env)
         _, status, ru = os.wait4(p.pid, 0)
         wall = time.perf_counter() - t0
         out.seek(0)
@@ -136,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         kb, mk = [], []
         for _ in range(n):
             if a.real_make:
-                mk.append(run_once(["make", f"O={a.build_dir}", "-C", a.src, "-j2"]))
+                mk.append(run_once(["make", f"O={a.build_dir}", "-C", a.src, "-j2"],
+                                   env=KERNEL_ENV))
             kb.append(run_once(KBSIM + ["replay", a.build_dir], REPO))
         out["build_dir_cli"] = row(f"kbsim replay {a.build_dir} (CLI)", kb)
         if a.real_make:
