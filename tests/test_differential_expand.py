@@ -116,7 +116,8 @@ def makefiles(draw) -> str:
                 depth -= 1
         elif kind == 8:
             # a define block (read.c do_define) or an override assignment
-            prefix = draw(st.sampled_from(["", "", "override "]))
+            prefix = draw(st.sampled_from(["", "", "override ", "private ", "export ",
+                                           "override private "]))
             if draw(st.booleans()):
                 op = draw(st.sampled_from(["", " =", " :=", " +=", " ?="]))
                 lines.append(f"{prefix}define {v}{op}")

@@ -112,6 +112,37 @@ endif
 all: ; @:
 """
 
+# variable.c lookup_variable skips a private variable met in a parent's set: a global
+# one is not seen by recipes, a target or pattern one not by prerequisites
+PRIVATE = """private G = global-private
+$(info read: [$(G)])
+all: private T = tprivate
+all: export private E = eprivate
+all: dep ; @echo "all: G=[$(G)] T=[$(T)] E=[$(E)] env=[$$E] $(origin G) $(origin T)"
+dep: ; @echo "dep: G=[$(G)] T=[$(T)] E=[$(E)] $(origin T)"
+%.x: private P = pat
+a.x: b ; @echo "a.x: P=[$(P)]"
+b: ; @echo "b: P=[$(P)]"
+override private O = o
+private override A = 1
+private export C = 3
+export private D = 4
+private F += 6
+G = redefined-stays-private
+$(info [$(O)] $(origin O) [$(A)] [$(C)] [$(D)] [$(F)] [$(G)])
+f: ; @echo "A=[$(A)] C=[$(C)] D=[$(D)] F=[$(F)] G=[$(G)] envC=[$$C] envD=[$$D]"
+export define X
+val
+endef
+export override define Y
+yy
+endef
+private define Z
+zz
+endef
+e: ; @echo "[$$X] [$$Y] $(origin Y) [$(Z)]"
+"""
+
 MFL = """$(info [$(MAKEFILE_LIST)] $(flavor MAKEFILE_LIST) $(origin MAKEFILE_LIST))
 include inc.mk
 all: ; @echo "[$(MAKEFILE_LIST)]"
@@ -134,6 +165,8 @@ RUNS = {
     "makefile-list-recursive": ("MAKEFILE_LIST =\n" + MFL, [], {"inc.mk": MFL_INC}),
     "makefile-list-simple": ("MAKEFILE_LIST := s\n" + MFL, [], {"inc.mk": MFL_INC}),
     "makefile-list-override": ("override MAKEFILE_LIST = o\n" + MFL, [], {"inc.mk": MFL_INC}),
+    "private": (PRIVATE, ["all", "a.x", "f", "e"], {}),
+    "private-command-line": (PRIVATE, ["all", "e", "T=cmd", "Y=cmd", "G=cmd"], {}),
     "undefine": (UNDEFINE, ["CL=x", "CL2=y"], {}),
     "undefine-e": (UNDEFINE, ["-e"], {}),
 }
@@ -168,6 +201,8 @@ SMALL = {
     "blank-in-name-override": "override A B = 1\nall:;@:\n",
     "blank-in-name-export": "export A B = 1\nall:;@echo $(origin A B) $(origin A)\n",
     "target-var-empty-name": "t: = 1\nall:;@:\n",
+    "private-alone": "private\nall:;@:\n",
+    "private-no-assignment": "private G\nall:;@:\n",
     "undefine-empty": "undefine\n",
     "undefine-two-words": "define A B\n1\nendef\nundefine A B\n$(info [$(A B)])\nall:;@:\n",
     "undefine-then-plus": "A := 1\nundefine A\nA += 2\n$(info [$(A)] $(flavor A))\nall:;@:\n",

@@ -25,7 +25,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 class Variable:
-    __slots__ = ("name", "value", "recursive", "origin", "export", "compiled", "floc")
+    __slots__ = ("name", "value", "recursive", "origin", "export", "compiled", "floc",
+                 "private")
 
     def __init__(self, name: str, value: str, recursive: bool, origin: str = "file",
                  export: bool | None = None):
@@ -38,6 +39,9 @@ class Variable:
         self.export = export
         self.compiled = None  # the parsed template of a recursive value (Expander.compile)
         self.floc: tuple[str, int] | None = None  # where a makefile last defined it
+        # variable.h private_var: not seen from a file that inherits it (a recipe, for a
+        # global variable; a prerequisite, for a target or pattern variable)
+        self.private = False
 
 
 class AppendVariable(Variable):
@@ -287,15 +291,17 @@ class Expander:
             if name[1] == "D":
                 words = [w[:-1] if len(w) > 1 and w.endswith("/") else w for w in words]
             return " ".join(words)
-        if self.scope is not None:
-            for i, tv in enumerate(self.scope):
+        scope = self.scope
+        if scope is not None:
+            own = getattr(scope, "own", len(scope))
+            for i, tv in enumerate(scope):
                 v = tv.get(name)
-                if v is not None:
+                if v is not None and not (v.private and i >= own):
                     if getattr(v, "append", False):
                         return self._value_of(name, v, i)
                     return self._value_of(name, v)
         v = self.vars.get(name)
-        if v is None:
+        if v is None or (v.private and auto is not None):
             return ""
         return self._value_of(name, v)
 
@@ -320,12 +326,15 @@ class Expander:
     def find_variable(self, name: str) -> Variable | None:
         """The variable NAME refers to here: the most specific target/pattern set in
         scope that defines it, else the global one."""
-        if self.scope is not None:
-            for tv in self.scope:
+        scope = self.scope
+        if scope is not None:
+            own = getattr(scope, "own", len(scope))
+            for i, tv in enumerate(scope):
                 v = tv.get(name)
-                if v is not None:
+                if v is not None and not (v.private and i >= own):
                     return v
-        return self.vars.get(name)
+        v = self.vars.get(name)
+        return None if v is None or (v.private and self.auto is not None) else v
 
     def _value_of(self, name: str, v: Variable, append_at: int = -1) -> str:
         """V's value (APPEND_AT: V is the 'append' variable of scope set APPEND_AT)."""

@@ -1,12 +1,15 @@
 """Reading makefiles: the documented subset of GNU make 4.3 syntax (``read.c eval``).
 
-Supported: comments, backslash continuations, ``=`` ``:=`` ``::=`` ``+=`` ``?=``,
-``export``/``unexport`` of variables, conditionals (``ifeq ifneq ifdef ifndef else endif``),
-``include``/``-include``/``sinclude``, explicit rules with normal and order-only
-prerequisites, ``;`` and tab recipes, double-colon rules, pattern rules, static pattern
-rules, and the special targets ``.PHONY .SECONDARY .INTERMEDIATE .PRECIOUS
-.LOW_RESOLUTION_TIME .DELETE_ON_ERROR .SUFFIXES .DEFAULT .SILENT .IGNORE .NOTPARALLEL``.
-Everything else raises :class:`UnsupportedSyntax` naming file:line (docs/make-subset.md).
+Supported: comments, backslash continuations, ``=`` ``:=`` ``::=`` ``+=`` ``?=`` ``!=``,
+the modifiers ``override``/``private``/``export``, ``define``/``undefine``,
+``export``/``unexport`` (of names or of all variables), ``$(eval)`` text (eval_buffer),
+conditionals (``ifeq ifneq ifdef ifndef else endif``), ``include``/``-include``/``sinclude``,
+explicit rules with normal and order-only prerequisites, ``;`` and tab recipes,
+double-colon rules, pattern rules, static pattern rules, target and pattern variables, and
+the special targets ``.PHONY .SECONDARY .INTERMEDIATE .PRECIOUS .LOW_RESOLUTION_TIME
+.DELETE_ON_ERROR .SUFFIXES .DEFAULT .SILENT .IGNORE .NOTPARALLEL .ONESHELL
+.EXPORT_ALL_VARIABLES``. Everything else raises :class:`UnsupportedSyntax` naming
+file:line (docs/make-subset.md).
 
 Order of prerequisites follows ``read.c record_files``: the rule with the recipe puts its
 prerequisites first, other rules append theirs in parse order (V16).
@@ -76,6 +79,17 @@ def _split_assignment(text: str) -> tuple[str, str, str] | None:
 def _blank_in_name(name: str) -> bool:
     """Does the (unexpanded) variable name NAME hold a blank outside references?"""
     return _find_top(name.strip(" \t"), " \t") >= 0
+
+
+_VAR_MODIFIERS = ("override", "private", "export")
+
+
+def _first_word_in(line: str, words) -> str | None:
+    """The first word of LINE if it is one of WORDS (followed by a blank or the end)."""
+    for w in words:
+        if _first_word_is(line, w):
+            return w
+    return None
 
 
 def _first_word_is(line: str, word: str) -> bool:
@@ -245,9 +259,12 @@ class Reader:
         export = old.export if old is not None else None
         v = proc.variables[name] = Variable(name, value, recursive, origin, export)
         v.floc = floc
+        if old is not None:
+            v.private = old.private  # (read.c sets it on the variable, kept when redefined)
 
     def assign(self, name: str, op: str, value: str, floc, export: bool = False,
-               origin: str = "file", strip: bool = True, var_floc=None) -> None:
+               origin: str = "file", strip: bool = True, var_floc=None,
+               private: bool = False) -> None:
         """An assignment NAME OP VALUE read at FLOC (ORIGIN 'override' after the
         override directive; STRIP False for a define body, whose blanks are kept;
         VAR_FLOC, where the variable is said to be defined, when not FLOC: a define
@@ -288,6 +305,8 @@ class Reader:
                                 origin, floc)
         if export and name in vars_:
             vars_[name].export = True
+        if private and name in vars_:
+            vars_[name].private = True
 
     # ----------------------------------------------------------------- reading
     def read_makefile(self, filename: str, text: str) -> None:
@@ -428,11 +447,16 @@ class Reader:
                         continue
                     if word in ("export", "unexport"):
                         finish_rule()
-                        self.do_export(word, rest, floc)
+                        if word == "export" and _first_word_in(
+                                rest, (*_VAR_MODIFIERS, "define")):
+                            i = self.do_variable_directive(
+                                word, line.lstrip(" \t")[len(word):], lines, i, floc)
+                        else:
+                            self.do_export(word, rest, floc)
                         continue
                     if word == "endef":  # outside a define: not a directive here
                         raise self.err("missing separator", floc)
-                    if word in ("define", "override", "undefine"):
+                    if word in ("define", "override", "undefine", "private"):
                         finish_rule()
                         # (from the line itself: 'rest' lost the blanks at its end)
                         i = self.do_variable_directive(
@@ -452,27 +476,33 @@ class Reader:
 
     def do_variable_directive(self, word: str, rest: str, lines: list[str], i: int,
                               floc) -> int:
-        """read.c eval's 'override' and 'define' (parse_var_assignment, do_define): an
-        'override' assignment, or a define block read from LINES[I:]. The index of the
-        line after what was read."""
-        origin = "file"
-        rest = rest.lstrip(" \t")  # (an assignment keeps the blanks at its end)
-        if word == "override" and _first_word_is(rest, "undefine"):
-            word, origin, rest = "undefine", "override", rest[8:]
-        if word == "undefine":
-            self.undefine(_strip_comment(rest), origin, floc)
+        """read.c parse_var_assignment: the modifiers 'override', 'private' and
+        'export' in any order, then 'undefine NAME', 'define NAME [OP]' (a block read
+        from LINES[I:], do_define) or an assignment. The index of the line after what was
+        read."""
+        mods = set()
+        rest = word + rest
+        while True:
+            rest = rest.lstrip(" \t")  # (an assignment keeps the blanks at its end)
+            w = _first_word_in(rest, _VAR_MODIFIERS)
+            if w is None:
+                break
+            mods.add(w)
+            rest = rest[len(w):]
+        origin = "override" if "override" in mods else "file"
+        export = "export" in mods
+        private = "private" in mods
+        if _first_word_is(rest, "undefine"):
+            self.undefine(_strip_comment(rest[8:]), origin, floc)
             return i
-        if word == "override":
-            origin = "override"
-            if not _first_word_is(rest, "define"):
-                parts = _split_assignment(rest)
-                # (a ':' before the operator, or a blank inside the name: not an
-                # assignment)
-                if parts is None or ":" in parts[0] or _blank_in_name(parts[0]):
-                    raise self.err("missing separator", floc)
-                self.assign(*parts, floc, origin=origin)
-                return i
-            rest = rest[6:].strip(" \t")
+        if not _first_word_is(rest, "define"):
+            parts = _split_assignment(rest)
+            # (a ':' before the operator, or a blank inside the name: not an assignment)
+            if parts is None or ":" in parts[0] or _blank_in_name(parts[0]):
+                raise self.err("missing separator", floc)
+            self.assign(*parts, floc, origin=origin, export=export, private=private)
+            return i
+        rest = rest[6:].strip(" \t")
         # do_define: 'define NAME [OP]' (no operator: recursive)
         op = "="
         name = rest
@@ -486,7 +516,7 @@ class Reader:
             raise self.err("empty variable name", floc)
         body, i = _define_body(lines, i, floc, self)
         self.assign(name, op, body, self.eval_at or (floc[0], i), origin=origin, strip=False,
-                    var_floc=floc)
+                    var_floc=floc, export=export, private=private)
         return i
 
     def undefine(self, text: str, origin: str, floc) -> None:
@@ -640,14 +670,14 @@ class Reader:
         """'TARGETS: [override|export] NAME OP VALUE' (targetvars.py)."""
         exp = self.exp
         exp.floc = floc
-        origin, export = "file", False
+        origin, export, private = "file", False, False
         text = text.lstrip(" \t")
         while True:
             w, _, r = text.partition(" ")
             if w in ("override", "export", "private") and _find_top(text, "=") > len(w):
                 if w == "private":
-                    raise UnsupportedSyntax("private target-specific variables", floc)
-                if w == "override":
+                    private = True
+                elif w == "override":
                     origin = "override"
                 else:
                     export = True
@@ -662,7 +692,8 @@ class Reader:
             raise UnsupportedSyntax("this target-specific variable line", floc)
         value = value.lstrip(" \t")
         for t in exp.expand(targets_text).split():
-            define_target_variable(self.proc, t, name, op, value, origin, export, floc)
+            define_target_variable(self.proc, t, name, op, value, origin, export, floc,
+                                   private)
 
     def _glob_words(self, words: list[str]) -> list[str]:
         """Prerequisite words are globbed only if they contain ? * [ (read.c parse_file_seq)."""

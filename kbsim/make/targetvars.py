@@ -8,7 +8,9 @@ order, so a longer pattern wins), then the same for its 'parent' (the file that 
 visited it as a prerequisite: target variables are inherited by prerequisites), and so
 on up to the global set. A '+=' that is the first definition of its name in a set is an
 'append' variable: its value is the one found further up the chain, a blank, and its own
-text (variable.c variable_append). ``private`` is not modelled.
+text (variable.c variable_append). A ``private`` variable is skipped when it is met in a
+parent's set (variable.c lookup_variable's is_parent): scope_of says how many of the
+sets are the file's own (Scope.own).
 """
 
 from __future__ import annotations
@@ -45,8 +47,23 @@ def _in_set(exp, vset: dict, fn, arg: str):
         exp.scope = saved
 
 
+class Scope(list):
+    """The variable sets of a recipe, most specific first; the first OWN are the file's
+    own (its set and its pattern set), the rest its parents'."""
+
+    __slots__ = ("own",)
+
+
 def assign_in_set(proc: "MakeProcess", vset: dict, name: str, op: str, value: str,
-                  origin: str, export: bool, floc=None) -> None:
+                  origin: str, export: bool, floc=None, private: bool = False) -> None:
+    """(see _assign_in_set) and mark the variable private."""
+    _assign_in_set(proc, vset, name, op, value, origin, export, floc)
+    if private and name in vset:
+        vset[name].private = True
+
+
+def _assign_in_set(proc: "MakeProcess", vset: dict, name: str, op: str, value: str,
+                   origin: str, export: bool, floc=None) -> None:
     """variable.c do_variable_definition with target_var set, into VSET (':=' and '+=' of
     a simple variable expand VALUE with VSET in scope, as make does while reading);
     FLOC: where the definition was read (errors while expanding it point there)."""
@@ -79,7 +96,7 @@ def assign_in_set(proc: "MakeProcess", vset: dict, name: str, op: str, value: st
 
 
 def define_target_variable(proc: "MakeProcess", target: str, name: str, op: str, value: str,
-                           origin: str, export: bool, floc) -> None:
+                           origin: str, export: bool, floc, private: bool = False) -> None:
     """read.c record_target_var for one target name (a pattern when it holds '%')."""
     exp = proc.expander
     exp.floc = floc
@@ -98,17 +115,18 @@ def define_target_variable(proc: "MakeProcess", target: str, name: str, op: str,
         while k > 0 and len(recs[k - 1][0]) > len(target):
             k -= 1
         recs.insert(k, (target, name, "=" if op == "::=" else op, value, origin, export,
-                        op in (":=", "::="), floc))
+                        op in (":=", "::="), floc, private))
         proc.pattern_sets.clear()
         return
     f = proc.files.enter(target)
     vset = proc.target_vars.get(f)
     if vset is None:
         vset = proc.target_vars[f] = {}
-    assign_in_set(proc, vset, name, op, value, origin, export, floc)
+    assign_in_set(proc, vset, name, op, value, origin, export, floc, private)
     if gv is not None:
         vset[name] = TargetVariable(name, gv.value, gv.recursive, gv.origin, export, False,
                                     floc)
+        vset[name].private = private
 
 
 def _pattern_set(proc: "MakeProcess", name: str) -> dict | None:
@@ -118,15 +136,16 @@ def _pattern_set(proc: "MakeProcess", name: str) -> dict | None:
     if cached is not False:
         return cached
     vset: dict | None = None
-    for pattern, vname, op, value, origin, export, simple, floc in proc.pattern_vars:
+    for pattern, vname, op, value, origin, export, simple, floc, private in proc.pattern_vars:
         if pattern_match(pattern, name) is None:
             continue
         if vset is None:
             vset = {}
         if simple:
             vset[vname] = TargetVariable(vname, value, False, origin, export, False, floc)
+            vset[vname].private = private
         else:
-            assign_in_set(proc, vset, vname, op, value, origin, export, floc)
+            assign_in_set(proc, vset, vname, op, value, origin, export, floc, private)
     proc.pattern_sets[name] = vset
     return vset
 
@@ -157,8 +176,9 @@ def scope_of(proc: "MakeProcess", files: list["FileEntry"]) -> list[dict] | None
     (parent_walk), or None when no target or pattern variable applies."""
     if not proc.target_vars and not proc.pattern_vars:
         return None
-    chain: list[dict] = []
-    for f in files:
+    chain = Scope()
+    chain.own = 0
+    for k, f in enumerate(files):
         own = proc.target_vars.get(f)
         if own:
             chain.append(own)
@@ -166,4 +186,6 @@ def scope_of(proc: "MakeProcess", files: list["FileEntry"]) -> list[dict] | None
             pset = _pattern_set(proc, f.name)
             if pset:
                 chain.append(pset)
+        if k == 0:
+            chain.own = len(chain)
     return chain or None
