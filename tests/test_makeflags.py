@@ -92,6 +92,25 @@ def test_switch_from_makeflags(name, tmp_path):
     assert not bad, "\n".join(bad)
 
 
+# main.c sets the jobserver up after reading the makefiles: a top-level make whose
+# makefile adds -jN runs N jobs (each job sees the other's start file only in parallel)
+JOBS = ["MAKEFLAGS += {j}", "all: a b",
+        "a b: ; @touch $@.started; sleep 1; if [ -f a.started ] && [ -f b.started ]; then "
+        "echo $@ parallel; else echo $@ serial; fi"]
+
+
+@needs_make
+@pytest.mark.parametrize("j, args", [("-j2", []), ("-j", []), ("-j1", ["-j2"]),
+                                     ("-s", ["-j2"])])
+def test_jobs_from_makeflags(j, args, tmp_path):
+    c = Case(str(tmp_path))
+    c.mk(*[ln.format(j=j) for ln in JOBS])
+    real, sim = c.run(*args)
+    bad = c.mismatches(any_order=True)
+    assert not bad, "\n".join(bad)
+    assert "parallel" in real.out or j == "-j1"
+
+
 @needs_make
 @pytest.mark.parametrize("flag", ["-e", ""])
 def test_environment_overrides(flag, tmp_path):

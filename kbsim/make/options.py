@@ -70,9 +70,9 @@ _LONG_ARG = {"--directory": "C", "--file": "f", "--makefile": "f", "--what-if": 
              "--jobs": "j", "--include-dir": "I"}
 
 
-# switches main.c does not take from MAKEFLAGS (their 'env' is 0) or that kbsim does not
-# take from a makefile's MAKEFLAGS (-j: make would reset its jobserver)
-_NOT_FROM_ENV = set("CfWoj")
+# switches main.c does not take from MAKEFLAGS (their 'env' is 0); -j is taken (a
+# top-level make sets its jobserver up after reading: MakeProcess.jobs_from_makefile)
+_NOT_FROM_ENV = set("CfWo")
 
 
 def parse_make_args(argv: list[str], base: MakeOptions | None = None,

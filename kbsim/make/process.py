@@ -553,7 +553,10 @@ class MakeProcess(Remake, Implicit):
         # main.c sets always_make_flag before reading (so a makefile's 'MAKEFLAGS += -B'
         # does not force the makefiles, only the goals)
         always_make_set = opts.always_make
+        jobs_before = opts.jobs
         self.decode_makeflags()
+        if opts.jobs != jobs_before:
+            self.jobs_from_makefile()
         apply_special_targets(self)
         for n in opts.old_files:
             self.mark_old(n)
@@ -625,6 +628,18 @@ class MakeProcess(Remake, Implicit):
         self.keep_going = opts.keep_going
         self.silent = opts.silent
         self.ignore_errors = opts.ignore_errors
+
+    def jobs_from_makefile(self) -> None:
+        """main.c: the jobserver is set up after the makefiles are read, so a top-level
+        make whose makefile adds -jN (``MAKEFLAGS += -j2``) runs N jobs. (A sub-make
+        keeps the slots it started with: kbsim does not model -j forced in a sub-make.)"""
+        from .sim import Jobserver
+        sim = self.sim
+        if self.level != 0 or sim.jobserver is not None or self.opts.jobs == 1:
+            return
+        js = sim.jobserver = Jobserver(self.opts.jobs)
+        js.sim = sim
+        self.job_slots = 0 if js.limited else None
 
     def remake_makefiles(self) -> None:
         entries = []
