@@ -27,16 +27,14 @@ from ..fs import NS_PER_S, FsError, parse_time
 from ..fs.simfs import DIR, FILE, LINK
 from .expand import glob_match
 from .shellscript import For, Group, If, Simple, SWord, UnsupportedShell, parse_script
+from .shellscript import tokenize as script_tokenize
 
 if TYPE_CHECKING:  # pragma: no cover
     from .process import MakeProcess
 
 
-
-_OPS = ["2>&1", "&&", "||", ">>", "2>>", "2>", "&>", ">&", ";", "|", "&", "<", ">", "(", ")"]
 _KEYWORDS = {"if", "then", "else", "elif", "fi", "for", "while", "until", "do", "done",
              "case", "esac", "{", "}", "function", "!", "[[", "]]"}
-_NAME = re.compile(r"[A-Za-z_0-9?#@*$!-]")
 
 
 class Word(str):
@@ -49,115 +47,25 @@ _GLOBBABLE = attrgetter("globbable")  # every argv item is a Word (parse makes t
 
 
 _PLAIN = re.compile(r"""['"\\$`;&|<>()#*?\[\n]""")
-# a run of characters that tokenize's loop only appends to the current word one by one
-# (none of them starts a quote, escape, comment, expansion, operator, glob or blank)
-_WORD_RUN = re.compile(r"""[^ \t\n#\\'"`$;&|<>()2*?\[]+""")
 
 
 def tokenize(line: str) -> list:
-    """Split a shell line into words (Word) and operator strings."""
+    """Split a shell line into words (Word) and operator strings; a variable reference
+    is UnsupportedShell here (shellscript.py runs such lines)."""
     if _PLAIN.search(line) is None:
         # nothing but words separated by blanks (the common case): split is exact
         return [Word(w) for w in line.split()]
     toks: list = []
-    i = 0
-    n = len(line)
-    cur: list[str] = []
-    have = False
-    glob = False
-
-    def flush():
-        nonlocal cur, have, glob
-        if have:
-            w = Word("".join(cur))
-            w.globbable = glob
-            toks.append(w)
-        cur, have, glob = [], False, False
-
-    run = _WORD_RUN.match
-    while i < n:
-        m = run(line, i)
-        if m is not None:  # the same effect as that many trips through the final append
-            cur.append(m.group())
-            have = True
-            i = m.end()
+    for t in script_tokenize(line):
+        if t.__class__ is not SWord:
+            toks.append(t)
             continue
-        c = line[i]
-        if c in " \t":
-            flush()
-            i += 1
-            continue
-        if c == "\n":
-            flush()
-            toks.append(";")
-            i += 1
-            continue
-        if c == "#" and not have:
-            j = line.find("\n", i)
-            if j < 0:
-                break
-            i = j
-            continue
-        if c == "\\":
-            if i + 1 < n:
-                if line[i + 1] == "\n":
-                    i += 2
-                    continue
-                cur.append(line[i + 1])
-                have = True
-                i += 2
-                continue
-            i += 1
-            continue
-        if c == "'":
-            j = line.find("'", i + 1)
-            if j < 0:
-                raise UnsupportedShell("unterminated quote")
-            cur.append(line[i + 1:j])
-            have = True
-            i = j + 1
-            continue
-        if c == '"':
-            i += 1
-            have = True
-            while i < n and line[i] != '"':
-                ch = line[i]
-                if ch == "\\" and i + 1 < n and line[i + 1] in '$`"\\\n':
-                    if line[i + 1] != "\n":
-                        cur.append(line[i + 1])
-                    i += 2
-                    continue
-                if ch == "`" or (ch == "$" and i + 1 < n and (line[i + 1] in "({"
-                                                              or _NAME.match(line[i + 1]))):
-                    raise UnsupportedShell("shell expansion")
-                cur.append(ch)
-                i += 1
-            if i >= n:
-                raise UnsupportedShell("unterminated quote")
-            i += 1
-            continue
-        if c == "`" or (c == "$" and i + 1 < n and (line[i + 1] in "({"
-                                                    or _NAME.match(line[i + 1]))):
+        if any(is_var for _, _, is_var in t.parts):
             raise UnsupportedShell("shell expansion")
-        op = None
-        if c in ";&|<>()2":
-            for o in _OPS:
-                if line.startswith(o, i):
-                    if o[0] == "2" and have:
-                        continue  # '2' inside a word
-                    op = o
-                    break
-        if op is not None:
-            flush()
-            toks.append(op)
-            i += len(op)
-            continue
-        if c in "*?[":
-            glob = True
-        cur.append(c)
-        have = True
-        i += 1
-    flush()
+        w = Word("".join(text for text, _, _ in t.parts))
+        w.globbable = any(not quoted and ("*" in text or "?" in text or "[" in text)
+                          for text, quoted, _ in t.parts)
+        toks.append(w)
     return toks
 
 

@@ -24,6 +24,9 @@ _NAME_START = re.compile(r"[A-Za-z_]")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 _ASSIGN = re.compile(r"([A-Za-z_][A-Za-z_0-9]*)=")
 _OPS = ["&&", "||", ">>", "2>>", "2>&1", "2>", "&>", ">&", ";", "|", "&", "<", ">", "(", ")"]
+# a run of characters that only the final branch of tokenize handles (no blank, quote,
+# escape, comment, expansion, operator or '2' that may start '2>')
+_WORD_RUN = re.compile(r"""[^ \t\n#\\'"`$;&|<>()2]+""")
 _UNSUPPORTED_KEYWORDS = {"while", "until", "case", "esac", "function", "[[", "]]", "select"}
 
 
@@ -115,14 +118,21 @@ def tokenize(line: str) -> list:
             return j + 2
         m = _NAME.match(line, j + 1)
         if m is None:
-            if nxt in "(`" or nxt.isdigit() or nxt in "#@*$!-":
+            if nxt and (nxt in "(`#@*$!-" or nxt.isdigit()):
                 raise UnsupportedShell("shell expansion")
             cur.append("$")  # a lone '$' is itself
             return j + 1
         parts.append((m.group(), quoted, True))
         return m.end()
 
+    run = _WORD_RUN.match
     while i < n:
+        m = run(line, i)
+        if m is not None:  # (what the final branch would append one by one)
+            cur.append(m.group())
+            have = True
+            i = m.end()
+            continue
         c = line[i]
         if c in " \t":
             flush()
