@@ -25,6 +25,7 @@ from .reader import Reader, apply_special_targets
 from .remake import LoopsForever, MakeFatal, Remake, StackOverflow
 from .shell import ShellContext
 from .targetvars import parent_walk, scope_of
+from .vpath import VPath
 
 if TYPE_CHECKING:  # pragma: no cover
     from .sim import Simulation
@@ -91,7 +92,7 @@ def _split_command_lines(lines: list[str]) -> tuple[list[str], list[int]]:
     return parts, origin
 
 
-class MakeProcess(Remake, Implicit):
+class MakeProcess(Remake, Implicit, VPath):
     def __init__(self, sim: "Simulation", options: MakeOptions, cwd: str, level: int = 0,
                  restarts: int = 0, env: dict[str, str] | None = None,
                  parent: "MakeProcess | None" = None):
@@ -117,6 +118,13 @@ class MakeProcess(Remake, Implicit):
         # when it was not a directory), and file_impossible's names by those contents
         self.dir_ids: dict[str, object] = {}
         self.impossible: dict[object, set[str]] = {}
+        # vpath.c: the 'vpath' lists as read (newest first), then as searched
+        self.vpath_chain: list = []
+        self.vpaths: list = []
+        self.general_vpath = None
+        self.gpaths = None
+        self.vpath_on = False  # any list to search (else no name is ever searched for)
+        self.renames = False  # a vpath name merged one entry into another (rehash_file)
         # flags
         self.just_print_flag = options.just_print
         self.question_flag = options.question
@@ -514,6 +522,7 @@ class MakeProcess(Remake, Implicit):
         always_make_set = opts.always_make
         self.decode_makeflags()
         apply_special_targets(self)
+        self.build_vpath_lists()  # main.c: after reading, before -o/-W
         for n in opts.old_files:
             self.mark_old(n)
         if not self.restarts:
@@ -603,7 +612,7 @@ class MakeProcess(Remake, Implicit):
             if skip:
                 continue
             entries.append(rf)
-            mtimes.append(self.file_mtime(f))
+            mtimes.append(self.file_mtime(f, False))
         self.rebuilding_makefiles = True
         try:
             goals = [[rf[0], rf[1], False, rf[3], rf[4]] for rf in entries]
@@ -620,11 +629,11 @@ class MakeProcess(Remake, Implicit):
                 f = rf[0]
                 if f.updated:
                     if f.update_status == US_SUCCESS:
-                        any_remade |= self.file_mtime(f) != before
+                        any_remade |= self.file_mtime(f, False) != before
                     elif not rf[1] & RM_DONTCARE:
                         self.err(f"{self.prog}: Failed to remake makefile '{f.name}'.")
                         self.makefile_status = 2  # main.c: MAKE_FAILURE, the exit status
-                        m = self.file_mtime(f)
+                        m = self.file_mtime(f, False)
                         any_remade |= m != NONEXISTENT and m != before
                 elif not rf[1] & RM_DONTCARE:
                     if rf[1] & RM_INCLUDED:

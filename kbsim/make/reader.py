@@ -36,8 +36,8 @@ _UNSUPPORTED_SPECIAL = {".SECONDEXPANSION": "the .SECONDEXPANSION special target
                         ".ONESHELL": "the .ONESHELL special target",
                         ".POSIX": "the .POSIX special target",
                         ".EXPORT_ALL_VARIABLES": "the .EXPORT_ALL_VARIABLES special target"}
-_UNSUPPORTED_VARS = {"VPATH": "VPATH search", ".RECIPEPREFIX": "the .RECIPEPREFIX variable",
-                     "GPATH": "GPATH search", ".EXTRA_PREREQS": "the .EXTRA_PREREQS variable",
+_UNSUPPORTED_VARS = {".RECIPEPREFIX": "the .RECIPEPREFIX variable",
+                     ".EXTRA_PREREQS": "the .EXTRA_PREREQS variable",
                      ".SHELLFLAGS": "the .SHELLFLAGS variable"}
 
 
@@ -398,6 +398,15 @@ class Reader:
                     if word in ("export", "unexport"):
                         finish_rule()
                         self.do_export(word, rest, floc)
+                        continue
+                    if word == "vpath":
+                        # read.c eval: 'vpath PATTERN DIRS...' (all of the rest), 'vpath
+                        # PATTERN' clears that pattern, a bare 'vpath' every pattern
+                        finish_rule()
+                        words = exp.expand(rest).lstrip(" \t").split(None, 1)
+                        self.proc.construct_vpath_list(
+                            words[0] if words else None,
+                            words[1] if len(words) > 1 else None)
                         continue
                     if word == "endef":  # outside a define: not a directive here
                         raise self.err("missing separator", floc)

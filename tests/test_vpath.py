@@ -1,0 +1,252 @@
+"""Directory search (``VPATH``, ``vpath``, ``GPATH``), against the real GNU make 4.3.
+
+vpath.c vpath_search looks for a missing file in the directories of every ``vpath``
+pattern that matches its whole name, then in VPATH's; remake.c f_mtime gives the file
+the name it found (rehash_file), and update_file_1 keeps that name when the file needs
+no remaking (``$^``/``$<`` of its dependents show ``dir/name``) or drops it when the file
+must be remade: it is then made under its own name in the current directory, unless
+GPATH lists the directory (f_mtime's rename_file). implicit.c pattern_search accepts a
+prerequisite a vpath search finds. kbsim refused ``vpath``/``VPATH``/``GPATH`` before.
+
+Each case runs the real make and kbsim on the same tree and compares their output, exit
+status and which of the watched files each one created, changed or removed; a case of
+several steps lets the real make's results stand for the next step.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from kbsim.fs import Clock, SimFS
+from kbsim.make import simulate_make
+from oracle import B, ENV, Case, needs_make, run_real, run_sim
+
+CC = "\t@echo cc $< [$^] [$?] -o $@; touch $@"
+LINK = "\t@echo link [$^] [$?] -o $@; touch $@"
+
+# name: (makefile lines, {file: time}, steps, watched files). A step is a list of make
+# arguments, or ("T", time, files...) to touch, or ("rm", files...).
+CASES = {
+    # a prerequisite found in a VPATH directory: its mtime counts, $< $^ $? name it there
+    "prereq-found": (
+        ["VPATH = src", "prog: foo.o", LINK, "foo.o: foo.c", CC],
+        {"src/foo.c": 10},
+        [[], [], ("T", 15, "foo.o", "prog"), ("T", 20, "src/foo.c"), ["-n"], ["-q"], [],
+         []],
+        ["foo.o", "prog", "src/foo.o"]),
+    # a target found through VPATH: used in place while up to date, made locally under
+    # its own name once it must be remade, and the local one found first afterwards
+    "target-in-vpath": (
+        ["VPATH = obj", "prog: foo.o", LINK, "foo.o: foo.c", CC],
+        {"foo.c": 10, "obj/foo.o": 20, "prog": 30},
+        [[], ("T", 40, "foo.c"), ["-n"], ["-q"], [], [], ("T", 45, "foo.o", "prog"),
+         ("T", 50, "foo.c"), [], ("rm", "foo.o"), ["-n"]],
+        ["foo.o", "obj/foo.o", "prog"]),
+    # GPATH lists the directory: the target is remade where it was found
+    "gpath-keeps-name": (
+        ["VPATH = obj", "GPATH = obj", "prog: foo.o", LINK, "foo.o: foo.c", CC],
+        {"foo.c": 10, "obj/foo.o": 20, "prog": 30},
+        [[], ("T", 40, "foo.c"), ["-n"], [], []],
+        ["foo.o", "obj/foo.o", "prog"]),
+    # GPATH naming another directory than the one the file was found in changes nothing
+    "gpath-other-dir": (
+        ["VPATH = obj:obj2", "GPATH = obj2 obj/", "prog: foo.o bar.o", LINK,
+         "%.o: %.c", CC],
+        {"foo.c": 10, "bar.c": 10, "obj/foo.o": 5, "obj2/bar.o": 5},
+        [[], []],
+        ["foo.o", "bar.o", "obj/foo.o", "obj2/bar.o", "prog"]),
+    # the vpath directive: a pattern per directory list, matched against the whole name
+    "directive": (
+        ["vpath %.c src", "vpath %.h inc", "prog: a.o sub/b.o", LINK,
+         "%.o: %.c x.h", CC],
+        {"src/a.c": 10, "src/sub/b.c": 10, "inc/x.h": 10, "sub/keep": 10},
+        [[], [], ("T", 15, "a.o", "sub/b.o", "prog"), ("T", 20, "inc/x.h"), []],
+        ["a.o", "sub/b.o", "prog"]),
+    # several lines for one pattern are searched in the order read; the first dir wins
+    "directive-several": (
+        ["vpath %.c d1", "vpath %.c d2 d3", "vpath %.c d1", "all: a.c b.c c.c",
+         "\t@echo [$^]"],
+        {"d1/a.c": 10, "d2/a.c": 10, "d2/b.c": 10, "d3/c.c": 10, "d3/b.c": 10},
+        [[]], []),
+    # 'vpath PATTERN' clears that pattern's lists, bare 'vpath' all of them; VPATH stays
+    "directive-clear": (
+        ["vpath %.c d1", "vpath %.h d1", "vpath %.c", "VPATH = d2",
+         "all: a.c a.h", "\t@echo [$^]"],
+        {"d1/a.c": 10, "d1/a.h": 10, "d2/a.c": 10},
+        [[], ["VPATH="]], []),
+    "directive-clear-all": (
+        ["vpath %.c d1", "vpath %.h d1", "vpath", "all: a.c a.h", "\t@echo [$^]"],
+        {"d1/a.c": 10, "d1/a.h": 10},
+        [[], ["-k"]], []),
+    # a pattern without '%' names one file; an escaped '%' is literal
+    "directive-exact-name": (
+        ["vpath a.c d1", "vpath b\\%.c d1", "all: a.c b%.c", "\t@echo [$^]"],
+        {"d1/a.c": 10, "d1/b%.c": 10},
+        [[]], []),
+    # VPATH: blanks and colons separate, a trailing slash goes, '.' is left out
+    "vpath-list-syntax": (
+        ["VPATH = . d1/ : d2:d3", "all: a b c", "\t@echo [$^]"],
+        {"d1/a": 10, "d2/b": 10, "d3/c": 10, "d2/a": 10},
+        [[]], []),
+    # the final value of VPATH counts (read once every makefile is read), recursively
+    "vpath-final-value": (
+        ["VPATH = nowhere", "all: a", "\t@echo [$^]", "VPATH = $(DIRS)", "DIRS = d1"],
+        {"d1/a": 10},
+        [[], ["DIRS=d2"], ["VPATH=d1 d2"]], []),
+    # a name with a directory part is searched as DIR/name; an absolute name never
+    "names-with-dirs": (
+        ["VPATH = src", "all: sub/a ./b /nonexistent-kbsim/c", "\t@echo [$^]"],
+        {"src/sub/a": 10, "src/b": 10},
+        [[], ["-k"]], []),
+    # not found anywhere: the usual "No rule to make target"
+    "not-found": (
+        ["VPATH = src", "prog: foo.o", LINK, "foo.o: foo.c bar.h", CC],
+        {"src/foo.c": 10},
+        [[], ["-k"], ("T", 10, "src/bar.h"), []],
+        ["foo.o", "prog"]),
+    # implicit rules: the prerequisite a search finds makes the rule apply; a shared
+    # header found for the first object is found again (one entry) for the second
+    "implicit": (
+        ["VPATH = src inc", "prog: a.o b.o", LINK, "%.o: %.c common.h", CC],
+        {"src/a.c": 10, "src/b.c": 10, "inc/common.h": 10},
+        [[], [], ("T", 15, "a.o", "b.o", "prog"), ("T", 20, "inc/common.h"), ["-n"], [],
+         ("T", 25, "a.o", "b.o", "prog"), ("T", 30, "src/b.c"), ["-q"], []],
+        ["a.o", "b.o", "prog"]),
+    # an implicit chain through an intermediate file whose source is found by vpath
+    "implicit-chain": (
+        ["VPATH = src", "all: a.o", "\t@echo [$^]", "%.o: %.c", CC,
+         "%.c: %.y", "\t@echo yacc $< -o $@; touch $@"],
+        {"src/a.y": 10},
+        [[], []],
+        ["a.o", "a.c", "src/a.c"]),
+    # a target named by its vpath name goes by the found name in "up to date" messages
+    "goal-found-by-vpath": (
+        ["VPATH = src", "all: foo.c", "foo.h:"],
+        {"src/foo.c": 10, "src/foo.h": 10},
+        [["foo.c"], ["foo.h"], ["src/foo.c"]], []),
+    # a prerequisite out of date with a rule of its own is remade locally; its
+    # dependents then see the local name
+    "prereq-remade-locally": (
+        ["VPATH = gen", "prog: a.h", LINK, "a.h: a.in", "\t@echo gen $@ from $<; touch $@"],
+        {"a.in": 20, "gen/a.h": 10, "prog": 30},
+        [[], []],
+        ["a.h", "gen/a.h", "prog"]),
+    # the found name is in the file table: taken without a stat (rehash_file merges the
+    # two entries; the rule of the found name is the one used)
+    "found-name-is-a-target": (
+        ["VPATH = src", "all: gen.c", "\t@echo [$^]", "src/gen.c:",
+         "\t@echo making $@; touch $@"],
+        {"src/keep": 10},
+        [[], []],
+        ["gen.c", "src/gen.c"]),
+    # a target whose vpath name is mentioned only as a prerequisite is not taken
+    "target-not-taken-for-prereq-name": (
+        ["VPATH = src", "all: gen.c x", "\t@echo [$^]", "gen.c: ; @echo making $@",
+         "x: src/gen.c"],
+        {"src/keep": 10},
+        [[]], []),
+    # -W and -o on the found name
+    "what-if-and-old": (
+        ["VPATH = src", "prog: foo.o", LINK, "foo.o: foo.c", CC],
+        {"src/foo.c": 10, "foo.o": 20, "prog": 30},
+        [["-W", "src/foo.c", "-n"], ["-W", "foo.c", "-n"], ["-o", "src/foo.c"],
+         ("T", 40, "src/foo.c"), ["-o", "src/foo.c"], []],
+        ["foo.o", "prog"]),
+    # order-only prerequisites found by vpath: $|
+    "order-only": (
+        ["VPATH = d", "all: a | b", "\t@echo [$^] [$|]"],
+        {"d/a": 10, "d/b": 10},
+        [[]], []),
+    # -t touches the local name of a target that must be remade
+    "touch": (
+        ["VPATH = obj", "prog: foo.o", LINK, "foo.o: foo.c", CC],
+        {"foo.c": 40, "obj/foo.o": 20, "prog": 30},
+        [["-t"], []],
+        ["foo.o", "obj/foo.o", "prog"]),
+    # a vpath file that is the target of a '::' rule
+    "double-colon": (
+        ["VPATH = d", "all: a", "\t@echo [$^]", "a:: b", "\t@echo one $@; touch $@",
+         "a:: c", "\t@echo two $@"],
+        {"d/a": 20, "b": 10, "c": 30},
+        [[], []],
+        ["a", "d/a"]),
+}
+
+
+def _snapshot(root: str, watch: list[str]) -> dict[str, int | None]:
+    out = {}
+    for w in watch:
+        try:
+            out[w] = os.stat(os.path.join(root, w)).st_mtime_ns
+        except FileNotFoundError:
+            out[w] = None
+    return out
+
+
+def _effects(before: dict, after: dict) -> dict[str, str]:
+    """What a run did to each watched file: created, changed, removed or nothing."""
+    eff = {}
+    for w, b in before.items():
+        a = after[w]
+        eff[w] = ("kept" if a == b else "created" if b is None else
+                  "removed" if a is None else "changed")
+    return eff
+
+
+@needs_make
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_vpath_against_make(name, tmp_path):
+    lines, files, steps, watch = CASES[name]
+    c = Case(str(tmp_path))
+    c.mk(*lines)
+    for f, t in files.items():
+        c.T(t, f)
+    bad_files = []
+    for step in steps:
+        if isinstance(step, tuple):
+            if step[0] == "T":
+                c.T(step[1], *step[2:])
+            else:
+                c.rm(*step[1:])
+            continue
+        before = _snapshot(c.d, watch)
+        sim, r = run_sim(c.d, list(step))
+        sim_after = {}
+        for w in watch:
+            m = r.sim.fs.mtime(os.path.join(c.d, w))
+            sim_after[w] = m
+        real = run_real(c.d, list(step))
+        real_after = _snapshot(c.d, watch)
+        c.steps.append((list(step), real, sim))
+        se, re_ = _effects(before, sim_after), _effects(before, real_after)
+        if se != re_:
+            bad_files.append(f"make {' '.join(step)}: files real={re_} sim={se}")
+    bad = c.mismatches() + bad_files
+    assert not bad, "\n".join(bad)
+
+
+def _sim(files: dict[str, str], args: list[str]):
+    fs = SimFS(clock=Clock(B * 1_000_000_000))
+    fs.mkdir("/w")
+    for name, text in files.items():
+        fs.mkdir(os.path.dirname("/w/" + name))
+        fs.write("/w/" + name, text)
+    return simulate_make(fs, args, "/w", env=dict(ENV))
+
+
+def test_library_search_is_not_modelled():
+    """remake.c library_search (-lNAME, .LIBPATTERNS) stays outside the subset: a
+    one-line error rather than a silently different answer."""
+    r = _sim({"Makefile": "prog: -lfoo\n\t@echo link $^\n"}, [])
+    assert r.exit_code == 2
+    assert "library search for prerequisite '-lfoo'" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_no_vpath_no_search():
+    """Without any vpath list nothing is searched: a missing file stays missing."""
+    r = _sim({"Makefile": "all: a\n\t@echo [$^]\n", "d/a": ""}, [])
+    assert r.exit_code == 2
+    assert "No rule to make target 'a', needed by 'all'" in r.stderr
