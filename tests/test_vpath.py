@@ -50,13 +50,20 @@ CASES = {
         {"foo.c": 10, "obj/foo.o": 20, "prog": 30},
         [[], ("T", 40, "foo.c"), ["-n"], [], []],
         ["foo.o", "obj/foo.o", "prog"]),
-    # GPATH naming another directory than the one the file was found in changes nothing
+    # GPATH covers only the directories it lists (a trailing slash dropped)
     "gpath-other-dir": (
-        ["VPATH = obj:obj2", "GPATH = obj2 obj/", "prog: foo.o bar.o", LINK,
-         "%.o: %.c", CC],
+        ["VPATH = obj:obj2", "GPATH = obj2/", "prog: foo.o bar.o", LINK,
+         "foo.o: foo.c", CC, "bar.o: bar.c", CC],
         {"foo.c": 10, "bar.c": 10, "obj/foo.o": 5, "obj2/bar.o": 5},
         [[], []],
         ["foo.o", "bar.o", "obj/foo.o", "obj2/bar.o", "prog"]),
+    # a GPATH rename happens before the implicit rule search, which then works on the
+    # found name (obj/foo.o needs obj/foo.c: no rule, so nothing is remade)
+    "gpath-before-implicit": (
+        ["VPATH = obj", "GPATH = obj", "prog: foo.o", LINK, "%.o: %.c", CC],
+        {"foo.c": 10, "obj/foo.o": 5},
+        [[], []],
+        ["foo.o", "obj/foo.o", "prog"]),
     # the vpath directive: a pattern per directory list, matched against the whole name
     "directive": (
         ["vpath %.c src", "vpath %.h inc", "prog: a.o sub/b.o", LINK,
@@ -172,7 +179,67 @@ CASES = {
         {"d/a": 20, "b": 10, "c": 30},
         [[], []],
         ["a", "d/a"]),
+    # a file in a directory already read is looked for in make's cached contents, and
+    # stat'ed: one removed since is not found
+    "stale-directory-cache": (
+        ["VPATH = src", "all: clean use", "clean: ; @rm -f src/x.c", "use: x.c",
+         "\t@echo [$^]"],
+        {"src/x.c": 10},
+        [[]], ["src/x.c"]),
+    # a name in the file table that does not exist is still taken (no stat): then the
+    # merged entry has no rule
+    "mentioned-missing": (
+        ["VPATH = src", "all: a x", "\t@echo [$^]", "x: src/a"],
+        {"src/keep": 10},
+        [[], ["-k"]], []),
+    # GPATH alone searches nothing
+    "gpath-without-vpath": (
+        ["GPATH = src", "all: a", "\t@echo [$^]"],
+        {"src/a": 10},
+        [[]], []),
+    # a pattern with a directory part
+    "directive-dir-pattern": (
+        ["vpath sub/%.c src", "all: sub/a.c a.c", "\t@echo [$^]"],
+        {"src/sub/a.c": 10, "src/a.c": 10},
+        [[], ["-k"]], []),
+    # -B remakes everything: a target found through VPATH is made locally
+    "always-make": (
+        ["VPATH = obj", "prog: foo.o", LINK, "foo.o: foo.c", CC],
+        {"foo.c": 10, "obj/foo.o": 20, "prog": 30},
+        [["-B"]],
+        ["foo.o", "obj/foo.o", "prog"]),
+    # a phony target found in a vpath directory still runs, under its own name
+    "phony-found": (
+        ["VPATH = d", ".PHONY: clean", "all: clean", "\t@echo [$^]", "clean: ; @echo $@"],
+        {"d/clean": 10},
+        [[]], []),
+    # a sub-make gets VPATH when it is exported
+    "sub-make": (
+        ["export VPATH = $(CURDIR)/src", "all: ; @$(MAKE) -f sub.mk"],
+        {"src/a": 10},
+        [[]], []),
+    # makefiles: main.c takes their mtimes without a search first, so an included
+    # makefile is never found through VPATH (nor renamed by GPATH) when remade ...
+    "include-not-searched": (
+        ["VPATH = mk", "GPATH = mk", "-include a.mk", "all: ; @echo X=$(X)",
+         "a.mk: a.in ; @echo gen $@ from $<; echo 'X = 2' > $@"],
+        {"mk/a.mk": 10, "a.in": 20},
+        [[], []], ["a.mk", "mk/a.mk"]),
+    "include-missing": (
+        ["VPATH = mk", "include a.mk", "all: ; @echo X=$(X)"],
+        {"mk/a.mk": 10},
+        [[]], []),
+    # ... but its prerequisites are
+    "include-prereq-found": (
+        ["VPATH = mk", "include a.mk", "all: ; @echo X=$(X)",
+         "a.mk: a.in ; @echo gen $@ from $<; echo 'X = 2' > $@"],
+        {"mk/a.in": 20},
+        [[], []], ["a.mk", "mk/a.mk"]),
 }
+
+_EXTRA_FILES = {"sub-make": {"sub.mk": "x: a\n\t@echo [$^]\n"},
+                "include-not-searched": {"mk/a.mk": "X = 1\n"},
+                "include-missing": {"mk/a.mk": "X = 1\n"}}
 
 
 def _snapshot(root: str, watch: list[str]) -> dict[str, int | None]:
@@ -201,6 +268,8 @@ def test_vpath_against_make(name, tmp_path):
     lines, files, steps, watch = CASES[name]
     c = Case(str(tmp_path))
     c.mk(*lines)
+    for f, text in _EXTRA_FILES.get(name, {}).items():
+        c.write(f, text)
     for f, t in files.items():
         c.T(t, f)
     bad_files = []
