@@ -148,6 +148,18 @@ CASES = {
         {"src/keep": 10},
         [[], []],
         ["gen.c", "src/gen.c"]),
+    # both names have a recipe: rehash_file keeps the found one's, and says so
+    "two-recipes": (
+        ["VPATH = src", "all: gen.c", "\t@echo [$^]", "gen.c: ; @echo local $@",
+         "src/gen.c: dep", "\t@echo there $@", "dep:"],
+        {"src/keep": 10},
+        [[], ["-n"]], []),
+    # the merged entries' target variables: the found name's win, the others join
+    "merged-target-variables": (
+        ["VPATH = src", "all: gen.c", "\t@echo [$^]", "gen.c: V = local", "gen.c: W = w",
+         "src/gen.c: V = there", "src/gen.c: ; @echo $@ $(V) $(W)"],
+        {"src/keep": 10},
+        [[]], []),
     # a target whose vpath name is mentioned only as a prerequisite is not taken
     "target-not-taken-for-prereq-name": (
         ["VPATH = src", "all: gen.c x", "\t@echo [$^]", "gen.c: ; @echo making $@",

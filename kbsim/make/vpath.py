@@ -212,17 +212,19 @@ class VPath:
             elif from_file.cmds is not to_file.cmds:
                 fc = from_file.cmds
                 where = f"{fc.filename}:{fc.lineno}: " if fc.filename else ""
-                if to_file.cmds.filename is not None:
-                    # (make names FROM's recipe location twice here)
+                tc = to_file.cmds
+                # (4.3's words; the last line has the names the wrong way round: the
+                # recipe kept is TO_FILE's)
+                if tc.filename is not None:
                     self.err(f"{where}Recipe was specified for file '{from_file.name}' at "
-                             f"{fc.filename}:{fc.lineno},")
+                             f"{tc.filename}:{tc.lineno},")
                 else:
                     self.err(f"{where}Recipe for file '{from_file.name}' was found by "
                              f"implicit rule search,")
                 self.err(f"{where}but '{from_file.name}' is now considered the same file "
                          f"as '{to_hname}'.")
-                self.err(f"{where}Recipe for '{from_file.name}' will be ignored in favor "
-                         f"of the one for '{to_hname}'.")
+                self.err(f"{where}Recipe for '{to_hname}' will be ignored in favor "
+                         f"of the one for '{from_file.name}'.")
         if from_file.deps:
             n_to, n_from = len(to_file.deps), len(from_file.deps)
             if to_file.oo is not None or from_file.oo is not None:
