@@ -4,7 +4,8 @@ Supported: comments, backslash continuations, ``=`` ``:=`` ``::=`` ``+=`` ``?=``
 ``export``/``unexport`` of variables, conditionals (``ifeq ifneq ifdef ifndef else endif``),
 ``include``/``-include``/``sinclude``, explicit rules with normal and order-only
 prerequisites, ``;`` and tab recipes, double-colon rules, pattern rules, static pattern
-rules, and the special targets ``.PHONY .SECONDARY .INTERMEDIATE .PRECIOUS
+rules, the ``vpath`` directive (and the ``VPATH``/``GPATH`` variables: vpath.py), and the
+special targets ``.PHONY .SECONDARY .INTERMEDIATE .PRECIOUS
 .LOW_RESOLUTION_TIME .DELETE_ON_ERROR .SUFFIXES .DEFAULT .SILENT .IGNORE .NOTPARALLEL``.
 Everything else raises :class:`UnsupportedSyntax` naming file:line (docs/make-subset.md).
 
