@@ -247,6 +247,12 @@ CASES = {
          "a.mk: a.in ; @echo gen $@ from $<; echo 'X = 2' > $@"],
         {"mk/a.in": 20},
         [[], []], ["a.mk", "mk/a.mk"]),
+    # a goal found while the makefiles are remade keeps its entry (main.c holds it)
+    "goal-found-while-remaking-makefiles": (
+        ["VPATH = src", "-include a.mk", "a.mk: foo.c ; @echo gen $@ from $<",
+         "foo.c: ; @echo never"],
+        {"src/foo.c": 10, "a.mk": 20},
+        [["foo.c"], ["-q", "foo.c"], ["src/foo.c"]], []),
 }
 
 _EXTRA_FILES = {"sub-make": {"sub.mk": "x: a\n\t@echo [$^]\n"},

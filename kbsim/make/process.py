@@ -501,8 +501,10 @@ class MakeProcess(Remake, Implicit, VPath):
                 self.fatal(f"{d}: No such file or directory")
             self.cwd = new
         self.define_defaults()
-        for g in opts.goals:
-            f = self.files.enter(g)
+        # main.c handle_non_switch_argument: the goals' entries, kept (a vpath search
+        # while the makefiles are remade can give one another table name)
+        goal_files = [self.files.enter(g) for g in opts.goals]
+        for f in goal_files:
             f.cmd_target = True
         self.reader = Reader(self)
         if opts.makefiles:
@@ -540,7 +542,7 @@ class MakeProcess(Remake, Implicit, VPath):
         if self.restarts:
             for n in opts.what_if:
                 self.mark_new(n)
-        goals = [[self.files.enter(g), 0, False] for g in opts.goals]
+        goals = [[f, 0, False] for f in goal_files]
         if not goals:
             dg = self.variables.get(".DEFAULT_GOAL")
             name = ""
