@@ -247,6 +247,11 @@ CASES = {
          "a.mk: a.in ; @echo gen $@ from $<; echo 'X = 2' > $@"],
         {"mk/a.in": 20},
         [[], []], ["a.mk", "mk/a.mk"]),
+    # a '-lNAME' that a vpath search finds needs no library search
+    "dash-l-found-by-vpath": (
+        ["VPATH = lib", "prog: -lfoo", "\t@echo [$^]"],
+        {"lib/-lfoo": 10},
+        [[]], []),
     # a goal found while the makefiles are remade keeps its entry (main.c holds it)
     "goal-found-while-remaking-makefiles": (
         ["VPATH = src", "-include a.mk", "a.mk: foo.c ; @echo gen $@ from $<",

@@ -113,21 +113,17 @@ class Remake:
         if self.trace_stats:
             self.event("stat", file=file.name,
                        mtime=None if ns is None else ns, cwd=self.cwd)
-        mtime = UNKNOWN
-        if ns is None and search and not file.ignore_vpath:
-            if self.vpath_on:
-                found = self._vpath_mtime(file)
-                if found is not None:
-                    file, ns, mtime = found
-                    if ns is None:  # renamed through GPATH: file_mtime of the new name
-                        return mtime
-            if mtime == UNKNOWN and file.name.startswith("-l") and len(file.name) > 2:
-                raise UnsupportedSyntax(f"the library search for prerequisite "
-                                        f"'{file.name}' (-lNAME, .LIBPATTERNS)")
-        if mtime != UNKNOWN:
-            pass  # the -o/-W stamp of a file found by its vpath name, kept as it is
-        elif ns is None:
+        if ns is None:
             mtime = NONEXISTENT
+            if search and not file.ignore_vpath:
+                found = self._vpath_mtime(file) if self.vpath_on else None
+                if found is not None:
+                    file, mtime = found
+                    if file is None:  # renamed through GPATH: file_mtime's answer
+                        return mtime
+                elif file.name.startswith("-l") and len(file.name) > 2:
+                    raise UnsupportedSyntax(f"the library search for prerequisite "
+                                            f"'{file.name}' (-lNAME, .LIBPATTERNS)")
         else:
             mtime = ns + ORDINARY_MIN
             if ns < 0 or mtime > ORDINARY_MAX:
@@ -165,12 +161,12 @@ class Remake:
     def _vpath_mtime(self: "MakeProcess", file: FileEntry):
         """remake.c f_mtime after a failed stat: vpath_search. None when nothing is found
         (then a '-lNAME' would go to library_search, which kbsim does not model). Else
-        (the entry, the found file's ns or None, an mtime or UNKNOWN): the name found
-        becomes FILE's table name at once (rehash_file, which may merge FILE into an
-        entry that already has that name: the entry returned), and its name too when
-        the directory is in GPATH (rename_file; then the mtime is file_mtime's of the
-        new name, returned as the third item with ns None). The mtime returned is the
-        -o/-W stamp of a file found by its vpath name, kept as it is."""
+        (the entry, its mtime): the name found becomes FILE's table name at once
+        (rehash_file, which may merge FILE into an entry that already has that name: the
+        entry returned), and the mtime is the found file's (or the -o/-W stamp of a
+        file found by its vpath name, kept as it is). When GPATH lists the directory,
+        the name changes too (rename_file) and f_mtime returns what file_mtime gives
+        for the new name: (None, that)."""
         found = self.vpath_search(file.name)
         if found is None:
             return None
@@ -180,15 +176,22 @@ class Remake:
         if self.gpath_search(name, len(name) - len(file.name) - 1):
             self.rename_file(file, name)
             file = check_renamed(file)
-            return file, None, self.file_mtime(file)
+            return None, self.file_mtime(file)
         self.rehash_file(file, name)
         file = check_renamed(file)
         if mtime == OLD or mtime == NEW:
-            return file, 0, mtime
+            return file, mtime
         ns = self.fs.mtime(name, self.cwd)
         if self.trace_stats:
             self.event("stat", file=name, mtime=ns, cwd=self.cwd)
-        return file, ns, UNKNOWN
+        if ns is None:
+            return file, NONEXISTENT
+        mtime = ns + ORDINARY_MIN
+        if ns < 0 or mtime > ORDINARY_MAX:
+            mtime = ORDINARY_MAX
+            self.err(f"{self.prog}: {name}: Timestamp out of range; substituting "
+                     f"{timestamp_text(ORDINARY_MAX)}")
+        return file, mtime
 
     # ------------------------------------------------------------ goal chain
     def update_goal_chain(self: "MakeProcess", goals: list) -> int:
@@ -353,9 +356,9 @@ class Remake:
         # a vpath search may have merged FILE into the entry of the name it found: go on
         # with that one, and turn off 'updating' on both at the end
         ofile = file
-        if file.renamed is not None:
-            file = check_renamed(file)
         vp = self.vpath_on
+        if vp and file.renamed is not None:
+            file = check_renamed(file)
         noexist = this_mtime == NONEXISTENT
         low_res = False
         if (not noexist and ORDINARY_MIN <= this_mtime <= ORDINARY_MAX
@@ -552,7 +555,8 @@ class Remake:
                     changed_flags[idx] = ((file.phony and file.cmds is not None)
                                           or self.file_mtime(d) != mtime)
         (file.double_colon or file).updating = False  # finish_updating
-        (ofile.double_colon or ofile).updating = False
+        if ofile is not file:
+            (ofile.double_colon or ofile).updating = False
         if running:
             self.set_command_state(file, CS_DEPS_RUNNING)
             return US_SUCCESS
@@ -883,7 +887,8 @@ class Remake:
                 if deps_running:
                     self.set_command_state(file, CS_DEPS_RUNNING)
         (file.double_colon or file).updating = False  # finish_updating
-        (ofile.double_colon or ofile).updating = False
+        if ofile is not file:
+            (ofile.double_colon or ofile).updating = False
         return dep_status, must_make
 
     # ------------------------------------------------------------ finishing
