@@ -44,6 +44,12 @@ CASES = {
         [[], ("T", 40, "foo.c"), ["-n"], ["-q"], [], [], ("T", 45, "foo.o", "prog"),
          ("T", 50, "foo.c"), [], ("rm", "foo.o"), ["-n"]],
         ["foo.o", "obj/foo.o", "prog"]),
+    # the same with an implicit rule: the search for it uses the target's own name
+    "target-in-vpath-implicit": (
+        ["VPATH = obj", "prog: foo.o", LINK, "%.o: %.c", CC],
+        {"foo.c": 10, "obj/foo.o": 20, "prog": 30},
+        [[], ("T", 40, "foo.c"), ["-n"], [], []],
+        ["foo.o", "obj/foo.o", "prog"]),
     # GPATH lists the directory: the target is remade where it was found
     "gpath-keeps-name": (
         ["VPATH = obj", "GPATH = obj", "prog: foo.o", LINK, "foo.o: foo.c", CC],
@@ -198,6 +204,15 @@ CASES = {
          "\t@echo [$^]"],
         {"src/x.c": 10},
         [[]], ["src/x.c"]),
+    # a directory is looked at when the list is made (dir.c find_directory from
+    # construct_vpath_list): one missing then never has files, even once a recipe made
+    # it; one there then has its contents read at the first search (-r: the built-in
+    # rules kbsim does not have would search both while the Makefile is remade)
+    "directory-made-later": (
+        ["VPATH = gen made", "all: mk use", "\t@echo all", "mk: src",
+         "\t@mkdir -p gen; touch gen/x made/y", "use: y x", "\t@echo [$^]"],
+        {"made/keep": 10, "all": 10, "mk": 10, "src": 20, "use": 10},
+        [["-r"], ["-r"]], ["gen/x", "made/y"]),
     # a name in the file table that does not exist is still taken (no stat): then the
     # merged entry has no rule
     "mentioned-missing": (

@@ -105,7 +105,18 @@ class VPath:
             return
         dirs = _split_dirs(dirpath)
         if dirs:
+            self._look_at_dirs(dirs)
             self.vpath_chain.insert(0, VPathList(pattern, percent, dirs))
+
+    def _look_at_dirs(self: "MakeProcess", dirs: list[str]) -> None:
+        """construct_vpath_list's dir_name: dir.c find_directory looks at each directory
+        now. One that is not there now has no files for the rest of this make, even if
+        a recipe makes it; the contents of one that is are read at the first search."""
+        cache = self.dir_cache
+        for d in dirs:
+            if d not in cache and not self.fs.isdir(d, self.cwd):
+                cache[d] = None
+                self.dir_ids[d] = ("name", d)
 
     def build_vpath_lists(self: "MakeProcess") -> None:
         """vpath.c build_vpath_lists (main.c calls it once the makefiles are read)."""
@@ -121,7 +132,10 @@ class VPath:
         if not p:
             return None
         dirs = _split_dirs(p)
-        return VPathList("%", 0, dirs) if dirs else None
+        if not dirs:
+            return None
+        self._look_at_dirs(dirs)
+        return VPathList("%", 0, dirs)
 
     def gpath_search(self: "MakeProcess", name: str, n: int) -> bool:
         """vpath.c gpath_search: is NAME[:N] one of GPATH's directories?"""
