@@ -56,6 +56,12 @@ CASES = {
         {"foo.c": 10, "obj/foo.o": 20, "prog": 30},
         [[], ("T", 40, "foo.c"), ["-n"], [], []],
         ["foo.o", "obj/foo.o", "prog"]),
+    # a name with a directory part: GPATH is compared with the vpath directory alone
+    "gpath-name-with-dir": (
+        ["VPATH = obj", "GPATH = obj", "prog: sub/foo.o", LINK, "sub/foo.o: foo.c", CC],
+        {"foo.c": 10, "obj/sub/foo.o": 5, "sub/keep": 10},
+        [["-n"], [], []],
+        ["sub/foo.o", "obj/sub/foo.o", "prog"]),
     # GPATH covers only the directories it lists (a trailing slash dropped)
     "gpath-other-dir": (
         ["VPATH = obj:obj2", "GPATH = obj2/", "prog: foo.o bar.o", LINK,
