@@ -273,6 +273,36 @@ CASES = {
         ["VPATH = lib", "prog: -lfoo", "\t@echo [$^]"],
         {"lib/-lfoo": 10},
         [[]], []),
+    # the found name is also a prerequisite: one entry, listed once in $^
+    "found-name-also-listed": (
+        ["VPATH = d1 d2", "all: x d1/x y y", "\t@echo [$^] [$+]"],
+        {"d1/x": 10, "d2/x": 10, "d2/y": 10},
+        [[]], []),
+    # also_make siblings of a pattern rule found in a vpath directory
+    "pattern-siblings": (
+        ["VPATH = obj", "all: a.o a.h", "\t@echo [$^]", "%.o %.h: %.c",
+         "\t@echo P $@ [$^]; touch $*.o $*.h"],
+        {"a.c": 20, "obj/a.o": 10, "obj/a.h": 30},
+        [["-r"], ["-r"]], ["a.o", "a.h", "obj/a.o", "obj/a.h"]),
+    # a static pattern rule's prerequisites are searched too
+    "static-pattern": (
+        ["VPATH = src", "objs = a.o b.o", "all: $(objs)", "\t@echo [$^]",
+         "$(objs): %.o: %.c", "\t@echo S $@ [$<]; touch $@"],
+        {"src/a.c": 10, "b.c": 10},
+        [["-r"], ["-r"]], ["a.o", "b.o"]),
+    # a failed recipe of a target found through VPATH: -k, and .DELETE_ON_ERROR
+    # deletes the local name
+    "failures": (
+        [".DELETE_ON_ERROR:", "VPATH = obj", "all: a.o b.o", "\t@echo [$^]",
+         "a.o: a.c ; @echo A; touch $@; exit 1", "b.o: b.c ; @echo B $@; touch $@"],
+        {"a.c": 20, "b.c": 20, "obj/a.o": 10, "obj/b.o": 10},
+        [["-r", "-k"], ["-r", "-k"], ["-r"]], ["a.o", "b.o", "obj/a.o", "obj/b.o"]),
+    # -W/-o on a target found through VPATH, by either name
+    "what-if-target": (
+        ["VPATH = obj", "all: a.o", "\t@echo [$^]", "a.o: a.c ; @echo A $@; touch $@"],
+        {"a.c": 5, "obj/a.o": 10},
+        [["-r", "-W", "obj/a.o"], ["-r", "-W", "a.o", "-n"], ["-r", "-o", "a.c"]],
+        ["a.o", "obj/a.o"]),
     # a goal found while the makefiles are remade keeps its entry (main.c holds it)
     "goal-found-while-remaking-makefiles": (
         ["VPATH = src", "-include a.mk", "a.mk: foo.c ; @echo gen $@ from $<",
