@@ -339,7 +339,10 @@ def specs(draw) -> Spec:
         how = draw(st.sampled_from(["VPATH", "vpath", "both"]))
         if how != "vpath":
             sep = draw(st.sampled_from([" ", ":"]))
-            lines.insert(draw(st.integers(0, len(lines))), "VPATH = " + sep.join(vdirs))
+            # anywhere (its final value counts) but between a rule and its tab lines
+            at_ = [i for i in range(len(lines) + 1)
+                   if i == len(lines) or not lines[i].startswith("\t")]
+            lines.insert(draw(st.sampled_from(at_)), "VPATH = " + sep.join(vdirs))
         if how != "VPATH":
             for _ in range(draw(st.integers(1, 2))):
                 pat = draw(st.sampled_from(["%.o", "%.h", "%", "f%", "d/%"]))
@@ -349,15 +352,29 @@ def specs(draw) -> Spec:
                 lines.append("vpath" + draw(st.sampled_from(["", " %.o", " %.h"])))
         if draw(st.integers(0, 2)) == 0:
             lines.append("GPATH = " + draw(st.sampled_from(vdirs)))
-        for _ in range(draw(st.integers(0, 4))):
-            base = draw(st.sampled_from(names)).rsplit("/", 1)[-1]
+        for _ in range(draw(st.integers(0, 5))):
+            # a copy of a file under a vpath directory, by its whole name (what a
+            # search for it looks at) or by its base name; sometimes the only one
+            name = draw(st.sampled_from(names))
+            copy = draw(st.sampled_from([name, name.rsplit("/", 1)[-1]]))
             vd = draw(st.sampled_from(vdirs)).rstrip("/")
             mtime = draw(st.sampled_from(POOL))
             if vd != ".":
-                exists[f"{vd}/{base}"] = mtime
-        for _ in range(draw(st.integers(0, 3))):
+                exists[f"{vd}/{copy}"] = mtime
+                if draw(st.booleans()):
+                    exists.pop(name, None)
+        refs = []
+        for _ in range(draw(st.integers(0, 4))):
+            name = draw(st.sampled_from(names))
+            refs.append(draw(st.sampled_from([name, name.rsplit("/", 1)[-1]])))
+        if refs:
+            # the default goal over them (unless the command line names goals)
+            lines.insert(0, f"vpall: {' '.join(refs)} ; @echo \"V $@ [$?] [$^]\"")
+        for _ in range(draw(st.integers(0, 2))):
             base = draw(st.sampled_from(names)).rsplit("/", 1)[-1]
             lines.append(f"{draw(st.sampled_from(names))}: {base}")
+            if draw(st.integers(0, 3)) == 0:
+                args.append(base)
         lines = [ln.replace('[$?]"', '[$?] [$^]"') for ln in lines]
     return Spec("\n".join(lines) + "\n", exists, args, contents)
 
