@@ -114,6 +114,15 @@ CASES = {
         ["VPATH = nowhere", "all: a", "\t@echo [$^]", "VPATH = $(DIRS)", "DIRS = d1"],
         {"d1/a": 10},
         [[], ["DIRS=d2"], ["VPATH=d1 d2"]], []),
+    # a name whose directory part ends in '/' ('sub//x.c'): make 4.3 looks for x.c in
+    # src/sub/ (or src/sub/x.c in the file table) but then stats and returns
+    # 'src/sub//.c' (its slash overwrites the first letter), so it finds nothing, or
+    # that other file
+    "double-slash-name": (
+        ["VPATH = src", "all: sub//x.c sub//y.c sub//z.c", "\t@echo [$^]",
+         "src/sub/z.c: ; @echo make $@"],
+        {"src/sub/x.c": 10, "src/sub/y.c": 10, "src/sub/.c": 10, "sub/keep": 10},
+        [[], ["-k"], ("rm", "src/sub/.c"), ["-k"]], []),
     # a name with a directory part is searched as DIR/name; an absolute name never
     "names-with-dirs": (
         ["VPATH = src", "all: sub/a ./b /nonexistent-kbsim/c", "\t@echo [$^]"],

@@ -169,8 +169,17 @@ class VPath:
         else:
             dprefix, filename = "", file
         for vdir in path.dirs:
-            name = vdir + "/" + dprefix if dprefix else vdir
-            name = name + "/" + filename if name and name[-1] != "/" else name + filename
+            prefix = vdir + "/" + dprefix if dprefix else vdir
+            if prefix and prefix[-1] != "/":
+                name = stat_name = prefix + "/" + filename
+            else:
+                # the directory part ends in '/' (a name like 'd//f', or the directory
+                # '/'): make 4.3 joins the two without a slash (the name it looks up in
+                # the file table and the directory), but when it "puts the slash back"
+                # once the file is found, it writes it over the first letter of the
+                # file name: that is the name it stats and returns
+                name = prefix + filename
+                stat_name = prefix + "/" + filename[1:]
             mtime = UNKNOWN
             exists = False
             exists_in_cache = False
@@ -185,16 +194,17 @@ class VPath:
                 exists = exists_in_cache = self.file_exists_p(name)
             if not exists:
                 continue
-            if exists_in_cache:
-                ns = self.fs.mtime(name, self.cwd)
-                if self.trace_stats:
-                    self.event("stat", file=name, mtime=ns, cwd=self.cwd)
-                if ns is None:  # the cache is out of date
-                    continue
-                mtime = ns + ORDINARY_MIN
-                if ns < 0 or mtime > ORDINARY_MAX:
-                    mtime = ORDINARY_MAX
-            return name, mtime
+            if not exists_in_cache:
+                return stat_name, mtime  # (named in the makefiles: no stat)
+            ns = self.fs.mtime(stat_name, self.cwd)
+            if self.trace_stats:
+                self.event("stat", file=stat_name, mtime=ns, cwd=self.cwd)
+            if ns is None:  # the cache is out of date
+                continue
+            mtime = ns + ORDINARY_MIN
+            if ns < 0 or mtime > ORDINARY_MAX:
+                mtime = ORDINARY_MAX
+            return stat_name, mtime
         return None
 
     # ------------------------------------------------------------ file.c
