@@ -402,3 +402,19 @@ def test_no_vpath_no_search():
     r = _sim({"Makefile": "all: a\n\t@echo [$^]\n", "d/a": ""}, [])
     assert r.exit_code == 2
     assert "No rule to make target 'a', needed by 'all'" in r.stderr
+
+
+@needs_make
+def test_merge_into_file_being_updated_is_not_modelled(tmp_path):
+    """A search below an update of the very entry it finds (d/f1.h: f1.h, f1.h found as
+    d/f1.h): rehash_file merges f1.h into d/f1.h and make walks d/f1.h's prerequisites
+    from two frames; the inner one drops the dep the outer one is on and make reads
+    freed memory (SIGSEGV). kbsim says it does not model that (found by the
+    differential test, which discards such cases)."""
+    c = Case(str(tmp_path))
+    c.mk(".SECONDARY:", "vpath f% d", "all: d/f1.h", "d/f1.h: f1.h")
+    c.T(10, "d/keep")
+    sim, r = run_sim(c.d, ["-r"])
+    assert any("merges 'f1.h' into 'd/f1.h'" in w and "(not modelled" in w
+               for w in r.sim.warnings)
+    assert run_real(c.d, ["-r"]).rc == 139

@@ -455,12 +455,12 @@ class Remake:
                         continue
                 d = deps[idx]
                 if vp and d.renamed is not None:
-                    d = deps[idx] = check_renamed(d)
+                    d = _renamed_dep(deps, idx, d)
                 mtime = d.last_mtime
                 if mtime == UNKNOWN:
                     mtime = self.f_mtime(d)
                 if vp and d.renamed is not None:
-                    d = deps[idx] = check_renamed(d)  # check_renamed (d->file)
+                    d = _renamed_dep(deps, idx, d)  # check_renamed (d->file)
                 dc = d.double_colon
                 if (dc or d).updating:  # is_updating
                     self.err(f"{self.prog}: Circular {file.name} <- {d.name} dependency dropped.")
@@ -504,7 +504,7 @@ class Remake:
                     if not ignore:
                         must_make = maybe_make
                     if vp and d.renamed is not None:
-                        d = deps[idx] = check_renamed(d)
+                        d = _renamed_dep(deps, idx, d)
                     if _commands_running(d):
                         running = True
                 # both ways: remake.c's bookkeeping after each dep
@@ -534,7 +534,7 @@ class Remake:
                     continue
                 mtime = self.file_mtime(d)
                 if vp and d.renamed is not None:
-                    d = deps[idx] = check_renamed(d)
+                    d = _renamed_dep(deps, idx, d)
                 d.parent = file
                 if self.rebuilding_makefiles:
                     saved = d.dontcare
@@ -544,7 +544,7 @@ class Remake:
                 if self.rebuilding_makefiles:
                     d.dontcare = saved
                 if vp and d.renamed is not None:
-                    d = deps[idx] = check_renamed(d)
+                    d = _renamed_dep(deps, idx, d)
                 if new > dep_status:
                     dep_status = new
                 if _commands_running(d):
@@ -878,7 +878,7 @@ class Remake:
                         if maybe and not before and culprit is not None and culprit[3] is None:
                             culprit[3] = file.name
                     if d.renamed is not None:
-                        d = deps[idx] = check_renamed(d)
+                        d = _renamed_dep(deps, idx, d)
                     if dep_status and not self.keep_going:
                         break
                     if d.command_state in (CS_RUNNING, CS_DEPS_RUNNING):
@@ -1022,6 +1022,15 @@ class Remake:
     def mark_new(self: "MakeProcess", name: str) -> None:
         f = self.files.enter_file(name)  # main.c: enter_file, not lookup_file
         f.last_mtime = f.mtime_before_update = NEW
+
+
+def _renamed_dep(deps: list, idx: int, d: FileEntry) -> FileEntry:
+    """check_renamed (d->file) for DEPS[IDX], which was D: the entry D was merged into,
+    put in its place (unless a nested update has changed the list meanwhile)."""
+    r = check_renamed(d)
+    if idx < len(deps) and deps[idx] is d:
+        deps[idx] = r
+    return r
 
 
 def _commands_running(dep: FileEntry) -> bool:

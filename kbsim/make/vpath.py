@@ -29,6 +29,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from .process import MakeProcess
 
 
+UNMODELLED_MERGE = ("GNU make 4.3 merges '{0}' into '{1}', which it is updating, and walks "
+                    "the prerequisites of '{1}' from two frames at once (not modelled; it "
+                    "may crash or decide differently)")
+
+
 def find_percent(s: str) -> tuple[str, int]:
     """read.c find_percent (find_char_unquote): the first '%' not quoted by a backslash,
     with the backslashes in front of each '%' seen halved (an odd run quotes it).
@@ -230,6 +235,13 @@ class VPath:
             table[to_hname] = from_file
             return
         self.renames = True
+        if (to_file.double_colon or to_file).updating:
+            # the search came from below an update of TO_FILE itself: make goes on with
+            # TO_FILE in the inner frame and walks (and may drop from) the prerequisite
+            # list the outer frame is walking; when it drops the one the outer frame is
+            # on, it reads freed memory (a SIGSEGV on Debian 12, found by the
+            # differential test)
+            self.sim.warn(UNMODELLED_MERGE.format(from_file.name, to_hname))
         if from_file.cmds is not None:
             if to_file.cmds is None:
                 to_file.cmds = from_file.cmds
