@@ -30,7 +30,9 @@ that writes them (main.c's remaking and re-exec); a pattern rule ``%.o: %.h`` (n
 stems, ``f3.o`` next to ``f3.h``), or one with two targets, ``%.o %.h: %``, sometimes with
 a chain ``%.h: %.c`` and ``%.c: %`` (intermediate files); ``.INTERMEDIATE``/``.PRECIOUS``
 on a few names or patterns; ``.DELETE_ON_ERROR``; ``.DEFAULT``; a static pattern rule
-(``t1.o t2.h: %.o: %.h``); a recursive ``$(MAKE) -f Makefile GOALS``. An example where kbsim
+(``t1.o t2.h: %.o: %.h``); a recursive ``$(MAKE) -f Makefile GOALS``; ``VPATH``,
+``vpath PATTERN DIRS`` (sometimes cleared) and ``GPATH`` over the tree's directories,
+with copies of files there and prerequisites named by their base name. An example where kbsim
 warns that it does not model what GNU make 4.3 does (known difference 6) is discarded.
 Every command line starts with ``-r`` (kbuild passes ``-rR``; kbsim has no built-in
 rules). What it leaves out, and why, is in
@@ -331,6 +333,54 @@ def specs(draw) -> Spec:
         goal_names.append("sub")
     goals = [spell(g) for g in draw(st.lists(st.sampled_from(goal_names), max_size=3))]
     args += goals
+    if names and draw(st.integers(0, 3)) == 0:
+        # directory search (drawn last, so the examples before it stay as they were):
+        # VPATH and/or 'vpath' lines over the tree's directories (and one that is not
+        # there), sometimes cleared or with GPATH; copies of some files in those
+        # directories; prerequisites named by a base name found there; recipes that
+        # print $^ (vpath names)
+        vdirs = draw(st.lists(st.sampled_from(["d", "e/", "d/s", "x", "."]),
+                              min_size=1, max_size=3))
+        how = draw(st.sampled_from(["VPATH", "vpath", "both"]))
+        if how != "vpath":
+            sep = draw(st.sampled_from([" ", ":"]))
+            # anywhere (its final value counts) but between a rule and its tab lines
+            at_ = [i for i in range(len(lines) + 1)
+                   if i == len(lines) or not lines[i].startswith("\t")]
+            lines.insert(draw(st.sampled_from(at_)), "VPATH = " + sep.join(vdirs))
+        if how != "VPATH":
+            for _ in range(draw(st.integers(1, 2))):
+                pat = draw(st.sampled_from(["%.o", "%.h", "%", "f%", "d/%"]))
+                dirs = draw(st.lists(st.sampled_from(vdirs), min_size=1, max_size=2))
+                lines.append(f"vpath {pat} {' '.join(dirs)}")
+            if draw(st.integers(0, 4)) == 0:
+                lines.append("vpath" + draw(st.sampled_from(["", " %.o", " %.h"])))
+        if draw(st.integers(0, 2)) == 0:
+            lines.append("GPATH = " + draw(st.sampled_from(vdirs)))
+        for _ in range(draw(st.integers(0, 5))):
+            # a copy of a file under a vpath directory, by its whole name (what a
+            # search for it looks at) or by its base name; sometimes the only one
+            name = draw(st.sampled_from(names))
+            copy = draw(st.sampled_from([name, name.rsplit("/", 1)[-1]]))
+            vd = draw(st.sampled_from(vdirs)).rstrip("/")
+            mtime = draw(st.sampled_from(POOL))
+            if vd != ".":
+                exists[f"{vd}/{copy}"] = mtime
+                if draw(st.booleans()):
+                    exists.pop(name, None)
+        refs = []
+        for _ in range(draw(st.integers(0, 4))):
+            name = draw(st.sampled_from(names))
+            refs.append(draw(st.sampled_from([name, name.rsplit("/", 1)[-1]])))
+        if refs:
+            # the default goal over them (unless the command line names goals)
+            lines.insert(0, f"vpall: {' '.join(refs)} ; @echo \"V $@ [$?] [$^]\"")
+        for _ in range(draw(st.integers(0, 2))):
+            base = draw(st.sampled_from(names)).rsplit("/", 1)[-1]
+            lines.append(f"{draw(st.sampled_from(names))}: {base}")
+            if draw(st.integers(0, 3)) == 0:
+                args.append(base)
+        lines = [ln.replace('[$?]"', '[$?] [$^]"') for ln in lines]
     return Spec("\n".join(lines) + "\n", exists, args, contents)
 
 
@@ -341,6 +391,7 @@ def write_tree(root: str, spec: Spec) -> None:
         fh.write(spec.makefile)
     for name, ns in spec.files.items():
         p = os.path.join(root, name)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
         with open(p, "a") as fh:
             fh.write((spec.contents or {}).get(name, ""))
         os.utime(p, ns=(ns, ns))

@@ -112,7 +112,7 @@ class FileEntry:
         "name", "deps", "oo", "cmds", "is_target", "secondary", "precious",
         "low_resolution_time", "prev", "mtime_before_update", "tried_implicit",
         "cmd_target", "stem", "also_make", "rule_floc", "implicit_rule", "chg",
-        "dep_changed", "nesting",
+        "dep_changed", "nesting", "hname", "renamed", "ignore_vpath",
     )
 
     def __init__(self, name: str):
@@ -147,6 +147,11 @@ class FileEntry:
         self.chg: dict[int, bool] | None = None  # struct dep 'changed', by dep index
         self.dep_changed: list[bool] | None = None  # final 'changed' flags, for $?
         self.nesting = 0  # active update_file_1 calls for this entry (remake.py)
+        # file.c: the name the table knows it by (a vpath search changes it, and 'name'
+        # only once the file is known not to need remaking: remake.py f_mtime)
+        self.hname = name
+        self.renamed: FileEntry | None = None  # merged into this entry (rehash_file)
+        self.ignore_vpath = False  # must be remade: no vpath search any more
 
     def __repr__(self) -> str:  # pragma: no cover
         return f"<FileEntry {self.name}>"

@@ -116,6 +116,8 @@ class Implicit:
                         break
                     if self._ought_to_exist(d):
                         continue
+                    if self.vpath_on and self.vpath_search(d) is not None:
+                        continue  # found by a vpath search (the name stays as it is)
                     if not intermediates:
                         ok = False
                         break

@@ -26,6 +26,7 @@ from .reader import OUTRANKS_FILE, Reader, apply_special_targets
 from .remake import LoopsForever, MakeFatal, Remake, StackOverflow
 from .shell import ShellContext, UnsupportedShell
 from .targetvars import parent_walk, scope_of
+from .vpath import VPath
 
 # variable.c define_variable_in_set: a name the environment can hold (v->exportable)
 _EXPORTABLE = re.compile(r"[A-Za-z_][A-Za-z_0-9]*\Z")
@@ -118,7 +119,7 @@ def _oneshell_script(text: str) -> str:
     return "".join(out)
 
 
-class MakeProcess(Remake, Implicit):
+class MakeProcess(Remake, Implicit, VPath):
     def __init__(self, sim: "Simulation", options: MakeOptions, cwd: str, level: int = 0,
                  restarts: int = 0, env: dict[str, str] | None = None,
                  parent: "MakeProcess | None" = None):
@@ -146,6 +147,13 @@ class MakeProcess(Remake, Implicit):
         # when it was not a directory), and file_impossible's names by those contents
         self.dir_ids: dict[str, object] = {}
         self.impossible: dict[object, set[str]] = {}
+        # vpath.c: the 'vpath' lists as read (newest first), then as searched
+        self.vpath_chain: list = []
+        self.vpaths: list = []
+        self.general_vpath = None
+        self.gpaths = None
+        self.vpath_on = False  # any list to search (else no name is ever searched for)
+        self.renames = False  # a vpath name merged one entry into another (rehash_file)
         # flags
         self.just_print_flag = options.just_print
         self.question_flag = options.question
@@ -534,8 +542,10 @@ class MakeProcess(Remake, Implicit):
                 self.fatal(f"{d}: No such file or directory")
             self.cwd = new
         self.define_defaults()
-        for g in opts.goals:
-            f = self.files.enter(g)
+        # main.c handle_non_switch_argument: the goals' entries, kept (a vpath search
+        # while the makefiles are remade can give one another table name)
+        goal_files = [self.files.enter(g) for g in opts.goals]
+        for f in goal_files:
             f.cmd_target = True
         self.reader = Reader(self)
         if opts.makefiles:
@@ -558,6 +568,7 @@ class MakeProcess(Remake, Implicit):
         if opts.jobs != jobs_before:
             self.jobs_from_makefile()
         apply_special_targets(self)
+        self.build_vpath_lists()  # main.c: after reading, before -o/-W
         for n in opts.old_files:
             self.mark_old(n)
         if not self.restarts:
@@ -575,7 +586,7 @@ class MakeProcess(Remake, Implicit):
         if self.restarts:
             for n in opts.what_if:
                 self.mark_new(n)
-        goals = [[self.files.enter(g), 0, False] for g in opts.goals]
+        goals = [[f, 0, False] for f in goal_files]
         if not goals:
             dg = self.variables.get(".DEFAULT_GOAL")
             name = ""
@@ -659,7 +670,7 @@ class MakeProcess(Remake, Implicit):
             if skip:
                 continue
             entries.append(rf)
-            mtimes.append(self.file_mtime(f))
+            mtimes.append(self.file_mtime(f, False))
         self.rebuilding_makefiles = True
         try:
             goals = [[rf[0], rf[1], False, rf[3], rf[4]] for rf in entries]
@@ -676,11 +687,11 @@ class MakeProcess(Remake, Implicit):
                 f = rf[0]
                 if f.updated:
                     if f.update_status == US_SUCCESS:
-                        any_remade |= self.file_mtime(f) != before
+                        any_remade |= self.file_mtime(f, False) != before
                     elif not rf[1] & RM_DONTCARE:
                         self.err(f"{self.prog}: Failed to remake makefile '{f.name}'.")
                         self.makefile_status = 2  # main.c: MAKE_FAILURE, the exit status
-                        m = self.file_mtime(f)
+                        m = self.file_mtime(f, False)
                         any_remade |= m != NONEXISTENT and m != before
                 elif not rf[1] & RM_DONTCARE:
                     if rf[1] & RM_INCLUDED:

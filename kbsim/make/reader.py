@@ -5,7 +5,8 @@ the modifiers ``override``/``private``/``export``, ``define``/``undefine``,
 ``export``/``unexport`` (of names or of all variables), ``$(eval)`` text (eval_buffer),
 conditionals (``ifeq ifneq ifdef ifndef else endif``), ``include``/``-include``/``sinclude``,
 explicit rules with normal and order-only prerequisites, ``;`` and tab recipes,
-double-colon rules, pattern rules, static pattern rules, target and pattern variables, and
+double-colon rules, pattern rules, static pattern rules, target and pattern variables, the
+``vpath`` directive (and the ``VPATH``/``GPATH`` variables: vpath.py), and
 the special targets ``.PHONY .SECONDARY .INTERMEDIATE .PRECIOUS .LOW_RESOLUTION_TIME
 .DELETE_ON_ERROR .SUFFIXES .DEFAULT .SILENT .IGNORE .NOTPARALLEL .ONESHELL
 .EXPORT_ALL_VARIABLES``. Everything else raises :class:`UnsupportedSyntax` naming
@@ -37,8 +38,8 @@ _DIRECTIVES = {"ifeq", "ifneq", "ifdef", "ifndef", "else", "endif", "include", "
                "vpath", "private", "load", "-load"}
 _UNSUPPORTED_SPECIAL = {".SECONDEXPANSION": "the .SECONDEXPANSION special target",
                         ".POSIX": "the .POSIX special target"}
-_UNSUPPORTED_VARS = {"VPATH": "VPATH search", ".RECIPEPREFIX": "the .RECIPEPREFIX variable",
-                     "GPATH": "GPATH search", ".EXTRA_PREREQS": "the .EXTRA_PREREQS variable",
+_UNSUPPORTED_VARS = {".RECIPEPREFIX": "the .RECIPEPREFIX variable",
+                     ".EXTRA_PREREQS": "the .EXTRA_PREREQS variable",
                      ".SHELLFLAGS": "the .SHELLFLAGS variable"}
 
 
@@ -453,6 +454,15 @@ class Reader:
                                 word, line.lstrip(" \t")[len(word):], lines, i, floc)
                         else:
                             self.do_export(word, rest, floc)
+                        continue
+                    if word == "vpath":
+                        # read.c eval: 'vpath PATTERN DIRS...' (all of the rest), 'vpath
+                        # PATTERN' clears that pattern, a bare 'vpath' every pattern
+                        finish_rule()
+                        words = exp.expand(rest).lstrip(" \t").split(None, 1)
+                        self.proc.construct_vpath_list(
+                            words[0] if words else None,
+                            words[1] if len(words) > 1 else None)
                         continue
                     if word == "endef":  # outside a define: not a directive here
                         raise self.err("missing separator", floc)

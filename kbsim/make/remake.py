@@ -11,9 +11,11 @@ from __future__ import annotations
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
+from .errors import UnsupportedSyntax
 from .filedb import (CS_DEPS_RUNNING, CS_FINISHED, CS_NOT_STARTED, CS_RUNNING, NEW,
                      NONEXISTENT, OLD, ORDINARY_MAX, ORDINARY_MIN, UNKNOWN, US_FAILED,
                      US_NONE, US_QUESTION, US_SUCCESS, FileEntry, timestamp_text)
+from .vpath import check_renamed
 
 if TYPE_CHECKING:  # pragma: no cover
     from .process import MakeProcess
@@ -104,14 +106,24 @@ class Remake:
     """
 
     # ------------------------------------------------------------ f_mtime
-    def f_mtime(self: "MakeProcess", file: FileEntry) -> int:
-        """remake.c f_mtime: stat the name, warn on future stamps, clear 'intermediate'."""
+    def f_mtime(self: "MakeProcess", file: FileEntry, search: bool = True) -> int:
+        """remake.c f_mtime: stat the name, warn on future stamps, clear 'intermediate'.
+        A missing file is looked for through vpath when SEARCH (see _vpath_mtime)."""
         ns = self.fs.mtime(file.name, self.cwd)
         if self.trace_stats:
             self.event("stat", file=file.name,
                        mtime=None if ns is None else ns, cwd=self.cwd)
         if ns is None:
             mtime = NONEXISTENT
+            if search and not file.ignore_vpath:
+                found = self._vpath_mtime(file) if self.vpath_on else None
+                if found is not None:
+                    file, mtime = found
+                    if file is None:  # renamed through GPATH: file_mtime's answer
+                        return mtime
+                elif file.name.startswith("-l") and len(file.name) > 2:
+                    raise UnsupportedSyntax(f"the library search for prerequisite "
+                                            f"'{file.name}' (-lNAME, .LIBPATTERNS)")
         else:
             mtime = ns + ORDINARY_MIN
             if ns < 0 or mtime > ORDINARY_MAX:
@@ -142,9 +154,44 @@ class Remake:
             f = f.prev
         return mtime
 
-    def file_mtime(self: "MakeProcess", f: FileEntry) -> int:
+    def file_mtime(self: "MakeProcess", f: FileEntry, search: bool = True) -> int:
         m = f.last_mtime
-        return self.f_mtime(f) if m == UNKNOWN else m
+        return self.f_mtime(f, search) if m == UNKNOWN else m
+
+    def _vpath_mtime(self: "MakeProcess", file: FileEntry):
+        """remake.c f_mtime after a failed stat: vpath_search. None when nothing is found
+        (then a '-lNAME' would go to library_search, which kbsim does not model). Else
+        (the entry, its mtime): the name found becomes FILE's table name at once
+        (rehash_file, which may merge FILE into an entry that already has that name: the
+        entry returned), and the mtime is the found file's (or the -o/-W stamp of a
+        file found by its vpath name, kept as it is). When GPATH lists the directory,
+        the name changes too (rename_file) and f_mtime returns what file_mtime gives
+        for the new name: (None, that)."""
+        found = self.vpath_search(file.name)
+        if found is None:
+            return None
+        name, mtime = found
+        if mtime != UNKNOWN:
+            file.last_mtime = mtime
+        if self.gpath_search(name, len(name) - len(file.name) - 1):
+            self.rename_file(file, name)
+            file = check_renamed(file)
+            return None, self.file_mtime(file)
+        self.rehash_file(file, name)
+        file = check_renamed(file)
+        if mtime == OLD or mtime == NEW:
+            return file, mtime
+        ns = self.fs.mtime(name, self.cwd)
+        if self.trace_stats:
+            self.event("stat", file=name, mtime=ns, cwd=self.cwd)
+        if ns is None:
+            return file, NONEXISTENT
+        mtime = ns + ORDINARY_MIN
+        if ns < 0 or mtime > ORDINARY_MAX:
+            mtime = ORDINARY_MAX
+            self.err(f"{self.prog}: {name}: Timestamp out of range; substituting "
+                     f"{timestamp_text(ORDINARY_MAX)}")
+        return file, mtime
 
     # ------------------------------------------------------------ goal chain
     def update_goal_chain(self: "MakeProcess", goals: list) -> int:
@@ -177,6 +224,8 @@ class Remake:
                             self.touch_flag = self.question_flag = self.just_print_flag = False
                     ocommands = self.commands_started
                     fail = self.update_file(file, 1 if rebuilding else 0)
+                    if file.renamed is not None:
+                        file = check_renamed(file)
                     if self.commands_started > ocommands:
                         g[2] = True
                     stop = False
@@ -185,7 +234,10 @@ class Remake:
                             status = file.update_status
                             stop = self.question_flag and not self.keep_going and not rebuilding
                         else:
-                            mtime = self.file_mtime(file)
+                            # (main.c's MTIME: no vpath search for the makefiles)
+                            mtime = self.file_mtime(file, not rebuilding)
+                            if file.renamed is not None:
+                                file = check_renamed(file)
                             if file.updated and g[2] and mtime != file.mtime_before_update:
                                 if not rebuilding or (not self.just_print_flag
                                                       and not self.question_flag):
@@ -257,6 +309,8 @@ class Remake:
                 new = self.update_file_1(f, depth)
             finally:
                 f.nesting -= 1
+            if f.renamed is not None:
+                f = check_renamed(f)
             if new and not self.keep_going:
                 return new
             if f.command_state in (CS_RUNNING, CS_DEPS_RUNNING):
@@ -299,6 +353,12 @@ class Remake:
         depth += 1
         (file.double_colon or file).updating = True  # start_updating
         this_mtime = self.file_mtime(file)
+        # a vpath search may have merged FILE into the entry of the name it found: go on
+        # with that one, and turn off 'updating' on both at the end
+        ofile = file
+        vp = self.vpath_on
+        if vp and file.renamed is not None:
+            file = check_renamed(file)
         noexist = this_mtime == NONEXISTENT
         low_res = False
         if (not noexist and ORDINARY_MIN <= this_mtime <= ORDINARY_MAX
@@ -347,7 +407,8 @@ class Remake:
             # where to try taking a run of deps at once (-1: not now); see below. After a
             # failure (no -k) make still walks the next sibling's deps, but only up to
             # the first one it checks, so that one goes through the loop below alone.
-            bulk_at = (0 if not rebuilding and len(deps) > 1
+            # (not with vpath: a name found by a search changes what update_file_1 does)
+            bulk_at = (0 if not rebuilding and not vp and len(deps) > 1
                        and not (dep_status and not keep_going) else -1)
             while idx < len(deps):
                 if idx == bulk_at:
@@ -393,9 +454,13 @@ class Remake:
                         idx += k
                         continue
                 d = deps[idx]
+                if vp and d.renamed is not None:
+                    d = _renamed_dep(deps, idx, d)
                 mtime = d.last_mtime
                 if mtime == UNKNOWN:
                     mtime = self.f_mtime(d)
+                if vp and d.renamed is not None:
+                    d = _renamed_dep(deps, idx, d)  # check_renamed (d->file)
                 dc = d.double_colon
                 if (dc or d).updating:  # is_updating
                     self.err(f"{self.prog}: Circular {file.name} <- {d.name} dependency dropped.")
@@ -438,6 +503,8 @@ class Remake:
                         d.dontcare = saved
                     if not ignore:
                         must_make = maybe_make
+                    if vp and d.renamed is not None:
+                        d = _renamed_dep(deps, idx, d)
                     if _commands_running(d):
                         running = True
                 # both ways: remake.c's bookkeeping after each dep
@@ -451,7 +518,7 @@ class Remake:
                         after = self.f_mtime(d)
                     changed_flags[idx] = after != mtime or mtime == NONEXISTENT
                 idx += 1
-                if idx < len(deps) and not rebuilding:
+                if idx < len(deps) and not rebuilding and not vp:
                     nd = deps[idx]
                     if nd.considered == considered or not (nd.deps or nd.updated):
                         bulk_at = idx
@@ -466,6 +533,8 @@ class Remake:
                 if not d.intermediate:
                     continue
                 mtime = self.file_mtime(d)
+                if vp and d.renamed is not None:
+                    d = _renamed_dep(deps, idx, d)
                 d.parent = file
                 if self.rebuilding_makefiles:
                     saved = d.dontcare
@@ -474,6 +543,8 @@ class Remake:
                 new = self.update_file(d, depth)
                 if self.rebuilding_makefiles:
                     d.dontcare = saved
+                if vp and d.renamed is not None:
+                    d = _renamed_dep(deps, idx, d)
                 if new > dep_status:
                     dep_status = new
                 if _commands_running(d):
@@ -484,6 +555,8 @@ class Remake:
                     changed_flags[idx] = ((file.phony and file.cmds is not None)
                                           or self.file_mtime(d) != mtime)
         (file.double_colon or file).updating = False  # finish_updating
+        if ofile is not file:
+            (ofile.double_colon or ofile).updating = False
         if running:
             self.set_command_state(file, CS_DEPS_RUNNING)
             return US_SUCCESS
@@ -501,6 +574,10 @@ class Remake:
         deps_changed = False
         deps = file.deps
         oo = file.oo
+        if vp and self.renames:
+            for idx, d in enumerate(deps):
+                if d.renamed is not None:
+                    deps[idx] = check_renamed(d)
         missing: list[str] = []
         changed_list = []
         # the names record_decision lists as newer (changed, not order-only), in one pass
@@ -571,9 +648,19 @@ class Remake:
             self.notice_finished_file(file)
             self.record_decision(file, False, kind, this_mtime, culprit, changed_list, newest,
                                  newest_mtime, low_res, newer=newer)
+            if vp:
+                # not remade: it goes by the name a vpath search found from now on
+                f = file
+                while f is not None:
+                    f.name = f.hname
+                    f = f.prev
             return US_SUCCESS
         self.record_decision(file, True, kind or "unknown", this_mtime, culprit, changed_list,
                              newest, newest_mtime, low_res, missing, newer=newer)
+        if file.name != file.hname:
+            # to be remade: the name a vpath search found is dropped; it is made under
+            # its own name (unless GPATH renamed it: then both are the found one)
+            file.ignore_vpath = True
         self.remake_file(file)
         if file.command_state != CS_FINISHED:
             return US_SUCCESS
@@ -592,7 +679,7 @@ class Remake:
         false) and records "up-to-date". Each one left so is "settled" for
         _settled_prefix, which then compares the mtimes. Stops at the first other dep
         (a missing file too, stat'ed, as the parent's loop would have, and left to it)."""
-        if self.default_file is not None or self.rebuilding_makefiles:
+        if self.default_file is not None or self.rebuilding_makefiles or self.vpath_on:
             return
         sufs = self._suffixes() if self.pattern_rules else ()
         if sufs is None:  # a match-anything pattern rule: every name is searched
@@ -734,11 +821,16 @@ class Remake:
         depth += 1
         (file.double_colon or file).updating = True  # start_updating
         dep_status = US_SUCCESS
+        ofile = file
         if file.phony or not file.intermediate:
             dep_status = self.update_file(file, depth)
+            if file.renamed is not None:
+                file = check_renamed(file)
             mtime = file.last_mtime
             if mtime == UNKNOWN:
                 mtime = self.f_mtime(file)
+                if file.renamed is not None:
+                    file = check_renamed(file)
             if mtime == NONEXISTENT or mtime > this_mtime:
                 if not must_make and culprit is not None and culprit[1] is None:
                     _blame(culprit, file, mtime)
@@ -750,6 +842,8 @@ class Remake:
             if file.cmds is None and not file.is_target and self.default_file is not None:
                 file.cmds = self.default_file.cmds
             mtime = self.file_mtime(file)
+            if file.renamed is not None:
+                file = check_renamed(file)
             if mtime != NONEXISTENT and mtime > this_mtime:
                 if not must_make and culprit is not None and culprit[1] is None:
                     culprit[0], culprit[1], culprit[2] = file.name, "prereq-newer", mtime
@@ -783,6 +877,8 @@ class Remake:
                         must_make = maybe
                         if maybe and not before and culprit is not None and culprit[3] is None:
                             culprit[3] = file.name
+                    if d.renamed is not None:
+                        d = _renamed_dep(deps, idx, d)
                     if dep_status and not self.keep_going:
                         break
                     if d.command_state in (CS_RUNNING, CS_DEPS_RUNNING):
@@ -791,6 +887,8 @@ class Remake:
                 if deps_running:
                     self.set_command_state(file, CS_DEPS_RUNNING)
         (file.double_colon or file).updating = False  # finish_updating
+        if ofile is not file:
+            (ofile.double_colon or ofile).updating = False
         return dep_status, must_make
 
     # ------------------------------------------------------------ finishing
@@ -844,7 +942,7 @@ class Remake:
                 d.updated = True
                 d.update_status = file.update_status
                 if not d.phony:
-                    self.f_mtime(d)
+                    self.f_mtime(d, False)  # (no vpath search: remake.c passes 0)
         elif file.update_status == US_NONE:
             file.update_status = US_SUCCESS
 
@@ -924,6 +1022,15 @@ class Remake:
     def mark_new(self: "MakeProcess", name: str) -> None:
         f = self.files.enter_file(name)  # main.c: enter_file, not lookup_file
         f.last_mtime = f.mtime_before_update = NEW
+
+
+def _renamed_dep(deps: list, idx: int, d: FileEntry) -> FileEntry:
+    """check_renamed (d->file) for DEPS[IDX], which was D: the entry D was merged into,
+    put in its place (unless a nested update has changed the list meanwhile)."""
+    r = check_renamed(d)
+    if idx < len(deps) and deps[idx] is d:
+        deps[idx] = r
+    return r
 
 
 def _commands_running(dep: FileEntry) -> bool:
