@@ -68,6 +68,7 @@ all:
 \t@A=1 B=2; echo $$A$$B
 \t@> made-by-redirect.txt
 \t@echo "$$NOT_SET" [$${NOT_SET}] done
+\t@test "$$PWD" = "$(CURDIR)" && echo pwd-ok; cd sub && test "$$PWD" = "$(CURDIR)/sub" && echo cd-ok
 errexit:
 \t@set -e; true; false || echo tested; false; echo not-reached
 errexit-if:

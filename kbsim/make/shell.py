@@ -231,6 +231,8 @@ class ShellContext:
             return str(self.last_status)
         if name in self.shvars:
             return self.shvars[name] or ""
+        if name == "PWD":  # dash sets it to the directory it runs in, and cd updates it
+            return self.cwd
         return self.environ().get(name, "")
 
     def child_env(self) -> dict[str, str | None]:
