@@ -291,19 +291,29 @@ class Expander:
             if name[1] == "D":
                 words = [w[:-1] if len(w) > 1 and w.endswith("/") else w for w in words]
             return " ".join(words)
+        v, i = self._visible(name)
+        if v is None:
+            return ""
+        if i >= 0 and getattr(v, "append", False):
+            return self._value_of(name, v, i)
+        return self._value_of(name, v)
+
+    def _visible(self, name: str) -> tuple[Variable | None, int]:
+        """The variable NAME refers to here and the index of its scope set (-1: the
+        global set): the most specific target/pattern set in scope that defines it, else
+        the global one. variable.c lookup_variable skips a private variable met in a
+        parent's set: a parent's target variable, or a global one seen from a recipe."""
         scope = self.scope
         if scope is not None:
             own = getattr(scope, "own", len(scope))
             for i, tv in enumerate(scope):
                 v = tv.get(name)
                 if v is not None and not (v.private and i >= own):
-                    if getattr(v, "append", False):
-                        return self._value_of(name, v, i)
-                    return self._value_of(name, v)
+                    return v, i
         v = self.vars.get(name)
-        if v is None or (v.private and auto is not None):
-            return ""
-        return self._value_of(name, v)
+        if v is not None and v.private and self.auto is not None:
+            return None, -1
+        return v, -1
 
     def _append_from(self, name: str, i: int) -> str:
         """variable.c variable_append over the scope's sets from I on, then the global
@@ -324,17 +334,8 @@ class Expander:
         return self.run(self.compile(v.value)) if v.recursive else v.value
 
     def find_variable(self, name: str) -> Variable | None:
-        """The variable NAME refers to here: the most specific target/pattern set in
-        scope that defines it, else the global one."""
-        scope = self.scope
-        if scope is not None:
-            own = getattr(scope, "own", len(scope))
-            for i, tv in enumerate(scope):
-                v = tv.get(name)
-                if v is not None and not (v.private and i >= own):
-                    return v
-        v = self.vars.get(name)
-        return None if v is None or (v.private and self.auto is not None) else v
+        """The variable NAME refers to here (see _visible)."""
+        return self._visible(name)[0]
 
     def _value_of(self, name: str, v: Variable, append_at: int = -1) -> str:
         """V's value (APPEND_AT: V is the 'append' variable of scope set APPEND_AT)."""

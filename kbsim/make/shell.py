@@ -832,40 +832,13 @@ class Shell:
                         raise
                     return self._assume(ctx, line)
                 return (yield from self._run_list(ctx, script, line, False))
-            return (yield from self._run_flat(ctx, seq, line))
+            return (yield from self._run_list(ctx, seq, line, False))
         except _Exit as e:
             return e.code
         except _NotModelled as e:
             if ctx.capture is not None:
                 raise UnsupportedShell(f"the command '{e.name}'") from None
             return self._assume(ctx, line, e.name)
-
-    def _run_flat(self, ctx: ShellContext, seq: list, line: str) -> Generator:
-        """Run parse()'s (connector, Command) list."""
-        status = 0
-        n = len(seq)
-        for k, (conn, cmd) in enumerate(seq):
-            if conn == "&&" and status != 0:
-                continue
-            if conn == "||" and status == 0:
-                continue
-            if True in map(_GLOBBABLE, cmd.argv):
-                argv: list[str] = []
-                for w in cmd.argv:
-                    if getattr(w, "globbable", False):
-                        argv.extend(_glob(ctx, w))
-                    else:
-                        argv.append(str(w))
-            else:
-                argv = list(map(str, cmd.argv))
-            if not argv:
-                status = 0
-                continue
-            status = yield from self._dispatch(ctx, argv, cmd, line)
-            ctx.last_status = status
-            if status and ctx.errexit and not (k + 1 < n and seq[k + 1][0] != ";"):
-                raise _Exit(status)
-        return status
 
     def _dispatch(self, ctx: ShellContext, argv: list[str], cmd, line: str) -> Generator:
         """Run one command ARGV with CMD's redirections; its exit status."""
@@ -893,9 +866,9 @@ class Shell:
             io.close()
         return status
 
-    # -------------------------------------------------------- shellscript.py nodes
     def _run_list(self, ctx: ShellContext, items: list, line: str, tested: bool) -> Generator:
-        """A list of (connector, node). TESTED: its status decides an 'if' (set -e
+        """A list of (connector, node): parse()'s Commands or shellscript.py's nodes.
+        TESTED: its status decides an 'if' (set -e
         does not apply; dash: nor to the left of && and ||)."""
         status = ctx.last_status
         n = len(items)
@@ -912,6 +885,19 @@ class Shell:
         return status
 
     def _run_node(self, ctx: ShellContext, node, line: str, tested: bool) -> Generator:
+        if node.__class__ is Command:  # from parse(): words already final but for globs
+            if True in map(_GLOBBABLE, node.argv):
+                argv: list[str] = []
+                for w in node.argv:
+                    if getattr(w, "globbable", False):
+                        argv.extend(_glob(ctx, w))
+                    else:
+                        argv.append(str(w))
+            else:
+                argv = list(map(str, node.argv))
+            if not argv:
+                return 0
+            return (yield from self._dispatch(ctx, argv, node, line))
         if isinstance(node, Simple):
             return (yield from self._run_simple(ctx, node, line))
         if isinstance(node, For):
