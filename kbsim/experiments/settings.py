@@ -71,7 +71,9 @@ def resolve_naming(spec: str | None, era: str) -> Naming:
         spec = None
     if spec in EXTRA_NAMINGS:
         return EXTRA_NAMINGS[spec]  # type: ignore[index]
-    nm = get_naming(spec, default)
+    # a sweep's values come from the command line (--vary/--set) or from the model, and a
+    # BuildSpec never names code (spec.py), so a python: value here is the user's own
+    nm = get_naming(spec, default, allow_code=True)
     for sym in PROBE_SYMBOLS:
         for fn in (nm.fixdep_ksym, nm.adjust_ksym):
             try:

@@ -139,13 +139,30 @@ def _python_naming(spec: str) -> Naming:
     return Naming(spec, checked, checked, _e2_config, f"user function {mod}.{fn}")
 
 
-def get_naming(spec: str | None, default: str) -> Naming:
-    """A naming by name, ``python:MOD:FUNC``, or a sed expression (applied to the default)."""
+def names_code(spec: str | None) -> bool:
+    """Whether SPEC names Python code to import and call (``python:MOD:FUNC``)."""
+    return spec is not None and spec.startswith("python:")
+
+
+def refuse_code(spec: str | None, where: str) -> None:
+    """A model file or a capture is data: it may name a built-in naming or a sed expression
+    (run by _sed_naming, never by a shell), never code. docs/security.md."""
+    if names_code(spec):
+        raise InputError(f"{where}: normalise {spec!r} names Python code, which a model file "
+                         f"may not run; pass --normalise {spec} on the command line to run "
+                         f"your own function")
+
+
+def get_naming(spec: str | None, default: str, *, allow_code: bool = False) -> Naming:
+    """A naming by name, a sed expression (applied to the default), or ``python:MOD:FUNC``
+    when ALLOW_CODE says the caller (the command line, a Python program) asked for it."""
     if spec is None:
         return NAMINGS[default]
     if spec in NAMINGS:
         return NAMINGS[spec]
-    if spec.startswith("python:"):
+    if names_code(spec):
+        if not allow_code:
+            refuse_code(spec, "this input")
         return _python_naming(spec)
     if spec.startswith("s") and len(spec) > 3 and not spec[1].isalnum():
         return _sed_naming(spec, NAMINGS[default])

@@ -98,7 +98,9 @@ def _replay(spec: BuildSpec, *, era: str | None, granularity: str | None, jobs: 
     if isinstance(naming, Naming):  # kbsim.experiments hook: a naming built elsewhere
         nm = naming
     else:
-        nm = get_naming(naming if naming is not None else spec.naming, e.naming)
+        # a naming the caller passed may be code it asked for; the spec's own is data
+        nm = (get_naming(naming, e.naming, allow_code=True) if naming is not None
+              else get_naming(spec.naming, e.naming))
     g = guard if guard is not None else (spec.guard if spec.guard is not None else e.guard)
     if not e.recursion:
         g = False

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .naming import refuse_code
+
 MS = 1_000_000
 NS = 1_000_000_000
 
@@ -81,6 +83,10 @@ class BuildSpec:
     # Captured trees: take each saved cmd_ line as the current command line (kbsim does not
     # evaluate the real makefiles that would produce it), so only a missing one counts.
     trust_saved_commands: bool = False
+
+    def __post_init__(self) -> None:
+        # the spec is what a model file or a capture says: data, never code (security.md)
+        refuse_code(self.naming, f"model {self.name!r}")
 
     def objects(self):
         for d in self.dirs:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..errors import InputError
 from ..fs import parse_granularity, parse_time
 from ..kbuild.eras import ERAS
+from ..kbuild.naming import names_code
 from ..kbuild.spec import MS, BuildSpec, DirSpec, ModuleSpec, ObjectSpec, Timing
 
 FORMAT = "kbsim-model/1"
@@ -38,7 +39,9 @@ class BuildModel(_M):
     seed: int = Field(0, description="Default seed (compile-time jitter, start phase)")
     guard: bool | None = Field(None, description="Force the adjust script's race guard on "
                                                  "or off (default: as the era had it)")
-    normalise: str | None = Field(None, description="Dependency naming (default: the era's)")
+    normalise: str | None = Field(None, description="Dependency naming: a built-in name or a "
+                                                   "sed expression (default: the era's); "
+                                                   "never python:MOD:FUNC (security.md)")
     start: str = Field("@1520958000", description="Build start, @SECONDS (UTC)")
     start_phase: bool = Field(True, description="Add a seeded fraction of a second to the "
                                                 "start (the phase against 1 s boundaries)")
@@ -56,6 +59,14 @@ class BuildModel(_M):
     def _era(cls, v: str) -> str:
         if v not in ERAS:
             raise ValueError(f"unknown era {v!r}; expected one of {', '.join(ERAS)}")
+        return v
+
+    @field_validator("normalise")
+    @classmethod
+    def _normalise(cls, v: str | None) -> str | None:
+        if names_code(v):
+            raise ValueError(f"{v!r} names Python code, which a model file may not run; pass "
+                             f"--normalise {v} on the command line to run your own function")
         return v
 
     @field_validator("granularity")
@@ -186,7 +197,9 @@ def _pretty_error(e: ValidationError, where: str) -> str:
     first = e.errors()[0]
     loc = ".".join(str(x) for x in first["loc"])
     more = f" (and {e.error_count() - 1} more)" if e.error_count() > 1 else ""
-    return f"{where}: {loc}: {first['msg']}{more}"
+    # a validator's own words, without pydantic's "Value error, " in front
+    msg = str(first["ctx"]["error"]) if first["type"] == "value_error" else first["msg"]
+    return f"{where}: {loc}: {msg}{more}"
 
 
 def load_model(path: str | Path) -> TreeModel:
