@@ -8,10 +8,8 @@ from typing import Optional
 import typer
 
 from ..fs import GRANULARITY_HELP
-from ..kbuild import ERAS, replay
-from ..report.replay_report import replay_json, replay_text
-from ..tree.registry import load_spec
-from . import app
+from ..kbuild import ERAS
+from .typer_app import app
 from .common import check_granularity, dump_json
 
 
@@ -38,6 +36,9 @@ def replay_cmd(
 ) -> None:
     """Replay a kbuild tree: build from clean, adjust_autoksyms.sh until nothing changes,
     then modpost. Exits 1 when modpost fails, as the build would."""
+    from ..kbuild import replay
+    from ..report.replay_report import replay_json, replay_text
+    from ..tree.registry import load_spec
     spec, path = load_spec(model)
     if era is not None and era not in ERAS:
         from ..errors import InputError

@@ -16,7 +16,7 @@ import typer
 
 from ..errors import InputError
 from ..fs import GRANULARITY_HELP
-from . import app
+from .typer_app import app
 from .common import dump_json, parse_now
 
 _SOURCE_HELP = ("A model file (.toml), a captured tree, the name of a shipped model such as "
@@ -184,7 +184,7 @@ GRAPH_FORMATS = ("dot", "graphml", "json", "mermaid")
 @app.command("graph")
 def graph_cmd(
     source: str = typer.Argument(..., metavar="MODEL|TREE|DIR", help=_SOURCE_HELP),
-    target: Optional[str] = typer.Argument(None, metavar="[TARGET]",
+    target: Optional[str] = typer.Argument(None, metavar="TARGET",
                                            help="Limit the graph to TARGET's ancestors and "
                                                 "descendants."),
     fmt: str = typer.Option("dot", "--format", metavar="dot|graphml|json|mermaid",

@@ -10,11 +10,8 @@ from typing import List, Optional
 import typer
 
 from ..errors import InputError
-from ..experiments import EXECUTORS, Sweep, default_workers, parse_settings, run_sweep
-from ..experiments.render import csv_text, text_report, to_json
 from ..experiments.settings import settings_help
-from ..tree.registry import load_spec
-from . import app
+from .typer_app import app
 
 
 @app.command("whatif")
@@ -50,6 +47,9 @@ def whatif_cmd(
     report, per cell, the modpost failure rate (95% Wilson interval), stale and rebuilt
     objects, adjust passes, the failing symbols, and which rebuild rules would have caught
     the stale objects; then say which settings change the failure rate."""
+    from ..experiments import EXECUTORS, Sweep, default_workers, parse_settings, run_sweep
+    from ..experiments.render import csv_text, text_report, to_json
+    from ..tree.registry import load_spec
     if executor not in EXECUTORS:
         raise InputError(f"--executor {executor!r}: expected one of {', '.join(EXECUTORS)}")
     if trials < 1:

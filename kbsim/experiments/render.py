@@ -102,7 +102,11 @@ def conclusions(res: SweepResult) -> list[str]:
              f"whose outcome differs, p < {ALPHA}):"]
     for key, cs in comps.items():
         changed = [c for c in cs if c.p < ALPHA]
-        if changed:
+        if not cs:  # one value: no pair of cells differs in this setting
+            vals = dict(res.sweep.settings.varied)[key]
+            lines.append(f"- {key}: only one value ({', '.join(vals)}) was tried: nothing "
+                         f"to compare (give two or more, e.g. --vary {key}=A,B).")
+        elif changed:
             lines.append(f"- {key}: CHANGES the failure rate.")
         elif all(c.only_a == 0 and c.only_b == 0 for c in cs):
             lines.append(f"- {key}: does NOT change it: every paired trial has the same "

@@ -339,7 +339,9 @@ def run_model(spec, *, seed: int | None = None, era: str | None = None,
             raise InputError(str(e)) from None
     r = replay(spec, era=era, granularity=granularity, jobs=jobs, seed=seed, guard=guard,
                naming=naming, trace=True)
-    return BuildRun("model", label or spec.name, r.fs, r.sim, ROOT, r.exit_code, replay=r,
+    # a captured tree sits where it was built (spec.root); a model under ROOT
+    return BuildRun("model", label or spec.name, r.fs, r.sim, getattr(spec, "root", ROOT),
+                    r.exit_code, replay=r,
                     spec=spec, start_ns=r.start_ns, make_stdout=r.log())
 
 

@@ -28,7 +28,8 @@ def replay_text(r: ReplayResult, full: bool = False) -> str:
     for title, argv, chunk in _segments(r):
         text = "".join(t for _, t in chunk).splitlines()
         if title == "pass 1":
-            lines.append(f"== pass 1: {' '.join(argv)} (from clean) ==\n")
+            what = ("the next make on the captured tree" if _prebuilt(r) else "from clean")
+            lines.append(f"== pass 1: {' '.join(argv)} ({what}) ==\n")
         elif title == "modpost":
             lines.append("== modpost ==\n")
         else:
@@ -44,8 +45,9 @@ def replay_text(r: ReplayResult, full: bool = False) -> str:
         lines.extend(ln + "\n" for ln in text)
     stale = r.stale
     lines.append("== summary ==\n")
-    lines.append(f"passes: {r.passes}; objects compiled: {len(r.compiles)} "
-                 f"({', '.join(f'pass {p}: {n}' for p, n in _per_pass(r))}); "
+    per_pass = ", ".join(f"pass {p}: {n}" for p, n in _per_pass(r))
+    compiled = f"{len(r.compiles)} ({per_pass})" if r.compiles else "none"
+    lines.append(f"passes: {r.passes}; objects compiled: {compiled}; "
                  f"simulated time {(r.end_ns - r.start_ns) / 1e9:.1f} s\n")
     if stale:
         lines.append(f"stale objects ({len(stale)}): compiled exports differ from the final "
@@ -56,8 +58,11 @@ def replay_text(r: ReplayResult, full: bool = False) -> str:
                 what.append("missing " + " ".join(s.missing))
             if s.extra:
                 what.append("extra " + " ".join(s.extra))
-            lines.append(f"  {s.target} (compiled in pass {s.compiled_pass}, mtime "
-                         f"{clock(s.mtime_ns)}): {'; '.join(what)}\n")
+            when = (f"compiled in pass {s.compiled_pass}" if s.compiled_pass is not None else
+                    "not recompiled: built before the capture" if _prebuilt(r) else
+                    "never compiled")
+            lines.append(f"  {s.target} ({when}, mtime {clock(s.mtime_ns)}): "
+                         f"{'; '.join(what)}\n")
     else:
         lines.append("stale objects: none\n")
     if r.modpost_errors:
@@ -67,6 +72,12 @@ def replay_text(r: ReplayResult, full: bool = False) -> str:
     else:
         lines.append("modpost: ok\n")
     return "".join(lines)
+
+
+def _prebuilt(r: ReplayResult) -> bool:
+    """A captured tree: the replay is the next make on a built tree, not a build from
+    clean."""
+    return r.spec.initial_files is not None
 
 
 def _per_pass(r: ReplayResult):
