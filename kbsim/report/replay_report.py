@@ -10,8 +10,11 @@ PASS1_TAIL = 12
 
 def header(r: ReplayResult) -> str:
     g = "with the race guard" if r.guard else "no race guard"
-    return (f"kbsim replay: {r.spec.name}: era {r.era.describe()}, {r.granularity} mtimes, "
-            f"make -j{r.jobs}, seed {r.seed}, {g}, naming {r.naming.name}\n")
+    out = (f"kbsim replay: {r.spec.name}: era {r.era.describe()}, {r.granularity} mtimes, "
+           f"make -j{r.jobs}, seed {r.seed}, {g}, naming {r.naming.name}\n")
+    if r.granularity_note:  # how the granularity was decided, so the user can judge it
+        out += f"  {r.granularity} mtimes {r.granularity_note}; --granularity overrides\n"
+    return out
 
 
 def _segments(r: ReplayResult):
@@ -71,6 +74,8 @@ def replay_text(r: ReplayResult, full: bool = False) -> str:
         lines.append(f"make failed (status {r.make_status}); exit 2\n")
     else:
         lines.append("modpost: ok\n")
+    if r.make_status != 0:  # why make stopped, whatever the output above was cut to
+        lines += [f"  {ln}\n" for ln in r.make_errors]
     return "".join(lines)
 
 
@@ -111,6 +116,7 @@ def replay_json(r: ReplayResult) -> dict:
         "model": r.spec.name,
         "era": r.era.name,
         "granularity": r.granularity,
+        "granularity_evidence": r.granularity_note,
         "jobs": r.jobs,
         "seed": r.seed,
         "guard": r.guard,
@@ -127,5 +133,5 @@ def replay_json(r: ReplayResult) -> dict:
         "modpost_errors": r.modpost_errors,
         "make_status": r.make_status,
         "exit_code": r.exit_code,
-        "warnings": r.warnings,
+        "warnings": r.warnings + (r.make_errors if r.make_status != 0 else []),
     }
