@@ -78,3 +78,12 @@ def _stop_children() -> None:
         p.terminate()
     for p in children:
         p.join(2)
+    # multiprocessing's resource tracker (started by spawned workers, e.g. Dask's) would
+    # leave after us and linger unreaped: stop it and reap it now
+    rt = sys.modules.get("multiprocessing.resource_tracker")
+    stop = getattr(getattr(rt, "_resource_tracker", None), "_stop", None)
+    if stop is not None:
+        try:
+            stop()
+        except Exception:  # noqa: BLE001  (a private helper of another version)
+            pass
