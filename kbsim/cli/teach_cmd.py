@@ -7,6 +7,7 @@ Nothing is written except the output file the user names with -o.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 from pathlib import Path
@@ -16,23 +17,28 @@ import typer
 
 from ..errors import InputError
 from ..fs import GRANULARITY_HELP
-from .typer_app import app
 from .common import dump_json, parse_now
+from .progress import Activity
+from .typer_app import app
 
 _SOURCE_HELP = ("A model file (.toml), a captured tree, the name of a shipped model such as "
                 "lindroth-2018, or a directory (make is simulated in it, read-only).")
 
 
 def _open(source: str, *, seed, era, granularity, jobs, guard, normalise, makefile=None,
-          goal=None, now=None, allow_dir=True):
+          goal=None, now=None, allow_dir=True, activity: Activity | None = None):
     from ..make.sim import real_environment
     from ..report.buildrun import open_run
     is_dir = Path(source).is_dir()
+    if activity is not None:
+        activity.stage(f"simulating make in {source}" if is_dir else
+                       f"replaying {source} with tracing")
     return open_run(source, seed=seed, era=era, granularity=granularity, jobs=jobs,
                     guard=guard, naming=normalise, goals=list(goal or []),
                     makefiles=list(makefile or []),
                     now_ns=parse_now(now) if is_dir else None,
-                    env=real_environment() if is_dir else None, allow_dir=allow_dir)
+                    env=real_environment() if is_dir else None, allow_dir=allow_dir,
+                    watch=activity.watch if activity is not None else None)
 
 
 def check_output(path: str, suffixes: tuple[str, ...] | None = None) -> Path:
@@ -92,16 +98,21 @@ def explain_cmd(
     prerequisite that decided, both mtimes and the comparison, the names that reach the
     same file, and the smallest change that would have made make rebuild it."""
     from ..report.explain import explain_target, render_text
-    run = _open(source, seed=seed, era=era, granularity=granularity, jobs=jobs, guard=guard,
-                normalise=normalise, makefile=makefile, goal=goal, now=now)
-    ex = explain_target(run, target, check=check)
-    if ex.verdict == "not considered" and run.kind == "dir" and not goal:
+    with Activity("explain") as act:
         run = _open(source, seed=seed, era=era, granularity=granularity, jobs=jobs,
-                    guard=guard, normalise=normalise, makefile=makefile, goal=[ex.target],
-                    now=now)
-        ex = explain_target(run, ex.target, check=check)
-        ex.why = f"(simulated as `make {ex.target}`: the default goal does not reach it) " \
-                 + ex.why
+                    guard=guard, normalise=normalise, makefile=makefile, goal=goal, now=now,
+                    activity=act)
+        act.stage(f"explaining {target}" + (" (checking the counterfactual)" if check
+                                            else ""))
+        ex = explain_target(run, target, check=check)
+        if ex.verdict == "not considered" and run.kind == "dir" and not goal:
+            run = _open(source, seed=seed, era=era, granularity=granularity, jobs=jobs,
+                        guard=guard, normalise=normalise, makefile=makefile,
+                        goal=[ex.target], now=now, activity=act)
+            act.stage(f"explaining {ex.target}")
+            ex = explain_target(run, ex.target, check=check)
+            ex.why = (f"(simulated as `make {ex.target}`: the default goal does not reach "
+                      f"it) " + ex.why)
     if json_out:
         dump_json(ex.model_dump())
     else:
@@ -125,6 +136,11 @@ def trace_cmd(
                                             "modpost."),
     grep: Optional[str] = typer.Option(None, "--grep", metavar="TEXT",
                                        help="Only steps whose line contains TEXT."),
+    pass_no: Optional[int] = typer.Option(None, "--pass", metavar="N", min=1,
+                                          help="Only steps of adjust pass N (models)."),
+    everything: bool = typer.Option(False, "--all",
+                                    help="Print a long trace to the terminal without "
+                                         "asking first."),
     seed: Optional[int] = typer.Option(None, "--seed", "-s", help="Replay seed (models)."),
     era: Optional[str] = typer.Option(None, "--era", help="Era profile (models)."),
     granularity: Optional[str] = typer.Option(None, "--granularity", "-g",
@@ -151,10 +167,15 @@ def trace_cmd(
         if bad:
             raise InputError(f"--only: unknown kind {bad[0]!r}; expected some of "
                              f"{', '.join(KINDS)}")
-    run = _open(source, seed=seed, era=era, granularity=granularity, jobs=jobs, guard=guard,
-                normalise=None, makefile=makefile, goal=goal, now=now)
-    lines = why_lines(run, grep) if fmt == "make-why" else narrate(run, kinds, grep)
+    with Activity("trace") as act:
+        run = _open(source, seed=seed, era=era, granularity=granularity, jobs=jobs,
+                    guard=guard, normalise=None, makefile=makefile, goal=goal, now=now,
+                    activity=act)
+    lines = (why_lines(run, grep) if fmt == "make-why" else
+             narrate(run, kinds, grep, pass_no))
     out = sys.stdout
+    if not (step or everything or kinds or grep or pass_no) and _terminal(out):
+        lines = _before_flooding(lines)
     try:
         if step:
             def ask():
@@ -175,6 +196,42 @@ def trace_cmd(
         except OSError:
             pass
         raise typer.Exit(0)
+
+
+FLOOD_LINES = 2000  # more than this to a terminal, unfiltered: ask first
+
+
+def _terminal(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _before_flooding(lines):
+    """A trace with no filter, to a terminal: when it runs past FLOOD_LINES (a replay of
+    lindroth-2018 narrates ~300,000 steps, 31 MB), ask whether to page it, print it all,
+    or stop, and say how to narrow it. Without a terminal to ask on, stop and say so."""
+    head = list(itertools.islice(lines, FLOOD_LINES + 1))
+    if len(head) <= FLOOD_LINES:
+        return head
+    hint = ("narrow it with --only KIND,..., --grep TEXT or --pass N, or pipe it "
+            "(kbsim trace ... | less)")
+    if not _terminal(sys.stdin):
+        raise InputError(f"the trace is longer than {FLOOD_LINES:,} lines; {hint}, or "
+                         f"give --all")
+    sys.stderr.write(f"kbsim trace: more than {FLOOD_LINES:,} lines; {hint}.\n"
+                     f"[p]age it, print [a]ll, or [q]uit? [p] ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline().strip().lower()
+    rest = itertools.chain(head, lines)
+    if answer in ("a", "all"):
+        return rest
+    if answer in ("q", "quit") or answer not in ("", "p", "page"):
+        raise typer.Exit(0)
+    import pydoc
+    pydoc.pager("".join(rest))
+    return []
 
 
 # ---------------------------------------------------------------- graph
@@ -213,19 +270,23 @@ def graph_cmd(
         raise InputError(f"unknown format {fmt!r}; expected one of {', '.join(GRAPH_FORMATS)}")
     if output is not None:
         check_output(output)
-    run = _open(source, seed=seed, era=era, granularity=granularity, jobs=jobs, guard=guard,
-                normalise=None, makefile=makefile, goal=goal, now=now)
-    G = gr.build_graph(run)
-    if target is not None:
-        name, _ = resolve_target(run, target)
-        if name not in G:
-            raise InputError(f"{name!r} is not in the dependency graph (make never read a "
-                             f"rule or prerequisite naming it)")
-        G = gr.limit_to(G, name)
+    with Activity("graph") as act:
+        run = _open(source, seed=seed, era=era, granularity=granularity, jobs=jobs,
+                    guard=guard, normalise=None, makefile=makefile, goal=goal, now=now,
+                    activity=act)
+        act.stage("building the graph")
+        G = gr.build_graph(run)
+        if target is not None:
+            name, _ = resolve_target(run, target)
+            if name not in G:
+                raise InputError(f"{name!r} is not in the dependency graph (make never "
+                                 f"read a rule or prerequisite naming it)")
+            G = gr.limit_to(G, name)
+        act.stage(f"writing {fmt}")
+        text = gr.FORMATS[fmt](G)
     if fmt == "mermaid" and G.number_of_nodes() > 400:
         print(f"kbsim: warning: {G.number_of_nodes()} nodes; Mermaid renders poorly beyond "
               f"a few hundred (give a TARGET)", file=sys.stderr)
-    text = gr.FORMATS[fmt](G)
     if output is None:
         sys.stdout.write(text)
     else:
@@ -258,8 +319,10 @@ def timeline_cmd(
     from ..report.timeline import plot_timeline, require_matplotlib
     require_matplotlib()
     check_output(output, (".png", ".svg"))
-    run = _open(source, seed=seed, era=era, granularity=granularity, jobs=jobs, guard=guard,
-                normalise=normalise, allow_dir=False)
-    td = plot_timeline(run, output, symbol)
+    with Activity("timeline") as act:
+        run = _open(source, seed=seed, era=era, granularity=granularity, jobs=jobs,
+                    guard=guard, normalise=normalise, allow_dir=False, activity=act)
+        act.stage(f"plotting {output}")
+        td = plot_timeline(run, output, symbol)
     print(f"kbsim: wrote {output} (symbols {', '.join(td.symbols)}; "
           f"{len(td.lanes)} files)", file=sys.stderr)
