@@ -62,6 +62,9 @@ def run() -> None:
         sys.stderr.flush()
     except BrokenPipeError:  # a closed pipe (kbsim ... | head): as Python would, quietly
         pass
+    # the output is out; what finalizers of stopped workers' queues may say now (e.g. a
+    # semaphore already removed) is not the user's business
+    sys.unraisablehook = lambda unraisable: None
     _stop_children()
     os._exit(code)
 

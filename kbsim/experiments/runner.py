@@ -573,8 +573,12 @@ def _run_dask(spec, tasks, workers, address, done, bar=None) -> None:
         if address:
             client = Client(address)
         else:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
+            # its worker processes start with SIGINT ignored (a disposition kept across
+            # exec, and Python then installs no handler): a terminal's Ctrl-C reaches
+            # the whole process group, and stopping the workers is kbsim's job
+            with _sigint_ignored():
+                cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
+                                       processes=True, dashboard_address=None)
             client = Client(cluster)
     except Exception as e:  # the user's cluster, not a kbsim bug
         raise InputError(f"--executor dask: cannot start or reach a Dask cluster"
@@ -587,18 +591,23 @@ def _run_dask(spec, tasks, workers, address, done, bar=None) -> None:
         futs = [client.submit(run_batch_with_spec, fspec, b, pure=False)
                 for b in batches(tasks, n, most=DASK_BATCH_MOST)]
         pending = set(futs)
-        while pending:
-            try:
-                res = dask_wait(pending, timeout=bar.wait_s() if bar else None,
-                                return_when="FIRST_COMPLETED")
-                finished, pending = res.done, res.not_done
-            except TimeoutError:  # nothing finished in time: a heartbeat is due
-                finished = set()
-            for f in finished:
-                for r in f.result():  # re-raises a worker's error here
-                    done(r)
-            if bar is not None:
-                bar.tick()
+        with _sigint_noted() as ctrl_c:
+            while pending:
+                # short waits: a Ctrl-C is acted on here, not inside dask's own wait
+                # (interrupting that leaves its event loop a callback that fails)
+                wait_s = min(bar.wait_s() or 0.5, 0.5) if bar else 0.5
+                try:
+                    res = dask_wait(pending, timeout=wait_s, return_when="FIRST_COMPLETED")
+                    finished, pending = res.done, res.not_done
+                except TimeoutError:  # nothing finished in time
+                    finished = set()
+                for f in finished:
+                    for r in f.result():  # re-raises a worker's error here
+                        done(r)
+                if bar is not None:
+                    bar.tick()
+                if ctrl_c.is_set():
+                    raise KeyboardInterrupt
     except BaseException:
         stopped = True
         _stop_dask(client, cluster, futs)
@@ -612,13 +621,54 @@ def _run_dask(spec, tasks, workers, address, done, bar=None) -> None:
                 pass
 
 
+class _sigint_noted:
+    """Inside the block a SIGINT sets the event it yields instead of raising (the caller
+    acts on it where it chooses); a second one, or one after the block, raises as usual."""
+
+    def __enter__(self):
+        import threading
+        self.event = threading.Event()
+        self.old = None
+
+        def note(signum, frame):  # noqa: ARG001
+            if self.event.is_set():  # a second Ctrl-C: at once
+                raise KeyboardInterrupt
+            self.event.set()
+        try:
+            self.old = signal.signal(signal.SIGINT, note)
+        except ValueError:  # not the main thread: SIGINT raises where it lands
+            pass
+        return self.event
+
+    def __exit__(self, *exc) -> None:
+        if self.old is not None:
+            signal.signal(signal.SIGINT, self.old)
+
+
+class _sigint_ignored:
+    """SIGINT ignored for the processes started inside the block (main thread only)."""
+
+    def __enter__(self):
+        self.old = None
+        try:
+            self.old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        except ValueError:  # not the main thread: leave it be
+            pass
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.old is not None:
+            signal.signal(signal.SIGINT, self.old)
+
+
 def _stop_dask(client, cluster, futs) -> None:
     """Stop a sweep on Dask now. A running trial cannot be cancelled inside a worker (the
     nanny would wait 4 s, then kill it): on a cluster we started, kill the worker
     processes at once; on the user's cluster, cancel our tasks. Quietly: what dask logs
     about the tasks it loses is not news to the user who stopped them."""
     import logging
-    logging.getLogger("distributed").setLevel(logging.CRITICAL)
+    for name in ("distributed", "tornado", "asyncio"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     if cluster is not None:
         for nanny in getattr(cluster, "workers", {}).values():
             if hasattr(nanny, "auto_restart"):
