@@ -803,7 +803,7 @@ class MakeProcess(Remake, Implicit, VPath):
             file.update_status = US_SUCCESS
             self.notice_finished_file(file)
             return
-        walk, loop = parent_walk(file)
+        walk, loop = parent_walk(file, collect=bool(self.target_vars or self.pattern_vars))
         if loop:
             # variable.c initialize_file_variables, which execute_file_commands calls,
             # walks up the 'parent' links (the file that last visited each one as a
