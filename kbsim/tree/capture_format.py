@@ -34,9 +34,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
+                      field_validator)
 
 from ..errors import InputError
+from ..fs import parse_granularity
+from ..kbuild.eras import ERAS
 from ..kbuild.spec import BuildSpec
 
 FORMAT_NAME = "kbsim-capture"
@@ -128,6 +131,13 @@ class ObjectEntry(_M):
 
 class EraInfo(_M):
     era: str | None = Field(None, description="kbsim era profile (e1..e6), null if unknown")
+
+    @field_validator("era")
+    @classmethod
+    def _known(cls, v: str | None) -> str | None:
+        if v is not None and v not in ERAS:
+            raise ValueError(f"unknown era {v!r}; expected one of {', '.join(ERAS)} or null")
+        return v
     versions: str = Field("unknown", description="Kernel versions that write this format")
     evidence: list[str] = Field(default_factory=list)
     hints: dict[str, int] = Field(default_factory=dict, description=".cmd files showing "
@@ -140,6 +150,12 @@ class EraInfo(_M):
 class GranularityInfo(_M):
     granularity: str = Field(description="A kbsim granularity name (ns, jiffy[:HZ], 1s, 2s, "
                                          "multigrain[:HZ])")
+
+    @field_validator("granularity")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        parse_granularity(v)  # GranularityError is a ValueError: a validation error
+        return v
     evidence: str = ""
     files: int = Field(0, description="Build-produced files judged")
     whole_seconds: int = Field(0, description="Of those, mtimes with a zero ns field")
