@@ -33,13 +33,6 @@ def load_real(now: str | None, granularity: str):
     return real_fs(Clock(parse_now(now)), g)
 
 
-def check_decodable(fs, top: str) -> None:
-    top = os.path.abspath(top)
-    for p in fs.undecodable:
-        if p == top or p.startswith(top.rstrip("/") + "/"):
-            raise InputError(f"file name is not UTF-8: {p!r} (kbsim models UTF-8 names only)")
-
-
 def dump_json(obj) -> None:
     sys.stdout.write(json.dumps(obj, indent=2, sort_keys=False) + "\n")
 

@@ -20,8 +20,8 @@ from .expand import AppendVariable, Expander, Variable, glob_match, has_glob
 from .filedb import (CS_NOT_STARTED, CS_RUNNING, NONEXISTENT, UNKNOWN,
                      US_FAILED, US_NONE, US_QUESTION, US_SUCCESS, FileEntry, FileTable)
 from .implicit import Implicit
-from .makeflags import command_variables, decode_makeflags, define_makeflags
-from .options import MakeOptions, parse_make_args
+from .makeflags import command_variables, decode_makeflags, define_makeflags, quote_for_env
+from .options import VERSION_TEXT, MakeOptions, parse_make_args
 from .reader import OUTRANKS_FILE, Reader, apply_special_targets
 from .remake import LoopsForever, MakeFatal, Remake, StackOverflow
 from .shell import ShellContext, UnsupportedShell
@@ -540,6 +540,13 @@ class MakeProcess(Remake, Implicit, VPath):
 
     def _main(self) -> int:
         opts = self.opts
+        if opts.print_version:
+            # main.c: -v prints the version and exits (die (MAKE_SUCCESS))
+            self.out(VERSION_TEXT)
+            return 0
+        if opts.print_data_base or opts.debug_all:
+            raise UnsupportedSyntax("the -p and -d options (make's data base and debug "
+                                    "output)")
         for d in opts.directories:
             new = d if d.startswith("/") else posixpath.join(self.cwd, d)
             new = posixpath.normpath(new)
@@ -557,6 +564,15 @@ class MakeProcess(Remake, Implicit, VPath):
         for f in goal_files:
             f.cmd_target = True
         self.reader = Reader(self)
+        if opts.eval_strings:
+            # main.c: each --eval string is read (eval_buffer) before the makefiles, and
+            # $(-*-eval-flags-*-) passes them to sub-makes through MAKEFLAGS
+            for text in opts.eval_strings:
+                self.reader.eval(text, "", None)
+            self.variables["-*-eval-flags-*-"] = Variable(
+                "-*-eval-flags-*-", " ".join("--eval=" + quote_for_env(t)
+                                             for t in opts.eval_strings),
+                False, "automatic")
         if opts.makefiles:
             for mf in opts.makefiles:
                 if not self.read_makefile_file(mf, 0):

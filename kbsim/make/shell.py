@@ -954,11 +954,13 @@ class Shell:
         what = f"'{name}'" if name else "a shell construct"
         ctx.warn(f"assumed that the recipe line `{line.strip()}` ({what} is not modelled) "
                  f"writes its target '{ctx.target}'")
+        fs = ctx.fs
         try:
-            if ctx.fs.exists(ctx.target, ctx.proc.cwd):
-                ctx.fs.touch(ctx.target, ctx.proc.cwd)
+            if fs.exists(ctx.target, ctx.proc.cwd):
+                fs.touch(ctx.target, ctx.proc.cwd)
             else:
-                ctx.fs.write(ctx.target, b"", ctx.proc.cwd)
+                fs.write(ctx.target, b"", ctx.proc.cwd)
+            fs.unknown_content.add(fs.ino(ctx.target, ctx.proc.cwd))
         except FsError:
             pass
         return 0
