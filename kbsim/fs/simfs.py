@@ -449,7 +449,7 @@ class SimFS:
               append: bool = False, skew_ns: int = 0) -> int:
         """Write (or append to) a file; returns its new mtime."""
         if isinstance(data, str):
-            data = data.encode()
+            data = data.encode("utf-8", "surrogateescape")  # (bytes kept as they came)
         n = self._file_for_write(path, cwd)
         if append:
             old = n.data if n.data is not None else (self.read(path, cwd) if n.real else b"")

@@ -38,21 +38,37 @@ class _Match:
 class Implicit:
     """Mixin for MakeProcess."""
 
+    def new_pattern_rule(self: "MakeProcess", rule: PatternRule, override: bool = True) -> None:
+        """rule.c new_pattern_rule: a rule with the same targets and the same
+        prerequisites as an existing one replaces it (OVERRIDE, a makefile's rule: the
+        new one goes to the end) or is dropped (a built-in rule)."""
+        rules = self.pattern_rules
+        names = rule.deps + rule.oo
+        for k, r in enumerate(rules):
+            if any(all(t == rt for rt in r.targets) for t in rule.targets) and \
+                    r.deps + r.oo == names and r.second == rule.second:
+                if not override:
+                    return
+                del rules[k]
+                break
+        rules.append(rule)
+        self.pattern_version += 1
+
     def _suffixes(self: "MakeProcess") -> tuple[str, ...] | None:
         """The text after '%' of every target pattern; None if one ends in '%'."""
         cache = self._pattern_suffixes
-        if cache is not None and cache[0] == len(self.pattern_rules):
+        if cache is not None and cache[0] == self.pattern_version:
             return cache[1]
         sufs: set[str] = set()
         for r in self.pattern_rules:
             for t in r.targets:
                 suf = t[t.find("%") + 1:]
                 if not suf:
-                    self._pattern_suffixes = (len(self.pattern_rules), None)
+                    self._pattern_suffixes = (self.pattern_version, None)
                     return None
                 sufs.add(suf)
         out = tuple(sufs)
-        self._pattern_suffixes = (len(self.pattern_rules), out)
+        self._pattern_suffixes = (self.pattern_version, out)
         return out
 
     def _candidates(self: "MakeProcess", name: str, exclude: set[int]):

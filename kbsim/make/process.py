@@ -139,6 +139,9 @@ class MakeProcess(Remake, Implicit, VPath):
         self.one_shell = False  # read.c record_files: a .ONESHELL target was read
         self.files = FileTable()
         self.pattern_rules: list = []
+        self.pattern_version = 0  # bumps when pattern_rules changes (implicit.py)
+        self.posix = False  # read.c posix_pedantic: a .POSIX target was read
+        self.second_expansion = False  # a .SECONDEXPANSION target was read
         self._pattern_suffixes = None
         self.expander = Expander(self)
         self.dir_cache: dict[str, set[str] | None] = {}
@@ -433,23 +436,16 @@ class MakeProcess(Remake, Implicit, VPath):
             entry[3] = e.strerror or "No such file or directory"
             f.last_mtime = NONEXISTENT  # read.c eval_makefile
             return False
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise MakeError(f"{name}: file is not UTF-8 text (kbsim reads UTF-8 makefiles only)")
+        # GNU make reads bytes: those that are not UTF-8 travel as surrogate escapes,
+        # as file names do (os.fsdecode), and are written back as they were
+        text = data.decode("utf-8", "surrogateescape")
         self.event("read", file=name)
         self.reader.read_makefile(name, text)
         return True
 
     def do_include(self, names: list[str], dontcare: bool, floc) -> None:
-        expanded = []
+        """read.c eval's include: each name (parse_file_seq has globbed them) read."""
         for n in names:
-            if has_glob(n):
-                hits = self.wildcard([n])
-                expanded.extend(hits if hits else [n])
-            else:
-                expanded.append(n)
-        for n in expanded:
             self.read_makefile_file(n, RM_INCLUDED | (RM_DONTCARE if dontcare else 0), floc)
 
     def show_goal_error(self) -> None:
@@ -861,6 +857,11 @@ class MakeProcess(Remake, Implicit, VPath):
         finally:
             exp.auto = None
             exp.scope = None
+        prefix = cmds.prefix
+        if any("\n" + prefix in ln for ln in lines):
+            # job.c start_job_command: a recipe prefix after a backslash-newline is
+            # dropped (POSIX), so neither the echo nor the shell sees it
+            lines = [ln.replace("\n" + prefix, "\n") for ln in lines]
         origin = None
         if not self.one_shell and any("\n" in ln for ln in lines):
             lines, origin = _split_command_lines(lines)

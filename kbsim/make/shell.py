@@ -566,7 +566,7 @@ def cmd_cat(ctx, argv, io):
     status = 0
     for f in argv[1:]:
         try:
-            io.out(ctx.fs.read(f, ctx.cwd).decode("utf-8", "replace"))
+            io.out(ctx.fs.read(f, ctx.cwd).decode("utf-8", "surrogateescape"))
         except FsError as e:
             io.err(f"cat: {f}: {e.strerror}\n")
             status = 1
