@@ -361,6 +361,10 @@ class SimFS:
         lookup = self._lookup
         return [p for p in paths if get(p) is not None or lookup(p, cwd, False) is not None]
 
+    def isfile(self, path: str, cwd: str | None = None) -> bool:
+        n = self._lookup(path, cwd, True)
+        return n is not None and n.kind == FILE
+
     def isdir(self, path: str, cwd: str | None = None) -> bool:
         n = self._lookup(path, cwd, True)
         return n is not None and n.kind == DIR
@@ -379,6 +383,17 @@ class SimFS:
     def ino(self, path: str, cwd: str | None = None) -> int | None:
         n = self._lookup(path, cwd, True)
         return None if n is None else n.ino
+
+    def executable(self, path: str, cwd: str | None = None) -> bool:
+        """Whether PATH is a file exec could run: a real file with an execute bit, as
+        it was loaded (a simulated write makes a plain file; no chmod is simulated)."""
+        n = self._lookup(path, cwd, True)
+        if n is None or n.kind != FILE or n.origin is None or n.real is None:
+            return False
+        try:
+            return bool(os.stat(n.real).st_mode & 0o111)
+        except OSError:
+            return False
 
     def read(self, path: str, cwd: str | None = None) -> bytes:
         n = self._lookup(path, cwd, True)
