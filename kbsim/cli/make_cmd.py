@@ -35,23 +35,28 @@ with make's exit code. Recipes are simulated as effects on an in-memory copy of 
 kbsim does not model (a compiler, perl) is assumed to write its target, and a warning
 says so.
 
-make's options (as GNU make 4.3 reads them; see `make --help`):
--B -C DIR -e -E STRING -f FILE -i -I DIR -j [N] -k -l [N] -L -n -o FILE -O[TYPE] -q -r -R
--s -S -t -v -w -W FILE, --trace, --debug=why, --no-print-directory, --no-silent,
---warn-undefined-variables, and the long forms; TARGET and VAR=VALUE arguments.
+\b
+make's options, read as GNU make 4.3 reads them (see `make --help`):
+  -B -C DIR -e -E STRING -f FILE -i -I DIR -j [N] -k -l [N] -L -n -o FILE -O[TYPE]
+  -q -r -R -s -S -t -v -w -W FILE --trace --debug=why --no-print-directory
+  --no-silent --warn-undefined-variables, the long forms, TARGET and VAR=VALUE.
 
+\b
 kbsim's options:
---json: one JSON object on stdout: exit_code, output (the stdout and stderr chunks in
-order), stdout, stderr, remade (with $? and structured reasons), decisions, warnings, and
-files: what the simulated run created, changed and removed (path, type, mtime_ns, the
-content as text or base64 where known), for a caller to apply. Bytes that are not UTF-8
-appear as the escapes \\udc80-\\udcff (Python's surrogateescape).
---explain: after make's output, why each target was or was not remade.
---why: print GNU make 4.4's 'update target due to' lines.
---granularity G, -g G: timestamp granularity of new stamps: {GRANULARITY_HELP}.
---now @SECONDS: start the simulated clock here (default: the current time).
---recipe-ms MS: simulated duration of each recipe line (default 1).
---no-env: do not import the environment as make variables.
+  --json            one JSON object on stdout: exit_code, output (the stdout and
+                    stderr chunks in order), stdout, stderr, remade (with $? and
+                    structured reasons), decisions, warnings, and files: what the
+                    simulated run created, changed and removed (path, type, mtime_ns,
+                    content as text, or content_base64 when not UTF-8; assumed: a
+                    guess), for a caller to apply. Bytes that are not UTF-8 appear
+                    in text as the escapes \\udc80-\\udcff (surrogateescape).
+  --explain         after make's output, why each target was or was not remade
+  --why             print GNU make 4.4's 'update target due to' lines
+  -g, --granularity G
+                    timestamp granularity of new stamps: {GRANULARITY_HELP}
+  --now @SECONDS    start the simulated clock here (default: the current time)
+  --recipe-ms MS    simulated duration of each recipe line (default 1)
+  --no-env          do not import the environment as make variables
 """
 
 
