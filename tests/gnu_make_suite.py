@@ -274,6 +274,15 @@ def table(base: Run, kb: Run) -> str:
     return "\n".join(rows)
 
 
+def restrict(run: Run, tests) -> Run:
+    """RUN with only the cases of TESTS ('dir/name')."""
+    keep = set(tests)
+    out = Run(tests={t: v for t, v in run.tests.items() if t in keep},
+              cases={k: c for k, c in run.cases.items() if c.test in keep},
+              output=run.output, workdir=run.workdir)
+    return out
+
+
 def run_both(suite: str, only: list[str] | None = None, keep: str | None = None,
              make: str | None = None, reuse_make: str | None = None) -> tuple[Run, Run]:
     """The suite with the real make and with kbsim, side by side (two processes);
@@ -323,6 +332,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     only = a.only.split(",") if a.only else None
     base, kb = run_both(suite, only, a.keep, reuse_make=a.reuse_make)
+    if only:
+        base = restrict(base, only)
     print(table(base, kb))
     fails = compare(base, kb)
     if a.cases or len(fails) < 80:

@@ -134,7 +134,9 @@ def _replay(spec: BuildSpec, *, era: str | None, granularity: str | None, jobs: 
     rt.register(sim.shell)
     if setup is not None:  # kbsim.experiments hook (stat-cache what-ifs, input stamps)
         sim = setup(sim, rt) or sim
-    opts = MakeOptions(jobs=j, print_directory=False, recipe_ns=spec.timing.recipe_ns)
+    # (kbuild's top Makefile sets MAKEFLAGS += -rR: no built-in rules or variables)
+    opts = MakeOptions(jobs=j, print_directory=False, recipe_ns=spec.timing.recipe_ns,
+                       no_builtin_rules=True, no_builtin_variables=True)
     fs.clock.advance(spec.timing.top_startup_ns)
     try:
         status = sim.run(opts, spec.root, env={})

@@ -70,7 +70,8 @@ def strip_dot_slash(name: str) -> str:
 class Recipe:
     """A rule's recipe (``struct commands``): raw text lines and where they were read."""
 
-    __slots__ = ("lines", "filename", "lineno", "recurse_flags", "any_recurse", "prefix")
+    __slots__ = ("lines", "filename", "lineno", "recurse_flags", "any_recurse", "prefix",
+                 "line_prefixes")
 
     def __init__(self, lines: list[str], filename: str | None, lineno: int,
                  prefix: str = "\t"):
@@ -81,17 +82,25 @@ class Recipe:
         # commands.c chop_commands: '+' prefix or a $(MAKE)/${MAKE} reference makes a line
         # recursive (it runs even under -n, -q and -t).
         flags = []
+        quiet = []
         for ln in lines:
             p = ln.lstrip(" \t")
             rec = False
+            q = ""
             while p and p[0] in "@-+ \t":
                 if p[0] == "+":
                     rec = True
+                elif p[0] != " " and p[0] != "\t":
+                    q += p[0]
                 p = p[1:]
             if "$(MAKE)" in ln or "${MAKE}" in ln:
                 rec = True
             flags.append(rec)
+            quiet.append(q)
         self.recurse_flags = flags
+        # the '@' and '-' of each line as written: they hold for every command its
+        # expansion splits into (commands.c chop_commands: lines_flags)
+        self.line_prefixes = quiet
         self.any_recurse = any(flags)
 
     def is_empty(self) -> bool:
@@ -114,7 +123,7 @@ class FileEntry:
         "name", "deps", "oo", "cmds", "is_target", "secondary", "precious",
         "low_resolution_time", "prev", "mtime_before_update", "tried_implicit",
         "cmd_target", "stem", "also_make", "rule_floc", "implicit_rule", "chg",
-        "dep_changed", "nesting", "hname", "renamed", "ignore_vpath",
+        "dep_changed", "nesting", "hname", "renamed", "ignore_vpath", "n_extra",
     )
 
     def __init__(self, name: str):
@@ -154,6 +163,9 @@ class FileEntry:
         self.hname = name
         self.renamed: FileEntry | None = None  # merged into this entry (rehash_file)
         self.ignore_vpath = False  # must be remade: no vpath search any more
+        # the last N_EXTRA deps came from .EXTRA_PREREQS: made, but not in $^ $< $? ...
+        # (file.c snap_file appends them once the makefiles are read)
+        self.n_extra = 0
 
     def __repr__(self) -> str:  # pragma: no cover
         return f"<FileEntry {self.name}>"

@@ -883,7 +883,7 @@ def _set_one_shell(proc: "MakeProcess") -> None:
 # read.c record_files: special targets that take effect as soon as they are read
 _SPECIAL_SETTINGS = {".POSIX": _set_posix, ".SECONDEXPANSION": _set_second_expansion,
                      ".ONESHELL": _set_one_shell}
-_UNSUPPORTED_VARS = {".EXTRA_PREREQS": "the .EXTRA_PREREQS variable"}
+_UNSUPPORTED_VARS: dict[str, str] = {}
 
 
 def exp_with_floc(exp, text: str, floc) -> str:
@@ -960,6 +960,7 @@ def apply_special_targets(proc: "MakeProcess") -> None:
     d = files.lookup(".DEFAULT")
     if d is not None and d.cmds is not None:
         proc.default_file = d
+    _extra_prereqs(proc)
     if proc.all_secondary:
         # file.c snap_file: every file in the table becomes intermediate
         for f in files:
@@ -968,3 +969,43 @@ def apply_special_targets(proc: "MakeProcess") -> None:
             while g is not None:
                 g.intermediate = True
                 g = g.prev
+
+
+def _extra_prereqs(proc: "MakeProcess") -> None:
+    """file.c snap_file and snap_implicit_rules: the names of .EXTRA_PREREQS
+    (expand_extra_prereqs) become prerequisites of every target that has no target
+    variables, appended, and of every pattern rule; a file with target variables takes
+    only its own .EXTRA_PREREQS. A list that names the file itself is not added.
+    Automatic variables do not see them (FileEntry.n_extra)."""
+    reader = proc.reader
+    exp = proc.expander
+
+    def names_of(v) -> list[str]:
+        if v is None:
+            return []
+        normal, oo = reader.split_prereqs(exp.expand(v.value) if v.recursive else v.value)
+        return normal + oo
+
+    exp.floc = None
+    global_extra = names_of(proc.variables.get(".EXTRA_PREREQS"))
+    proc.pattern_extra = global_extra
+    target_vars = proc.target_vars
+    if not global_extra and not any(".EXTRA_PREREQS" in v for v in target_vars.values()):
+        return
+    # (without a global list only files with target variables can get one)
+    for head in (list(proc.files) if global_extra else list(target_vars)):
+        f = head
+        while f is not None:
+            if target_vars and (f.double_colon or f) in target_vars:
+                names = names_of(target_vars[f.double_colon or f].get(".EXTRA_PREREQS"))
+            elif f.is_target:
+                names = global_extra
+            else:
+                names = []
+            if names and f.name not in names:
+                ents = proc.files.enter_many(names)
+                if f.oo is not None:
+                    f.oo = f.oo + [False] * len(ents)
+                f.deps = f.deps + ents
+                f.n_extra += len(ents)
+            f = f.prev
