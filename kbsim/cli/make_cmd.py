@@ -137,7 +137,7 @@ def file_changes(fs) -> list[dict]:
     "allow_interspersed_args": False})
 def make_cmd(
     args: Optional[list[str]] = typer.Argument(
-        None, metavar="OPTION|TARGET|VAR=VALUE",
+        None, metavar="TARGET|VAR=VALUE",
         help="make's options, goals and command-line variables, and kbsim's options."),
 ) -> None:
     # (the engine is imported here: `kbsim --help` does not load it)
