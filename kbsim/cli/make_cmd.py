@@ -142,15 +142,17 @@ def make_cmd(
 ) -> None:
     # (the engine is imported here: `kbsim --help` does not load it)
     from ..make import MakeError, Simulation
-    from ..make.options import USAGE_TEXT, UsageError, parse_make_args
+    from ..make.makeflags import options_from_environment
+    from ..make.options import USAGE_TEXT, UsageError
     from ..make.reasons import to_model
     from ..make.sim import real_environment
     from ..report.make_explain import explain as explain_decision
     mine, make_args = split_kbsim_options(list(args or []))
     json_out = "json" in mine
     explain = "explain" in mine
+    env = real_environment() if "no-env" not in mine else {}
     try:
-        opts = parse_make_args(make_args)
+        opts, level = options_from_environment(make_args, env)
     except UsageError as e:
         # main.c decode_switches: getopt's complaint, then print_usage (on stdout for
         # -h, status 0; on stderr after a bad option, status 2)
@@ -174,9 +176,10 @@ def make_cmd(
     cwd = os.getcwd()
     sink = None if json_out else OrderedOutput()
     sim = Simulation(fs, echo=sink, record=json_out or explain)
-    env = real_environment() if "no-env" not in mine else {}
+    if "GNUMAKEFLAGS" in env:
+        env["GNUMAKEFLAGS"] = ""  # main.c: cleared once decoded
     try:
-        status = sim.run(opts, cwd, env)
+        status = sim.run(opts, cwd, env, level)
     except MakeError as e:
         status = 2
         sim.write("err", e.make_text() + "\n")

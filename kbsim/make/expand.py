@@ -452,15 +452,16 @@ class Expander:
 
     def _compile_ref(self, body: str, open_c: str, close_c: str):
         # A function call: a known name followed by whitespace.
+        # (function.c lookup_function: a name followed by any space, \r and \f too)
         m = 0
         nb = len(body)
-        while m < nb and body[m] not in " \t" and body[m] not in "$:(){}":
+        while m < nb and body[m] not in _SPACES and body[m] not in "$:(){}":
             m += 1
-        if 0 < m < nb and body[m] in " \t":
+        if 0 < m < nb and body[m] in _SPACES:
             fname = body[:m]
             if fname in FUNCTIONS:
                 min_a, max_a, pre = FUNCTIONS[fname]
-                rest = body[m:].lstrip(" \t")
+                rest = body[m:].lstrip(_SPACES)
                 args = split_args(rest, open_c, close_c, max_a)
                 return ("f", fname, [self.compile(x) for x in args], pre)
             if fname in UNSUPPORTED_FUNCTIONS:

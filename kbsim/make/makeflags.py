@@ -134,3 +134,18 @@ def decode_makeflags(value: str, opts: MakeOptions) -> None:
     new = parse_make_args(words, opts, env=True)
     for f in fields(MakeOptions):
         setattr(opts, f.name, getattr(new, f.name))
+
+
+def options_from_environment(argv: list[str], env: dict[str, str]) -> tuple[MakeOptions, int]:
+    """main.c for a make started from a shell: the switches of GNUMAKEFLAGS, then of
+    MAKEFLAGS, from the environment (decode_env_switches: silently, the variable
+    definitions there too), then the command line ARGV over them; and the level the
+    environment's MAKELEVEL gives."""
+    base = MakeOptions()
+    for var in ("GNUMAKEFLAGS", "MAKEFLAGS"):
+        if env.get(var):
+            decode_makeflags(env[var], base)
+    opts = parse_make_args(argv, base)
+    lv = env.get("MAKELEVEL", "")
+    level = int(lv) if lv.isdigit() else 0
+    return opts, level

@@ -29,6 +29,7 @@ from .filedb import (CS_NOT_STARTED, CS_RUNNING, NONEXISTENT, UNKNOWN,
 from .implicit import Implicit
 from .makeflags import command_variables, decode_makeflags, define_makeflags, quote_for_env
 from .options import VERSION_TEXT, MakeOptions, parse_make_args
+from .archive import split_name
 from .readtext import ar_name
 from .reader import OUTRANKS_FILE, Reader, apply_special_targets
 from .remake import LoopsForever, MakeFatal, Remake, StackOverflow
@@ -42,7 +43,7 @@ _EXPORTABLE = re.compile(r"[A-Za-z_][A-Za-z_0-9]*\Z")
 if TYPE_CHECKING:  # pragma: no cover
     from .sim import Simulation
 
-RM_INCLUDED, RM_DONTCARE = 1, 2
+RM_INCLUDED, RM_DONTCARE, RM_NO_DEFAULT_GOAL = 1, 2, 4
 MAX_INCLUDE_DEPTH = 200  # nested includes that mean "for ever" (read_makefile_file)
 # main.c: .FEATURES as GNU make 4.3 sets it, less what kbsim does not model ('load')
 FEATURES = ("target-specific order-only second-expansion else-if shortest-stem undefine "
@@ -72,7 +73,7 @@ class Child:
     """``struct child``: one job, the recipe lines of one target."""
 
     __slots__ = ("file", "lines", "origin", "idx", "noerror", "recursive", "status", "proc",
-                 "line_text", "cwd", "ctx", "started")
+                 "line_text", "cwd", "ctx", "started", "buf", "dontcare")
 
     def __init__(self, proc: "MakeProcess", file: FileEntry, lines: list[str],
                  origin: list[int] | None = None):
@@ -89,6 +90,11 @@ class Child:
         self.line_text = ""
         self.ctx: ShellContext | None = None
         self.started = False
+        # -O: the output of this job's synchronized lines, written when it is dumped
+        self.buf: list | None = None
+        # job.c new_job: the file's dontcare flag as the job starts (a makefile that may
+        # be missing: its failure is neither reported nor fatal)
+        self.dontcare = file.dontcare
 
 
 def _split_command_lines(lines: list[str]) -> tuple[list[str], list[int]]:
@@ -109,6 +115,60 @@ def _split_command_lines(lines: list[str]) -> tuple[list[str], list[int]]:
         parts.append(text[start:])
         origin.append(k)
     return parts, origin
+
+
+def _collapse_in_references(line: str) -> str:
+    """job.c new_job: a backslash-newline inside a variable or function reference of a
+    recipe line (not one quoted by another backslash), with the blanks before it and
+    the spaces after it, becomes one space before the line is expanded (the function
+    must not see it; elsewhere the shell removes it)."""
+    out: list[str] = []
+    i, n = 0, len(line)
+    while True:
+        ref = line.find("$", i)
+        if ref < 0 or ref + 1 >= n:
+            out.append(line[i:])
+            break
+        out.append(line[i:ref + 1])
+        i = ref + 1
+        o = line[i]
+        if o not in "({":
+            continue
+        close = ")" if o == "(" else "}"
+        out.append(o)
+        i += 1
+        start = len(out)
+        count = 0
+        while i < n:
+            c = line[i]
+            if c == close:
+                count -= 1
+                if count < 0:
+                    break
+                out.append(c)
+                i += 1
+            elif c == "\\" and i + 1 < n and line[i + 1] == "\n":
+                k = i - 1
+                quoted = False
+                while k > ref + 1 and line[k] == "\\":
+                    quoted = not quoted
+                    k -= 1
+                if quoted:
+                    out.append(c)
+                    i += 1
+                    continue
+                i += 2
+                while i < n and line[i] in " \t\n\v\f\r":
+                    i += 1
+                while len(out) > start and out[-1] in (" ", "\t"):
+                    out.pop()
+                out.append(" ")
+            else:
+                if c == o:
+                    count += 1
+                out.append(c)
+                i += 1
+    return "".join(out)
 
 
 def _oneshell_script(text: str) -> str:
@@ -158,6 +218,13 @@ class MakeProcess(Remake, Implicit, VPath):
         self.pattern_extra: list[str] = []  # the global .EXTRA_PREREQS (reader.py)
         self.posix = False  # read.c posix_pedantic: a .POSIX target was read
         self.include_depth = 0  # makefiles being read, one inside the other
+        # output.c: -O's mode (None, 'line', 'target' or 'recurse'), the buffer output
+        # goes to now (output_context), and where this make's own output goes (sink)
+        self.output_sync: str | None = options.output_sync
+        if self.output_sync == "none":
+            self.output_sync = None
+        self.output_context: list | None = None
+        self.sink: list | None = None
         self.include_directories: list[str] = []  # read.c include_directories
         self.second_expansion = False  # a .SECONDEXPANSION target was read
         self._pattern_suffixes = None
@@ -232,26 +299,60 @@ class MakeProcess(Remake, Implicit, VPath):
         self.print_directory = pd
 
     # ------------------------------------------------------------------ output
+    def write(self, stream: str, text: str) -> None:
+        """Where this make's standard output and error go: the simulation's, or, for a
+        sub-make whose recipe line's output is being synchronized (-O), that job's
+        buffer (output.c: the child writes to the parent job's temporary file)."""
+        if self.sink is not None:
+            self.sink.append((stream, text))
+        else:
+            self.sim.write(stream, text)
+
+    def emit(self, stream: str, text: str) -> None:
+        """output.c outputs: into the output context (a job whose output is being
+        synchronized, or the makefiles being read under -Oline/-Otarget), or out."""
+        ctx = self.output_context
+        if ctx is not None:
+            ctx.append((stream, text))
+        else:
+            self.output_start()
+            self.write(stream, text)
+
     def output_start(self) -> None:
-        if not self.traced and self.print_directory:
+        """output.c output_start: the 'Entering directory' line before this make's
+        first output (with -Oline/-Otarget each dump has its own instead)."""
+        if not self.traced and self.print_directory and \
+                self.output_sync in (None, "recurse"):
             self.traced = True
-            self.sim.write("out", f"{self.prog}: Entering directory '{self.cwd}'\n")
+            self.write("out", f"{self.prog}: Entering directory '{self.cwd}'\n")
+
+    def output_dump(self, buf: list | None) -> None:
+        """output.c output_dump: a job's synchronized output written at once, between
+        'Entering' and 'Leaving directory' lines when directories are printed (not
+        under -Orecurse)."""
+        if not buf:
+            return
+        wrap = self.print_directory and self.output_sync != "recurse"
+        if wrap:
+            self.write("out", f"{self.prog}: Entering directory '{self.cwd}'\n")
+        for stream, text in buf:
+            self.write(stream, text)
+        if wrap:
+            self.write("out", f"{self.prog}: Leaving directory '{self.cwd}'\n")
+        buf.clear()
 
     def out(self, text: str) -> None:
         if text:
-            self.output_start()
-            self.sim.write("out", text)
+            self.emit("out", text)
 
     def out_stdout(self, text: str) -> None:
         self.out(text)
 
     def err(self, line: str) -> None:
-        self.output_start()
-        self.sim.write("err", line + "\n")
+        self.emit("err", line + "\n")
 
     def err_raw(self, text: str) -> None:
-        self.output_start()
-        self.sim.write("err", text)
+        self.emit("err", text)
 
     def out_stderr(self, text: str) -> None:
         self.err_raw(text)
@@ -560,10 +661,15 @@ class MakeProcess(Remake, Implicit, VPath):
         # as file names do (os.fsdecode), and are written back as they were
         text = data.decode("utf-8", "surrogateescape")
         self.event("read", file=name)
+        reader = self.reader
+        saved = reader.set_default
+        if flags & RM_NO_DEFAULT_GOAL:
+            reader.set_default = False
         try:
-            self.reader.read_makefile(name, text)
+            reader.read_makefile(name, text)
         finally:
             self.include_depth -= 1
+            reader.set_default = saved
         return True
 
     def do_include(self, names: list[str], dontcare: bool, floc) -> None:
@@ -652,8 +758,11 @@ class MakeProcess(Remake, Implicit, VPath):
                 self.remove_intermediates()
             except MakeFatal:
                 status = 2
+            if self.output_context is not None:
+                buf, self.output_context = self.output_context, None
+                self.output_dump(buf)
             if self.traced:
-                self.sim.write("out", f"{self.prog}: Leaving directory '{self.cwd}'\n")
+                self.write("out", f"{self.prog}: Leaving directory '{self.cwd}'\n")
         self.exit_status = status
         return status
 
@@ -683,6 +792,11 @@ class MakeProcess(Remake, Implicit, VPath):
         for f in goal_files:
             f.cmd_target = True
         self.reader = Reader(self)
+        if self.output_sync not in (None, "line", "target", "recurse"):
+            self.fatal(f"unknown output-sync type '{self.output_sync}'")
+        if self.output_sync in ("line", "target"):
+            # main.c: what reading the makefiles prints is synchronized too (make_sync)
+            self.output_context = []
         if opts.eval_strings:
             # main.c: each --eval string is read (eval_buffer) before the makefiles, and
             # $(-*-eval-flags-*-) passes them to sub-makes through MAKEFLAGS
@@ -692,6 +806,12 @@ class MakeProcess(Remake, Implicit, VPath):
                 "-*-eval-flags-*-", " ".join("--eval=" + quote_for_env(t)
                                              for t in opts.eval_strings),
                 False, "automatic")
+        mfs = self.variables.get("MAKEFILES")
+        if mfs is not None and mfs.value:
+            # read.c read_all_makefiles: the files of $(MAKEFILES) first, as included
+            # makefiles that may be missing and that do not set the default goal
+            for name in self.expander.expand(mfs.value).split():
+                self.read_makefile_file(name, RM_INCLUDED | RM_DONTCARE | RM_NO_DEFAULT_GOAL)
         if opts.makefiles:
             for mf in opts.makefiles:
                 if not self.read_makefile_file(mf, 0):
@@ -714,6 +834,13 @@ class MakeProcess(Remake, Implicit, VPath):
         apply_special_targets(self)
         self.convert_to_pattern()
         self.build_vpath_lists()  # main.c: after reading, before -o/-W
+        if self.output_context is not None:
+            # main.c: "Dump any output we've collected" (make_sync); and without
+            # parallel jobs there is nothing to synchronize
+            buf, self.output_context = self.output_context, None
+            self.output_dump(buf)
+        if self.output_sync is not None and self.job_slots == 1:
+            self.output_sync = None
         for n in opts.old_files:
             self.mark_old(n)
         if not self.restarts:
@@ -883,6 +1010,9 @@ class MakeProcess(Remake, Implicit, VPath):
         oo = file.oo
         changed = file.dep_changed or []
         always = self.always_make
+        at, pct = file.name, ""
+        if at[-1:] == ")" and ar_name(at):
+            at, pct = split_name(at)  # 'lib(member)': $@ is lib, $% the member
         if file.n_extra:
             # (.EXTRA_PREREQS: ignore_automatic_vars)
             n = len(deps) - file.n_extra
@@ -898,9 +1028,9 @@ class MakeProcess(Remake, Implicit, VPath):
             if file.cmds is not None and self.default_file is not None and \
                     file.cmds is self.default_file.cmds:
                 less = file.name
-            return {"@": file.name, "<": less, "^": " ".join(caret), "+": " ".join(names),
+            return {"@": at, "<": less, "^": " ".join(caret), "+": " ".join(names),
                     "?": " ".join(caret) if always else "", "|": "",
-                    "*": self.stem_of(file), "%": ""}
+                    "*": self.stem_of(file), "%": pct}
         if oo is None:
             # No order-only deps (the steps below without the order-only cases), in C
             # where possible: $? takes the 'changed' flag of each name's first entry.
@@ -916,8 +1046,8 @@ class MakeProcess(Remake, Implicit, VPath):
             if file.cmds is not None and self.default_file is not None and \
                     file.cmds is self.default_file.cmds:
                 less = file.name
-            return {"@": file.name, "<": less, "^": " ".join(caret), "+": " ".join(names),
-                    "?": " ".join(qmark), "|": "", "*": self.stem_of(file), "%": ""}
+            return {"@": at, "<": less, "^": " ".join(caret), "+": " ".join(names),
+                    "?": " ".join(qmark), "|": "", "*": self.stem_of(file), "%": pct}
         less = ""
         plus = []
         for i, d in enumerate(deps):
@@ -945,8 +1075,8 @@ class MakeProcess(Remake, Implicit, VPath):
         if file.cmds is not None and self.default_file is not None and \
                 file.cmds is self.default_file.cmds:
             less = file.name
-        return {"@": file.name, "<": less, "^": " ".join(caret), "+": " ".join(plus),
-                "?": " ".join(qmark), "|": " ".join(bar), "*": self.stem_of(file), "%": ""}
+        return {"@": at, "<": less, "^": " ".join(caret), "+": " ".join(plus),
+                "?": " ".join(qmark), "|": " ".join(bar), "*": self.stem_of(file), "%": pct}
 
     def stem_of(self, file: FileEntry) -> str:
         """commands.c set_file_variables: $* is the stem of a pattern rule; for another
@@ -1003,6 +1133,8 @@ class MakeProcess(Remake, Implicit, VPath):
             else:
                 for k, raw in enumerate(cmds.lines):
                     exp.floc = (cmds.filename, cmds.lineno + k)
+                    if "\\\n" in raw and "$" in raw:
+                        raw = _collapse_in_references(raw)
                     lines.append(exp.expand(raw))
         finally:
             exp.auto = None
@@ -1136,12 +1268,25 @@ class MakeProcess(Remake, Implicit, VPath):
                 return
             if self.touch_flag and not recurse:
                 continue
+            # job.c: this line's output is synchronized under -O unless it is recursive
+            # (all of them under -Orecurse); the output held so far goes out first
+            sync = self.output_sync is not None and (self.output_sync == "recurse"
+                                                     or not recurse)
+            if sync:
+                if c.buf is None:
+                    c.buf = []
+            elif c.buf:
+                self.output_dump(c.buf)
             if self.just_print_flag or self.opts.trace or (not silent and not self.silent):
-                self.out(p + "\n")
+                if sync:
+                    c.buf.append(("out", p + "\n"))
+                else:
+                    self.out(p + "\n")
             self.commands_started += 1
             if self.just_print_flag and not recurse:
                 continue
-            self.output_start()
+            if not sync:
+                self.output_start()
             c.line_text = p
             self.run_line(c, p)
             self.set_command_state(file, CS_RUNNING)
@@ -1149,6 +1294,8 @@ class MakeProcess(Remake, Implicit, VPath):
 
     def run_line(self, c: Child, line: str) -> None:
         ctx = ShellContext(self, c.file.name, line)
+        if c.buf is not None and (self.output_sync == "recurse" or not c.recursive):
+            ctx.sink = c.buf
         c.ctx = ctx
         if self.sim.tracing:
             self.event("run", target=c.file.name, line=line)
@@ -1208,20 +1355,24 @@ class MakeProcess(Remake, Implicit, VPath):
                     self.child_error(c, status, True)
                     failed = 0
                 else:
-                    if failed == 2:
+                    if failed == 2 and not c.dontcare:
                         self.child_error(c, status, False)
                     file.update_status = US_FAILED if failed == 2 else US_QUESTION
                     self.delete_target(c)
             if not failed:
                 if c.idx < len(c.lines):
+                    if self.output_sync == "line" and c.buf:
+                        self.output_dump(c.buf)  # (the previous line's, first)
                     self.start_job_command(c)
                     if file.command_state == CS_RUNNING:
                         continue
                 else:
                     file.update_status = US_SUCCESS
+            if c.buf:
+                self.output_dump(c.buf)  # job.c: "Synchronize any remaining output."
             self.notice_finished_file(file)
             self.free_child(c)
-            if failed and not self.keep_going and not self.dying:
+            if failed and not self.keep_going and not self.dying and not c.dontcare:
                 if self.job_slots != 1:
                     self.say_waiting()
                 raise MakeFatal("child failed", status=failed)  # job.c: die (child_failed)
@@ -1240,12 +1391,19 @@ class MakeProcess(Remake, Implicit, VPath):
         self.record_error("recipe-failed", c.file.name)
         if ignored and self.silent:
             return
-        # job.c child_error: the error of the included makefile being remade comes first
-        self.show_goal_error()
-        if ignored:
-            self.err(f"{self.prog}: [{nm}: {c.file.name}] Error {status} (ignored)")
-        else:
-            self.err(f"{self.prog}: *** [{nm}: {c.file.name}] Error {status}")
+        # job.c child_error (with the job's output context: under -O its message goes
+        # with the job's output): the error of the included makefile being remade first
+        saved = self.output_context
+        if c.buf is not None:
+            self.output_context = c.buf
+        try:
+            self.show_goal_error()
+            if ignored:
+                self.err(f"{self.prog}: [{nm}: {c.file.name}] Error {status} (ignored)")
+            else:
+                self.err(f"{self.prog}: *** [{nm}: {c.file.name}] Error {status}")
+        finally:
+            self.output_context = saved
 
     def delete_target(self, c: Child) -> None:
         f = c.file
@@ -1277,7 +1435,9 @@ class MakeProcess(Remake, Implicit, VPath):
                 env.pop(name, None)
             else:
                 env[name] = value
-        handle = self.sim.spawn(opts, ctx.cwd, self.level + 1, self, env=env)
+        # (its output goes where this line's goes: the job's buffer under -O)
+        handle = self.sim.spawn(opts, ctx.cwd, self.level + 1, self, env=env,
+                                sink=ctx.sink if ctx.sink is not None else self.sink)
         status = yield ("wait", handle)
         return status
 

@@ -95,6 +95,7 @@ class Reader:
         self.exp = proc.expander
         self.files = proc.files
         self.cmd_prefix = "\t"  # main.c cmd_prefix: the first character of .RECIPEPREFIX
+        self.set_default = True  # read.c eval's set_default (not for $(MAKEFILES))
         # where every line of the $(eval) text being read is located (read.c eval_buffer:
         # GNU make 4.3 reports each line of the buffer at the line that expanded it)
         self.eval_at: tuple[str, int] | None = None
@@ -206,7 +207,6 @@ class Reader:
         undefine), a conditional, export/unexport, vpath, include, and else a rule."""
         exp = self.exp
         proc = self.proc
-        posix = proc.posix
         if at is None:
             lines = split_logical_lines(text)
         else:
@@ -254,7 +254,7 @@ class Reader:
                         rule["cmds_line"] = lineno
                     rule["cmds"].append(line[1:])
                     continue
-            collapsed = collapse_continuations(line, posix)
+            collapsed = collapse_continuations(line, proc.posix)
             collapsed = remove_comments(collapsed)
             va = parse_var_assignment(collapsed)
             if va is not None:
@@ -523,6 +523,11 @@ class Reader:
         if _ORIGIN_RANK.get(origin, 0) >= _ORIGIN_RANK.get(v.origin, 0):
             del self.proc.variables[name]
 
+    def _ar_glob(self, arname: str, pattern: str) -> list[str]:
+        """ar.c ar_glob: the members of ARNAME that match PATTERN."""
+        from .archive import glob_members
+        return glob_members(self.proc.fs, arname, pattern, self.proc.cwd)
+
     def _glob(self, pattern: str) -> list[str]:
         """glob(3) as parse_file_seq calls it (through make's directory cache): the
         sorted matches of one pattern."""
@@ -588,7 +593,7 @@ class Reader:
                                "spaces?)", floc)
             raise self.err("missing separator", floc)
         also = p2[colonp] == "&"
-        targets, _, _ = parse_file_seq(p2[:colonp], glob=self._glob)
+        targets, _, _ = parse_file_seq(p2[:colonp], glob=self._glob, ar_glob=self._ar_glob)
         after = p2[colonp + (2 if also else 1):]
         if not targets:
             return _NO_TARGETS
@@ -670,10 +675,12 @@ class Reader:
     def split_prereqs(self, depstr: str) -> tuple[list[str], list[str]]:
         """file.c split_prereqs: the normal prerequisites up to an unquoted '|', the
         order-only ones after it (where a further '|' is a name)."""
-        normal, p, depstr = parse_file_seq(depstr, stops="|", glob=self._glob)
+        normal, p, depstr = parse_file_seq(depstr, stops="|", glob=self._glob,
+                                           ar_glob=self._ar_glob)
         oo: list[str] = []
         if p < len(depstr):
-            oo, _, _ = parse_file_seq(depstr, start=p + 1, glob=self._glob)
+            oo, _, _ = parse_file_seq(depstr, start=p + 1, glob=self._glob,
+                                      ar_glob=self._ar_glob)
         return normal, oo
 
     def record_rule(self, r: dict) -> None:
@@ -818,6 +825,8 @@ class Reader:
         """read.c eval, after parsing a rule line: when .DEFAULT_GOAL is empty, the first
         target that is not a pattern rule's (that ends the search), does not start with
         '.' (unless it has a '/'), and is not a suffix rule's name."""
+        if not self.set_default:
+            return
         v = self.proc.variables.get(".DEFAULT_GOAL")
         if v is not None and (v.value if not v.recursive else self.exp.expand(v.value)):
             return

@@ -394,6 +394,10 @@ def parse_var_assignment(s: str) -> tuple[set[str], int] | None:
             return None
 
 
+def _has_glob(name: str) -> bool:
+    return "*" in name or "?" in name or "[" in name
+
+
 def ar_name(name: str) -> bool:
     """arscan.c ar_name: 'lib(member)': a '(' not first and a ')' at the end."""
     k = name.find("(")
@@ -402,7 +406,8 @@ def ar_name(name: str) -> bool:
 
 def parse_file_seq(s: str, stops: str = "", noar: bool = False, noglob: bool = False,
                    oneword: bool = False, nostrip: bool = False, start: int = 0,
-                   glob: Callable[[str], list[str]] | None = None
+                   glob: Callable[[str], list[str]] | None = None,
+                   ar_glob: Callable[[str, str], list[str]] | None = None
                    ) -> tuple[list[str], int, str]:
     """read.c parse_file_seq: the file names in S from START up to an unquoted character
     of STOPS (or the end): (names, where it stopped, S with its quoting backslashes
@@ -462,12 +467,16 @@ def parse_file_seq(s: str, stops: str = "", noar: bool = False, noglob: bool = F
         if noglob or glob is None:
             names.append(name)
             continue
-        if ("*" in name or "?" in name or "[" in name):
-            if not noar and ar_name(name):
-                k = name.find("(")
-                hits = glob(name[:k])
-                names.extend(h + name[k:] for h in hits) if hits else names.append(name)
-                continue
+        if not noar and ar_name(name):
+            # an archive member: the archive's name is globbed, then the member's
+            # within each archive (ar.c ar_glob); no match keeps the name
+            k = name.find("(")
+            arname, mem = name[:k], name[k + 1:-1]
+            arnames = (glob(arname) or [arname]) if _has_glob(arname) else [arname]
+            for a in arnames:
+                found = ar_glob(a, mem) if ar_glob is not None else []
+                names.extend(found if found else [f"{a}({mem})"])
+        elif _has_glob(name):
             hits = glob(name)
             names.extend(hits if hits else [name])
         else:

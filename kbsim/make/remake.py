@@ -15,6 +15,8 @@ from .errors import UnsupportedSyntax
 from .filedb import (CS_DEPS_RUNNING, CS_FINISHED, CS_NOT_STARTED, CS_RUNNING, NEW,
                      NONEXISTENT, OLD, ORDINARY_MAX, ORDINARY_MIN, UNKNOWN, US_FAILED,
                      US_NONE, US_QUESTION, US_SUCCESS, FileEntry, timestamp_text)
+from .archive import member_date, split_name
+from .readtext import ar_name
 from .vpath import check_renamed
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -109,7 +111,10 @@ class Remake:
     def f_mtime(self: "MakeProcess", file: FileEntry, search: bool = True) -> int:
         """remake.c f_mtime: stat the name, warn on future stamps, clear 'intermediate'.
         A missing file is looked for through vpath when SEARCH (see _vpath_mtime)."""
-        ns = self.fs.mtime(file.name, self.cwd)
+        name = file.name
+        if name[-1:] == ")" and ar_name(name):
+            return self._member_mtime(file, search)
+        ns = self.fs.mtime(name, self.cwd)
         if self.trace_stats:
             self.event("stat", file=file.name,
                        mtime=None if ns is None else ns, cwd=self.cwd)
@@ -149,6 +154,29 @@ class Remake:
             if (mtime != NONEXISTENT and f.command_state == CS_NOT_STARTED
                     and not f.tried_implicit and f.intermediate):
                 f.intermediate = False
+            if f.updated == propagate:
+                f.last_mtime = mtime
+            f = f.prev
+        return mtime
+
+    def _member_mtime(self: "MakeProcess", file: FileEntry, search: bool) -> int:
+        """remake.c f_mtime for 'lib(member)': the archive's own mtime first (a missing
+        archive has no members), then the member's date from the archive (ar.c
+        ar_member_date); such a file has .LOW_RESOLUTION_TIME."""
+        arname, memname = split_name(file.name)
+        arfile = self.files.lookup(arname)
+        if arfile is None:
+            arfile = self.files.enter(arname)
+        armtime = self.file_mtime(arfile, search)
+        file.low_resolution_time = True
+        if armtime == NONEXISTENT:
+            mtime = NONEXISTENT
+        else:
+            date = member_date(self.fs, arname, memname, self.cwd)
+            mtime = NONEXISTENT if date is None else date * NS + ORDINARY_MIN
+        f = file.double_colon if file.double_colon is not None else file
+        propagate = f.updated
+        while f is not None:
             if f.updated == propagate:
                 f.last_mtime = mtime
             f = f.prev

@@ -27,8 +27,10 @@ from typing import TYPE_CHECKING, Callable
 
 from ..fs import NS_PER_S, FsError, parse_time
 from ..fs.simfs import DIR, FILE, LINK
+from .archive import cmd_ar
 from .expand import glob_match
-from .shellscript import For, Group, If, Simple, SWord, UnsupportedShell, parse_script
+from .shellscript import (For, Group, If, Simple, SWord, UnsupportedShell, is_redirection,
+                          parse_script)
 from .shellscript import tokenize as script_tokenize
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -119,21 +121,11 @@ def parse(line: str) -> list[tuple[str, Command]]:
             cmd = Command()
             i += 1
             continue
-        if t in (">", ">>", "2>", "2>>", "&>", "<"):
+        if is_redirection(t):
             if i + 1 >= len(toks) or not isinstance(toks[i + 1], Word):
                 raise UnsupportedShell("redirection")
             cmd.redirs.append((t, toks[i + 1]))
             i += 2
-            continue
-        if t in ("2>&1", ">&"):
-            if t == ">&":
-                if i + 1 < len(toks) and toks[i + 1] in ("2", "1"):
-                    i += 2
-                    cmd.redirs.append((">&", "2"))
-                    continue
-                raise UnsupportedShell("redirection")
-            cmd.redirs.append(("2>&1", ""))
-            i += 1
             continue
         raise UnsupportedShell(f"'{t}'")
     if cmd.argv or cmd.redirs:
@@ -142,62 +134,88 @@ def parse(line: str) -> list[tuple[str, Command]]:
 
 
 class IO:
-    """Where a command's output goes."""
+    """Where a command's output goes: its redirections applied in order to file
+    descriptors 1 and 2 (each the recipe's standard output or error, a file, or
+    /dev/null); '<' is accepted and its file not read."""
 
     def __init__(self, ctx: "ShellContext", cmd: Command):
         self.ctx = ctx
-        self.stdout: list[str] | None = None  # buffered for a file
-        self.stdout_file: tuple[str, bool] | None = None
-        self.stdout_null = False
-        self.stderr_null = False
-        self.stderr_to_stdout = False
+        self.up = ctx.outer  # (an enclosing compound command's or script's output)
+        self.files: dict[str, list] = {}  # path -> [append, chunks]
+        fds: dict[int, tuple] = {1: _STDOUT, 2: _STDERR}
         for op, target in cmd.redirs:
-            if op in (">", ">>", "&>"):
-                if target == "/dev/null":
-                    self.stdout_null = True
-                    if op == "&>":
-                        self.stderr_null = True
-                else:
-                    self.stdout_file = (target, op == ">>")
-                    self.stdout = []
-            elif op in ("2>", "2>>"):
-                if target == "/dev/null":
-                    self.stderr_null = True
-            elif op in ("2>&1", ">&"):
-                self.stderr_to_stdout = True
+            if op == "&>":
+                fds[1] = fds[2] = self._open(target, False)
+                continue
+            n = int(op[0]) if op[0].isdigit() else (0 if op.lstrip("0123456789")[0] == "<"
+                                                      else 1)
+            kind = op.lstrip("0123456789")
+            if kind in (">", ">>", ">|"):
+                fds[n] = self._open(target, kind == ">>")
+            elif kind in (">&", "<&"):
+                if target == "-":
+                    fds[n] = _NULL
+                elif target.isdigit():
+                    fds[n] = fds.get(int(target), _NULL)
+                else:  # '>&FILE': both outputs to the file
+                    fds[1] = fds[2] = self._open(target, False)
+        self.fd_out = fds[1]
+        self.fd_err = fds[2]
+
+    def _open(self, path: str, append: bool) -> tuple:
+        if path == "/dev/null":
+            return _NULL
+        if path in ("/dev/stdout", "/dev/fd/1"):
+            return _STDOUT
+        if path in ("/dev/stderr", "/dev/fd/2"):
+            return _STDERR
+        if path not in self.files:
+            self.files[path] = [append, []]
+        return ("file", path)
 
     def open(self) -> None:
-        if self.stdout_file is not None:
-            path, append = self.stdout_file
+        for path, (append, _) in self.files.items():
             if not append:
                 self.ctx.fs.write(path, b"", self.ctx.cwd)
 
-    def out(self, text: str) -> None:
-        if self.stdout_null:
+    def _write(self, fd: tuple, text: str) -> None:
+        kind = fd[0]
+        if kind == "file":
+            self.files[fd[1]][1].append(text)
             return
-        if self.stdout is not None:
-            self.stdout.append(text)
-        elif self.ctx.outer is not None:
-            self.ctx.outer.out(text)
-        elif self.ctx.capture is not None:
-            self.ctx.capture.append(text)
+        if kind == "null":
+            return
+        ctx = self.ctx
+        if fd[1] == "out":
+            if self.up is not None:
+                self.up.out(text)
+            elif ctx.capture is not None:
+                ctx.capture.append(text)
+            elif ctx.sink is not None:
+                ctx.sink.append(("out", text))  # (-O: the job's output, held)
+            else:
+                ctx.proc.out(text)
         else:
-            self.ctx.proc.out(text)
+            if self.up is not None:
+                self.up.err(text)
+            elif ctx.sink is not None:
+                ctx.sink.append(("err", text))
+            else:
+                ctx.proc.err_raw(text)
+
+    def out(self, text: str) -> None:
+        self._write(self.fd_out, text)
 
     def err(self, text: str) -> None:
-        if self.stderr_null:
-            return
-        if self.stderr_to_stdout:
-            self.out(text)
-        elif self.ctx.outer is not None:
-            self.ctx.outer.err(text)
-        else:
-            self.ctx.proc.err_raw(text)
+        self._write(self.fd_err, text)
 
     def close(self) -> None:
-        if self.stdout_file is not None and self.stdout:
-            path, _ = self.stdout_file
-            self.ctx.fs.write(path, "".join(self.stdout), self.ctx.cwd, append=True)
+        for path, (_, chunks) in self.files.items():
+            if chunks:
+                self.ctx.fs.write(path, "".join(chunks), self.ctx.cwd, append=True)
+
+
+_STDOUT, _STDERR, _NULL = ("std", "out"), ("std", "err"), ("null",)
 
 
 class ShellContext:
@@ -223,6 +241,7 @@ class ShellContext:
         self.cmd_env: dict[str, str] | None = None
         self._environ: dict[str, str] | None = None
         self.outer: IO | None = None  # a script's: where its unredirected output goes
+        self.sink: list | None = None  # -O: the job's buffer its output goes to
 
     def environ(self) -> dict[str, str]:
         """The environment the shell started with: for a recipe, make's exported
@@ -741,7 +760,7 @@ BUILTINS: dict[str, Handler] = {
     "echo": cmd_echo, "printf": cmd_printf, "rm": cmd_rm, "mkdir": cmd_mkdir,
     "cp": cmd_cp, "mv": cmd_mv, "cat": cmd_cat, "ln": cmd_ln, "cd": cmd_cd,
     "sleep": cmd_sleep, "exit": cmd_exit, "pwd": cmd_pwd, "test": cmd_test, "[": cmd_test,
-    "export": cmd_export, "unset": cmd_unset, "set": cmd_set,
+    "export": cmd_export, "unset": cmd_unset, "set": cmd_set, "ar": cmd_ar,
 }
 
 
@@ -920,6 +939,7 @@ class Shell:
             sub._environ = dict(ctx.environ())
             sub._environ.update({k: v for k, v in ctx.child_env().items() if v is not None})
             sub.outer = io
+            sub.sink = ctx.sink
             try:
                 return (yield from shell._run_list(sub, script, text, False))
             except _Exit as e:
@@ -961,6 +981,27 @@ class Shell:
             return (yield from self._dispatch(ctx, argv, node, line))
         if isinstance(node, Simple):
             return (yield from self._run_simple(ctx, node, line))
+        redirs = getattr(node, "redirs", None)
+        if redirs:
+            # a compound command's redirections hold for every command in it
+            cmd = Command()
+            cmd.redirs = [(op, _string(ctx, t)) for op, t in redirs]
+            io = IO(ctx, cmd)
+            saved = ctx.outer
+            try:
+                io.open()
+                ctx.outer = io
+                node.redirs = None
+                try:
+                    return (yield from self._run_node(ctx, node, line, tested))
+                finally:
+                    node.redirs = redirs
+            except FsError as e:
+                io.err(f"/bin/sh: 1: cannot create {e.filename}: {e.strerror}\n")
+                return 2
+            finally:
+                ctx.outer = saved
+                io.close()
         if isinstance(node, For):
             status = 0
             values = [f for w in node.words for f in _fields(ctx, w)]
@@ -991,8 +1032,7 @@ class Shell:
         values = [(name, _string(ctx, w)) for name, w in node.assigns]
         cmd = Command()
         for op, target in node.redirs:
-            cmd.redirs.append((op, "2" if op == ">&" else
-                               _string(ctx, target) if target is not None else ""))
+            cmd.redirs.append((op, _string(ctx, target) if target is not None else ""))
         if not argv:  # assignments (and redirections) alone
             for name, v in values:
                 ctx.shvars[name] = v

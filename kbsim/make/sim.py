@@ -165,7 +165,8 @@ class Simulation:
         step()
 
     def spawn(self, options: MakeOptions, cwd: str, level: int,
-              parent: MakeProcess | None, env: dict[str, str] | None = None) -> Handle:
+              parent: MakeProcess | None, env: dict[str, str] | None = None,
+              sink: list | None = None) -> Handle:
         handle = Handle()
         sim = self
         if env is not None:
@@ -180,6 +181,7 @@ class Simulation:
                 # re-exec starts again from the command line and the environment it was
                 # given (main.c re_exec passes environ, not the new MAKEFLAGS)
                 proc = MakeProcess(sim, options.copy(), cwd, level, restarts, penv, parent)
+                proc.sink = sink
                 proc.glet = g
                 handle.procs.append(proc)
                 sim.processes.append(proc)
@@ -209,13 +211,15 @@ class Simulation:
         self._ready.append(g)
         return handle
 
-    def run(self, options: MakeOptions, cwd: str, env: dict[str, str] | None = None) -> int:
-        """Run a top-level make to completion; returns its exit status."""
+    def run(self, options: MakeOptions, cwd: str, env: dict[str, str] | None = None,
+            level: int = 0) -> int:
+        """Run a top-level make to completion; returns its exit status. LEVEL: its
+        MAKELEVEL (a make started by a recipe of a real make is not at level 0)."""
         self._main = getcurrent()
         if options.jobs != 1 and self.jobserver is None:
             self.jobserver = Jobserver(options.jobs)
             self.jobserver.sim = self
-        handle = self.spawn(options, cwd, 0, None, env)
+        handle = self.spawn(options, cwd, level, None, env)
         # remake.c recurses once per level of the dependency graph, and so does
         # remake.py (about three Python frames a level); GNU make handles chains tens of
         # thousands deep, so lift Python's default limit of 1000 while we run.
@@ -277,9 +281,9 @@ def simulate_make(fs: SimFS, args: list[str] | MakeOptions, cwd: str, *,
 
 
 def real_environment() -> dict[str, str]:
-    """The environment a real make would import (without MAKEFLAGS and friends)."""
-    skip = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEFILES", "MAKE_RESTARTS", "GNUMAKEFLAGS"}
-    return {k: v for k, v in os.environ.items() if k not in skip}
+    """The environment a real make imports (MAKEFLAGS, GNUMAKEFLAGS and MAKELEVEL
+    included: makeflags.options_from_environment reads them)."""
+    return dict(os.environ)
 
 
 __all__ = ["Simulation", "simulate_make", "MakeRun", "Jobserver", "Deadlock", "MakeError",
