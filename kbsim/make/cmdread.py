@@ -230,9 +230,12 @@ def _expand_value(reader: "Reader", value: str) -> str:
     return "".join(out)
 
 
+_SPECIAL_WORD_CHARS = re.compile(r"[|:(\\]")
+
+
 def _special_word_chars(value: str) -> bool:
     """Does VALUE hold a character read.c reads specially in a rule's words?"""
-    return "|" in value or ":" in value or "(" in value or "\\" in value
+    return _SPECIAL_WORD_CHARS.search(value) is not None
 
 
 def _rule(targets: list[str], normal: list[str], floc) -> dict:

@@ -215,7 +215,7 @@ class PatternRule:
     when .SECONDEXPANSION leaves it for the second expansion (then DEPS and OO are
     empty)."""
 
-    __slots__ = ("targets", "deps", "oo", "cmds", "terminal", "floc", "second")
+    __slots__ = ("targets", "deps", "oo", "cmds", "terminal", "floc", "second", "parts")
 
     def __init__(self, targets: list[str], deps: list[str], oo: list[str], cmds: Recipe | None,
                  terminal: bool, floc: tuple[str, int], second: str | None = None):
@@ -226,6 +226,9 @@ class PatternRule:
         self.terminal = terminal
         self.floc = floc
         self.second = second
+        # each target as (prefix, suffix, length, has '/'): implicit.py matches by them
+        self.parts = [(t[:t.index("%")], t[t.index("%") + 1:], len(t), "/" in t)
+                      for t in targets]
 
 
 class FileTable:

@@ -167,33 +167,30 @@ class Implicit:
         tryrules = []
         specific = False
         for rule in self.pattern_rules:
-            if (rule.deps or rule.oo or rule.second) and rule.cmds is None:
-                continue  # a cancelled rule
-            if id(rule) in in_use:
-                continue  # ("Avoiding implicit rule recursion.")
             has_deps = bool(rule.deps or rule.oo or rule.second)
-            for ti, target in enumerate(rule.targets):
-                if recursions > 0 and target == "%" and not rule.terminal:
+            if has_deps and rule.cmds is None:
+                continue  # a cancelled rule
+            if in_use and id(rule) in in_use:
+                continue  # ("Avoiding implicit rule recursion.")
+            for ti, (pre, suf, tlen, slash) in enumerate(rule.parts):
+                if tlen > namelen or not filename.endswith(suf):
                     continue
-                tlen = len(target)
-                if tlen > namelen:
+                anything = tlen == 1
+                if recursions > 0 and anything and not rule.terminal:
                     continue
-                pct = target.index("%")
                 stemlen = namelen - tlen + 1
-                stem_at = pct
-                check_lastslash = lastslash >= 0 and "/" not in target
+                stem_at = len(pre)
+                check_lastslash = lastslash >= 0 and not slash
                 if check_lastslash:
                     if pathlen > stemlen:
                         continue
                     stemlen -= pathlen
                     stem_at += pathlen
-                    if not filename.startswith(target[:pct], lastslash + 1):
+                    if not filename.startswith(pre, lastslash + 1):
                         continue
-                elif not filename.startswith(target[:pct]):
+                elif not filename.startswith(pre):
                     continue
-                if filename[stem_at + stemlen:] != target[pct + 1:]:
-                    continue
-                if target != "%":
+                if not anything:
                     specific = True
                 if not has_deps and rule.cmds is None:
                     continue  # (only here to reject the match-anything rules)

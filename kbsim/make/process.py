@@ -33,7 +33,7 @@ from .archive import split_name
 from .readtext import ar_name
 from .reader import OUTRANKS_FILE, Reader, apply_special_targets
 from .remake import LoopsForever, MakeFatal, Remake, StackOverflow
-from .shell import ShellContext, UnsupportedShell
+from .shell import ShellContext, UnsupportedShell, shell_options
 from .targetvars import parent_walk, scope_of
 from .vpath import VPath
 
@@ -54,6 +54,24 @@ DEFAULT_INCLUDE_DIRS = ("/usr/local/include", "/usr/include", "/usr/include")
 _NAME = attrgetter("name")
 SIGSEGV_STATUS = 128 + 11  # how a shell reports a make killed by SIGSEGV
 HANG_STATUS = 124  # a make that never exits: the status timeout(1) reports
+
+
+class IncludeDirs(Variable):
+    """.INCLUDE_DIRS (read.c construct_include_path), its value worked out when read."""
+
+    __slots__ = ("proc",)
+
+    def __init__(self, proc: "MakeProcess"):
+        self.proc = proc
+        super().__init__(".INCLUDE_DIRS", "", True, "default")
+
+    @property
+    def value(self) -> str:  # type: ignore[override]
+        return " ".join(self.proc.include_directories())
+
+    @value.setter
+    def value(self, v: str) -> None:
+        pass
 
 
 class ReExec(Exception):
@@ -216,6 +234,7 @@ class MakeProcess(Remake, Implicit, VPath):
         self.pattern_rules: list = []
         self.pattern_version = 0  # bumps when pattern_rules changes (implicit.py)
         self.pattern_extra: list[str] = []  # the global .EXTRA_PREREQS (reader.py)
+        self.shell_target_vars = False  # a target or pattern variable SHELL/.SHELLFLAGS
         self.posix = False  # read.c posix_pedantic: a .POSIX target was read
         self.include_depth = 0  # makefiles being read, one inside the other
         # output.c: -O's mode (None, 'line', 'target' or 'recurse'), the buffer output
@@ -225,7 +244,7 @@ class MakeProcess(Remake, Implicit, VPath):
             self.output_sync = None
         self.output_context: list | None = None
         self.sink: list | None = None
-        self.include_directories: list[str] = []  # read.c include_directories
+        self._include_dirs: list[str] | None = None  # read.c include_directories
         self.second_expansion = False  # a .SECONDEXPANSION target was read
         self._pattern_suffixes = None
         self.expander = Expander(self)
@@ -510,11 +529,7 @@ class MakeProcess(Remake, Implicit, VPath):
         v["MAKE"] = Variable("MAKE", "$(MAKE_COMMAND)", True, "default")
         v["MAKELEVEL"] = Variable("MAKELEVEL", str(self.level), False, "environment", True)
         v["CURDIR"] = Variable("CURDIR", self.cwd, False, "file")
-        incl = [d for d in opts.include_dirs if self.fs.isdir(d, self.cwd)]
-        incl = [d.rstrip("/") or "/" for d in incl] + [
-            d for d in DEFAULT_INCLUDE_DIRS if self.fs.isdir(d)]
-        self.include_directories = incl
-        v[".INCLUDE_DIRS"] = Variable(".INCLUDE_DIRS", " ".join(incl), True, "default")
+        v[".INCLUDE_DIRS"] = IncludeDirs(self)
         v["MAKE_VERSION"] = Variable("MAKE_VERSION", "4.3", False, "default")
         v["MAKE_HOST"] = Variable("MAKE_HOST", "x86_64-pc-linux-gnu", False, "default")
         v["SHELL"] = Variable("SHELL", "/bin/sh", False, "file")
@@ -564,6 +579,15 @@ class MakeProcess(Remake, Implicit, VPath):
                 v[name] = Variable(name, value, old.recursive, "command line", True)
             else:
                 v[name] = Variable(name, value, True, "command line", True)
+
+    def include_directories(self) -> list[str]:
+        """read.c construct_include_path: the -I directories that exist, then the
+        default ones that do (worked out when first needed)."""
+        if self._include_dirs is None:
+            incl = [d.rstrip("/") or "/" for d in self.opts.include_dirs
+                    if self.fs.isdir(d, self.cwd)]
+            self._include_dirs = incl + [d for d in DEFAULT_INCLUDE_DIRS if self.fs.isdir(d)]
+        return self._include_dirs
 
     def install_default_suffix_rules(self) -> None:
         """default.c set_default_suffixes and install_default_suffix_rules: .SUFFIXES
@@ -637,7 +661,7 @@ class MakeProcess(Remake, Implicit, VPath):
         except OSError as e:
             error = e.strerror or "No such file or directory"
             if flags & RM_INCLUDED and not name.startswith("/"):
-                for d in self.include_directories:
+                for d in self.include_directories():
                     cand = d + "/" + name
                     if self.fs.isfile(cand, self.cwd):
                         name, data, error = cand, self.fs.read(cand, self.cwd), None
@@ -1294,6 +1318,25 @@ class MakeProcess(Remake, Implicit, VPath):
 
     def run_line(self, c: Child, line: str) -> None:
         ctx = ShellContext(self, c.file.name, line)
+        sh = self.variables.get("SHELL")
+        fl = self.variables.get(".SHELLFLAGS")
+        if (sh is not None and sh.value != "/bin/sh") or (fl is not None and fl.value != "-c") \
+                or self.shell_target_vars:
+            # job.c construct_command_argv: '$(SHELL) $(.SHELLFLAGS) LINE', both
+            # expanded for the target
+            exp = self.expander
+            saved = exp.scope
+            exp.scope = scope_of(self, parent_walk(c.file)[0])
+            try:
+                shell = exp.lookup("SHELL")
+                flags = exp.lookup(".SHELLFLAGS")
+            finally:
+                exp.scope = saved
+            how = shell_options(shell, flags)
+            if how is None:
+                ctx.unmodelled_shell = f"{shell} {flags}"
+            else:
+                ctx.errexit, ctx.xtrace = how
         if c.buf is not None and (self.output_sync == "recurse" or not c.recursive):
             ctx.sink = c.buf
         c.ctx = ctx

@@ -42,6 +42,36 @@ _CONDITIONALS = frozenset(("ifdef", "ifndef", "ifeq", "ifneq", "else", "endif"))
 _NO_TARGETS = {"targets": []}
 
 
+_PREPARSED: dict[tuple[str, bool], tuple] = {}
+_DEFINITIONS: dict[tuple[str, int], tuple | None] = {}
+
+
+def _preparse(line: str, posix: bool) -> tuple[str, tuple | None]:
+    """A logical line as eval first looks at it: collapse_continuations, then
+    remove_comments, then parse_var_assignment. Pure functions of the text, so
+    remembered: every make process reads the same makefile lines again (a kbuild
+    replay: ~40,000 lines, a few hundred different)."""
+    key = (line, posix)
+    r = _PREPARSED.get(key)
+    if r is None:
+        if len(_PREPARSED) >= 50_000:
+            _PREPARSED.clear()
+        collapsed = remove_comments(collapse_continuations(line, posix))
+        r = _PREPARSED[key] = (collapsed, parse_var_assignment(collapsed))
+    return r
+
+
+def _variable_definition(line: str, start: int) -> tuple | None:
+    """parse_variable_definition, remembered (see _preparse)."""
+    key = (line, start)
+    r = _DEFINITIONS.get(key, False)
+    if r is False:
+        if len(_DEFINITIONS) >= 50_000:
+            _DEFINITIONS.clear()
+        r = _DEFINITIONS[key] = parse_variable_definition(line, start)
+    return r
+
+
 def _string_lines(text: str) -> list[str]:
     """read.c readstring: TEXT split at the newlines no odd run of backslashes escapes."""
     out = []
@@ -254,9 +284,7 @@ class Reader:
                         rule["cmds_line"] = lineno
                     rule["cmds"].append(line[1:])
                     continue
-            collapsed = collapse_continuations(line, proc.posix)
-            collapsed = remove_comments(collapsed)
-            va = parse_var_assignment(collapsed)
+            collapsed, va = _preparse(line, proc.posix)
             if va is not None:
                 mods, start = va
                 if ignoring:
@@ -335,7 +363,7 @@ class Reader:
 
     def assign_line(self, line: str, start: int, mods: set[str], floc) -> None:
         """An assignment line (read.c eval: try_variable_definition) with its modifiers."""
-        pv = parse_variable_definition(line, start)
+        pv = _variable_definition(line, start)
         name_b, name_e, op, vpos = pv
         value = line[next_token(line, vpos):]
         kw = {}  # (only what differs from assign's defaults)
@@ -828,7 +856,7 @@ class Reader:
         if not self.set_default:
             return
         v = self.proc.variables.get(".DEFAULT_GOAL")
-        if v is not None and (v.value if not v.recursive else self.exp.expand(v.value)):
+        if v is not None and v.value and (not v.recursive or self.exp.expand(v.value)):
             return
         sfx = self.files.files.get(".SUFFIXES")
         suffixes = [d.name for d in sfx.deps] if sfx is not None else []

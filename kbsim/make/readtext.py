@@ -12,6 +12,7 @@ a stop character is halved away, as make compacts its buffer), ``unescape_char``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 # main.c initialize_stopchar_map: ISSPACE is isspace() in the C locale (MAP_SPACE),
@@ -300,6 +301,10 @@ def get_next_mword(s: str, p: int) -> tuple[int, int, int]:
     return wtype, beg, p - 1
 
 
+# the characters parse_variable_definition looks at: none of these
+_ORDINARY = re.compile(r"[^#$ \t=:+?!]*")
+
+
 def parse_variable_definition(s: str, p: int = 0) -> tuple[int, int, str, int] | None:
     """variable.c parse_variable_definition: (name start, name end, operator, index
     after the operator) when S[P:] is NAME OP VALUE; None otherwise (a comment or the
@@ -310,7 +315,9 @@ def parse_variable_definition(s: str, p: int = 0) -> tuple[int, int, str, int] |
     name = p
     e = -1
     wspace = False
+    ordinary = _ORDINARY.match
     while True:
+        p = ordinary(s, p).end()  # (a run of characters that need no test below)
         if p >= n:
             return None
         c = s[p]
@@ -404,11 +411,36 @@ def ar_name(name: str) -> bool:
     return k > 0 and name.endswith(")") and len(name) > k + 2
 
 
+_SEQS: dict[tuple, tuple] = {}
+
+
 def parse_file_seq(s: str, stops: str = "", noar: bool = False, noglob: bool = False,
                    oneword: bool = False, nostrip: bool = False, start: int = 0,
                    glob: Callable[[str], list[str]] | None = None,
                    ar_glob: Callable[[str, str], list[str]] | None = None
                    ) -> tuple[list[str], int, str]:
+    """(see _parse_file_seq); remembered when nothing in S can reach the filesystem
+    (no glob character, no archive member): every make process of a build parses the
+    same rule lines again."""
+    pure = not (("*" in s or "?" in s or "[" in s) and not noglob) and \
+        (noar or "(" not in s)
+    if not pure:
+        return _parse_file_seq(s, stops, noar, noglob, oneword, nostrip, start, glob, ar_glob)
+    key = (s, stops, noar, oneword, nostrip, start)
+    r = _SEQS.get(key)
+    if r is None:
+        if len(_SEQS) >= 50_000:
+            _SEQS.clear()
+        names, p, s2 = _parse_file_seq(s, stops, noar, True, oneword, nostrip, start)
+        r = _SEQS[key] = (tuple(names), p, s2)
+    return list(r[0]), r[1], r[2]
+
+
+def _parse_file_seq(s: str, stops: str = "", noar: bool = False, noglob: bool = False,
+                    oneword: bool = False, nostrip: bool = False, start: int = 0,
+                    glob: Callable[[str], list[str]] | None = None,
+                    ar_glob: Callable[[str, str], list[str]] | None = None
+                    ) -> tuple[list[str], int, str]:
     """read.c parse_file_seq: the file names in S from START up to an unquoted character
     of STOPS (or the end): (names, where it stopped, S with its quoting backslashes
     removed). A name ends at an unquoted blank (unless ONEWORD); a backslash quotes a

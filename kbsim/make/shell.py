@@ -237,6 +237,8 @@ class ShellContext:
         self.shvars: dict[str, str | None] = {}
         self.exported: set[str] = set()
         self.errexit = False
+        self.xtrace = False  # set -x (.SHELLFLAGS -x): each command echoed on stderr
+        self.unmodelled_shell: str | None = None  # SHELL and .SHELLFLAGS kbsim cannot run
         self.last_status = 0
         self.cmd_env: dict[str, str] | None = None
         self._environ: dict[str, str] | None = None
@@ -846,6 +848,10 @@ class Shell:
     def run_line(self, ctx: ShellContext, line: str, recipe_ns: int) -> Generator:
         """A generator: yields delays (ns) or ('wait', handle); returns the exit status."""
         yield recipe_ns
+        if ctx.unmodelled_shell is not None:
+            if ctx.capture is not None:
+                raise UnsupportedShell(f"the shell '{ctx.unmodelled_shell}'")
+            return self._assume(ctx, line, ctx.unmodelled_shell)
         try:
             try:
                 seq = parse(line)
@@ -869,6 +875,9 @@ class Shell:
     def _dispatch(self, ctx: ShellContext, argv: list[str], cmd, line: str) -> Generator:
         """Run one command ARGV with CMD's redirections; its exit status."""
         name = argv[0]
+        if ctx.xtrace:
+            # dash's xtrace: '+ ' and the words, quoted where they need it
+            IO(ctx, Command()).err("+ " + " ".join(map(_xtrace_word, argv)) + "\n")
         handler = self.commands.get(name)
         if handler is None and ctx.proc.is_make_command(name):
             if ctx.capture is not None:
@@ -1065,6 +1074,35 @@ class Shell:
         except FsError:
             pass
         return 0
+
+
+_XTRACE_SAFE = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
+
+
+def _xtrace_word(w: str) -> str:
+    if _XTRACE_SAFE.fullmatch(w):
+        return w
+    return "'" + w.replace("'", "'\\''") + "'"
+
+
+def shell_options(shell: str, flags: str) -> tuple[bool, bool] | None:
+    """What kbsim runs a recipe line with, for make's SHELL and .SHELLFLAGS: (errexit,
+    xtrace) for a POSIX shell (sh, dash, bash) given -c, with -e and -x before it in
+    any grouping ('-ec', '-x -c', '-xec'); None for any other shell or flags (the line
+    is then not modelled)."""
+    if shell.rsplit("/", 1)[-1] not in ("sh", "dash", "bash"):
+        return None
+    words = flags.split()
+    if not words or not words[-1].endswith("c"):
+        return None
+    letters = ""
+    for w in words:
+        if not w.startswith("-") or len(w) < 2:
+            return None
+        letters += w[1:]
+    if letters[-1] != "c" or any(c not in "ex" for c in letters[:-1]):
+        return None
+    return "e" in letters, "x" in letters
 
 
 def _find_program(ctx: ShellContext, name: str) -> tuple[str | None, int]:

@@ -100,6 +100,8 @@ def define_target_variable(proc: "MakeProcess", target: str, name: str, op: str,
     """read.c record_target_var for one target name (a pattern when it holds '%')."""
     exp = proc.expander
     exp.floc = floc
+    if name in ("SHELL", ".SHELLFLAGS"):
+        proc.shell_target_vars = True  # (process.py run_line looks them up then)
     # record_target_var: unless it is an override, a command-line (or -e environment)
     # setting of the name replaces the value (and, for a target, the 'append')
     gv = proc.variables.get(name) if origin != "override" else None
