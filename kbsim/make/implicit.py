@@ -95,6 +95,22 @@ def _next_word(text: str, p: int) -> tuple[int, int]:
     return beg, p
 
 
+class _Names:
+    """The names of a file's own prerequisites, collected when first asked (most
+    searches fail before a prerequisite is looked at)."""
+
+    __slots__ = ("file", "names")
+
+    def __init__(self, file: FileEntry):
+        self.file = file
+        self.names: set[str] | None = None
+
+    def __contains__(self, name: str) -> bool:
+        if self.names is None:
+            self.names = {d.name for d in self.file.deps}
+        return name in self.names
+
+
 class Implicit:
     """Mixin for MakeProcess."""
 
@@ -143,7 +159,7 @@ class Implicit:
         sufs = self._suffixes()
         if sufs is not None and not file.name.endswith(sufs):
             return False  # (no rule that can apply has a target ending so)
-        explicit = {d.name for d in file.deps}
+        explicit = _Names(file)
         found = self._pattern_search(file, file.name, 0, set(), explicit)
         if found is None and ar_name(file.name):
             found = self._pattern_search(file, file.name[file.name.index("("):], 0, set(),

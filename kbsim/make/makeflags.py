@@ -51,8 +51,13 @@ def command_variables(opts: MakeOptions) -> str:
     """The value of ``-*-command-variables-*-`` (what $(MAKEOVERRIDES) expands to): each
     command-line definition quoted, the last one given first (main.c prepends each to
     command_variables)."""
+    # (one entry per variable, main.c handle_non_switch_argument: a variable defined
+    # twice keeps its first place, with what its last definition gave)
+    last: dict[str, tuple[str, str]] = {}
+    for name, op, value in opts.variables:
+        last[name] = (op, value)
     return " ".join(quote_for_env(f"{name}{op}{value}")
-                    for name, op, value in reversed(opts.variables))
+                    for name, (op, value) in reversed(list(last.items())))
 
 
 def define_makeflags(opts: MakeOptions, print_directory: bool, all_: bool,

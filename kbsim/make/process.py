@@ -30,7 +30,7 @@ from .implicit import Implicit
 from .makeflags import command_variables, decode_makeflags, define_makeflags, quote_for_env
 from .options import VERSION_TEXT, MakeOptions, parse_make_args
 from .archive import split_name
-from .readtext import ar_name
+from .readtext import ar_name, parse_file_seq
 from .reader import OUTRANKS_FILE, Reader, apply_special_targets
 from .remake import LoopsForever, MakeFatal, Remake, StackOverflow
 from .shell import ShellContext, UnsupportedShell, shell_options
@@ -135,6 +135,24 @@ def _split_command_lines(lines: list[str]) -> tuple[list[str], list[int]]:
     return parts, origin
 
 
+def _gives_jobs(args: list[str]) -> bool:
+    """Does a make command line ARGS give -j (or --jobs) itself?"""
+    for a in args:
+        if a == "--":
+            break
+        if a.startswith("--"):
+            if a.startswith("--jobs") or (len(a) > 3 and "--jobs".startswith(a.split("=")[0])):
+                return True
+            continue
+        if a.startswith("-"):
+            for c in a[1:]:
+                if c == "j":
+                    return True
+                if c in "CfIloOWE":  # (the rest of the word is that option's argument)
+                    break
+    return False
+
+
 def _collapse_in_references(line: str) -> str:
     """job.c new_job: a backslash-newline inside a variable or function reference of a
     recipe line (not one quoted by another backslash), with the blanks before it and
@@ -235,6 +253,7 @@ class MakeProcess(Remake, Implicit, VPath):
         self.pattern_version = 0  # bumps when pattern_rules changes (implicit.py)
         self.pattern_extra: list[str] = []  # the global .EXTRA_PREREQS (reader.py)
         self.shell_target_vars = False  # a target or pattern variable SHELL/.SHELLFLAGS
+        self.snapped_deps = False  # file.c snap_deps ran: no rule may be added now
         self.posix = False  # read.c posix_pedantic: a .POSIX target was read
         self.include_depth = 0  # makefiles being read, one inside the other
         # output.c: -O's mode (None, 'line', 'target' or 'recurse'), the buffer output
@@ -307,11 +326,14 @@ class MakeProcess(Remake, Implicit, VPath):
         self.trace_stats = sim.trace_stats
         self.errors: list[dict] = []
         self.finish_callbacks: list = []
-        # job slots: 1 = serial, None = unlimited, 0 = use the jobserver
-        if sim.jobserver is not None and (level > 0 or options.jobs != 1):
-            self.job_slots: int | None = 0 if sim.jobserver.limited else None
+        # job slots: 1 = serial, None = unlimited, 0 = use the jobserver (this make's:
+        # its parent's, or one of its own: see jobserver_reset)
+        self.jobserver = parent.jobserver if parent is not None else sim.jobserver
+        if self.jobserver is not None and (level > 0 or options.jobs != 1):
+            self.job_slots: int | None = 0 if self.jobserver.limited else None
         else:
             self.job_slots = 1 if options.jobs == 1 else options.jobs
+        self.jobserver_note: str | None = None  # a warning main.c prints at the start
         pd = options.print_directory
         if pd is None:
             pd = not options.silent and (bool(options.directories) or level > 0)
@@ -792,6 +814,8 @@ class MakeProcess(Remake, Implicit, VPath):
 
     def _main(self) -> int:
         opts = self.opts
+        if self.jobserver_note is not None:
+            self.err(f"{self.prog}: {self.jobserver_note}")
         if opts.print_version:
             # main.c: -v prints the version and exits (die (MAKE_SUCCESS))
             self.out(VERSION_TEXT)
@@ -888,11 +912,17 @@ class MakeProcess(Remake, Implicit, VPath):
             name = ""
             if dg is not None:
                 name = self.expander.expand(dg.value) if dg.recursive else dg.value
-            name = name.strip()
             if name:
-                if len(name.split()) > 1:
-                    self.fatal(".DEFAULT_GOAL contains more than one target")
-                goals = [[self.files.enter(name), 0, False]]
+                # main.c: the value names a file as it is; else it is parsed as a list
+                # of names, which must hold one
+                f = self.files.lookup(name)
+                if f is None:
+                    names = parse_file_seq(name)[0]
+                    if len(names) > 1:
+                        self.fatal(".DEFAULT_GOAL contains more than one target")
+                    f = self.files.enter(names[0]) if names else None
+                if f is not None:
+                    goals = [[f, 0, False]]
         if not goals:
             mfl = self.variables.get("MAKEFILE_LIST")
             if mfl and mfl.value.strip():
@@ -942,9 +972,9 @@ class MakeProcess(Remake, Implicit, VPath):
         keeps the slots it started with: kbsim does not model -j forced in a sub-make.)"""
         from .sim import Jobserver
         sim = self.sim
-        if self.level != 0 or sim.jobserver is not None or self.opts.jobs == 1:
+        if self.level != 0 or self.jobserver is not None or self.opts.jobs == 1:
             return
-        js = sim.jobserver = Jobserver(self.opts.jobs)
+        js = self.jobserver = sim.jobserver = Jobserver(self.opts.jobs)
         js.sim = sim
         self.job_slots = 0 if js.limited else None
 
@@ -1176,7 +1206,7 @@ class MakeProcess(Remake, Implicit, VPath):
             while len(self.children) >= 1:
                 self.reap_children(True)
         elif self.job_slots == 0:
-            js = self.sim.jobserver
+            js = self.jobserver
             while True:
                 if self.jobserver_tokens == 0:
                     break
@@ -1284,8 +1314,8 @@ class MakeProcess(Remake, Implicit, VPath):
                 p = _oneshell_script(p)
             c.noerror = noerror
             c.recursive = recurse
-            if not p.strip(" \t\n"):
-                continue
+            if not p.strip(" \t\n") or ("\\\n" in p and not p.replace("\\\n", "").strip(" \t\n")):
+                continue  # (job.c: a line of blanks and backslash-newlines runs nothing)
             if self.question_flag and not recurse:
                 file.update_status = US_QUESTION
                 self.notice_finished_file(file)
@@ -1318,6 +1348,7 @@ class MakeProcess(Remake, Implicit, VPath):
 
     def run_line(self, c: Child, line: str) -> None:
         ctx = ShellContext(self, c.file.name, line)
+        ctx.recursive = c.recursive
         sh = self.variables.get("SHELL")
         fl = self.variables.get(".SHELLFLAGS")
         if (sh is not None and sh.value != "/bin/sh") or (fl is not None and fl.value != "-c") \
@@ -1334,7 +1365,8 @@ class MakeProcess(Remake, Implicit, VPath):
                 exp.scope = saved
             how = shell_options(shell, flags)
             if how is None:
-                ctx.unmodelled_shell = f"{shell} {flags}"
+                # another program as the shell: it runs with the flags and the line
+                ctx.shell_argv = [*shell.split(), *flags.split()]
             else:
                 ctx.errexit, ctx.xtrace = how
         if c.buf is not None and (self.output_sync == "recurse" or not c.recursive):
@@ -1372,8 +1404,8 @@ class MakeProcess(Remake, Implicit, VPath):
         """job.c free_child: give back the jobserver token this job held."""
         if c in self.children:
             self.children.remove(c)
-        if self.jobserver_tokens > 1 and self.job_slots == 0 and self.sim.jobserver is not None:
-            self.sim.jobserver.release()
+        if self.jobserver_tokens > 1 and self.job_slots == 0 and self.jobserver is not None:
+            self.jobserver.release()
         if self.jobserver_tokens > 0:
             self.jobserver_tokens -= 1
 
@@ -1470,8 +1502,41 @@ class MakeProcess(Remake, Implicit, VPath):
         mk = self.sim.make_program
         return name == mk or name.endswith("/" + mk)
 
+    def jobserver_reset(self, how: str | None) -> None:
+        """main.c, a sub-make given the parent's jobserver in MAKEFLAGS: with a -jN of
+        its own it starts one of its own ("-jN forced in submake"); started by a line
+        make did not know was recursive, it cannot reach the parent's (its descriptors
+        were closed) and runs serially ("jobserver unavailable")."""
+        if how is None:
+            return
+        from .sim import Jobserver
+        if how == "unavailable":
+            self.jobserver = None
+            self.job_slots = 1
+            self.opts.jobs = 1
+            self.jobserver_note = ("warning: jobserver unavailable: using -j1.  Add '+' "
+                                   "to parent make rule.")
+            return
+        jobs = self.opts.jobs
+        self.jobserver_note = (f"warning: -j{jobs if jobs is not None else 0} forced in "
+                               f"submake: resetting jobserver mode.")
+        if jobs == 1:
+            self.jobserver = None
+            self.job_slots = 1
+            return
+        js = self.jobserver = Jobserver(jobs)
+        js.sim = self.sim
+        self.job_slots = 0 if js.limited else None
+
     def submake_handler(self, ctx: ShellContext, argv: list[str], io):
         opts = self.child_options(argv[1:])
+        reset = None
+        if self.jobserver is not None and self.jobserver.limited and self.job_slots != 1:
+            # (the child finds --jobserver-auth in its MAKEFLAGS)
+            if _gives_jobs(argv[1:]):
+                reset = "forced"
+            elif not ctx.recursive:
+                reset = "unavailable"
         env = self.recipe_env(ctx.target)
         for name, value in ctx.child_env().items():  # the shell's exports and prefixes
             if value is None:
@@ -1480,7 +1545,8 @@ class MakeProcess(Remake, Implicit, VPath):
                 env[name] = value
         # (its output goes where this line's goes: the job's buffer under -O)
         handle = self.sim.spawn(opts, ctx.cwd, self.level + 1, self, env=env,
-                                sink=ctx.sink if ctx.sink is not None else self.sink)
+                                sink=ctx.sink if ctx.sink is not None else self.sink,
+                                jobserver_reset=reset)
         status = yield ("wait", handle)
         return status
 

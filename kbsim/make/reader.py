@@ -46,18 +46,67 @@ _PREPARSED: dict[tuple[str, bool], tuple] = {}
 _DEFINITIONS: dict[tuple[str, int], tuple | None] = {}
 
 
-def _preparse(line: str, posix: bool) -> tuple[str, tuple | None]:
+def _preparse(line: str, posix: bool) -> tuple[str, tuple | None, str | None, str]:
     """A logical line as eval first looks at it: collapse_continuations, then
-    remove_comments, then parse_var_assignment. Pure functions of the text, so
-    remembered: every make process reads the same makefile lines again (a kbuild
-    replay: ~40,000 lines, a few hundred different)."""
+    remove_comments, then parse_var_assignment, else its first word and the rest after
+    it (None: nothing there). Pure functions of the text, so remembered: every make
+    process reads the same makefile lines again (a kbuild replay: ~40,000 lines, a few
+    hundred different)."""
     key = (line, posix)
     r = _PREPARSED.get(key)
     if r is None:
         if len(_PREPARSED) >= 50_000:
             _PREPARSED.clear()
         collapsed = remove_comments(collapse_continuations(line, posix))
-        r = _PREPARSED[key] = (collapsed, parse_var_assignment(collapsed))
+        va = parse_var_assignment(collapsed)
+        word, rest = None, ""
+        p = next_token(collapsed)
+        if va is None and p < len(collapsed):
+            e = end_of_token(collapsed, p)
+            word = collapsed[p:e]
+            rest = collapsed[next_token(collapsed, e):]
+        r = _PREPARSED[key] = (collapsed, va, word, rest)
+    return r
+
+
+_RULE_LINES: dict[tuple, tuple] = {}
+
+
+def _rule_line(line: str, collapse: bool, posix: bool) -> tuple:
+    """The start of eval's rule parsing, a pure function of the line (remembered, see
+    _preparse): the recipe after an unquoted ';' that comes before any '#' (it keeps
+    its backslash-newlines), the rest collapsed, and its first word (get_next_mword)."""
+    key = (line, collapse, posix)
+    r = _RULE_LINES.get(key)
+    if r is None:
+        if len(_RULE_LINES) >= 50_000:
+            _RULE_LINES.clear()
+        text, k = find_map_unquote(line, ";#", True)
+        cmdleft = None
+        if k >= 0 and text[k] == "#":
+            text = text[:k]
+        elif k >= 0:
+            cmdleft = text[k + 1:]
+            text = text[:k]
+        if collapse:
+            text = collapse_continuations(text, posix)
+        r = _RULE_LINES[key] = (text, cmdleft, *get_next_mword(text, 0))
+    return r
+
+
+_LINES: dict[str, list] = {}
+_LINES_SIZE = [0]
+
+
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """split_logical_lines, remembered for the texts read again (see _preparse)."""
+    r = _LINES.get(text)
+    if r is None:
+        if _LINES_SIZE[0] > 20_000_000:
+            _LINES.clear()
+            _LINES_SIZE[0] = 0
+        r = _LINES[text] = split_logical_lines(text)
+        _LINES_SIZE[0] += len(text)
     return r
 
 
@@ -238,7 +287,7 @@ class Reader:
         exp = self.exp
         proc = self.proc
         if at is None:
-            lines = split_logical_lines(text)
+            lines = _logical_lines(text)
         else:
             # read.c readstring: an $(eval) buffer is split at unescaped newlines, every
             # line located at AT (its line count is never advanced)
@@ -284,7 +333,7 @@ class Reader:
                         rule["cmds_line"] = lineno
                     rule["cmds"].append(line[1:])
                     continue
-            collapsed, va = _preparse(line, proc.posix)
+            collapsed, va, word, rest = _preparse(line, proc.posix)
             if va is not None:
                 mods, start = va
                 if ignoring:
@@ -300,13 +349,8 @@ class Reader:
                 else:
                     self.assign_line(collapsed, start, mods, floc)
                 continue
-            p = next_token(collapsed)
-            if p >= len(collapsed):
-                continue
-            e = end_of_token(collapsed, p)
-            word = collapsed[p:e]
-            p2 = next_token(collapsed, e)
-            rest = collapsed[p2:]
+            if word is None:
+                continue  # (a blank line, or only a comment)
             if in_ignored_define:
                 # read.c: the first 'endef' (with nothing after it but a comment) ends it
                 if word == "endef" and not rest:
@@ -570,20 +614,8 @@ class Reader:
         targets, whose recipe is skipped)."""
         exp = self.exp
         exp.floc = floc
-        # the recipe after an unquoted ';' that comes before any '#' keeps its
-        # backslash-newlines; the rest is collapsed
-        line, k = find_map_unquote(line, ";#", True)
-        semip = None
-        cmdleft = None
-        if k >= 0 and line[k] == "#":
-            line = line[:k]
-        elif k >= 0:
-            cmdleft = line[k + 1:]
-            semip = cmdleft
-            line = line[:k]
-        if collapse:
-            line = collapse_continuations(line, self.proc.posix)
-        wtype, b, e = get_next_mword(line, 0)
+        line, cmdleft, wtype, b, e = _rule_line(line, collapse, self.proc.posix)
+        semip = cmdleft
         if wtype == W_EOL:
             if cmdleft is not None:
                 raise self.err("missing rule before recipe", floc)
@@ -592,10 +624,11 @@ class Reader:
             return _NO_TARGETS
         lb_next = e
         p2 = exp.expand(line[b:e])
+        seg = 0  # where the word being looked at starts in P2 (each is searched once)
         colonp = -1
         while True:
             if cmdleft is None:
-                p2, sk = find_char_unquote(p2, ";")
+                p2, sk = find_char_unquote(p2, ";", seg)
                 if sk >= 0:
                     # ';' from an expansion: the rest of the line is expanded too, then
                     # cut there
@@ -603,20 +636,22 @@ class Reader:
                     lb_next = len(line)
                     cmdleft = p2[sk + 1:] + tail
                     p2 = p2[:sk]
-            p2, colonp = find_char_unquote(p2, ":")
+            p2, colonp = find_char_unquote(p2, ":", seg)
             if colonp >= 0:
-                if colonp > 0 and p2[colonp - 1] == "&":
+                if colonp > seg and p2[colonp - 1] == "&":
                     colonp -= 1
                 break
             wtype, b, e = get_next_mword(line, lb_next)
             if wtype == W_EOL:
                 break
-            p2 = p2 + " " + exp.expand(line[b:e])
+            p2 = p2 + " "
+            seg = len(p2)
+            p2 = p2 + exp.expand(line[b:e])
             lb_next = e
         if colonp < 0:
             if not p2.strip(SPACE):
                 return None
-            if line.startswith("        "):
+            if self.cmd_prefix == "\t" and line.startswith("        "):
                 raise self.err("missing separator (did you mean TAB instead of 8 "
                                "spaces?)", floc)
             raise self.err("missing separator", floc)
@@ -719,6 +754,9 @@ class Reader:
             return
         proc = self.proc
         floc = r["floc"]
+        if proc.snapped_deps:
+            # ("We can't add more rules at this time, since they won't get snapped")
+            raise self.err("prerequisites cannot be defined in recipes", floc)
         has_recipe = r["has_recipe"] or bool(r["cmds"])
         cmds = (Recipe(r["cmds"], floc[0], r.get("cmds_line", floc[1]), self.cmd_prefix)
                 if has_recipe else None)
@@ -933,6 +971,7 @@ def apply_special_targets(proc: "MakeProcess") -> None:
     .EXPORT_ALL_VARIABLES; and read.c record_files' .ONESHELL."""
     from .filedb import NONEXISTENT
     files = proc.files
+    proc.snapped_deps = True
     if proc.second_expansion:
         from .secondexp import expand_all_deps
         expand_all_deps(proc)

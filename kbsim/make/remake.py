@@ -15,6 +15,7 @@ from .errors import UnsupportedSyntax
 from .filedb import (CS_DEPS_RUNNING, CS_FINISHED, CS_NOT_STARTED, CS_RUNNING, NEW,
                      NONEXISTENT, OLD, ORDINARY_MAX, ORDINARY_MIN, UNKNOWN, US_FAILED,
                      US_NONE, US_QUESTION, US_SUCCESS, FileEntry, timestamp_text)
+from ..fs.simfs import LINK
 from .archive import member_date, split_name
 from .readtext import ar_name
 from .vpath import check_renamed
@@ -112,9 +113,11 @@ class Remake:
         """remake.c f_mtime: stat the name, warn on future stamps, clear 'intermediate'.
         A missing file is looked for through vpath when SEARCH (see _vpath_mtime)."""
         name = file.name
-        if name[-1:] == ")" and ar_name(name):
+        if name.endswith(")") and ar_name(name):
             return self._member_mtime(file, search)
         ns = self.fs.mtime(name, self.cwd)
+        if self.opts.check_symlink:
+            ns = self._symlink_mtime(name, ns)
         if self.trace_stats:
             self.event("stat", file=file.name,
                        mtime=None if ns is None else ns, cwd=self.cwd)
@@ -158,6 +161,23 @@ class Remake:
                 f.last_mtime = mtime
             f = f.prev
         return mtime
+
+    def _symlink_mtime(self: "MakeProcess", name: str, ns: int | None) -> int | None:
+        """remake.c name_mtime under -L: the latest mtime of the symbolic links on the
+        way to the file and of the file (a dangling link gives its own)."""
+        lpath = name
+        fs = self.fs
+        for _ in range(40):
+            st = fs.lstat(lpath, self.cwd)
+            if st is None or st.kind != LINK:
+                break
+            if ns is None or st.mtime > ns:
+                ns = st.mtime
+            target = fs.readlink(lpath, self.cwd) or ""
+            slash = lpath.rfind("/")
+            lpath = target if target.startswith("/") or slash < 0 else \
+                lpath[:slash + 1] + target
+        return ns
 
     def _member_mtime(self: "MakeProcess", file: FileEntry, search: bool) -> int:
         """remake.c f_mtime for 'lib(member)': the archive's own mtime first (a missing
@@ -210,6 +230,8 @@ class Remake:
         if mtime == OLD or mtime == NEW:
             return file, mtime
         ns = self.fs.mtime(name, self.cwd)
+        if self.opts.check_symlink:
+            ns = self._symlink_mtime(name, ns)
         if self.trace_stats:
             self.event("stat", file=name, mtime=ns, cwd=self.cwd)
         if ns is None:

@@ -238,12 +238,14 @@ class ShellContext:
         self.exported: set[str] = set()
         self.errexit = False
         self.xtrace = False  # set -x (.SHELLFLAGS -x): each command echoed on stderr
-        self.unmodelled_shell: str | None = None  # SHELL and .SHELLFLAGS kbsim cannot run
+        # SHELL and .SHELLFLAGS when SHELL is no POSIX shell: the program run with the line
+        self.shell_argv: list[str] | None = None
         self.last_status = 0
         self.cmd_env: dict[str, str] | None = None
         self._environ: dict[str, str] | None = None
         self.outer: IO | None = None  # a script's: where its unredirected output goes
         self.sink: list | None = None  # -O: the job's buffer its output goes to
+        self.recursive = False  # the recipe line is recursive (make passes its jobserver)
 
     def environ(self) -> dict[str, str]:
         """The environment the shell started with: for a recipe, make's exported
@@ -254,9 +256,28 @@ class ShellContext:
                              else self.proc.recipe_env(self.target))
         return self._environ
 
+    def value(self, name: str, how) -> str:
+        """A parameter expansion: $NAME (HOW True), or ${NAME-word}, ${NAME:-word},
+        ${NAME+word}, ${NAME:+word} (HOW (operator, word))."""
+        if how is True:
+            return self.var(name)
+        op, word = how
+        v = self.var(name)
+        is_set = name in ("?", "$", "PWD") or (
+            self.shvars[name] is not None if name in self.shvars else name in self.environ())
+        if op == "-":
+            return v if is_set else word
+        if op == ":-":
+            return v if v else word
+        if op == "+":
+            return word if is_set else ""
+        return word if v else ""
+
     def var(self, name: str) -> str:
         if name == "?":
             return str(self.last_status)
+        if name == "$":
+            return str(self.proc.pid + 10000)  # (a process id of its own, the same each run)
         if name in self.shvars:
             return self.shvars[name] or ""
         if name == "PWD":  # dash sets it to the directory it runs in, and cd updates it
@@ -771,7 +792,7 @@ _IFS = re.compile(r"[ \t\n]+")
 
 def _string(ctx: ShellContext, w: SWord) -> str:
     """W expanded without field splitting or globbing (an assignment, a redirection)."""
-    return "".join(ctx.var(t) if is_var else t for t, _, is_var in w.parts)
+    return "".join(ctx.value(t, is_var) if is_var else t for t, _, is_var in w.parts)
 
 
 def _fields(ctx: ShellContext, w: SWord) -> list[str]:
@@ -791,13 +812,13 @@ def _fields(ctx: ShellContext, w: SWord) -> list[str]:
 
     for text, quoted, is_var in w.parts:
         if not is_var or quoted:
-            value = ctx.var(text) if is_var else text
+            value = ctx.value(text, is_var) if is_var else text
             cur.append(value)
             have = True
             if not quoted and ("*" in value or "?" in value or "[" in value):
                 glob = True
             continue
-        value = ctx.var(text)
+        value = ctx.value(text, is_var)
         words = [x for x in _IFS.split(value) if x]
         if value and value[0] in " \t\n":
             end()
@@ -848,10 +869,15 @@ class Shell:
     def run_line(self, ctx: ShellContext, line: str, recipe_ns: int) -> Generator:
         """A generator: yields delays (ns) or ('wait', handle); returns the exit status."""
         yield recipe_ns
-        if ctx.unmodelled_shell is not None:
-            if ctx.capture is not None:
-                raise UnsupportedShell(f"the shell '{ctx.unmodelled_shell}'")
-            return self._assume(ctx, line, ctx.unmodelled_shell)
+        if ctx.shell_argv is not None:
+            # job.c: '$(SHELL) $(.SHELLFLAGS) LINE', a program like any other
+            argv = ctx.shell_argv + [line]
+            try:
+                return (yield from self._dispatch(ctx, argv, Command(), line))
+            except _NotModelled:
+                if ctx.capture is not None:
+                    raise UnsupportedShell(f"the shell '{' '.join(argv[:-1])}'") from None
+                return self._assume(ctx, line, " ".join(ctx.shell_argv))
         try:
             try:
                 seq = parse(line)

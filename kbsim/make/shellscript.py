@@ -37,6 +37,30 @@ def is_redirection(tok) -> bool:
 _UNSUPPORTED_KEYWORDS = {"while", "until", "case", "esac", "function", "[[", "]]", "select"}
 
 
+_PARAM_OP = re.compile(r"([A-Za-z_][A-Za-z_0-9]*)(:?[-+])(.*)", re.S)
+
+
+def _unquote(word: str) -> str:
+    """A ${NAME-word} word as dash reads it (quotes removed)."""
+    if "'" not in word and '"' not in word and "\\" not in word:
+        return word
+    out, i, n = [], 0, len(word)
+    while i < n:
+        c = word[i]
+        if c in "'\"":
+            k = word.find(c, i + 1)
+            k = n if k < 0 else k
+            out.append(word[i + 1:k])
+            i = k + 1
+        elif c == "\\" and i + 1 < n:
+            out.append(word[i + 1])
+            i += 2
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
 class UnsupportedShell(Exception):
     pass
 
@@ -116,12 +140,17 @@ def tokenize(line: str) -> list:
         if nxt == "{":
             k = line.find("}", j + 2)
             name = line[j + 2:k] if k >= 0 else ""
-            if k < 0 or not (_NAME.fullmatch(name) or name == "?"):
+            m = _PARAM_OP.fullmatch(name)
+            if m is not None and "$" not in m.group(3) and "`" not in m.group(3):
+                # ${NAME-word} ${NAME:-word} ${NAME+word} ${NAME:+word}: the word as written
+                parts.append((m.group(1), quoted, (m.group(2), _unquote(m.group(3)))))
+                return k + 1
+            if k < 0 or not (_NAME.fullmatch(name) or name in ("?", "$")):
                 raise UnsupportedShell("parameter expansion")
             parts.append((name, quoted, True))
             return k + 1
-        if nxt == "?":
-            parts.append(("?", quoted, True))
+        if nxt == "?" or nxt == "$":
+            parts.append((nxt, quoted, True))  # the status; the shell's process id
             return j + 2
         m = _NAME.match(line, j + 1)
         if m is None:

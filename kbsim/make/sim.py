@@ -166,7 +166,7 @@ class Simulation:
 
     def spawn(self, options: MakeOptions, cwd: str, level: int,
               parent: MakeProcess | None, env: dict[str, str] | None = None,
-              sink: list | None = None) -> Handle:
+              sink: list | None = None, jobserver_reset: str | None = None) -> Handle:
         handle = Handle()
         sim = self
         if env is not None:
@@ -176,12 +176,18 @@ class Simulation:
 
         def body():
             restarts = 0
+            traced = False
             while True:
                 # a process may change its switches (MAKEFLAGS += -s in a makefile); a
                 # re-exec starts again from the command line and the environment it was
                 # given (main.c re_exec passes environ, not the new MAKEFLAGS)
                 proc = MakeProcess(sim, options.copy(), cwd, level, restarts, penv, parent)
                 proc.sink = sink
+                if not restarts:
+                    proc.jobserver_reset(jobserver_reset)
+                # main.c: a re-exec that printed "Entering directory" says so in
+                # MAKE_RESTARTS ('-N'), and does not print it again
+                proc.traced = traced
                 proc.glet = g
                 handle.procs.append(proc)
                 sim.processes.append(proc)
@@ -196,6 +202,7 @@ class Simulation:
                 except ReExec:
                     sim.event(proc, "reexec")
                     restarts += 1
+                    traced = proc.traced
                     if restarts > MAX_RESTARTS:
                         proc.err(f"{proc.prog}: *** kbsim: more than {MAX_RESTARTS} re-execs "
                                  f"(makefiles keep being remade).  Stop.")
