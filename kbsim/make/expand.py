@@ -309,6 +309,7 @@ class Expander:
         self.locals: list[dict[str, str]] = []  # foreach / call bindings
         self.floc: tuple[str, int] | None = None
         self.var_floc: tuple[str, int] | None = None  # see err_floc
+        self.call_args = 0  # function.c func_call's max_args: the most arguments seen
         self._expanding: set[int] = set()  # the variables being expanded (variable.c
         # 'expanding' lives on each variable: a target variable is not its global namesake)
 
@@ -773,6 +774,12 @@ class Expander:
             return getattr(self, "f_" + name.replace("-", "_"))(args)
         frame = {str(i): v for i, v in enumerate(a)}
         frame["0"] = name
+        # function.c func_call: the numbered arguments up to the most any call has had
+        # are defined (empty), so an outer call's $6 is not seen in an inner one
+        if len(a) > self.call_args:
+            self.call_args = len(a)
+        for i in range(len(a), self.call_args):
+            frame[str(i)] = ""
         v = self.vars.get(name)
         if v is None:
             return ""

@@ -182,37 +182,33 @@ class Implicit:
         pathlen = lastslash + 1 if lastslash >= 0 else 0
         tryrules = []
         specific = False
-        for rule in self.pattern_rules:
-            has_deps = bool(rule.deps or rule.oo or rule.second)
-            if has_deps and rule.cmds is None:
-                continue  # a cancelled rule
+        for rule, ti, pre, suf, tlen, slash, has_deps in self._rule_table():
+            if tlen > namelen or not filename.endswith(suf):
+                continue
             if in_use and id(rule) in in_use:
                 continue  # ("Avoiding implicit rule recursion.")
-            for ti, (pre, suf, tlen, slash) in enumerate(rule.parts):
-                if tlen > namelen or not filename.endswith(suf):
+            anything = tlen == 1
+            if recursions > 0 and anything and not rule.terminal:
+                continue
+            stemlen = namelen - tlen + 1
+            stem_at = len(pre)
+            check_lastslash = lastslash >= 0 and not slash
+            if check_lastslash:
+                if pathlen > stemlen:
                     continue
-                anything = tlen == 1
-                if recursions > 0 and anything and not rule.terminal:
+                stemlen -= pathlen
+                stem_at += pathlen
+                if not filename.startswith(pre, lastslash + 1):
                     continue
-                stemlen = namelen - tlen + 1
-                stem_at = len(pre)
-                check_lastslash = lastslash >= 0 and not slash
-                if check_lastslash:
-                    if pathlen > stemlen:
-                        continue
-                    stemlen -= pathlen
-                    stem_at += pathlen
-                    if not filename.startswith(pre, lastslash + 1):
-                        continue
-                elif not filename.startswith(pre):
-                    continue
-                if not anything:
-                    specific = True
-                if not has_deps and rule.cmds is None:
-                    continue  # (only here to reject the match-anything rules)
-                tryrules.append((stemlen + (pathlen if check_lastslash else 0),
-                                 len(tryrules), rule, ti,
-                                 filename[stem_at:stem_at + stemlen], check_lastslash))
+            elif not filename.startswith(pre):
+                continue
+            if not anything:
+                specific = True
+            if not has_deps and rule.cmds is None:
+                continue  # (only here to reject the match-anything rules)
+            tryrules.append((stemlen + (pathlen if check_lastslash else 0),
+                             len(tryrules), rule, ti,
+                             filename[stem_at:stem_at + stemlen], check_lastslash))
         if not tryrules:
             return None
         tryrules.sort(key=lambda t: (t[0], t[1]))
@@ -259,6 +255,22 @@ class Implicit:
                     return self._found(rule, ti, full_stem, deps)
         return None
 
+    def _rule_table(self: "MakeProcess") -> list[tuple]:
+        """Every target pattern of every rule that is not cancelled, in order: (rule,
+        target index, prefix, suffix, length, has '/', has prerequisites)."""
+        cache = self._rule_table_cache
+        if cache is not None and cache[0] == self.pattern_version:
+            return cache[1]
+        table = []
+        for rule in self.pattern_rules:
+            has_deps = bool(rule.deps or rule.oo or rule.second)
+            if has_deps and rule.cmds is None:
+                continue  # a cancelled rule
+            for ti, (pre, suf, tlen, slash) in enumerate(rule.parts):
+                table.append((rule, ti, pre, suf, tlen, slash, has_deps))
+        self._rule_table_cache = (self.pattern_version, table)
+        return table
+
     def _rule_deps(self: "MakeProcess", file: FileEntry | None, filename: str,
                    rule: PatternRule, stem: str, full_stem: str, check_lastslash: bool,
                    pathdir: str) -> list[_Dep]:
@@ -266,6 +278,13 @@ class Implicit:
         file's directory in front when check_lastslash), or the second expansion of its
         text word by word."""
         out: list[_Dep] = []
+        dp = rule.dep_parts
+        if dp is not None and not any(c in stem for c in " \t*?[\\("):
+            # (each prerequisite one plain name: parse_file_seq would change nothing)
+            d = pathdir if check_lastslash else ""
+            for (pre, suf), oo in dp:
+                out.append(_Dep(d + pre + stem + suf if suf is not None else pre, oo))
+            return out
         if rule.second is None:
             for names, oo in ((rule.deps, False), (rule.oo, True)):
                 for p in names:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import shlex
 from collections import deque
 from itertools import compress
 from operator import attrgetter
@@ -27,8 +28,9 @@ from .filedb import (CS_NOT_STARTED, CS_RUNNING, NONEXISTENT, UNKNOWN,
                      US_FAILED, US_NONE, US_QUESTION, US_SUCCESS, FileEntry, FileTable,
                      PatternRule, Recipe)
 from .implicit import Implicit
-from .makeflags import command_variables, decode_makeflags, define_makeflags, quote_for_env
-from .options import VERSION_TEXT, MakeOptions, parse_make_args
+from .makeflags import (command_variables, decode_makeflags, define_makeflags, quote_for_env,
+                        split_env_words)
+from .options import _ASSIGN, VERSION_TEXT, MakeOptions, parse_make_args
 from .archive import split_name
 from .readtext import ar_name, parse_file_seq
 from .reader import OUTRANKS_FILE, Reader, apply_special_targets
@@ -133,6 +135,16 @@ def _split_command_lines(lines: list[str]) -> tuple[list[str], list[int]]:
         parts.append(text[start:])
         origin.append(k)
     return parts, origin
+
+
+def _load_limit(text: str) -> float | None:
+    """-l's value as main.c reads it (atof; a negative one, no limit)."""
+    try:
+        v = float(text)
+    except ValueError:
+        m = re.match(r"\s*[-+]?\d*\.?\d*", text)
+        v = float(m.group()) if m and m.group().strip() not in ("", "+", "-", ".") else 0.0
+    return v if v >= 0 else None
 
 
 def _gives_jobs(args: list[str]) -> bool:
@@ -251,7 +263,9 @@ class MakeProcess(Remake, Implicit, VPath):
         self.files = FileTable()
         self.pattern_rules: list = []
         self.pattern_version = 0  # bumps when pattern_rules changes (implicit.py)
+        self._rule_table_cache: tuple | None = None
         self.pattern_extra: list[str] = []  # the global .EXTRA_PREREQS (reader.py)
+        self.vars_initialized: set | None = None  # files given a variable set (secondexp.py)
         self.shell_target_vars = False  # a target or pattern variable SHELL/.SHELLFLAGS
         self.snapped_deps = False  # file.c snap_deps ran: no rule may be added now
         self.posix = False  # read.c posix_pedantic: a .POSIX target was read
@@ -280,6 +294,7 @@ class MakeProcess(Remake, Implicit, VPath):
         self.gpaths = None
         self.vpath_on = False  # any list to search (else no name is ever searched for)
         self.renames = False  # a vpath name merged one entry into another (rehash_file)
+        self.lib_found = False  # a '-lNAME' was found by library_search (it was renamed)
         # flags
         self.just_print_flag = options.just_print
         self.question_flag = options.question
@@ -509,10 +524,10 @@ class MakeProcess(Remake, Implicit, VPath):
             base = pattern[slash + 1:]
             dname = pattern[:slash] or "/"
             if has_glob(dname):
-                dirs = [(d + pattern[slash:slash + 1 + (len(dpart) - len(dpart.rstrip("/")) - 1)]
-                         + "/", d) for d in self._glob(dname.rstrip("/") or "/")
+                # each directory matched, then the run of slashes as written
+                slashes = pattern[len(dpart.rstrip("/")):slash + 1]
+                dirs = [(d + slashes, d) for d in self._glob(dname.rstrip("/") or "/")
                         if self.fs.isdir(d, self.cwd)]
-                dirs = [(d[0] if d[0].endswith("/") else d[0] + "/", d[1]) for d in dirs]
             else:
                 dirs = [(dpart, dname)]
         hits = []
@@ -625,6 +640,17 @@ class MakeProcess(Remake, Implicit, VPath):
         for name, recipe in BUILTIN_SUFFIX_RULES:
             f = self.files.enter(name)
             f.cmds = Recipe([recipe], None, 0)
+
+    def drop_builtin_rules(self) -> None:
+        """main.c, a makefile that added -r to MAKEFLAGS: .SUFFIXES loses the default
+        suffixes when it still has them as set_default_suffixes left them (its 'builtin'
+        mark: a makefile rule for .SUFFIXES clears it; kbsim tells by the list being the
+        default one), SUFFIXES becomes empty; convert_to_pattern then adds no built-in
+        pattern rule."""
+        sfx = self.files.lookup(".SUFFIXES")
+        if sfx is not None and [d.name for d in sfx.deps] == BUILTIN_SUFFIXES.split():
+            sfx.deps = []
+        self.variables["SUFFIXES"] = Variable("SUFFIXES", "", False, "default")
 
     def convert_to_pattern(self) -> None:
         """rule.c convert_to_pattern, after snap_deps: for each suffix of .SUFFIXES a
@@ -876,7 +902,18 @@ class MakeProcess(Remake, Implicit, VPath):
         # does not force the makefiles, only the goals)
         always_make_set = opts.always_make
         jobs_before = opts.jobs
+        builtin_rules = not opts.no_builtin_rules
+        builtin_variables = not opts.no_builtin_variables
         self.decode_makeflags()
+        if builtin_rules and opts.no_builtin_rules:
+            self.drop_builtin_rules()
+        if builtin_variables and opts.no_builtin_variables:
+            # default.c undefine_default_variables: those the makefiles left as they were
+            v = self.variables
+            for name, _value in BUILTIN_VARIABLES:
+                old = v.get(name)
+                if old is not None and old.origin == "default":
+                    del v[name]
         if opts.jobs != jobs_before:
             self.jobs_from_makefile()
         apply_special_targets(self)
@@ -1036,16 +1073,16 @@ class MakeProcess(Remake, Implicit, VPath):
         if self.question_flag or self.touch_flag or self.all_secondary:
             return
         removed = []
-        for f in self.files:
-            if (f.intermediate and (f.dontcare or not f.precious) and not f.secondary
-                    and not f.cmd_target):
-                if f.update_status == US_NONE:
-                    continue
-                if not self.just_print_flag:
-                    if not self.fs.remove(f.name, self.cwd):
-                        continue
-                if not f.dontcare:
-                    removed.append(f.name)
+        doomed = [f for f in self.files
+                  if f.intermediate and (f.dontcare or not f.precious) and not f.secondary
+                  and not f.cmd_target and f.update_status != US_NONE]
+        if len(doomed) > 1:
+            doomed = self.files.hash_order(doomed)  # (make's table order)
+        for f in doomed:
+            if not self.just_print_flag and not self.fs.remove(f.name, self.cwd):
+                continue
+            if not f.dontcare:
+                removed.append(f.name)
         if removed and not self.silent:
             self.out("rm " + " ".join(removed) + "\n")
 
@@ -1219,6 +1256,14 @@ class MakeProcess(Remake, Implicit, VPath):
         elif self.job_slots is not None:
             while len(self.children) >= self.job_slots:
                 self.reap_children(True)
+        if self.opts.load_average and self.children:
+            # job.c start_waiting_job: with a job running, wait while load_too_high();
+            # kbsim's load average is the number of recipe lines running in the
+            # whole simulation (docs/make-semantics.md)
+            limit = _load_limit(self.opts.load_average)
+            while self.children and limit is not None and sum(
+                    len(p.children) for p in self.sim.processes) >= limit:
+                self.reap_children(True)
         self.jobserver_tokens += 1
         if self.opts.trace or self.opts.debug_why:
             self.trace_why(file, autos)
@@ -1305,6 +1350,12 @@ class MakeProcess(Remake, Implicit, VPath):
                 if p[i] == "@":
                     silent = True
                 elif p[i] == "+":
+                    if not recurse and k < len(flags):
+                        # job.c start_job_command: a '+' the expansion brought keeps its
+                        # mark on the recipe's line ("lines_flags |= COMMANDS_RECURSE"),
+                        # which notice_finished_file reads under -n, -q and -t
+                        flags[k] = True
+                        file.cmds.any_recurse = True
                     recurse = True
                 elif p[i] == "-":
                     noerror = True
@@ -1366,7 +1417,12 @@ class MakeProcess(Remake, Implicit, VPath):
             how = shell_options(shell, flags)
             if how is None:
                 # another program as the shell: it runs with the flags and the line
-                ctx.shell_argv = [*shell.split(), *flags.split()]
+                # ('$(SHELL) $(.SHELLFLAGS)' is split as make's own parser splits a
+                # simple command: quotes removed)
+                try:
+                    ctx.shell_argv = shlex.split(f"{shell} {flags}")
+                except ValueError:
+                    ctx.shell_argv = [*shell.split(), *flags.split()]
             else:
                 ctx.errexit, ctx.xtrace = how
         if c.buf is not None and (self.output_sync == "recurse" or not c.recursive):
@@ -1556,7 +1612,21 @@ class MakeProcess(Remake, Implicit, VPath):
         while makefiles are remade, not -n, -q or -t either (define_makeflags (1, 1))."""
         o = self.opts
         remaking = self.rebuilding_makefiles
+        # main.c define_makeflags: the variable definitions travel as ' -- $(MAKEOVERRIDES)'
+        # (a makefile may change MAKEOVERRIDES: emptied, nothing is passed down)
+        variables = o.variables
+        mo = self.variables.get("MAKEOVERRIDES")
+        if mo is None:
+            variables = []
+        elif mo.value != "${-*-command-variables-*-}" or not mo.recursive:
+            text = self.expander.expand(mo.value) if mo.recursive else mo.value
+            variables = []
+            for w in split_env_words(text):
+                m = _ASSIGN.match(w)
+                if m:
+                    variables.append((m.group(1), m.group(2), m.group(3)))
         base = o.copy(
+            variables=list(variables),
             directories=[], makefiles=[], goals=[], what_if=[], old_files=[],
             just_print=o.just_print and not remaking, question=o.question and not remaking,
             touch=o.touch and not remaking,

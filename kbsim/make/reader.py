@@ -181,7 +181,8 @@ class Reader:
 
     # ----------------------------------------------------------------- helpers
     def err(self, msg: str, floc: tuple[str, int]) -> MakeError:
-        return MakeError(msg, floc)
+        # (an $(eval) outside any makefile, in a second expansion: no location)
+        return MakeError(msg, floc if floc and floc[0] else None)
 
     def define(self, name: str, value: str, recursive: bool, origin: str = "file",
                floc: tuple[str, int] | None = None) -> None:
@@ -340,7 +341,8 @@ class Reader:
                     if "define" in mods:
                         in_ignored_define = True
                     continue
-                record_waiting()
+                if rule is not None or no_targets:
+                    record_waiting()
                 if "undefine" in mods:
                     self.undefine(collapsed[start:],
                                   "override" if "override" in mods else "file", floc)
@@ -712,15 +714,10 @@ class Reader:
         if pv is None:
             raise self.err("Malformed target-specific variable definition", floc)
         name_b, name_e, op, vpos = pv
-        exp = self.exp
-        exp.floc = floc
-        name = exp.expand(text[name_b:name_e])
-        if not name:
-            raise self.err("empty variable name", floc)
         value = text[next_token(text, vpos):]
-        define_target_variable(self.proc, target, name, op, value,
+        define_target_variable(self.proc, target, text[name_b:name_e], op, value,
                                "override" if "override" in mods else "file",
-                               "export" in mods, floc, "private" in mods)
+                               "export" in mods, floc, "private" in mods, raw_name=True)
 
     def _glob_words(self, words: list[str]) -> list[str]:
         """Prerequisite words are globbed only if they contain ? * [ (read.c parse_file_seq)."""
@@ -793,9 +790,10 @@ class Reader:
                                                    floc, second))
             return
         files = self.files
-        for t in targets:
-            if t in _SPECIAL_SETTINGS:
-                _SPECIAL_SETTINGS[t](proc)
+        if not _SPECIAL_SETTINGS.keys().isdisjoint(targets):
+            for t in targets:
+                if t in _SPECIAL_SETTINGS:
+                    _SPECIAL_SETTINGS[t](proc)
         if static is None and cmds is None and not r["double"] and not normal \
                 and not oo and second is None:
             # Only targets (the '$(deps_T):' rule of every .cmd file): the loop below
@@ -1051,7 +1049,9 @@ def _extra_prereqs(proc: "MakeProcess") -> None:
     """file.c snap_file and snap_implicit_rules: the names of .EXTRA_PREREQS
     (expand_extra_prereqs) become prerequisites of every target that has no target
     variables, appended, and of every pattern rule; a file with target variables takes
-    only its own .EXTRA_PREREQS. A list that names the file itself is not added.
+    only its own .EXTRA_PREREQS (snap_file: 'if (f->variables)' looks in the file's own
+    set), and so does one whose prerequisites had a second expansion (expand_deps gave
+    it a set: none). A list that names the file itself is not added.
     Automatic variables do not see them (FileEntry.n_extra)."""
     reader = proc.reader
     exp = proc.expander
@@ -1066,6 +1066,7 @@ def _extra_prereqs(proc: "MakeProcess") -> None:
     global_extra = names_of(proc.variables.get(".EXTRA_PREREQS"))
     proc.pattern_extra = global_extra
     target_vars = proc.target_vars
+    initialized = proc.vars_initialized
     if not global_extra and not any(".EXTRA_PREREQS" in v for v in target_vars.values()):
         return
     # (without a global list only files with target variables can get one)
@@ -1074,6 +1075,8 @@ def _extra_prereqs(proc: "MakeProcess") -> None:
         while f is not None:
             if target_vars and (f.double_colon or f) in target_vars:
                 names = names_of(target_vars[f.double_colon or f].get(".EXTRA_PREREQS"))
+            elif initialized and f in initialized:
+                names = []
             elif f.is_target:
                 names = global_extra
             else:

@@ -367,6 +367,8 @@ def parse_variable_definition(s: str, p: int = 0) -> tuple[int, int, str, int] |
 
 
 _MODIFIERS = ("export", "override", "private")
+# an assignment whose name has nothing parse_variable_definition looks into
+_SIMPLE_ASSIGNMENT = re.compile(r"([ \t\n\v\f\r]*)[A-Za-z0-9_./-]+[ \t]*(?:::|[:+?!])?=")
 
 
 def _word_is(s: str, p: int, e: int, word: str) -> bool:
@@ -377,6 +379,9 @@ def parse_var_assignment(s: str) -> tuple[set[str], int] | None:
     """read.c parse_var_assignment: the modifiers ('export', 'override', 'private') and
     'define' or 'undefine' before an assignment, and where the rest starts (the
     assignment, or the name after define/undefine); None when S is no assignment."""
+    m = _SIMPLE_ASSIGNMENT.match(s)
+    if m is not None:
+        return set(), m.end(1)  # (what the loop below finds for NAME OP VALUE)
     mods: set[str] = set()
     n = len(s)
     p = next_token(s, 0)
@@ -412,6 +417,9 @@ def ar_name(name: str) -> bool:
 
 
 _SEQS: dict[tuple, tuple] = {}
+# what makes parse_file_seq do more than split at blanks: a backslash, a bracket (an
+# archive member), a glob, '~', a space that is not a blank, or a word starting './'
+_PLAIN_SEQ = re.compile(r"[\\()*?\[~\n\r\f\v]|(?:^|(?<=[ \t]))\./")
 
 
 def parse_file_seq(s: str, stops: str = "", noar: bool = False, noglob: bool = False,
@@ -422,6 +430,15 @@ def parse_file_seq(s: str, stops: str = "", noar: bool = False, noglob: bool = F
     """(see _parse_file_seq); remembered when nothing in S can reach the filesystem
     (no glob character, no archive member): every make process of a build parses the
     same rule lines again."""
+    if not oneword and not nostrip and _PLAIN_SEQ.search(s, start) is None:
+        # (nothing to unquote, strip, glob or group: the blank-separated words up to
+        # the first stop character, as the loop below would find them)
+        end = len(s)
+        for c in stops:
+            k = s.find(c, start)
+            if 0 <= k < end:
+                end = k
+        return s[start:end].split(), end, s
     pure = not (("*" in s or "?" in s or "[" in s) and not noglob) and \
         (noar or "(" not in s)
     if not pure:

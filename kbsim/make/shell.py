@@ -778,12 +778,54 @@ class _Exit(Exception):
         self.code = code
 
 
+class _Killed(Exception):
+    """The shell killed itself with a signal ('kill -2 $$'): it ends there, subshells
+    and all."""
+
+    def __init__(self, sig: int):
+        self.sig = sig
+
+
+def cmd_kill(ctx, argv, io):
+    """dash's kill, for the one process kbsim can name: the shell itself ($$), inside
+    $(shell ...) (GNU make's tests do it to see a signal's status: function.c
+    shell_completed gives 128 + the signal). Signal 0 only asks whether it is there.
+    Any other process, or a recipe killing its shell, is not modelled."""
+    import signal as _signal
+    args = argv[1:]
+    sig = 15  # TERM
+    if args and args[0] == "-s" and len(args) > 1:
+        spec, args = args[1], args[2:]
+    elif args and args[0].startswith("-") and args[0] != "--":
+        spec, args = args[0][1:], args[1:]
+    else:
+        spec = None
+    if args and args[0] == "--":
+        args = args[1:]
+    if spec is not None:
+        if spec.isdigit():
+            sig = int(spec)
+        else:
+            name = spec.upper()
+            try:
+                sig = int(_signal.Signals[name if name.startswith("SIG") else "SIG" + name])
+            except KeyError:
+                return _err(io, "kill", f"invalid signal number or name: {spec}")
+    me = ctx.var("$")
+    if ctx.capture is None or not args or any(a != me for a in args):
+        raise _NotModelled("kill")
+    if sig == 0:
+        return 0
+    raise _Killed(sig)
+
+
 BUILTINS: dict[str, Handler] = {
     ":": cmd_true, "true": cmd_true, "false": cmd_false, "touch": cmd_touch,
     "echo": cmd_echo, "printf": cmd_printf, "rm": cmd_rm, "mkdir": cmd_mkdir,
     "cp": cmd_cp, "mv": cmd_mv, "cat": cmd_cat, "ln": cmd_ln, "cd": cmd_cd,
     "sleep": cmd_sleep, "exit": cmd_exit, "pwd": cmd_pwd, "test": cmd_test, "[": cmd_test,
     "export": cmd_export, "unset": cmd_unset, "set": cmd_set, "ar": cmd_ar,
+    "kill": cmd_kill,
 }
 
 
@@ -893,6 +935,8 @@ class Shell:
             return (yield from self._run_list(ctx, seq, line, False))
         except _Exit as e:
             return e.code
+        except _Killed as e:
+            return 128 + e.sig
         except _NotModelled as e:
             if ctx.capture is not None:
                 raise UnsupportedShell(f"the command '{e.name}'") from None
