@@ -612,8 +612,9 @@ class Expander:
 
     @staticmethod
     def _filter(pats: list[str], words: list[str], keep: bool) -> str:
-        if any("\\" in p for p in pats):
-            return _filter_escaped(pats, words, keep)
+        for p in pats:
+            if "\\" in p:
+                return _filter_escaped(pats, words, keep)
         plain = {p for p in pats if "%" not in p}
         percent = [p for p in pats if "%" in p]
         if not percent:  # the loop below, without patterns

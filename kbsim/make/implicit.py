@@ -111,6 +111,10 @@ class _Names:
         return name in self.names
 
 
+# a stem with none of these makes names parse_file_seq would leave as they are
+_PLAIN_STEM = frozenset(" \t*?[\\(")
+
+
 class Implicit:
     """Mixin for MakeProcess."""
 
@@ -279,7 +283,7 @@ class Implicit:
         text word by word."""
         out: list[_Dep] = []
         dp = rule.dep_parts
-        if dp is not None and not any(c in stem for c in " \t*?[\\("):
+        if dp is not None and _PLAIN_STEM.isdisjoint(stem):
             # (each prerequisite one plain name: parse_file_seq would change nothing)
             d = pathdir if check_lastslash else ""
             for (pre, suf), oo in dp:

@@ -1230,14 +1230,15 @@ class MakeProcess(Remake, Implicit, VPath):
         finally:
             exp.auto = None
             exp.scope = None
-        prefix = cmds.prefix
-        if any("\n" + prefix in ln for ln in lines):
-            # job.c start_job_command: a recipe prefix after a backslash-newline is
-            # dropped (POSIX), so neither the echo nor the shell sees it
-            lines = [ln.replace("\n" + prefix, "\n") for ln in lines]
         origin = None
-        if not self.one_shell and any("\n" in ln for ln in lines):
-            lines, origin = _split_command_lines(lines)
+        if "\n" in "".join(lines):
+            prefix = cmds.prefix
+            if any("\n" + prefix in ln for ln in lines):
+                # job.c start_job_command: a recipe prefix after a backslash-newline is
+                # dropped (POSIX), so neither the echo nor the shell sees it
+                lines = [ln.replace("\n" + prefix, "\n") for ln in lines]
+            if not self.one_shell:
+                lines, origin = _split_command_lines(lines)
         c = Child(self, file, lines, origin)
         if self.job_slots == 1 or self.not_parallel:
             while len(self.children) >= 1:

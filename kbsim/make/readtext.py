@@ -419,7 +419,21 @@ def ar_name(name: str) -> bool:
 _SEQS: dict[tuple, tuple] = {}
 # what makes parse_file_seq do more than split at blanks: a backslash, a bracket (an
 # archive member), a glob, '~', a space that is not a blank, or a word starting './'
-_PLAIN_SEQ = re.compile(r"[\\()*?\[~\n\r\f\v]|(?:^|(?<=[ \t]))\./")
+_SEQ_SPECIAL = ("\\", "(", ")", "*", "?", "[", "~", "\n", "\r", "\f", "\v", " ./", "\t./")
+
+
+def _plain_seq(s: str, start: int) -> bool:
+    """Nothing in S from START that parse_file_seq would unquote, strip, glob or group:
+    no backslash, parenthesis, glob character, '~', newline or other blank than space
+    and tab, no word starting with './'. (Each a scan of the string in C: a rule's
+    prerequisites can be 100 kB, where a regular expression costs tens of instructions
+    a character.)"""
+    if s.startswith("./", start):
+        return False
+    for c in _SEQ_SPECIAL:
+        if s.find(c, start) >= 0:
+            return False
+    return True
 
 
 def parse_file_seq(s: str, stops: str = "", noar: bool = False, noglob: bool = False,
@@ -430,7 +444,7 @@ def parse_file_seq(s: str, stops: str = "", noar: bool = False, noglob: bool = F
     """(see _parse_file_seq); remembered when nothing in S can reach the filesystem
     (no glob character, no archive member): every make process of a build parses the
     same rule lines again."""
-    if not oneword and not nostrip and _PLAIN_SEQ.search(s, start) is None:
+    if not oneword and not nostrip and _plain_seq(s, start):
         # (nothing to unquote, strip, glob or group: the blank-separated words up to
         # the first stop character, as the loop below would find them)
         end = len(s)
