@@ -15,6 +15,7 @@ from ..fs import NS_PER_S, Clock, SimFS, parse_granularity
 from ..make import MakeOptions, Simulation
 from ..make.errors import MakeError
 from ..make.gcpause import paused_gc
+from ..plan import Engine
 from .commands import AdjustRecord, CompileRecord, KbuildRuntime
 from .eras import Era, get_era
 from .layout import AUTOKSYMS, lay_out
@@ -55,6 +56,7 @@ class ReplayResult:
     sim: Simulation
     runtime: KbuildRuntime
     pass_commands: list[list[str]] = field(default_factory=list)
+    engines: dict[str, int] = field(default_factory=dict)  # make processes run by each tier
 
     @property
     def exit_code(self) -> int:
@@ -82,18 +84,21 @@ def start_time(spec: BuildSpec, seed: int) -> int:
 def replay(spec: BuildSpec, *, era: str | None = None, granularity: str | None = None,
            jobs: int | None = None, seed: int | None = None, guard: bool | None = None,
            naming: str | Naming | None = None, echo=None, trace: bool = False,
-           setup=None) -> ReplayResult:
+           setup=None, engine: str = "auto", read_cache=None) -> ReplayResult:
     """Build SPEC from clean. kbsim.experiments hooks (both optional): NAMING may be a
     ready Naming; SETUP(sim, runtime) runs before make starts and may return a replacement
-    Simulation (it must then register the runtime's commands on it)."""
+    Simulation (it must then register the runtime's commands on it). ENGINE: which tier
+    runs the make processes (kbsim.plan: "auto", "plan" or "faithful"); READ_CACHE: the
+    kbsim.plan.ReadCache to use (default: the one this Python process shares)."""
     with paused_gc():  # the whole tree and every make's file table are kept (gcpause.py)
         return _replay(spec, era=era, granularity=granularity, jobs=jobs, seed=seed,
-                       guard=guard, naming=naming, echo=echo, trace=trace, setup=setup)
+                       guard=guard, naming=naming, echo=echo, trace=trace, setup=setup,
+                       engine=engine, read_cache=read_cache)
 
 
 def _replay(spec: BuildSpec, *, era: str | None, granularity: str | None, jobs: int | None,
             seed: int | None, guard: bool | None, naming: str | Naming | None, echo,
-            trace: bool, setup) -> ReplayResult:
+            trace: bool, setup, engine: str, read_cache) -> ReplayResult:
     e = get_era(era or spec.era)
     if isinstance(naming, Naming):  # kbsim.experiments hook: a naming built elsewhere
         nm = naming
@@ -115,6 +120,8 @@ def _replay(spec: BuildSpec, *, era: str | None, granularity: str | None, jobs: 
     rt.register(sim.shell)
     if setup is not None:  # kbsim.experiments hook (stat-cache what-ifs, input stamps)
         sim = setup(sim, rt) or sim
+    eng = Engine(engine, read_cache)
+    eng.install(sim)
     opts = MakeOptions(jobs=j, print_directory=False, recipe_ns=spec.timing.recipe_ns)
     fs.clock.advance(spec.timing.top_startup_ns)
     try:
@@ -126,7 +133,7 @@ def _replay(spec: BuildSpec, *, era: str | None, granularity: str | None, jobs: 
                         rt.compiles, rt.adjusts, stale,
                         rt.modpost.errors if rt.modpost else [], rt.modpost is not None,
                         sim.output, list(sim.warnings), fs, sim, rt,
-                        [argv for _, argv in rt.make_starts])
+                        [argv for _, argv in rt.make_starts], dict(eng.counts))
 
 
 def find_stale(fs: SimFS, rt: KbuildRuntime) -> list[StaleObject]:

@@ -530,6 +530,12 @@ class MakeProcess(Remake, Implicit, VPath):
         return status
 
     def _main(self) -> int:
+        self.read_phase()
+        return self.update_phase()
+
+    def read_phase(self) -> None:
+        """main.c up to reading the makefiles and snapping their special targets: what a
+        make process knows before it updates anything (kbsim.plan caches this phase)."""
         opts = self.opts
         for d in opts.directories:
             new = d if d.startswith("/") else posixpath.join(self.cwd, d)
@@ -544,7 +550,7 @@ class MakeProcess(Remake, Implicit, VPath):
         self.define_defaults()
         # main.c handle_non_switch_argument: the goals' entries, kept (a vpath search
         # while the makefiles are remade can give one another table name)
-        goal_files = [self.files.enter(g) for g in opts.goals]
+        goal_files = self.goal_files = [self.files.enter(g) for g in opts.goals]
         for f in goal_files:
             f.cmd_target = True
         self.reader = Reader(self)
@@ -562,7 +568,7 @@ class MakeProcess(Remake, Implicit, VPath):
                     break
         # main.c sets always_make_flag before reading (so a makefile's 'MAKEFLAGS += -B'
         # does not force the makefiles, only the goals)
-        always_make_set = opts.always_make
+        self.always_make_set = opts.always_make
         jobs_before = opts.jobs
         self.decode_makeflags()
         if opts.jobs != jobs_before:
@@ -574,10 +580,14 @@ class MakeProcess(Remake, Implicit, VPath):
         if not self.restarts:
             for n in opts.what_if:
                 self.mark_new(n)
+
+    def update_phase(self) -> int:
+        """main.c from remaking the makefiles to the end of the goal update."""
+        opts = self.opts
         # main.c: update the makefiles, and re-exec if one was remade
         # main.c: always_make_flag = always_make_set && restarts == 0 while the makefiles
         # are remade (so -B cannot re-exec for ever), always_make_set for the goals
-        self.always_make = always_make_set and not self.restarts
+        self.always_make = self.always_make_set and not self.restarts
         if self.read_files:
             self.define_makeflags(True, True)
             self.remake_makefiles()
@@ -586,7 +596,7 @@ class MakeProcess(Remake, Implicit, VPath):
         if self.restarts:
             for n in opts.what_if:
                 self.mark_new(n)
-        goals = [[f, 0, False] for f in goal_files]
+        goals = [[f, 0, False] for f in self.goal_files]
         if not goals:
             dg = self.variables.get(".DEFAULT_GOAL")
             name = ""
