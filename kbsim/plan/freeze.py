@@ -17,6 +17,7 @@ pattern-specific variables, .DEFAULT, .LOW_RESOLUTION_TIME, .ONESHELL, -n -q -t 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 
 from ..make.expand import FUNCTIONS, Expander, Variable
 from ..make.filedb import NONEXISTENT, UNKNOWN, FileEntry, PatternRule, Recipe
@@ -28,6 +29,10 @@ _CARRIED = {
     "precious", "cmd_target", "stem", "rule_floc", "implicit_rule", "dontcare",
     "tried_implicit", "last_mtime", "mtime_before_update",
 }
+_NAME = attrgetter("name")
+_COLUMNS = ("name", "hname", "deps", "oo", "cmds", "is_target", "phony", "intermediate",
+            "secondary", "precious", "cmd_target", "dontcare", "tried_implicit", "stem",
+            "rule_floc", "implicit_rule", "last_mtime", "mtime_before_update")
 # slots that must still hold FileEntry's defaults after reading (the update sets them)
 _DEFAULTS = {
     "considered": 0, "double_colon": None, "updating": False, "update_status": 1,
@@ -58,6 +63,7 @@ class Plan:
     rule_floc: tuple
     implicit_rule: tuple
     last_mtime: tuple[int, ...]
+    plain: tuple[bool, ...]  # no prerequisites, no recipe, not phony, no pattern matches
     pattern_rules: tuple[PatternRule, ...]
     variables: dict[str, Variable]
     recipe_env: dict[str, str]
@@ -96,25 +102,33 @@ def freeze(mp: MakeProcess) -> Plan | str:
     if why:
         return why
     files = list(mp.files)
-    index = {f.name: i for i, f in enumerate(files)}
-    pos = {id(f): i for i, f in enumerate(files)}
-    for f in files:
-        for s, default in _DEFAULTS.items():
-            if getattr(f, s) != default:
-                return f"entry '{f.name}' has {s} set after reading"
-        for d in f.deps:
-            if id(d) not in pos:
-                return f"prerequisite '{d.name}' of '{f.name}' is not in the file table"
     bad = set(FileEntry.__slots__) - _CARRIED - set(_DEFAULTS) - {"hname"}
     if bad:  # a field the engine gained that this freeze does not know
         return f"file entries have fields the plan does not carry: {', '.join(sorted(bad))}"
-    if any(f.hname != f.name for f in files):
+    # every entry as reading leaves it: the update's fields at FileEntry's defaults
+    state = attrgetter(*_DEFAULTS)
+    defaults = tuple(_DEFAULTS.values())
+    if list(map(state, files)).count(defaults) != len(files):
+        f = next(f for f in files if state(f) != defaults)
+        s = next(k for k, v in _DEFAULTS.items() if getattr(f, k) != v)
+        return f"entry '{f.name}' has {s} set after reading"
+    cols = dict(zip(_COLUMNS, zip(*map(attrgetter(*_COLUMNS), files)))) if files else \
+        {c: () for c in _COLUMNS}
+    names = cols["name"]
+    if names != cols["hname"]:
         return "a file table name differs from its hash name (vpath)"
-    for f in files:
-        if f.phony and (f.last_mtime != NONEXISTENT or f.mtime_before_update != NONEXISTENT):
-            return f"phony '{f.name}' has a timestamp"
-        if not f.phony and (f.last_mtime != UNKNOWN or f.mtime_before_update != UNKNOWN):
-            return f"'{f.name}' was stat'ed while reading"
+    # not stat'ed yet: phony entries are NONEXISTENT (snap_deps), the others UNKNOWN
+    want = tuple(NONEXISTENT if ph else UNKNOWN for ph in cols["phony"])
+    if cols["last_mtime"] != want or cols["mtime_before_update"] != want:
+        return "an entry has a timestamp after reading"
+    index = dict(zip(names, range(len(names))))
+    if len(index) != len(names):
+        return "two entries with one name"
+    at = index.__getitem__
+    try:
+        deps = _interned(tuple(map(at, map(_NAME, ds))) for ds in cols["deps"])
+    except KeyError:
+        return "a prerequisite is not in the file table"
     # the update phase's switches: define_makeflags (True, False), as it will run, then
     # the environment of every recipe (job.c target_environment; no target variables)
     variables = dict(mp.variables)
@@ -139,27 +153,19 @@ def freeze(mp: MakeProcess) -> Plan | str:
         if ident is not None and not isinstance(ident, tuple):
             contents[ident] = frozenset(mp.dir_contents[ident])
     return Plan(
-        names=tuple(f.name for f in files), index=index,
-        deps=tuple(tuple(pos[id(d)] for d in f.deps) for f in files),
-        oo=tuple(tuple(f.oo) if f.oo is not None else None for f in files),
-        cmds=tuple(f.cmds for f in files),
-        is_target=tuple(f.is_target for f in files),
-        phony=tuple(f.phony for f in files),
-        intermediate=tuple(f.intermediate for f in files),
-        secondary=tuple(f.secondary for f in files),
-        precious=tuple(f.precious for f in files),
-        cmd_target=tuple(f.cmd_target for f in files),
-        dontcare=tuple(f.dontcare for f in files),
-        tried_implicit=tuple(f.tried_implicit for f in files),
-        stem=tuple(f.stem for f in files),
-        rule_floc=tuple(f.rule_floc for f in files),
-        implicit_rule=tuple(f.implicit_rule for f in files),
-        last_mtime=tuple(f.last_mtime for f in files),
+        names=names, index=index, deps=deps,
+        oo=tuple(tuple(o) if o is not None else None for o in cols["oo"]),
+        cmds=cols["cmds"], is_target=cols["is_target"], phony=cols["phony"],
+        intermediate=cols["intermediate"], secondary=cols["secondary"],
+        precious=cols["precious"], cmd_target=cols["cmd_target"], dontcare=cols["dontcare"],
+        tried_implicit=cols["tried_implicit"], stem=cols["stem"], rule_floc=cols["rule_floc"],
+        implicit_rule=cols["implicit_rule"], last_mtime=cols["last_mtime"],
+        plain=_plain(mp, files),
         pattern_rules=tuple(mp.pattern_rules),
         variables=variables, recipe_env=recipe_env,
-        goals=tuple(pos[id(f)] for f in mp.goal_files),
+        goals=tuple(index[f.name] for f in mp.goal_files),
         default_goal=default_goal, makefile_list=makefile_list,
-        read_files=tuple((pos[id(rf[0])], rf[1], rf[3], rf[4]) for rf in mp.read_files),
+        read_files=tuple((index[rf[0].name], rf[1], rf[3], rf[4]) for rf in mp.read_files),
         cwd=mp.cwd, opts=mp.opts.copy(),
         just_print=mp.just_print_flag, keep_going=mp.keep_going, silent=mp.silent,
         ignore_errors=mp.ignore_errors,
@@ -171,6 +177,25 @@ def freeze(mp: MakeProcess) -> Plan | str:
         dir_contents=contents,
         output=(), traced=mp.traced,
     )
+
+
+def _plain(mp: MakeProcess, files: list[FileEntry]) -> tuple[bool, ...]:
+    """Entries whose update is only a stat: no prerequisites, no recipe and none to be
+    found (no target pattern ends like the name: Implicit.try_implicit_rule's test), not
+    phony (the headers, sources and config stamps of a kbuild tree). Their lists cannot
+    grow: only an implicit rule adds prerequisites."""
+    sufs = mp._suffixes() if mp.pattern_rules else ()
+    if sufs is None:  # a match-anything rule: every name is searched
+        return (False,) * len(files)
+    return tuple(not f.deps and f.cmds is None and not f.phony
+                 and not (sufs and f.name.endswith(sufs)) for f in files)
+
+
+def _interned(rows) -> tuple:
+    """The rows, equal ones as one tuple object (kbuild's top-level makefile gives ~300
+    targets the same ~300 prerequisites: the kernel remembers a settled run by it)."""
+    seen: dict[tuple, tuple] = {}
+    return tuple(r if len(r) < 16 else seen.setdefault(r, r) for r in rows)
 
 
 def _frozen(v):

@@ -101,6 +101,7 @@ class PlanProcess(PlanRemake, PlanImplicit, PlanJobs):
         self.cmd_target = plan.cmd_target
         self.dontcare = list(plan.dontcare)
         self.tried_implicit = list(plan.tried_implicit)
+        self.plain = plan.plain  # (entries added later are not: see enter)
         self.stem = list(plan.stem)
         self.rule_floc = list(plan.rule_floc)
         self.implicit_rule = list(plan.implicit_rule)
@@ -117,6 +118,10 @@ class PlanProcess(PlanRemake, PlanImplicit, PlanJobs):
         self.chg: list[list[bool] | None] = [None] * n
         self.dep_changed: list[list[bool] | None] = [None] * n
         self.nesting = [0] * n
+        # settled prerequisite runs (remake.py SettledRun) and which entries are in one
+        self.runs: dict[int, object] = {}
+        self.run_epoch = 0
+        self.in_run = [False] * n
         self._shared = True  # phony, secondary, precious, cmd_target are the plan's tuples
         # process state, as MakeProcess.__init__ starts it
         self.pass_no = 0  # update_goal_chain's 'considered' counter (remake.py)
@@ -196,6 +201,7 @@ class PlanProcess(PlanRemake, PlanImplicit, PlanJobs):
             self.secondary = list(self.secondary)
             self.precious = list(self.precious)
             self.cmd_target = list(self.cmd_target)
+            self.plain = list(self.plain)
             self._shared = False
         i = len(self.names)
         self.extra[name] = i
@@ -204,13 +210,15 @@ class PlanProcess(PlanRemake, PlanImplicit, PlanJobs):
                        (self.is_target, False), (self.phony, False),
                        (self.intermediate, False), (self.secondary, False),
                        (self.precious, False), (self.cmd_target, False),
+                       (self.plain, False),
                        (self.dontcare, False), (self.tried_implicit, False),
                        (self.stem, None), (self.rule_floc, None), (self.implicit_rule, None),
                        (self.last_mtime, UNKNOWN), (self.mtime_before_update, UNKNOWN),
                        (self.considered, 0), (self.updating, False),
                        (self.update_status, US_NONE), (self.command_state, CS_NOT_STARTED),
                        (self.parent, None), (self.updated, False), (self.no_diag, False),
-                       (self.chg, None), (self.dep_changed, None), (self.nesting, 0)):
+                       (self.chg, None), (self.dep_changed, None), (self.nesting, 0),
+                       (self.in_run, False)):
             arr.append(v)
         return i
 

@@ -20,14 +20,87 @@ from ..make.filedb import (CS_DEPS_RUNNING, CS_FINISHED, CS_NOT_STARTED, CS_RUNN
 from ..make.remake import MAX_REENTRY, Decision, LoopsForever, StackOverflow
 
 NS = 1_000_000_000
+MEMO_MIN = 16  # the shortest prerequisite list worth remembering as a settled run
+
+
+class SettledRun:
+    """What update_file_1's loop does over a prerequisite list whose every entry the
+    current pass has considered and can take the inline check_dep: their mtimes (known),
+    where the first one with commands running is, where the first failure is, and their
+    'changed' flags. Nothing in it changes while no member entry changes (see
+    PlanRemake._touch): kbuild's top-level make walks the same ~300 phony directories
+    for each of ~300 targets in every pass of its goal chain."""
+
+    __slots__ = ("deps", "pass_no", "epoch", "mtimes", "flags", "first_running", "fail_at",
+                 "fail_status", "max_status", "top", "any_intermediate", "missing")
+
+    def __init__(self, deps, pass_no: int, epoch: int):
+        self.deps = deps
+        self.pass_no = pass_no
+        self.epoch = epoch
 
 
 class PlanRemake:
     """Mixin for PlanProcess: the update algorithm."""
 
+    # ------------------------------------------------------------ settled runs
+    def _touch(self, f: int) -> None:
+        """F's update state is about to change: a settled run it belongs to is void."""
+        if self.in_run[f]:
+            self.run_epoch += 1
+
+    def _settled_run(self, deps, pass_no: int) -> SettledRun | None:
+        """The SettledRun of DEPS in this pass, remembered or made now, or None when one
+        of them cannot take the inline check (not considered yet, being updated, an
+        intermediate file, a failure to complain about, an mtime not known)."""
+        m = self.runs.get(id(deps))
+        if m is not None and m.deps is deps and m.pass_no == pass_no \
+                and m.epoch == self.run_epoch:
+            return m
+        n = len(deps)
+        considered = self.considered
+        if list(map(considered.__getitem__, deps)).count(pass_no) != n:
+            return None
+        if True in map(self.updating.__getitem__, deps):
+            return None
+        inter = list(map(self.intermediate.__getitem__, deps))
+        if True in inter:
+            phony = self.phony
+            if any(i and not phony[d] for i, d in zip(inter, deps)):
+                return None
+        mtimes = list(map(self.last_mtime.__getitem__, deps))
+        if UNKNOWN in mtimes:
+            return None
+        status = list(map(self.update_status.__getitem__, deps))
+        if US_QUESTION in status or US_FAILED in status:
+            updated, dontcare, no_diag = self.updated, self.dontcare, self.no_diag
+            for d, st in zip(deps, status):
+                if updated[d] and st > US_NONE and not dontcare[d] and no_diag[d]:
+                    return None  # update_file would complain
+        cs = list(map(self.command_state.__getitem__, deps))
+        m = SettledRun(deps, pass_no, self.run_epoch)
+        m.mtimes = mtimes
+        m.flags = [t == NONEXISTENT for t in mtimes]
+        running = [c == CS_RUNNING or c == CS_DEPS_RUNNING for c in cs]
+        m.first_running = running.index(True) if True in running else n
+        news = [st if c == CS_FINISHED else US_SUCCESS for st, c in zip(status, cs)]
+        m.max_status = max(news)
+        m.fail_at = next((j for j, v in enumerate(news) if v), n)
+        m.fail_status = news[m.fail_at] if m.fail_at < n else US_SUCCESS
+        m.top = max(mtimes)
+        m.any_intermediate = True in inter
+        m.missing = None  # (the nonexistent normal ones, made when first asked for)
+        self.runs[id(deps)] = m
+        in_run = self.in_run
+        for d in deps:
+            in_run[d] = True
+        return m
+
     # ------------------------------------------------------------ f_mtime
     def f_mtime(self, f: int, search: bool = True) -> int:
         """remake.c f_mtime (remake.py Remake.f_mtime) without vpath."""
+        if self.in_run[f]:
+            self.run_epoch += 1
         name = self.names[f]
         ns = self.fs.mtime(name, self.cwd)
         if ns is None:
@@ -83,6 +156,7 @@ class PlanRemake:
                 file = g[0]
                 stop = False
                 self.goal_dep = g
+                self._touch(file)
                 self.dontcare[file] = bool(g[1] & 2)
                 ocommands = self.commands_started
                 fail = self.update_file(file, 1 if rebuilding else 0)
@@ -102,6 +176,7 @@ class PlanRemake:
                             if rebuilding and self.dontcare[file]:
                                 stop = True
                 any_not_updated = not updated[file]
+                self._touch(file)
                 self.dontcare[file] = False
                 if stop or not any_not_updated:
                     if (not rebuilding and update_status[file] == US_SUCCESS and not g[2]
@@ -131,6 +206,8 @@ class PlanRemake:
                     and not self.dontcare[f] and self.no_diag[f]):
                 return self.update_status[f] if self.command_state[f] == CS_FINISHED \
                     else US_SUCCESS
+        if self.in_run[f]:
+            self.run_epoch += 1
         self.considered[f] = self.pass_no
         nesting = self.nesting
         if nesting[f]:
@@ -164,6 +241,7 @@ class PlanRemake:
         if not self.keep_going:
             self.fatal(msg)
         self.err(f"{self.prog}: *** {msg}.")
+        self._touch(file)
         self.no_diag[file] = False
 
     # ------------------------------------------------------------ update_file_1
@@ -182,6 +260,8 @@ class PlanRemake:
             return US_SUCCESS
         if cs == CS_FINISHED:
             return update_status[file]
+        if self.in_run[file]:
+            self.run_epoch += 1
         self.no_diag[file] = self.dontcare[file]
         depth += 1
         updating = self.updating
@@ -215,8 +295,41 @@ class PlanRemake:
         parent = self.parent
         oo = self.oo[file]
         idx = 0
+        run = (self._settled_run(deps, pass_no)
+               if len(deps) >= MEMO_MIN and oo is None and not rebuilding else None)
+        if run is not None:
+            # the loop below over DEPS, every one taking the inline check_dep, at once
+            n = len(deps)
+            end = n if keep_going or run.fail_at == n else run.fail_at + 1
+            for d in (deps if end == n else deps[:end]):
+                parent[d] = file
+            mts = run.mtimes
+            if not must_make and (run.top > this_mtime or NONEXISTENT in mts):
+                for j in range(end):
+                    dm = mts[j]
+                    if dm == NONEXISTENT or dm > this_mtime:
+                        if culprit[1] is None:
+                            self._blame(culprit, deps[j], dm)
+                        must_make = True
+                        break
+            running = run.first_running < end
+            if keep_going:
+                dep_status = run.max_status
+            elif run.fail_at < n:
+                dep_status = run.fail_status
+            k = min(run.first_running, end if run.fail_at == n or keep_going else run.fail_at)
+            if k:
+                changed_flags[:k] = run.flags[:k] if k < n else run.flags
+            idx = n  # (done, or stopped at the failure as the loop would)
+        plain = self.plain
         while idx < len(deps):
             d = deps[idx]
+            if plain[d] and considered[d] != pass_no and not updated[d] and not rebuilding:
+                idx, must_make = self._settle_leaves(file, deps, idx, this_mtime, must_make,
+                                                     culprit, running, changed_flags, oo)
+                if idx >= len(deps):
+                    break
+                d = deps[idx]
             mtime = last_mtime[d]
             if mtime == UNKNOWN:
                 mtime = self.f_mtime(d)
@@ -248,6 +361,7 @@ class PlanRemake:
             else:
                 saved = dontcare[d]
                 if rebuilding:
+                    self._touch(d)
                     dontcare[d] = dontcare[file]
                 new, maybe_make = self.check_dep(d, depth, this_mtime, must_make,
                                                  None if ignore else culprit)
@@ -269,13 +383,15 @@ class PlanRemake:
                 changed_flags[idx] = after != mtime or mtime == NONEXISTENT
             idx += 1
         # second pass: the intermediate prerequisites, only if we must remake
-        if must_make and any(intermediate[d] for d in self.deps[file]):
+        if must_make and (run.any_intermediate if run is not None
+                          else True in map(intermediate.__getitem__, self.deps[file])):
             deps = self.deps[file]
             for idx, d in enumerate(deps):
                 if not intermediate[d]:
                     continue
                 mtime = self.file_mtime(d)
                 parent[d] = file
+                self._touch(d)
                 if rebuilding:
                     saved = dontcare[d]
                     dontcare[d] = dontcare[file]
@@ -357,6 +473,58 @@ class PlanRemake:
         updated[file] = True
         return update_status[file]
 
+    def _settle_leaves(self, file: int, deps, idx: int, this_mtime: int, must_make: bool,
+                       culprit: list, running: bool, changed_flags, oo) -> tuple[int, bool]:
+        """update_file_1's loop from IDX over the plain entries (freeze.py _plain) that
+        this process has not met yet and that exist: for each, what check_dep ->
+        update_file -> update_file_1 do to it (the reference's _settle_leaves: stat, no
+        rule found, nothing to walk, finished with success, recorded up to date), and the
+        comparison of its mtime with the target's. Returns where it stopped (at the first
+        other one, already stat'ed when it is a missing plain file) and must_make."""
+        plain = self.plain
+        considered, updated = self.considered, self.updated
+        last_mtime, intermediate = self.last_mtime, self.intermediate
+        parent, no_diag, dontcare = self.parent, self.no_diag, self.dontcare
+        tried, dep_changed = self.tried_implicit, self.dep_changed
+        command_state, update_status = self.command_state, self.update_status
+        before, in_run = self.mtime_before_update, self.in_run
+        pass_no = self.pass_no
+        record = self.record
+        n = len(deps)
+        while idx < n:
+            d = deps[idx]
+            if not plain[d] or considered[d] == pass_no or updated[d]:
+                break
+            mtime = last_mtime[d]
+            if mtime == UNKNOWN:
+                mtime = self.f_mtime(d)
+            if mtime == NONEXISTENT or intermediate[d]:
+                break
+            if in_run[d]:
+                self.run_epoch += 1
+            parent[d] = file
+            considered[d] = pass_no
+            no_diag[d] = dontcare[d]
+            tried[d] = True
+            dep_changed[d] = []
+            command_state[d] = CS_FINISHED
+            updated[d] = True
+            if before[d] == UNKNOWN:
+                before[d] = mtime
+            update_status[d] = US_SUCCESS
+            self.finished_count += 1
+            if record:
+                self.record_decision(d, False, "up-to-date", mtime,
+                                     [None, None, UNKNOWN, None], [], None, UNKNOWN)
+            if mtime > this_mtime and (oo is None or not oo[idx]):
+                if not must_make and culprit[1] is None:
+                    self._blame(culprit, d, mtime)
+                must_make = True
+            if not running:
+                changed_flags[idx] = False
+            idx += 1
+        return idx, must_make
+
     # ------------------------------------------------------------ check_dep
     def check_dep(self, file: int, depth: int, this_mtime: int, must_make: bool,
                   culprit: list | None) -> tuple[int, bool]:
@@ -389,6 +557,7 @@ class PlanRemake:
                 command_state = self.command_state
                 if command_state[file] != CS_RUNNING:
                     if command_state[file] == CS_DEPS_RUNNING:
+                        self._touch(file)
                         self.considered[file] = 0
                     self.set_command_state(file, CS_NOT_STARTED)
                 deps = self.deps[file]
@@ -426,6 +595,8 @@ class PlanRemake:
 
     # ------------------------------------------------------------ finishing
     def notice_finished_file(self, file: int) -> None:
+        if self.in_run[file]:
+            self.run_epoch += 1
         self.finished_count += 1
         ran = self.command_state[file] == CS_RUNNING
         self.command_state[file] = CS_FINISHED
@@ -456,6 +627,8 @@ class PlanRemake:
         self.notice_finished_file(file)
 
     def set_command_state(self, file: int, state: int) -> None:
+        if self.in_run[file]:
+            self.run_epoch += 1
         self.command_state[file] = state
 
     # ------------------------------------------------------------ decisions
