@@ -8,13 +8,21 @@ simulation's shell, so the commands, their timing and their output are the refer
 
 from __future__ import annotations
 
+import re
+from collections.abc import Generator
 from itertools import compress
 
 from ..make.filedb import CS_NOT_STARTED, CS_RUNNING, UNKNOWN, US_FAILED, \
     US_QUESTION, US_SUCCESS
 from ..make.process import Child, _split_command_lines
 from ..make.remake import MakeFatal, StackOverflow
-from ..make.shell import ShellContext
+from ..fs import FsError
+from ..make.shell import IO, Command, ShellContext, cmd_echo
+
+# A recipe line of plain words (no quoting, expansion, globbing, redirection, operator,
+# comment or assignment): the shell would run it as one command with these words.
+_PLAIN_LINE = re.compile(r"[A-Za-z0-9_./:,+%@-]+(?: +[A-Za-z0-9_./:,+%@-]+)*\Z")
+_NO_REDIRECTIONS = Command()
 
 
 class PlanJobs:
@@ -205,7 +213,12 @@ class PlanJobs:
     def run_line(self, c: Child, line: str) -> None:
         ctx = ShellContext(self, self.names[c.file], line)
         c.ctx = ctx
-        gen = self.sim.shell.run_line(ctx, line, self.opts.recipe_ns)
+        shell = self.sim.shell
+        handler = shell.commands.get(line.split(" ", 1)[0]) if _PLAIN_LINE.match(line) else None
+        if handler is not None and handler is not cmd_echo:
+            gen = _plain_command(ctx, line.split(), handler, self.opts.recipe_ns)
+        else:
+            gen = shell.run_line(ctx, line, self.opts.recipe_ns)
         self.sim.drive(gen, lambda status: self._line_finished(c, status))
 
     def _line_finished(self, c: Child, status: int) -> None:
@@ -286,3 +299,21 @@ class PlanJobs:
         if before == UNKNOWN or st + 3 != before:
             if self.fs.remove(name, self.cwd):
                 self.err(f"{self.prog}: *** Deleting file '{name}'")
+
+
+def _plain_command(ctx: ShellContext, argv: list[str], handler, recipe_ns: int) -> Generator:
+    """Shell.run_line for a line of plain words naming a command the shell knows (not
+    echo, whose flavour depends on the line): the recipe line's delay, then the command
+    as Shell._dispatch runs it, with no redirections to open or close."""
+    yield recipe_ns
+    io = IO(ctx, _NO_REDIRECTIONS)
+    try:
+        r = handler(ctx, argv, io)
+        if isinstance(r, Generator):
+            r = yield from r
+        status = int(r or 0)
+    except FsError as e:
+        io.err(f"/bin/sh: 1: cannot create {e.filename}: {e.strerror}\n")
+        status = 2
+    ctx.last_status = status
+    return status
