@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 from ..errors import InputError
 from ..kbuild.spec import BuildSpec
+from ..plan.engine import read_cache
 from .rebuilders import RULES
 from .settings import SweepSettings, canonical_key, check_against_spec, spec_defaults
 from .stats import wilson
@@ -55,6 +56,7 @@ class Sweep:
     settings: SweepSettings
     trials: int
     seed: int = 0
+    engine: str = "auto"  # the tier that runs each make process (kbsim.plan)
 
     def __post_init__(self) -> None:
         if self.trials < 1:
@@ -94,20 +96,21 @@ def sim_key(settings: dict[str, str]) -> tuple[tuple[str, str], ...]:
 
 # ---------------------------------------------------------------------------- workers
 _SPEC: BuildSpec | None = None
+_ENGINE = "auto"
 
 
 def _init_worker(blob: bytes) -> None:
-    global _SPEC
-    _SPEC = pickle.loads(blob)
+    global _SPEC, _ENGINE
+    _SPEC, _ENGINE = pickle.loads(blob)
 
 
-def _trial(spec: BuildSpec, task: Task) -> TrialResult:
+def _trial(spec: BuildSpec, task: Task, engine: str = "auto") -> TrialResult:
     """One trial, then a full cyclic collection. A replay runs with the collector paused
     (make/gcpause.py) and its graph is full of cycles; in a process that runs trial after
     trial, nothing else would trigger the full collection that frees them, and a worker
     grew by ~1 GB a minute until the OOM killer stopped it (a 1,200-trial sweep)."""
     try:
-        return run_trial(spec, dict(task.settings), task.seed)
+        return run_trial(spec, dict(task.settings), task.seed, engine)
     finally:
         gc.collect()
 
@@ -115,18 +118,22 @@ def _trial(spec: BuildSpec, task: Task) -> TrialResult:
 def _run_task(task: Task) -> TrialResult:
     assert _SPEC is not None, "worker not initialised"
     if hasattr(os, "fork"):
-        return _trial_in_child(_SPEC, task)
-    return _trial(_SPEC, task)
+        return _trial_in_child(_SPEC, task, _ENGINE)
+    return _trial(_SPEC, task, _ENGINE)
 
 
-def _trial_in_child(spec: BuildSpec, task: Task) -> TrialResult:
+def _trial_in_child(spec: BuildSpec, task: Task, engine: str = "auto") -> TrialResult:
     """One trial in a forked child of this pool worker, its result back through a pipe.
 
     The child's whole object graph goes with its exit: no cyclic collection after the
     trial (_trial's gc.collect() costs 0.5-0.9 s a trial on lindroth-2018; a sweep takes
     about 0.84x the wall time this way) and no memory left behind. Only pool workers do
     this: they are single-threaded, so forking them is safe (a process with other threads,
-    such as the CLI's with its progress bar, or a Dask worker, uses _trial)."""
+    such as the CLI's with its progress bar, or a Dask worker, uses _trial). The read
+    phases the child cached (kbsim.plan) come back with its result, so the worker's
+    next trials start from them."""
+    cache = read_cache()
+    mark = len(cache.added)
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: run, send, leave without any teardown
@@ -139,7 +146,8 @@ def _trial_in_child(spec: BuildSpec, task: Task) -> TrialResult:
             for fd in (0, 1, 2):
                 os.dup2(null, fd)
             try:
-                out = ("ok", run_trial(spec, dict(task.settings), task.seed))
+                out = ("ok", (run_trial(spec, dict(task.settings), task.seed, engine),
+                              cache.since(mark)))
             except BaseException as e:  # noqa: BLE001  (re-raised in the worker)
                 out = ("error", e)
             try:
@@ -163,7 +171,9 @@ def _trial_in_child(spec: BuildSpec, task: Task) -> TrialResult:
     kind, value = pickle.loads(data)
     if kind == "error":
         raise value
-    return value
+    result, learned = value
+    cache.merge(learned)
+    return result
 
 
 def _exit_text(wstatus: int) -> str:
@@ -172,9 +182,9 @@ def _exit_text(wstatus: int) -> str:
     return f"exit status {os.waitstatus_to_exitcode(wstatus)}"
 
 
-def run_task_with_spec(spec: BuildSpec, task: Task) -> TrialResult:
+def run_task_with_spec(spec: BuildSpec, task: Task, engine: str = "auto") -> TrialResult:
     """Entry point for distributed executors (the spec arrives as a scattered object)."""
-    return _trial(spec, task)
+    return _trial(spec, task, engine)
 
 
 # ---------------------------------------------------------------------------- results
@@ -195,6 +205,7 @@ class CellResult:
     errors: int  # trials whose make failed for another reason (exit 2)
     make_rule_disagreements: int
     cache_hits: int
+    engines: dict[str, int] = field(default_factory=dict)  # make processes run by each tier
 
     @property
     def trials(self) -> int:
@@ -255,7 +266,8 @@ def aggregate(sweep: Sweep, trials: dict[tuple[tuple, int], TrialResult]) -> lis
             caught_by=dict(caught), stale_objects=n_stale,
             errors=sum(1 for r in rs if r.exit_code == 2),
             make_rule_disagreements=sum(1 for r in rs if r.make_rule_agrees is False),
-            cache_hits=sum(r.cache_hits for r in rs)))
+            cache_hits=sum(r.cache_hits for r in rs),
+            engines=dict(sum((Counter(r.engines) for r in rs), Counter()))))
     return out
 
 
@@ -317,16 +329,16 @@ def run_sweep(sweep: Sweep, workers: int = 1, executor: str = "process",
 
     try:
         if executor == "dask":
-            _run_dask(sweep.spec, tasks, workers, address, done)
+            _run_dask(sweep.spec, tasks, workers, address, done, sweep.engine)
         elif executor == "ray":
-            _run_ray(sweep.spec, tasks, workers, address, done)
+            _run_ray(sweep.spec, tasks, workers, address, done, sweep.engine)
         elif not tasks:
             pass
         elif workers == 1 or len(tasks) == 1:
             for t in tasks:
-                done(_trial(sweep.spec, t))
+                done(_trial(sweep.spec, t, sweep.engine))
         else:
-            _run_pool(sweep.spec, tasks, workers, done)
+            _run_pool(sweep.spec, tasks, workers, done, sweep.engine)
     finally:
         bar.close()
     wall = time.perf_counter() - t0
@@ -336,8 +348,9 @@ def run_sweep(sweep: Sweep, workers: int = 1, executor: str = "process",
                        executor=executor, ran=len(tasks))
 
 
-def _run_pool(spec: BuildSpec, tasks: list[Task], workers: int, done) -> None:
-    blob = pickle.dumps(spec, protocol=pickle.HIGHEST_PROTOCOL)
+def _run_pool(spec: BuildSpec, tasks: list[Task], workers: int, done,
+              engine: str = "auto") -> None:
+    blob = pickle.dumps((spec, engine), protocol=pickle.HIGHEST_PROTOCOL)
     pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), initializer=_init_worker,
                                initargs=(blob,))
     try:
@@ -352,7 +365,7 @@ def _run_pool(spec: BuildSpec, tasks: list[Task], workers: int, done) -> None:
     pool.shutdown(wait=True)
 
 
-def _run_dask(spec, tasks, workers, address, done) -> None:
+def _run_dask(spec, tasks, workers, address, done, engine: str = "auto") -> None:
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
@@ -371,7 +384,8 @@ def _run_dask(spec, tasks, workers, address, done) -> None:
                          f"{' at ' + address if address else ''}: {e}") from None
     try:
         fspec = client.scatter(spec, broadcast=True)
-        futs = [client.submit(run_task_with_spec, fspec, t, pure=False) for t in tasks]
+        futs = [client.submit(run_task_with_spec, fspec, t, engine, pure=False)
+                for t in tasks]
         for f in as_completed(futs):
             done(f.result())
     finally:
@@ -380,7 +394,7 @@ def _run_dask(spec, tasks, workers, address, done) -> None:
             cluster.close()
 
 
-def _run_ray(spec, tasks, workers, address, done) -> None:
+def _run_ray(spec, tasks, workers, address, done, engine: str = "auto") -> None:
     try:
         import ray
     except ImportError:
@@ -401,7 +415,7 @@ def _run_ray(spec, tasks, workers, address, done) -> None:
     try:
         ref = ray.put(spec)
         remote = ray.remote(run_task_with_spec)
-        pending = [remote.remote(ref, t) for t in tasks]
+        pending = [remote.remote(ref, t, engine) for t in tasks]
         while pending:
             ready, pending = ray.wait(pending, num_returns=1)
             done(ray.get(ready[0]))

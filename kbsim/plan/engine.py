@@ -46,6 +46,7 @@ class ReadCache:
         self.size = 0
         self.hits = 0
         self.misses = 0
+        self.added: list[tuple[tuple, CachedRead]] = []  # in order (see since)
 
     def find(self, key: tuple, fs) -> CachedRead | None:
         for e in self.entries.get(key, ()):
@@ -58,9 +59,20 @@ class ReadCache:
     def store(self, key: tuple, entry: CachedRead) -> None:
         if self.size >= self.limit:
             self.entries.clear()
+            self.added.clear()
             self.size = 0
         self.entries.setdefault(key, []).insert(0, entry)
+        self.added.append((key, entry))
         self.size += 1
+
+    def since(self, mark: int) -> list[tuple[tuple, CachedRead]]:
+        """The entries stored after len(self.added) was MARK (a forked trial sends them
+        back to its worker, whose later trials then start warm)."""
+        return self.added[mark:]
+
+    def merge(self, entries: list[tuple[tuple, CachedRead]]) -> None:
+        for key, entry in entries:
+            self.store(key, entry)
 
     def __len__(self) -> int:
         return self.size
@@ -69,6 +81,11 @@ class ReadCache:
 # the read cache of this Python process: every simulation reuses what earlier ones read
 # (the passes of one replay, the trials of a whatif worker)
 SHARED = ReadCache()
+
+
+def read_cache() -> ReadCache:
+    """The read cache this Python process shares (see SHARED)."""
+    return SHARED
 
 
 def read_key(sim, options, cwd: str, level: int, restarts: int, env: dict) -> tuple:
@@ -82,12 +99,14 @@ def read_key(sim, options, cwd: str, level: int, restarts: int, env: dict) -> tu
 
 class PrereadProcess(MakeProcess):
     """A reference make process whose read phase the engine ran already (to freeze it):
-    main() goes on with the update phase, or raises what reading raised, so that it ends
-    exactly as MakeProcess.main would have."""
+    main() traces what reading traced, then goes on with the update phase, or raises what
+    reading raised, so that it ends exactly as MakeProcess.main would have."""
 
     read_error: Exception | None = None
+    read_events: list = []
 
     def _main(self) -> int:
+        self.sim.events.extend(self.read_events)
         if self.read_error is not None:
             raise self.read_error
         return self.update_phase()
@@ -124,18 +143,24 @@ class Engine:
         mp.fs = obs
         jobs = options.jobs
         out0 = len(sim.output)
+        ev0 = len(sim.events)
         try:
             mp.read_phase()
         except Exception as e:  # ends the process: main() raises it again
             mp.read_error = e
         finally:
             mp.fs = sim.fs
+        # the trace events of reading come after the process's 'start' event, which the
+        # simulation records once this returns: main() puts them back in their place
+        mp.read_events = sim.events[ev0:]
+        del sim.events[ev0:]
         if mp.read_error is not None:
             return self._faithful(mp, "reading failed")
         result = freeze(mp) if mp.opts.jobs == jobs else "a makefile changed -j"
         plan = None
         if isinstance(result, Plan):
-            plan = replace(result, output=tuple(sim.output[out0:]))
+            plan = replace(result, output=tuple(sim.output[out0:]),
+                           events=tuple((e.kind, e.data) for e in mp.read_events))
         if obs.reusable:
             self.cache.store(key, CachedRead(tuple(obs.log), plan,
                                              result if plan is None else ""))

@@ -87,8 +87,10 @@ class Plan:
     # dir.c's cache as reading left it: name -> contents key (None: not a directory)
     dir_cache: dict[str, object]
     dir_contents: dict[object, frozenset[str]]
-    # what reading printed and warned (replayed when the plan is reused)
+    # what reading printed, and the trace events it made (replayed when the plan is
+    # reused: see Engine.new_process)
     output: tuple[tuple[str, str], ...]
+    events: tuple[tuple[str, dict], ...]
     traced: bool
 
     @property
@@ -175,7 +177,7 @@ def freeze(mp: MakeProcess) -> Plan | str:
         dir_cache={k: mp.dir_ids.get(k) if v is not None else None
                    for k, v in mp.dir_cache.items()},
         dir_contents=contents,
-        output=(), traced=mp.traced,
+        output=(), events=(), traced=mp.traced,
     )
 
 
@@ -208,7 +210,7 @@ def _refusal(mp: MakeProcess) -> str:
     for flag, what in ((mp.just_print_flag, "-n"), (mp.question_flag, "-q"),
                        (mp.touch_flag, "-t"), (mp.always_make_set or o.always_make, "-B"),
                        (o.old_files, "-o"), (o.what_if, "-W"), (o.trace, "--trace"),
-                       (o.debug_why, "--debug=why"), (mp.sim.tracing, "tracing")):
+                       (o.debug_why, "--debug=why")):
         if flag:
             return f"the option {what}"
     if mp.vpath_on or mp.vpaths or mp.general_vpath or mp.gpaths:

@@ -17,7 +17,7 @@ from ..make.filedb import CS_NOT_STARTED, CS_RUNNING, UNKNOWN, US_FAILED, \
 from ..make.process import Child, _split_command_lines
 from ..make.remake import MakeFatal, StackOverflow
 from ..fs import FsError
-from ..make.shell import IO, Command, ShellContext, cmd_echo
+from ..make.shell import IO, Command, ShellContext, _Exit, cmd_echo
 
 # A recipe line of plain words (no quoting, expansion, globbing, redirection, operator,
 # comment or assignment): the shell would run it as one command with these words.
@@ -213,6 +213,8 @@ class PlanJobs:
     def run_line(self, c: Child, line: str) -> None:
         ctx = ShellContext(self, self.names[c.file], line)
         c.ctx = ctx
+        if self.sim.tracing:
+            self.event("run", target=self.names[c.file], line=line)
         shell = self.sim.shell
         handler = shell.commands.get(line.split(" ", 1)[0]) if _PLAIN_LINE.match(line) else None
         if handler is not None and handler is not cmd_echo:
@@ -315,5 +317,7 @@ def _plain_command(ctx: ShellContext, argv: list[str], handler, recipe_ns: int) 
     except FsError as e:
         io.err(f"/bin/sh: 1: cannot create {e.filename}: {e.strerror}\n")
         status = 2
+    except _Exit as e:  # 'exit N' ends the shell (Shell.run_line)
+        return e.code
     ctx.last_status = status
     return status

@@ -15,7 +15,8 @@ from collections import deque
 
 from ..make.errors import MakeError, UnsupportedSyntax
 from ..make.expand import Expander
-from ..make.filedb import CS_NOT_STARTED, UNKNOWN, US_FAILED, US_NONE, US_QUESTION, strip_dot_slash
+from ..make.filedb import (CS_NOT_STARTED, UNKNOWN, US_FAILED, US_NONE, US_QUESTION,
+                           FileEntry, FileTable, strip_dot_slash)
 from ..make.implicit import Implicit
 from ..make.process import HANG_STATUS, SIGSEGV_STATUS, MakeProcess, ReExec
 from ..make.remake import LoopsForever, MakeFatal, StackOverflow
@@ -37,7 +38,6 @@ class PlanProcess(PlanRemake, PlanImplicit, PlanJobs):
     always_make = False
     question_flag = False
     touch_flag = False
-    trace_stats = False  # freeze refuses tracing
 
     def __init__(self, sim, plan: Plan, level: int, restarts: int, env: dict[str, str],
                  parent, pid: int):
@@ -143,6 +143,7 @@ class PlanProcess(PlanRemake, PlanImplicit, PlanJobs):
         self.exit_status: int | None = None
         self.decisions: list = []
         self.record = sim.record
+        self.trace_stats = sim.trace_stats
         self.errors: list[dict] = []
         self.finish_callbacks: list = []
         if sim.jobserver is not None and (level > 0 or options.jobs != 1):
@@ -222,6 +223,37 @@ class PlanProcess(PlanRemake, PlanImplicit, PlanJobs):
             arr.append(v)
         return i
 
+    @property
+    def files(self) -> FileTable:
+        """The file table as FileEntry objects, as the reports read a MakeProcess's
+        (made from the lists when asked for: after the run, for explain, graph, trace)."""
+        table = FileTable()
+        entries = [FileEntry(name) for name in self.names]
+        for i, f in enumerate(entries):
+            f.deps = [entries[d] for d in self.deps[i]]
+            oo = self.oo[i]
+            f.oo = list(oo) if oo is not None else None
+            f.cmds = self.cmds[i]
+            f.is_target = self.is_target[i]
+            f.phony = self.phony[i]
+            f.intermediate = self.intermediate[i]
+            f.secondary = self.secondary[i]
+            f.precious = self.precious[i]
+            f.cmd_target = self.cmd_target[i]
+            f.stem = self.stem[i]
+            f.rule_floc = self.rule_floc[i]
+            f.implicit_rule = self.implicit_rule[i]
+            f.last_mtime = self.last_mtime[i]
+            f.mtime_before_update = self.mtime_before_update[i]
+            f.updated = self.updated[i]
+            f.update_status = self.update_status[i]
+            f.command_state = self.command_state[i]
+            p = self.parent[i]
+            f.parent = entries[p] if p is not None else None
+            f.dep_changed = self.dep_changed[i]
+            table.files[f.name] = f
+        return table
+
     def recipe_env(self, target: str | None) -> dict[str, str]:
         """job.c target_environment: freeze computed it (no target variables here)."""
         return dict(self.plan.recipe_env)
@@ -232,6 +264,8 @@ class PlanProcess(PlanRemake, PlanImplicit, PlanJobs):
     # ------------------------------------------------------------------ main
     def main(self) -> int:
         """MakeProcess.main's exits, around the update phase (reading is done)."""
+        for kind, data in self.plan.events:  # what reading traced, in its place
+            self.event(kind, **data)
         try:
             status = self.update_phase()
         except ReExec:

@@ -103,6 +103,8 @@ class PlanRemake:
             self.run_epoch += 1
         name = self.names[f]
         ns = self.fs.mtime(name, self.cwd)
+        if self.trace_stats:
+            self.event("stat", file=name, mtime=ns, cwd=self.cwd)
         if ns is None:
             mtime = NONEXISTENT
             if search and name.startswith("-l") and len(name) > 2:
