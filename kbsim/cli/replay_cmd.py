@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -13,6 +14,7 @@ from ..report.replay_report import replay_json, replay_text
 from ..tree.registry import load_spec
 from . import app
 from .common import check_granularity, dump_json
+from .engine_opts import CacheDirOpt, EngineOpt, NoCacheOpt, ReadCacheFile, check_engine
 
 
 @app.command("replay")
@@ -35,6 +37,9 @@ def replay_cmd(
                                                  "a sed expression."),
     full: bool = typer.Option(False, "--full", help="Print every line of the first pass."),
     json_out: bool = typer.Option(False, "--json", help="One JSON object on stdout."),
+    engine: str = EngineOpt,
+    cache_dir: Optional[Path] = CacheDirOpt,
+    no_cache: bool = NoCacheOpt,
 ) -> None:
     """Replay a kbuild tree: build from clean, adjust_autoksyms.sh until nothing changes,
     then modpost. Exits 1 when modpost fails, as the build would."""
@@ -44,8 +49,12 @@ def replay_cmd(
         raise InputError(f"unknown era {era!r}; expected one of {', '.join(ERAS)}")
     if granularity is not None:
         check_granularity(granularity)
+    check_engine(engine)
+    disk = ReadCacheFile(str(path), cache_dir, no_cache, engine,
+                         reads=str(path) if path.is_dir() else None)
     r = replay(spec, era=era, granularity=granularity, jobs=jobs, seed=seed, guard=guard,
-               naming=normalise)
+               naming=normalise, engine=engine, read_cache=disk.cache())
+    disk.save()
     if json_out:
         dump_json(replay_json(r))
     else:

@@ -18,21 +18,28 @@ from ..errors import InputError
 from ..fs import GRANULARITY_HELP
 from . import app
 from .common import dump_json, parse_now
+from .engine_opts import CacheDirOpt, EngineOpt, NoCacheOpt, ReadCacheFile, check_engine
 
 _SOURCE_HELP = ("A model file (.toml), a captured tree, the name of a shipped model such as "
                 "lindroth-2018, or a directory (make is simulated in it, read-only).")
 
 
 def _open(source: str, *, seed, era, granularity, jobs, guard, normalise, makefile=None,
-          goal=None, now=None, allow_dir=True):
+          goal=None, now=None, allow_dir=True, engine="auto", cache_dir=None,
+          no_cache=False):
     from ..make.sim import real_environment
     from ..report.buildrun import open_run
     is_dir = Path(source).is_dir()
-    return open_run(source, seed=seed, era=era, granularity=granularity, jobs=jobs,
-                    guard=guard, naming=normalise, goals=list(goal or []),
-                    makefiles=list(makefile or []),
-                    now_ns=parse_now(now) if is_dir else None,
-                    env=real_environment() if is_dir else None, allow_dir=allow_dir)
+    check_engine(engine)
+    disk = ReadCacheFile(source, cache_dir, no_cache or is_dir, engine)
+    run = open_run(source, seed=seed, era=era, granularity=granularity, jobs=jobs,
+                   guard=guard, naming=normalise, goals=list(goal or []),
+                   makefiles=list(makefile or []),
+                   now_ns=parse_now(now) if is_dir else None,
+                   env=real_environment() if is_dir else None, allow_dir=allow_dir,
+                   engine=engine, read_cache=disk.cache())
+    disk.save()
+    return run
 
 
 def check_output(path: str, suffixes: tuple[str, ...] | None = None) -> Path:
@@ -87,13 +94,17 @@ def explain_cmd(
                                help="Apply the counterfactual in the simulation and report "
                                     "whether the target is then rebuilt."),
     json_out: bool = typer.Option(False, "--json", help="One JSON object on stdout."),
+    engine: str = EngineOpt,
+    cache_dir: Optional[Path] = CacheDirOpt,
+    no_cache: bool = NoCacheOpt,
 ) -> None:
     """Why TARGET was (or was not) rebuilt: each decision make took about it, the
     prerequisite that decided, both mtimes and the comparison, the names that reach the
     same file, and the smallest change that would have made make rebuild it."""
     from ..report.explain import explain_target, render_text
     run = _open(source, seed=seed, era=era, granularity=granularity, jobs=jobs, guard=guard,
-                normalise=normalise, makefile=makefile, goal=goal, now=now)
+                normalise=normalise, makefile=makefile, goal=goal, now=now, engine=engine,
+                cache_dir=cache_dir, no_cache=no_cache)
     ex = explain_target(run, target, check=check)
     if ex.verdict == "not considered" and run.kind == "dir" and not goal:
         run = _open(source, seed=seed, era=era, granularity=granularity, jobs=jobs,
@@ -138,6 +149,9 @@ def trace_cmd(
                                                                       "(directories)."),
     now: Optional[str] = typer.Option(None, "--now", metavar="@SECONDS",
                                       help="Simulated start time (directories)."),
+    engine: str = EngineOpt,
+    cache_dir: Optional[Path] = CacheDirOpt,
+    no_cache: bool = NoCacheOpt,
 ) -> None:
     """The build as a narrated sequence: each make process, stat, decision, recipe, each
     touch of the adjust loop, each exec and re-exec."""
@@ -152,7 +166,8 @@ def trace_cmd(
             raise InputError(f"--only: unknown kind {bad[0]!r}; expected some of "
                              f"{', '.join(KINDS)}")
     run = _open(source, seed=seed, era=era, granularity=granularity, jobs=jobs, guard=guard,
-                normalise=None, makefile=makefile, goal=goal, now=now)
+                normalise=None, makefile=makefile, goal=goal, now=now, engine=engine,
+                cache_dir=cache_dir, no_cache=no_cache)
     lines = why_lines(run, grep) if fmt == "make-why" else narrate(run, kinds, grep)
     out = sys.stdout
     try:

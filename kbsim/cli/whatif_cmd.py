@@ -13,8 +13,10 @@ from ..errors import InputError
 from ..experiments import EXECUTORS, Sweep, default_workers, parse_settings, run_sweep
 from ..experiments.render import csv_text, text_report, to_json
 from ..experiments.settings import settings_help
+from ..plan.engine import read_cache
 from ..tree.registry import load_spec
 from . import app
+from .engine_opts import CacheDirOpt, EngineOpt, NoCacheOpt, ReadCacheFile, check_engine
 
 
 @app.command("whatif")
@@ -45,6 +47,9 @@ def whatif_cmd(
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress",
                                             help="Progress bar on stderr (default: when "
                                                  "stderr is a terminal)."),
+    engine: str = EngineOpt,
+    cache_dir: Optional[Path] = CacheDirOpt,
+    no_cache: bool = NoCacheOpt,
 ) -> None:
     """Run seeded trials of a model over the cartesian product of varied settings and
     report, per cell, the modpost failure rate (95% Wilson interval), stale and rebuilt
@@ -57,11 +62,18 @@ def whatif_cmd(
     if workers is not None and workers < 1:
         raise InputError(f"--workers {workers}: must be at least 1")
     settings = parse_settings(vary, set_)
-    spec, _ = load_spec(model)
-    sweep = Sweep(model, spec, settings, trials, seed)
+    check_engine(engine)
+    spec, path = load_spec(model)
+    sweep = Sweep(model, spec, settings, trials, seed, engine=engine)
+    # the read cache on disk: loaded before the workers start (they inherit it), saved
+    # with what they learned
+    disk = ReadCacheFile(str(path), cache_dir, no_cache, engine,
+                         reads=str(path) if path.is_dir() else None)
+    disk.cache(into=read_cache())
     show = sys.stderr.isatty() if progress is None else progress
     res = run_sweep(sweep, workers=workers or default_workers(), executor=executor,
                     address=address, progress=show)
+    disk.save()
     if csv_file is not None:
         try:
             csv_file.write_text(csv_text(res), encoding="utf-8")

@@ -115,11 +115,22 @@ def _trial(spec: BuildSpec, task: Task, engine: str = "auto") -> TrialResult:
         gc.collect()
 
 
-def _run_task(task: Task) -> TrialResult:
+_REPORTED = 0  # the worker's read cache entries already sent to the sweep's process
+
+
+def _run_task(task: Task) -> tuple[TrialResult, list]:
+    """A pool worker's trial, and the read phases it cached that the sweep's process has
+    not seen yet (so that it can keep them on disk: kbsim.plan.store)."""
+    global _REPORTED
     assert _SPEC is not None, "worker not initialised"
     if hasattr(os, "fork"):
-        return _trial_in_child(_SPEC, task, _ENGINE)
-    return _trial(_SPEC, task, _ENGINE)
+        result = _trial_in_child(_SPEC, task, _ENGINE)
+    else:
+        result = _trial(_SPEC, task, _ENGINE)
+    cache = read_cache()
+    learned = cache.added[_REPORTED:]
+    _REPORTED = len(cache.added)
+    return result, learned
 
 
 def _trial_in_child(spec: BuildSpec, task: Task, engine: str = "auto") -> TrialResult:
@@ -355,10 +366,13 @@ def _run_pool(spec: BuildSpec, tasks: list[Task], workers: int, done,
                                initargs=(blob,))
     try:
         pending = {pool.submit(_run_task, t) for t in tasks}
+        cache = read_cache()
         while pending:
             finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
             for f in finished:
-                done(f.result())  # re-raises a worker's InputError here
+                result, learned = f.result()  # re-raises a worker's InputError here
+                cache.merge(learned)
+                done(result)
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise

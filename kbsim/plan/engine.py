@@ -71,8 +71,10 @@ class ReadCache:
         return self.added[mark:]
 
     def merge(self, entries: list[tuple[tuple, CachedRead]]) -> None:
+        """Store ENTRIES (from another process) but those this cache already has."""
         for key, entry in entries:
-            self.store(key, entry)
+            if not any(e.log == entry.log for e in self.entries.get(key, ())):
+                self.store(key, entry)
 
     def __len__(self) -> int:
         return self.size

@@ -12,11 +12,22 @@ not reusable.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 # queries with no effect on the simulated filesystem, and how to compare their answers
 _PURE = ("isdir", "exists", "lexists", "lexisting", "read", "listdir", "canonical", "ino",
          "lstat")
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A file's content as the read cache on disk keeps it (store.py): its BLAKE2b."""
+
+    hex: str
+
+    def matches(self, data: bytes) -> bool:
+        return hashlib.blake2b(data, digest_size=16).hexdigest() == self.hex
 
 
 @dataclass(frozen=True)
@@ -81,5 +92,7 @@ def still_true(log: list[Observation], fs) -> bool:
             answer = ("error", e.errno)
         a = _comparable(ob.method, answer, inos)
         if a is not ob.answer and a != ob.answer:
-            return False
+            want = ob.answer
+            if not (want.__class__ is Digest and a.__class__ is bytes and want.matches(a)):
+                return False
     return True

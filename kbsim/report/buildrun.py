@@ -328,8 +328,10 @@ def run_make(fs: SimFS, cwd: str, *, goals: list[str] | None = None,
 def run_model(spec, *, seed: int | None = None, era: str | None = None,
               granularity: str | None = None, jobs: int | None = None,
               guard: bool | None = None, naming: str | None = None,
-              label: str | None = None) -> BuildRun:
-    """Replay a kbuild model with tracing and every make decision recorded."""
+              label: str | None = None, engine: str = "auto",
+              read_cache=None) -> BuildRun:
+    """Replay a kbuild model with tracing and every make decision recorded (ENGINE,
+    READ_CACHE: as kbuild.replay takes them)."""
     from ..kbuild import replay
     from ..kbuild.layout import ROOT
     if granularity is not None:
@@ -338,7 +340,7 @@ def run_model(spec, *, seed: int | None = None, era: str | None = None,
         except GranularityError as e:
             raise InputError(str(e)) from None
     r = replay(spec, era=era, granularity=granularity, jobs=jobs, seed=seed, guard=guard,
-               naming=naming, trace=True)
+               naming=naming, trace=True, engine=engine, read_cache=read_cache)
     return BuildRun("model", label or spec.name, r.fs, r.sim, ROOT, r.exit_code, replay=r,
                     spec=spec, start_ns=r.start_ns, make_stdout=r.log())
 
@@ -348,7 +350,7 @@ def open_run(arg: str, *, seed: int | None = None, era: str | None = None,
              guard: bool | None = None, naming: str | None = None,
              goals: list[str] | None = None, makefiles: list[str] | None = None,
              now_ns: int | None = None, env: dict[str, str] | None = None,
-             allow_dir: bool = True) -> BuildRun:
+             allow_dir: bool = True, engine: str = "auto", read_cache=None) -> BuildRun:
     """A directory means `make` in it; anything else is a model, captured tree or name."""
     if Path(arg).is_dir():
         if not allow_dir:
@@ -359,7 +361,7 @@ def open_run(arg: str, *, seed: int | None = None, era: str | None = None,
     from ..tree.registry import load_spec
     spec, _ = load_spec(arg)
     return run_model(spec, seed=seed, era=era, granularity=granularity, jobs=jobs,
-                     guard=guard, naming=naming)
+                     guard=guard, naming=naming, engine=engine, read_cache=read_cache)
 
 
 # ---------------------------------------------------------------- merging

@@ -47,6 +47,7 @@ def replay_text(r: ReplayResult, full: bool = False) -> str:
     lines.append(f"passes: {r.passes}; objects compiled: {len(r.compiles)} "
                  f"({', '.join(f'pass {p}: {n}' for p, n in _per_pass(r))}); "
                  f"simulated time {(r.end_ns - r.start_ns) / 1e9:.1f} s\n")
+    lines.append(engines_line(r.engines))
     if stale:
         lines.append(f"stale objects ({len(stale)}): compiled exports differ from the final "
                      f"autoksyms.h\n")
@@ -67,6 +68,14 @@ def replay_text(r: ReplayResult, full: bool = False) -> str:
     else:
         lines.append("modpost: ok\n")
     return "".join(lines)
+
+
+def engines_line(engines: dict[str, int]) -> str:
+    """Which tier ran the make processes (kbsim.plan): never hidden."""
+    plan, ref = engines.get("plan", 0), engines.get("faithful", 0)
+    if not plan:
+        return f"make processes: {ref} on the reference engine\n"
+    return (f"make processes: {plan} on the plan, {ref} on the reference engine\n")
 
 
 def _per_pass(r: ReplayResult):
@@ -117,4 +126,6 @@ def replay_json(r: ReplayResult) -> dict:
         "make_status": r.make_status,
         "exit_code": r.exit_code,
         "warnings": r.warnings,
+        "engines": {"plan": r.engines.get("plan", 0),
+                    "faithful": r.engines.get("faithful", 0)},
     }
