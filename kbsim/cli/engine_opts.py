@@ -12,19 +12,20 @@ from ..errors import InputError
 from .common import warn
 
 ENGINE_HELP = ("Which tier runs each make process: auto (the plan where it can, else the "
-               "reference), plan (fail on a process the plan cannot run), faithful (the "
-               "reference port of make 4.3 only). The results are the same.")
+               "reference; the default, or $KBSIM_ENGINE), plan (fail on a process the plan "
+               "cannot run), faithful (the reference port of make 4.3 only). The results "
+               "are the same.")
 CACHE_HELP = ("Where to keep what make processes read, so a second run starts warm "
               "(default: $KBSIM_CACHE_DIR, else ~/.cache/kbsim; safe to delete).")
 
-EngineOpt = typer.Option("auto", "--engine", metavar="auto|plan|faithful", help=ENGINE_HELP)
+EngineOpt = typer.Option(None, "--engine", metavar="auto|plan|faithful", help=ENGINE_HELP)
 CacheDirOpt = typer.Option(None, "--cache-dir", metavar="DIR", help=CACHE_HELP)
 NoCacheOpt = typer.Option(False, "--no-cache", help="Neither read nor write a cache on disk.")
 
 
-def check_engine(engine: str) -> str:
+def check_engine(engine: str | None) -> str | None:
     from ..plan import ENGINES
-    if engine not in ENGINES:
+    if engine is not None and engine not in ENGINES:
         raise InputError(f"--engine {engine!r}: expected one of {', '.join(ENGINES)}")
     return engine
 
@@ -38,7 +39,7 @@ class ReadCacheFile:
         run reads (the cache must not be inside it)."""
         from ..plan.store import DiskCache, default_dir, namespace
         self.disk = None
-        if no_cache or engine == "faithful":
+        if no_cache or (engine or os.environ.get("KBSIM_ENGINE")) == "faithful":
             return
         explicit = cache_dir is not None
         d = Path(cache_dir) if explicit else default_dir()

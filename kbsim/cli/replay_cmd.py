@@ -11,7 +11,7 @@ import typer
 from ..fs import GRANULARITY_HELP
 from ..kbuild import ERAS, replay
 from ..report.replay_report import replay_json, replay_text
-from ..tree.registry import load_spec
+from ..tree.registry import load_spec, resolve
 from . import app
 from .common import check_granularity, dump_json
 from .engine_opts import CacheDirOpt, EngineOpt, NoCacheOpt, ReadCacheFile, check_engine
@@ -43,15 +43,16 @@ def replay_cmd(
 ) -> None:
     """Replay a kbuild tree: build from clean, adjust_autoksyms.sh until nothing changes,
     then modpost. Exits 1 when modpost fails, as the build would."""
+    check_engine(engine)
+    where = resolve(model)  # (the cache directory is checked before anything is read)
+    disk = ReadCacheFile(str(where), cache_dir, no_cache, engine,
+                         reads=str(where) if where.is_dir() else None)
     spec, path = load_spec(model)
     if era is not None and era not in ERAS:
         from ..errors import InputError
         raise InputError(f"unknown era {era!r}; expected one of {', '.join(ERAS)}")
     if granularity is not None:
         check_granularity(granularity)
-    check_engine(engine)
-    disk = ReadCacheFile(str(path), cache_dir, no_cache, engine,
-                         reads=str(path) if path.is_dir() else None)
     r = replay(spec, era=era, granularity=granularity, jobs=jobs, seed=seed, guard=guard,
                naming=normalise, engine=engine, read_cache=disk.cache())
     disk.save()

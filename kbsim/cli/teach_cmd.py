@@ -25,7 +25,7 @@ _SOURCE_HELP = ("A model file (.toml), a captured tree, the name of a shipped mo
 
 
 def _open(source: str, *, seed, era, granularity, jobs, guard, normalise, makefile=None,
-          goal=None, now=None, allow_dir=True, engine="auto", cache_dir=None,
+          goal=None, now=None, allow_dir=True, engine=None, cache_dir=None,
           no_cache=False):
     from ..make.sim import real_environment
     from ..report.buildrun import open_run

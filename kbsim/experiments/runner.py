@@ -56,7 +56,7 @@ class Sweep:
     settings: SweepSettings
     trials: int
     seed: int = 0
-    engine: str = "auto"  # the tier that runs each make process (kbsim.plan)
+    engine: str | None = None  # the tier that runs each make process (kbsim.plan)
 
     def __post_init__(self) -> None:
         if self.trials < 1:
@@ -96,7 +96,7 @@ def sim_key(settings: dict[str, str]) -> tuple[tuple[str, str], ...]:
 
 # ---------------------------------------------------------------------------- workers
 _SPEC: BuildSpec | None = None
-_ENGINE = "auto"
+_ENGINE: str | None = None
 
 
 def _init_worker(blob: bytes) -> None:
@@ -104,7 +104,7 @@ def _init_worker(blob: bytes) -> None:
     _SPEC, _ENGINE = pickle.loads(blob)
 
 
-def _trial(spec: BuildSpec, task: Task, engine: str = "auto") -> TrialResult:
+def _trial(spec: BuildSpec, task: Task, engine: str | None = None) -> TrialResult:
     """One trial, then a full cyclic collection. A replay runs with the collector paused
     (make/gcpause.py) and its graph is full of cycles; in a process that runs trial after
     trial, nothing else would trigger the full collection that frees them, and a worker
@@ -133,7 +133,7 @@ def _run_task(task: Task) -> tuple[TrialResult, list]:
     return result, learned
 
 
-def _trial_in_child(spec: BuildSpec, task: Task, engine: str = "auto") -> TrialResult:
+def _trial_in_child(spec: BuildSpec, task: Task, engine: str | None = None) -> TrialResult:
     """One trial in a forked child of this pool worker, its result back through a pipe.
 
     The child's whole object graph goes with its exit: no cyclic collection after the
@@ -193,7 +193,7 @@ def _exit_text(wstatus: int) -> str:
     return f"exit status {os.waitstatus_to_exitcode(wstatus)}"
 
 
-def run_task_with_spec(spec: BuildSpec, task: Task, engine: str = "auto") -> TrialResult:
+def run_task_with_spec(spec: BuildSpec, task: Task, engine: str | None = None) -> TrialResult:
     """Entry point for distributed executors (the spec arrives as a scattered object)."""
     return _trial(spec, task, engine)
 
@@ -360,7 +360,7 @@ def run_sweep(sweep: Sweep, workers: int = 1, executor: str = "process",
 
 
 def _run_pool(spec: BuildSpec, tasks: list[Task], workers: int, done,
-              engine: str = "auto") -> None:
+              engine: str | None = None) -> None:
     blob = pickle.dumps((spec, engine), protocol=pickle.HIGHEST_PROTOCOL)
     pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), initializer=_init_worker,
                                initargs=(blob,))
@@ -379,7 +379,7 @@ def _run_pool(spec: BuildSpec, tasks: list[Task], workers: int, done,
     pool.shutdown(wait=True)
 
 
-def _run_dask(spec, tasks, workers, address, done, engine: str = "auto") -> None:
+def _run_dask(spec, tasks, workers, address, done, engine: str | None = None) -> None:
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
@@ -408,7 +408,7 @@ def _run_dask(spec, tasks, workers, address, done, engine: str = "auto") -> None
             cluster.close()
 
 
-def _run_ray(spec, tasks, workers, address, done, engine: str = "auto") -> None:
+def _run_ray(spec, tasks, workers, address, done, engine: str | None = None) -> None:
     try:
         import ray
     except ImportError:

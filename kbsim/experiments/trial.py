@@ -159,7 +159,7 @@ def _setup_factory(mode: str, histories: list, sims: list):
 
 # ---------------------------------------------------------------------------- the trial
 def run_trial(spec: BuildSpec, settings: dict[str, str], seed: int,
-              engine: str = "auto") -> TrialResult:
+              engine: str | None = None) -> TrialResult:
     """One trial; ENGINE: the tier that runs the make processes (kbsim.plan), which
     changes nothing in the result but TrialResult.engines."""
     t_cpu = time.process_time()

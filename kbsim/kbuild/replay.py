@@ -84,11 +84,12 @@ def start_time(spec: BuildSpec, seed: int) -> int:
 def replay(spec: BuildSpec, *, era: str | None = None, granularity: str | None = None,
            jobs: int | None = None, seed: int | None = None, guard: bool | None = None,
            naming: str | Naming | None = None, echo=None, trace: bool = False,
-           setup=None, engine: str = "auto", read_cache=None) -> ReplayResult:
+           setup=None, engine: str | None = None, read_cache=None) -> ReplayResult:
     """Build SPEC from clean. kbsim.experiments hooks (both optional): NAMING may be a
     ready Naming; SETUP(sim, runtime) runs before make starts and may return a replacement
     Simulation (it must then register the runtime's commands on it). ENGINE: which tier
-    runs the make processes (kbsim.plan: "auto", "plan" or "faithful"); READ_CACHE: the
+    runs the make processes (kbsim.plan: "auto", "plan" or "faithful"; None: as
+    $KBSIM_ENGINE says, else "auto"); READ_CACHE: the
     kbsim.plan.ReadCache to use (default: the one this Python process shares)."""
     with paused_gc():  # the whole tree and every make's file table are kept (gcpause.py)
         return _replay(spec, era=era, granularity=granularity, jobs=jobs, seed=seed,
@@ -98,7 +99,7 @@ def replay(spec: BuildSpec, *, era: str | None = None, granularity: str | None =
 
 def _replay(spec: BuildSpec, *, era: str | None, granularity: str | None, jobs: int | None,
             seed: int | None, guard: bool | None, naming: str | Naming | None, echo,
-            trace: bool, setup, engine: str, read_cache) -> ReplayResult:
+            trace: bool, setup, engine: str | None, read_cache) -> ReplayResult:
     e = get_era(era or spec.era)
     if isinstance(naming, Naming):  # kbsim.experiments hook: a naming built elsewhere
         nm = naming

@@ -11,6 +11,7 @@ asks; ``"plan"`` makes a refusal an error naming the process and the feature.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass, replace
 
@@ -95,8 +96,9 @@ def read_key(sim, options, cwd: str, level: int, restarts: int, env: dict) -> tu
     opts = tuple((k, tuple(v) if isinstance(v, list) else v)
                  for k, v in sorted(vars(options).items()))
     js = sim.jobserver
+    # (a traced read keeps its trace events, which an untraced one does not record)
     return (cwd, level, restarts, opts, tuple(sorted(env.items())), sim.make_program,
-            None if js is None else js.limited)
+            None if js is None else js.limited, sim.tracing)
 
 
 class PrereadProcess(MakeProcess):
@@ -117,7 +119,10 @@ class PrereadProcess(MakeProcess):
 class Engine:
     """The tier chooser of one simulation (see the module docstring)."""
 
-    def __init__(self, mode: str = "auto", cache: ReadCache | None = None):
+    def __init__(self, mode: str | None = None, cache: ReadCache | None = None):
+        """MODE: one of ENGINES; None takes $KBSIM_ENGINE, else "auto" (so a whole test
+        suite can be run on one tier)."""
+        mode = mode or os.environ.get("KBSIM_ENGINE") or "auto"
         if mode not in ENGINES:
             raise InputError(f"unknown engine {mode!r}; expected one of {', '.join(ENGINES)}")
         self.mode = mode

@@ -73,7 +73,8 @@ class DiskCache:
     def __init__(self, directory: Path, name: str, warn=None):
         self.dir = Path(directory)
         self.path = self.dir / SUBDIR / f"{name}.bin"
-        self.warn = warn or (lambda text: None)
+        self._warn = warn or (lambda text: None)
+        self.warned = False
         self.cache = ReadCache()
         self.mark = 0  # len(self.cache.added) when loaded: save() writes if it grew
         self.found = False
@@ -83,7 +84,7 @@ class DiskCache:
         self.cache = into if into is not None else ReadCache()
         try:
             data = self.path.read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             data = None
         except OSError as e:
             self.warn(f"read cache {self.path} not used: {e.strerror or e}")
@@ -100,6 +101,12 @@ class DiskCache:
                           f"used (it is rewritten)")
         self.mark = len(self.cache.added)
         return self.cache
+
+    def warn(self, text: str) -> None:
+        """At most one warning line a run."""
+        if not self.warned:
+            self.warned = True
+            self._warn(text)
 
     def _decode(self, data: bytes) -> list | None:
         doc = _PlainUnpickler(io.BytesIO(zlib.decompress(data))).load()

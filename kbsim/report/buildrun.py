@@ -328,7 +328,7 @@ def run_make(fs: SimFS, cwd: str, *, goals: list[str] | None = None,
 def run_model(spec, *, seed: int | None = None, era: str | None = None,
               granularity: str | None = None, jobs: int | None = None,
               guard: bool | None = None, naming: str | None = None,
-              label: str | None = None, engine: str = "auto",
+              label: str | None = None, engine: str | None = None,
               read_cache=None) -> BuildRun:
     """Replay a kbuild model with tracing and every make decision recorded (ENGINE,
     READ_CACHE: as kbuild.replay takes them)."""
@@ -350,7 +350,8 @@ def open_run(arg: str, *, seed: int | None = None, era: str | None = None,
              guard: bool | None = None, naming: str | None = None,
              goals: list[str] | None = None, makefiles: list[str] | None = None,
              now_ns: int | None = None, env: dict[str, str] | None = None,
-             allow_dir: bool = True, engine: str = "auto", read_cache=None) -> BuildRun:
+             allow_dir: bool = True, engine: str | None = None,
+             read_cache=None) -> BuildRun:
     """A directory means `make` in it; anything else is a model, captured tree or name."""
     if Path(arg).is_dir():
         if not allow_dir:
