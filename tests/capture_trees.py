@@ -94,6 +94,51 @@ def e5_tree(base: Path, *, obj_exports=("a_export",), obj_mtime=T + 10 * NS,
     return b, s
 
 
+def e6_tree(base: Path, *, obj_mtime=T + 10 * NS, header_mtime=T - 3600 * NS,
+            module_needs=("a_export", "printk"), release="6.12.118",
+            cmd_prefix="savedcmd_", modorder_ext=".o", trim=True) -> tuple[Path, Path]:
+    """A 6.12-style O= build (era e6): savedcmd_ lines, modules.order naming lib/m.o, a
+    one-per-line lib/m.mod and no .usyms, no autoksyms.h, no include/ksym; lib/a.o
+    (obj-y) carries __export_symbol_ markers for a_export and a_unused, lib/m.o (a
+    module) needs MODULE_NEEDS. The vmlinux link left .vmlinux.export.c behind."""
+    b, s = base / "build", base / "src"
+    put(s / "Makefile", "VERSION = 6\n", T - 3600 * NS)
+    put(s / "lib/a.c", "", T - 3600 * NS)
+    put(s / "lib/m.c", "", T - 3600 * NS)
+    put(s / "include/linux/x.h", "", header_mtime)
+    b.mkdir(parents=True)
+    os.symlink(str(s), b / "source")
+    e6, nm = ERAS["e6"], NAMINGS["e5-raw"]
+
+    def cmd(target: str, src: str) -> str:
+        text = write_cmd(e6, nm, target, f"gcc -c -o {target} {s}/{src}", f"{s}/{src}",
+                         [(f"{s}/include/linux/x.h", ["FOO"])], ["BAR"], [])
+        return text.replace("savedcmd_", cmd_prefix, 1)
+
+    put(b / "lib/.a.o.cmd", cmd("lib/a.o", "lib/a.c"), obj_mtime)
+    put(b / "lib/a.o", kernel_object([], ["a_export", "a_unused"], style="6.5"), obj_mtime)
+    put(b / "lib/.m.o.cmd", cmd("lib/m.o", "lib/m.c"), T + 2 * NS)
+    put(b / "lib/m.o", kernel_object([], [], list(module_needs), style="6.5"), T + 2 * NS)
+    put(b / "lib/.m.ko.cmd", f"{cmd_prefix}lib/m.ko := ld -r -o lib/m.ko lib/m.o "
+                             f"lib/m.mod.o .module-common.o\n", T + 20 * NS)
+    put(b / "lib/m.ko", kernel_object([], [], list(module_needs) + ["__this_module"],
+                                      style="6.5"), T + 20 * NS)
+    put(b / "lib/m.mod", "lib/m.o\n", T + 2 * NS)
+    put(b / "lib/.built-in.a.cmd",
+        f'{cmd_prefix}lib/built-in.a := rm -f lib/built-in.a;  printf "lib/%s " a.o | '
+        f'xargs ar cDPrST lib/built-in.a\n', T + 21 * NS)
+    put(b / "lib/built-in.a", "!<thin>\n", T + 21 * NS)
+    put(b / "modules.order", f"lib/m{modorder_ext}\n", T + 3 * NS)
+    put(b / ".vmlinux.export.c", "#include <linux/export-internal.h>\n", T + 22 * NS)
+    put(b / "include/config/FOO", "", T - 60 * NS)
+    put(b / "include/config/BAR", "", T - 60 * NS)
+    put(b / "include/config/kernel.release", f"{release}\n", T - 60 * NS)
+    put(b / "include/config/auto.conf",
+        ("CONFIG_TRIM_UNUSED_KSYMS=y\n" if trim else "")
+        + "CONFIG_MODULES=y\nCONFIG_FOO=y\nCONFIG_BAR=y\n", T - 60 * NS)
+    return b, s
+
+
 E1_CMD_USERCOPY = "arch/x86/lib/.usercopy_64.o.cmd"
 
 

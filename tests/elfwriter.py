@@ -89,7 +89,18 @@ def kernel_object(exported: list[str], markers: list[str] = (), undefined: list[
                   style: str = "6.1", elfclass: int = 64, little: bool = True) -> bytes:
     """An object as the kernel's EXPORT_SYMBOL leaves it: ``___ksymtab+SYM`` sections with a
     ``__ksymtab_SYM`` symbol (style "6.1" and "4.x" alike; "4.x" has no markers), plus
-    ``__ksym_marker_SYM`` symbols in ``.discard.ksym`` and undefined globals."""
+    ``__ksym_marker_SYM`` symbols in ``.discard.ksym`` and undefined globals. Style "6.5"
+    (v6.5+, ddb5cdbafaaa): no KSYMTAB in an object, only ``__export_symbol_SYM`` symbols in
+    ``.export_symbol`` for MARKERS (every EXPORT_SYMBOL); EXPORTED then means the
+    ``__ksymtab_SYM`` symbols of a linked vmlinux or .ko."""
+    if style == "6.5":
+        sections = [".text", ".export_symbol"]
+        syms6: list[tuple[str, str | None, int]] = [
+            (f"__export_symbol_{m}", ".export_symbol", STB_LOCAL) for m in markers]
+        syms6 += [(f"__ksymtab_{s}", ".text", STB_LOCAL) for s in exported]
+        syms6 += [(s, ".text", STB_GLOBAL) for s in markers]
+        syms6 += [(u, None, STB_GLOBAL) for u in undefined]
+        return elf_object(sections, syms6, elfclass, little)
     sections = [f"___ksymtab+{s}" for s in exported] + [".text"]
     syms: list[tuple[str, str | None, int]] = [(f"__ksymtab_{s}", f"___ksymtab+{s}",
                                                  STB_LOCAL) for s in exported]

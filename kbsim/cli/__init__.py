@@ -1,56 +1,32 @@
-"""Layer 7: the typer application. Thin: it parses arguments and calls the layers above."""
+"""Layer 7: the typer application. Thin: it parses arguments and calls the layers above.
+
+Nothing heavy is imported here: `kbsim --version` answers without typer, and the commands
+(typer_app.py and the *_cmd.py modules) load the layers they run only when they run."""
 
 from __future__ import annotations
 
-import inspect
 import os
 import sys
-
-import typer
 
 from .. import __version__
 from ..errors import InputError
 
-app = typer.Typer(
-    name="kbsim",
-    help="Simulate how GNU make 4.3 and Linux kbuild decide what to rebuild.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
-)
 
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"kbsim {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                       help="Print the version and exit.")) -> None:
-    """kbsim: simulate GNU make and kbuild rebuild decisions on a simulated filesystem."""
-
-
-from . import capture_cmd, make_cmd, replay_cmd, schema_cmd, teach_cmd, whatif_cmd  # noqa: E402,F401  (registers commands)
-
-
-def _one_line_summaries() -> None:
-    """The command list shows each command's first paragraph, and typer keeps the line
-    breaks of the docstring there: join them."""
-    for info in app.registered_commands:
-        if info.short_help is None and info.callback is not None:
-            first = (inspect.getdoc(info.callback) or "").split("\n\n")[0]
-            info.short_help = " ".join(first.split())
-
-
-_one_line_summaries()
+def __getattr__(name: str):
+    if name == "app":  # the typer application, for those who embed it
+        from .typer_app import app
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args == ["--version"]:
+        print(f"kbsim {__version__}")
+        sys.exit(0)
     try:
-        app(args=argv, prog_name="kbsim", standalone_mode=True)
+        from .typer_app import command
+        command().main(args=args, prog_name="kbsim", standalone_mode=True)
     except InputError as e:
         print(f"kbsim: error: {e}", file=sys.stderr)
         sys.exit(2)
@@ -86,6 +62,9 @@ def run() -> None:
         sys.stderr.flush()
     except BrokenPipeError:  # a closed pipe (kbsim ... | head): as Python would, quietly
         pass
+    # the output is out; what finalizers of stopped workers' queues may say now (e.g. a
+    # semaphore already removed) is not the user's business
+    sys.unraisablehook = lambda unraisable: None
     _stop_children()
     os._exit(code)
 
@@ -102,3 +81,12 @@ def _stop_children() -> None:
         p.terminate()
     for p in children:
         p.join(2)
+    # multiprocessing's resource tracker (started by spawned workers, e.g. Dask's) would
+    # leave after us and linger unreaped: stop it and reap it now
+    rt = sys.modules.get("multiprocessing.resource_tracker")
+    stop = getattr(getattr(rt, "_resource_tracker", None), "_stop", None)
+    if stop is not None:
+        try:
+            stop()
+        except Exception:  # noqa: BLE001  (a private helper of another version)
+            pass

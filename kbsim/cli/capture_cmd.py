@@ -12,7 +12,7 @@ import typer
 
 from ..errors import InputError
 from ..report.capture_report import aliases_text, capture_summary, diagnosis_text
-from . import app
+from .typer_app import app
 from .common import dump_json, warn
 
 MAX_WARNINGS = 10
@@ -162,8 +162,9 @@ def capture_cmd(
         from ..tree.capture_format import write_capture
         size = write_capture(cap, out)
     if not quiet:
-        print("kbsim: " + capture_summary(cap, secs, output if out is not None else None,
-                                          size), file=sys.stderr)
+        # without -o the file goes to a default place: say which
+        where = None if out is None else (output if output is not None else out)
+        print("kbsim: " + capture_summary(cap, secs, where, size), file=sys.stderr)
 
 
 @app.command("diagnose")

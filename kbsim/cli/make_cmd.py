@@ -9,19 +9,14 @@ from typing import Optional
 import typer
 
 from ..fs import GRANULARITY_HELP
-from ..make import MakeError, MakeOptions, Simulation
-from ..make.options import _ASSIGN
-from ..make.reasons import to_model
-from ..make.sim import real_environment
-from ..report.make_explain import explain as explain_decision
-from . import app
+from .typer_app import app
 from .common import check_decodable, dump_json, load_real, warn
 
 
 @app.command("make", context_settings={"allow_interspersed_args": True})
 def make_cmd(
     args: Optional[list[str]] = typer.Argument(
-        None, metavar="[TARGET|VAR=VALUE]...", help="Goals and command-line variables."),
+        None, metavar="TARGET|VAR=VALUE", help="Goals and command-line variables."),
     directory: list[str] = typer.Option([], "-C", "--directory", metavar="DIR",
                                         help="Change to DIR before reading makefiles."),
     makefile: list[str] = typer.Option([], "-f", "--file", metavar="FILE",
@@ -87,6 +82,11 @@ def make_cmd(
     the tree: touch, echo, cp, rm, mkdir, sub-makes; any other command is assumed to write
     its target (a warning says so).
     """
+    from ..make import MakeError, MakeOptions, Simulation
+    from ..make.options import _ASSIGN
+    from ..make.reasons import to_model
+    from ..make.sim import real_environment
+    from ..report.make_explain import explain as explain_decision
     goals, variables = [], []
     for a in args or []:
         m = _ASSIGN.match(a)

@@ -9,10 +9,8 @@ from typing import Optional
 import typer
 
 from ..fs import GRANULARITY_HELP
-from ..kbuild import ERAS, replay
-from ..report.replay_report import replay_json, replay_text
-from ..tree.registry import load_spec, resolve
-from . import app
+from ..kbuild import ERAS
+from .typer_app import app
 from .common import check_granularity, dump_json
 from .engine_opts import CacheDirOpt, EngineOpt, NoCacheOpt, ReadCacheFile, check_engine
 
@@ -37,12 +35,15 @@ def replay_cmd(
                                                  "a sed expression."),
     full: bool = typer.Option(False, "--full", help="Print every line of the first pass."),
     json_out: bool = typer.Option(False, "--json", help="One JSON object on stdout."),
-    engine: str = EngineOpt,
+    engine: Optional[str] = EngineOpt,
     cache_dir: Optional[Path] = CacheDirOpt,
     no_cache: bool = NoCacheOpt,
 ) -> None:
     """Replay a kbuild tree: build from clean, adjust_autoksyms.sh until nothing changes,
     then modpost. Exits 1 when modpost fails, as the build would."""
+    from ..kbuild import replay
+    from ..report.replay_report import replay_json, replay_text
+    from ..tree.registry import load_spec, resolve
     check_engine(engine)
     where = resolve(model)  # (the cache directory is checked before anything is read)
     disk = ReadCacheFile(str(where), cache_dir, no_cache, engine,

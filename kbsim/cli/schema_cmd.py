@@ -8,7 +8,7 @@ import sys
 import typer
 
 from ..errors import InputError
-from . import app
+from .typer_app import app
 
 FORMATS = ("model", "capture")
 

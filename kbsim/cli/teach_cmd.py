@@ -7,6 +7,7 @@ Nothing is written except the output file the user names with -o.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 from pathlib import Path
@@ -16,27 +17,32 @@ import typer
 
 from ..errors import InputError
 from ..fs import GRANULARITY_HELP
-from . import app
 from .common import dump_json, parse_now
 from .engine_opts import CacheDirOpt, EngineOpt, NoCacheOpt, ReadCacheFile, check_engine
+from .progress import Activity
+from .typer_app import app
 
 _SOURCE_HELP = ("A model file (.toml), a captured tree, the name of a shipped model such as "
                 "lindroth-2018, or a directory (make is simulated in it, read-only).")
 
 
 def _open(source: str, *, seed, era, granularity, jobs, guard, normalise, makefile=None,
-          goal=None, now=None, allow_dir=True, engine=None, cache_dir=None,
-          no_cache=False):
+          goal=None, now=None, allow_dir=True, activity: Activity | None = None,
+          engine=None, cache_dir=None, no_cache=False):
     from ..make.sim import real_environment
     from ..report.buildrun import open_run
     is_dir = Path(source).is_dir()
     check_engine(engine)
     disk = ReadCacheFile(source, cache_dir, no_cache or is_dir, engine)
+    if activity is not None:
+        activity.stage(f"simulating make in {source}" if is_dir else
+                       f"replaying {source} with tracing")
     run = open_run(source, seed=seed, era=era, granularity=granularity, jobs=jobs,
                    guard=guard, naming=normalise, goals=list(goal or []),
                    makefiles=list(makefile or []),
                    now_ns=parse_now(now) if is_dir else None,
                    env=real_environment() if is_dir else None, allow_dir=allow_dir,
+                   watch=activity.watch if activity is not None else None,
                    engine=engine, read_cache=disk.cache())
     disk.save()
     return run
@@ -94,7 +100,7 @@ def explain_cmd(
                                help="Apply the counterfactual in the simulation and report "
                                     "whether the target is then rebuilt."),
     json_out: bool = typer.Option(False, "--json", help="One JSON object on stdout."),
-    engine: str = EngineOpt,
+    engine: Optional[str] = EngineOpt,
     cache_dir: Optional[Path] = CacheDirOpt,
     no_cache: bool = NoCacheOpt,
 ) -> None:
@@ -102,17 +108,22 @@ def explain_cmd(
     prerequisite that decided, both mtimes and the comparison, the names that reach the
     same file, and the smallest change that would have made make rebuild it."""
     from ..report.explain import explain_target, render_text
-    run = _open(source, seed=seed, era=era, granularity=granularity, jobs=jobs, guard=guard,
-                normalise=normalise, makefile=makefile, goal=goal, now=now, engine=engine,
-                cache_dir=cache_dir, no_cache=no_cache)
-    ex = explain_target(run, target, check=check)
-    if ex.verdict == "not considered" and run.kind == "dir" and not goal:
+    with Activity("explain") as act:
         run = _open(source, seed=seed, era=era, granularity=granularity, jobs=jobs,
-                    guard=guard, normalise=normalise, makefile=makefile, goal=[ex.target],
-                    now=now)
-        ex = explain_target(run, ex.target, check=check)
-        ex.why = f"(simulated as `make {ex.target}`: the default goal does not reach it) " \
-                 + ex.why
+                    guard=guard, normalise=normalise, makefile=makefile, goal=goal, now=now,
+                    activity=act, engine=engine, cache_dir=cache_dir, no_cache=no_cache)
+        act.stage(f"explaining {target}" + (" (checking the counterfactual)" if check
+                                            else ""))
+        ex = explain_target(run, target, check=check)
+        if ex.verdict == "not considered" and run.kind == "dir" and not goal:
+            run = _open(source, seed=seed, era=era, granularity=granularity, jobs=jobs,
+                        guard=guard, normalise=normalise, makefile=makefile,
+                        goal=[ex.target], now=now, activity=act, engine=engine,
+                        cache_dir=cache_dir, no_cache=no_cache)
+            act.stage(f"explaining {ex.target}")
+            ex = explain_target(run, ex.target, check=check)
+            ex.why = (f"(simulated as `make {ex.target}`: the default goal does not reach "
+                      f"it) " + ex.why)
     if json_out:
         dump_json(ex.model_dump())
     else:
@@ -136,6 +147,11 @@ def trace_cmd(
                                             "modpost."),
     grep: Optional[str] = typer.Option(None, "--grep", metavar="TEXT",
                                        help="Only steps whose line contains TEXT."),
+    pass_no: Optional[int] = typer.Option(None, "--pass", metavar="N", min=1,
+                                          help="Only steps of adjust pass N (models)."),
+    everything: bool = typer.Option(False, "--all",
+                                    help="Print a long trace to the terminal without "
+                                         "asking first."),
     seed: Optional[int] = typer.Option(None, "--seed", "-s", help="Replay seed (models)."),
     era: Optional[str] = typer.Option(None, "--era", help="Era profile (models)."),
     granularity: Optional[str] = typer.Option(None, "--granularity", "-g",
@@ -149,7 +165,7 @@ def trace_cmd(
                                                                       "(directories)."),
     now: Optional[str] = typer.Option(None, "--now", metavar="@SECONDS",
                                       help="Simulated start time (directories)."),
-    engine: str = EngineOpt,
+    engine: Optional[str] = EngineOpt,
     cache_dir: Optional[Path] = CacheDirOpt,
     no_cache: bool = NoCacheOpt,
 ) -> None:
@@ -165,11 +181,15 @@ def trace_cmd(
         if bad:
             raise InputError(f"--only: unknown kind {bad[0]!r}; expected some of "
                              f"{', '.join(KINDS)}")
-    run = _open(source, seed=seed, era=era, granularity=granularity, jobs=jobs, guard=guard,
-                normalise=None, makefile=makefile, goal=goal, now=now, engine=engine,
-                cache_dir=cache_dir, no_cache=no_cache)
-    lines = why_lines(run, grep) if fmt == "make-why" else narrate(run, kinds, grep)
+    with Activity("trace") as act:
+        run = _open(source, seed=seed, era=era, granularity=granularity, jobs=jobs,
+                    guard=guard, normalise=None, makefile=makefile, goal=goal, now=now,
+                    activity=act, engine=engine, cache_dir=cache_dir, no_cache=no_cache)
+    lines = (why_lines(run, grep) if fmt == "make-why" else
+             narrate(run, kinds, grep, pass_no))
     out = sys.stdout
+    if not (step or everything or kinds or grep or pass_no) and _terminal(out):
+        lines = _before_flooding(lines)
     try:
         if step:
             def ask():
@@ -192,6 +212,42 @@ def trace_cmd(
         raise typer.Exit(0)
 
 
+FLOOD_LINES = 2000  # more than this to a terminal, unfiltered: ask first
+
+
+def _terminal(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _before_flooding(lines):
+    """A trace with no filter, to a terminal: when it runs past FLOOD_LINES (a replay of
+    lindroth-2018 narrates ~300,000 steps, 31 MB), ask whether to page it, print it all,
+    or stop, and say how to narrow it. Without a terminal to ask on, stop and say so."""
+    head = list(itertools.islice(lines, FLOOD_LINES + 1))
+    if len(head) <= FLOOD_LINES:
+        return head
+    hint = ("narrow it with --only KIND,..., --grep TEXT or --pass N, or pipe it "
+            "(kbsim trace ... | less)")
+    if not _terminal(sys.stdin):
+        raise InputError(f"the trace is longer than {FLOOD_LINES:,} lines; {hint}, or "
+                         f"give --all")
+    sys.stderr.write(f"kbsim trace: more than {FLOOD_LINES:,} lines; {hint}.\n"
+                     f"[p]age it, print [a]ll, or [q]uit? [p] ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline().strip().lower()
+    rest = itertools.chain(head, lines)
+    if answer in ("a", "all"):
+        return rest
+    if answer in ("q", "quit") or answer not in ("", "p", "page"):
+        raise typer.Exit(0)
+    import pydoc
+    pydoc.pager("".join(rest))
+    return []
+
+
 # ---------------------------------------------------------------- graph
 GRAPH_FORMATS = ("dot", "graphml", "json", "mermaid")
 
@@ -199,7 +255,7 @@ GRAPH_FORMATS = ("dot", "graphml", "json", "mermaid")
 @app.command("graph")
 def graph_cmd(
     source: str = typer.Argument(..., metavar="MODEL|TREE|DIR", help=_SOURCE_HELP),
-    target: Optional[str] = typer.Argument(None, metavar="[TARGET]",
+    target: Optional[str] = typer.Argument(None, metavar="TARGET",
                                            help="Limit the graph to TARGET's ancestors and "
                                                 "descendants."),
     fmt: str = typer.Option("dot", "--format", metavar="dot|graphml|json|mermaid",
@@ -228,19 +284,23 @@ def graph_cmd(
         raise InputError(f"unknown format {fmt!r}; expected one of {', '.join(GRAPH_FORMATS)}")
     if output is not None:
         check_output(output)
-    run = _open(source, seed=seed, era=era, granularity=granularity, jobs=jobs, guard=guard,
-                normalise=None, makefile=makefile, goal=goal, now=now)
-    G = gr.build_graph(run)
-    if target is not None:
-        name, _ = resolve_target(run, target)
-        if name not in G:
-            raise InputError(f"{name!r} is not in the dependency graph (make never read a "
-                             f"rule or prerequisite naming it)")
-        G = gr.limit_to(G, name)
+    with Activity("graph") as act:
+        run = _open(source, seed=seed, era=era, granularity=granularity, jobs=jobs,
+                    guard=guard, normalise=None, makefile=makefile, goal=goal, now=now,
+                    activity=act)
+        act.stage("building the graph")
+        G = gr.build_graph(run)
+        if target is not None:
+            name, _ = resolve_target(run, target)
+            if name not in G:
+                raise InputError(f"{name!r} is not in the dependency graph (make never "
+                                 f"read a rule or prerequisite naming it)")
+            G = gr.limit_to(G, name)
+        act.stage(f"writing {fmt}")
+        text = gr.FORMATS[fmt](G)
     if fmt == "mermaid" and G.number_of_nodes() > 400:
         print(f"kbsim: warning: {G.number_of_nodes()} nodes; Mermaid renders poorly beyond "
               f"a few hundred (give a TARGET)", file=sys.stderr)
-    text = gr.FORMATS[fmt](G)
     if output is None:
         sys.stdout.write(text)
     else:
@@ -273,8 +333,10 @@ def timeline_cmd(
     from ..report.timeline import plot_timeline, require_matplotlib
     require_matplotlib()
     check_output(output, (".png", ".svg"))
-    run = _open(source, seed=seed, era=era, granularity=granularity, jobs=jobs, guard=guard,
-                normalise=normalise, allow_dir=False)
-    td = plot_timeline(run, output, symbol)
+    with Activity("timeline") as act:
+        run = _open(source, seed=seed, era=era, granularity=granularity, jobs=jobs,
+                    guard=guard, normalise=normalise, allow_dir=False, activity=act)
+        act.stage(f"plotting {output}")
+        td = plot_timeline(run, output, symbol)
     print(f"kbsim: wrote {output} (symbols {', '.join(td.symbols)}; "
           f"{len(td.lanes)} files)", file=sys.stderr)

@@ -10,13 +10,9 @@ from typing import List, Optional
 import typer
 
 from ..errors import InputError
-from ..experiments import EXECUTORS, Sweep, default_workers, parse_settings, run_sweep
-from ..experiments.render import csv_text, text_report, to_json
 from ..experiments.settings import settings_help
-from ..plan.engine import read_cache
-from ..tree.registry import load_spec
-from . import app
 from .engine_opts import CacheDirOpt, EngineOpt, NoCacheOpt, ReadCacheFile, check_engine
+from .typer_app import app
 
 
 @app.command("whatif")
@@ -45,9 +41,9 @@ def whatif_cmd(
     csv_file: Optional[Path] = typer.Option(None, "--csv", metavar="FILE",
                                             help="Also write one CSV row per cell to FILE."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress",
-                                            help="Progress bar on stderr (default: when "
-                                                 "stderr is a terminal)."),
-    engine: str = EngineOpt,
+                                            help="Progress on stderr (default: a bar on a "
+                                                 "terminal, else a line every ~10 s)."),
+    engine: Optional[str] = EngineOpt,
     cache_dir: Optional[Path] = CacheDirOpt,
     no_cache: bool = NoCacheOpt,
 ) -> None:
@@ -55,6 +51,10 @@ def whatif_cmd(
     report, per cell, the modpost failure rate (95% Wilson interval), stale and rebuilt
     objects, adjust passes, the failing symbols, and which rebuild rules would have caught
     the stale objects; then say which settings change the failure rate."""
+    from ..experiments import EXECUTORS, Sweep, default_workers, parse_settings, run_sweep
+    from ..experiments.runner import SweepInterrupted
+    from ..plan.engine import read_cache
+    from ..tree.registry import load_spec
     if executor not in EXECUTORS:
         raise InputError(f"--executor {executor!r}: expected one of {', '.join(EXECUTORS)}")
     if trials < 1:
@@ -66,14 +66,35 @@ def whatif_cmd(
     spec, path = load_spec(model)
     sweep = Sweep(model, spec, settings, trials, seed, engine=engine)
     # the read cache on disk: loaded before the workers start (they inherit it), saved
-    # with what they learned
+    # with what they learned (kbsim.plan.store)
     disk = ReadCacheFile(str(path), cache_dir, no_cache, engine,
                          reads=str(path) if path.is_dir() else None)
     disk.cache(into=read_cache())
-    show = sys.stderr.isatty() if progress is None else progress
-    res = run_sweep(sweep, workers=workers or default_workers(), executor=executor,
-                    address=address, progress=show)
+    # a bar on a terminal; elsewhere (a log, CI) a line every ~10 s
+    mode = ("bar" if sys.stderr.isatty() else "heartbeat") if progress is None else \
+        ("bar" if progress else "off")
+    try:
+        res = run_sweep(sweep, workers=workers or default_workers(), executor=executor,
+                        address=address, progress=mode)
+    except SweepInterrupted as stop:
+        _interrupted(stop, json_out, csv_file)
+    except KeyboardInterrupt:  # a second Ctrl-C while the workers were being stopped
+        print("kbsim: interrupted", file=sys.stderr)
+        raise typer.Exit(130) from None
     disk.save()
+    try:
+        _write(res, json_out, csv_file)
+    except KeyboardInterrupt:
+        print("kbsim: interrupted", file=sys.stderr)
+        raise typer.Exit(130) from None
+    per = res.wall_s / res.replays if res.replays else 0.0
+    print(f"kbsim: {res.replays} replays in {res.wall_s:.1f} s wall on {res.workers} "
+          f"{res.executor} worker(s): {per:.2f} s per replay, {res.cpu_s / max(1, res.replays):.2f}"
+          f" s CPU each", file=sys.stderr)
+
+
+def _write(res, json_out: bool, csv_file: Optional[Path]) -> None:
+    from ..experiments.render import csv_text, text_report, to_json
     if csv_file is not None:
         try:
             csv_file.write_text(csv_text(res), encoding="utf-8")
@@ -83,7 +104,21 @@ def whatif_cmd(
         sys.stdout.write(json.dumps(to_json(res), indent=2) + "\n")
     else:
         sys.stdout.write(text_report(res))
-    per = res.wall_s / res.replays if res.replays else 0.0
-    print(f"kbsim: {res.replays} replays in {res.wall_s:.1f} s wall on {res.workers} "
-          f"{res.executor} worker(s): {per:.2f} s per replay, {res.cpu_s / max(1, res.replays):.2f}"
-          f" s CPU each", file=sys.stderr)
+    sys.stdout.flush()
+
+
+def _interrupted(stop, json_out: bool, csv_file: Optional[Path]) -> None:
+    """The first Ctrl-C: every worker has stopped; say how far the sweep got and show what
+    finished (marked partial). A second Ctrl-C while that is written stops at once."""
+    try:
+        res = stop.partial
+        tail = (f"; the results of the {res.sweep.trials} seed(s) finished in every cell "
+                f"follow, marked partial" if res is not None else
+                "; no seed finished in every cell, so there is no table")
+        print(f"kbsim: interrupted: {stop.finished} of {stop.planned} trials finished{tail}",
+              file=sys.stderr, flush=True)
+        if res is not None:
+            _write(res, json_out, csv_file)
+    except KeyboardInterrupt:
+        print("kbsim: interrupted", file=sys.stderr)
+    raise typer.Exit(130)

@@ -13,11 +13,25 @@
 See docs/whatif.md.
 """
 
-from .rebuilders import RULES, BuildFacts, Rebuilder, RuleContext, judge
-from .runner import EXECUTORS, CellResult, Sweep, SweepResult, default_workers, run_sweep
-from .settings import SETTINGS, parse_settings, spec_defaults
-from .trial import TrialResult, run_trial
 
-__all__ = ["RULES", "BuildFacts", "Rebuilder", "RuleContext", "judge", "EXECUTORS",
-           "CellResult", "Sweep", "SweepResult", "default_workers", "run_sweep", "SETTINGS",
-           "parse_settings", "spec_defaults", "TrialResult", "run_trial"]
+_LAZY = {
+    "RULES": "rebuilders", "BuildFacts": "rebuilders", "Rebuilder": "rebuilders",
+    "RuleContext": "rebuilders", "judge": "rebuilders",
+    "EXECUTORS": "runner", "CellResult": "runner", "Sweep": "runner",
+    "SweepResult": "runner", "default_workers": "runner", "run_sweep": "runner",
+    "SETTINGS": "settings", "parse_settings": "settings", "spec_defaults": "settings",
+    "TrialResult": "trial", "run_trial": "trial",
+}
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str):
+    """The names above, imported on first use (the runner and trials load the make
+    engine; the CLI's help needs only the settings table)."""
+    mod = _LAZY.get(name)
+    if mod is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+    value = getattr(importlib.import_module(f".{mod}", __name__), name)
+    globals()[name] = value
+    return value

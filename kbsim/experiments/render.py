@@ -97,12 +97,18 @@ def conclusions(res: SweepResult) -> list[str]:
     comps = comparisons(res)
     if not comps:
         return ["Nothing was varied: no comparison to make."]
-    lines = [f"Which settings change the failure rate ({n} paired trials per cell: trial i "
-             f"uses seed {res.sweep.seed}+i in every cell; exact McNemar test on the trials "
+    pairing = ("the same seeds in every cell" if res.partial else
+               f"trial i uses seed {res.sweep.seed}+i in every cell")
+    lines = [f"Which settings change the failure rate ({n} paired trials per cell: {pairing}"
+             f"; exact McNemar test on the trials "
              f"whose outcome differs, p < {ALPHA}):"]
     for key, cs in comps.items():
         changed = [c for c in cs if c.p < ALPHA]
-        if changed:
+        if not cs:  # one value: no pair of cells differs in this setting
+            vals = dict(res.sweep.settings.varied)[key]
+            lines.append(f"- {key}: only one value ({', '.join(vals)}) was tried: nothing "
+                         f"to compare (give two or more, e.g. --vary {key}=A,B).")
+        elif changed:
             lines.append(f"- {key}: CHANGES the failure rate.")
         elif all(c.only_a == 0 and c.only_b == 0 for c in cs):
             lines.append(f"- {key}: does NOT change it: every paired trial has the same "
@@ -123,14 +129,29 @@ def conclusions(res: SweepResult) -> list[str]:
 
 
 # ---------------------------------------------------------------------------- text
+def seed_ranges(seeds: list[int]) -> str:
+    """0..9 for a run of seeds; 0..3, 6, 8..9 for an interrupted sweep's."""
+    out: list[list[int]] = []
+    for s in sorted(seeds):
+        if out and out[-1][1] == s - 1:
+            out[-1][1] = s
+        else:
+            out.append([s, s])
+    return ", ".join(f"{a}..{b}" if b > a else f"{a}" for a, b in out)
+
+
 def header(res: SweepResult) -> list[str]:
     sw = res.sweep
     base = sw.base
     varied = sw.settings.keys
     fixed = ", ".join(f"{k}={v}" for k, v in base.items() if k not in varied)
-    return [f"kbsim whatif {sw.spec.name}: {len(res.cells)} cell(s) x {sw.trials} trial(s) "
-            f"(seeds {sw.seed}..{sw.seed + sw.trials - 1}), {res.replays} replay(s)",
-            f"fixed: {fixed}", engines_text(res)]
+    out = [f"kbsim whatif {sw.spec.name}: {len(res.cells)} cell(s) x {sw.trials} trial(s) "
+           f"(seeds {seed_ranges(sw.seeds)}), {res.replays} replay(s)",
+           f"fixed: {fixed}", engines_text(res)]
+    if res.partial:
+        out.insert(0, f"PARTIAL: interrupted after {res.finished} of {res.planned} trials; "
+                      f"below, the {sw.trials} seed(s) that finished in every cell")
+    return out
 
 
 def engines_text(res: SweepResult) -> str:
@@ -209,6 +230,10 @@ def to_json(res: SweepResult) -> dict:
         "settings": {k: v for k, v in sw.base.items() if k not in sw.settings.keys},
         "varied": {k: vals for k, vals in sw.settings.varied},
         "replays": res.replays,
+        # an interrupted sweep: the trials planned and finished; the cells hold the
+        # seeds finished in every cell ("trials" of them)
+        "partial": ({"planned": res.planned, "finished": res.finished,
+                     "seeds": sw.seeds} if res.partial else None),
         "cells": [{
             "settings": c.varied,
             "trials": c.trials,
@@ -242,11 +267,12 @@ def csv_text(res: SweepResult) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(keys + ["trials", "failures", "failure_rate", "ci95_low", "ci95_high",
                        "mean_stale", "mean_rebuilt", "mean_adjust_passes", "failed_symbols",
-                       "stale_objects"] + [f"caught_by_{r}" for r in RULES])
+                       "stale_objects"] + [f"caught_by_{r}" for r in RULES] + ["partial"])
     for c in res.cells:
         w.writerow([c.varied[k] for k in keys] + [
             c.trials, c.failures, _r(c.rate), _r(c.ci95[0]), _r(c.ci95[1]),
             _r(c.mean_stale), _r(c.mean_rebuilt), _r(c.mean_adjust_passes),
             ";".join(f"{k}:{v}" for k, v in c.failed_symbols.items()), c.stale_objects,
-        ] + [c.caught_by.get(r, 0) for r in RULES])
+        ] + [c.caught_by.get(r, 0) for r in RULES]
+            + [f"{res.finished}/{res.planned}" if res.partial else ""])
     return buf.getvalue()

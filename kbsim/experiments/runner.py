@@ -11,7 +11,9 @@ Executors (``executor=``):
   processes; ``workers=1`` runs in this process.
 - ``dask``: a dask.distributed Client; ``address`` names a running scheduler
   (``tcp://host:8786``), without one a LocalCluster of ``workers`` processes is started.
-  Needs ``pip install "dask[distributed]"`` (and kbsim importable on every worker).
+  Trials go in batches (a few per worker, many trials a task), so the scheduler's cost
+  per task is spread over many replays. Needs ``pip install "dask[distributed]"`` (and
+  kbsim importable on every worker).
 - ``ray``: ``ray.init(address=...)`` (``auto`` joins a running cluster), one remote task
   per trial. Needs ``pip install ray``.
 
@@ -19,14 +21,21 @@ The model is shipped to workers once (the BuildSpec is pickled), so workers need
 but not the model file. Results never depend on the executor or the number of workers:
 each trial is a pure function of (model, settings, seed) and the results are put back in
 (cell, seed) order before anything is computed from them.
+
+Interrupts: a Ctrl-C (SIGINT) stops every worker at once (pool workers ignore SIGINT and
+leave on SIGTERM, taking their trial process with them) and raises SweepInterrupted, a
+KeyboardInterrupt that carries the result of the seeds finished in every cell.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import itertools
 import os
 import pickle
+import signal
+import sys
 import time
 from collections import Counter
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
@@ -41,6 +50,7 @@ from .stats import wilson
 from .trial import TrialResult, run_trial
 
 EXECUTORS = ("process", "dask", "ray")
+DASK_BATCH_MOST = 16  # trials in one Dask task at most (bench/bench_dask.py varies it)
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,8 @@ class Sweep:
     trials: int
     seed: int = 0
     engine: str | None = None  # the tier that runs each make process (kbsim.plan)
+    # an interrupted sweep's result: only these seeds (each finished in every cell)
+    only_seeds: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.trials < 1:
@@ -72,6 +84,8 @@ class Sweep:
 
     @property
     def seeds(self) -> list[int]:
+        if self.only_seeds is not None:
+            return list(self.only_seeds)
         return [self.seed + i for i in range(self.trials)]
 
     def cells(self) -> list[dict[str, str]]:
@@ -83,11 +97,17 @@ class Sweep:
             out.append(s)
         return out
 
-    def tasks(self) -> list[Task]:
+    def sim_keys(self) -> list[tuple[tuple[str, str], ...]]:
         seen: dict[tuple, None] = {}
         for c in self.cells():
             seen.setdefault(sim_key(c), None)
-        return [Task(k, s) for k in seen for s in self.seeds]
+        return list(seen)
+
+    def tasks(self) -> list[Task]:
+        """Seed by seed, every cell of a seed before the next seed: what has finished when
+        a sweep is interrupted is then whole seeds, paired across cells."""
+        keys = self.sim_keys()
+        return [Task(k, s) for s in self.seeds for k in keys]
 
 
 def sim_key(settings: dict[str, str]) -> tuple[tuple[str, str], ...]:
@@ -97,11 +117,41 @@ def sim_key(settings: dict[str, str]) -> tuple[tuple[str, str], ...]:
 # ---------------------------------------------------------------------------- workers
 _SPEC: BuildSpec | None = None
 _ENGINE: str | None = None
+_CHILD: int | None = None  # the trial process a pool worker is waiting for
 
 
 def _init_worker(blob: bytes) -> None:
     global _SPEC, _ENGINE
+    # The parent decides what a Ctrl-C means (a terminal sends it to every process of
+    # the group); it stops a worker with SIGTERM, which takes the running trial along.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _leave_now)
     _SPEC, _ENGINE = pickle.loads(blob)
+
+
+def _leave_now(signum, frame) -> None:  # noqa: ARG001
+    """SIGTERM in a pool worker: stop its trial process, reap it, leave at once."""
+    child = _CHILD
+    if child is not None:
+        try:
+            os.kill(child, signal.SIGKILL)
+            os.waitpid(child, 0)
+        except OSError:
+            pass
+    os._exit(1)
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this process when the worker that forked it dies (even by
+    SIGKILL), so no trial runs on after its sweep was stopped."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # pragma: no cover
+        pass
 
 
 def _trial(spec: BuildSpec, task: Task, engine: str | None = None) -> TrialResult:
@@ -143,6 +193,7 @@ def _trial_in_child(spec: BuildSpec, task: Task, engine: str | None = None) -> T
     such as the CLI's with its progress bar, or a Dask worker, uses _trial). The read
     phases the child cached (kbsim.plan) come back with its result, so the worker's
     next trials start from them."""
+    global _CHILD
     cache = read_cache()
     mark = len(cache.added)
     r, w = os.pipe()
@@ -150,6 +201,8 @@ def _trial_in_child(spec: BuildSpec, task: Task, engine: str | None = None) -> T
     if pid == 0:  # the child: run, send, leave without any teardown
         status = 0
         try:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            _die_with_parent()
             os.close(r)
             # off the caller's terminal and pipes: a child left running after its worker
             # was stopped (an error elsewhere in the sweep) must not hold them open
@@ -172,10 +225,14 @@ def _trial_in_child(spec: BuildSpec, task: Task, engine: str | None = None) -> T
             status = 1
         finally:
             os._exit(status)
-    os.close(w)
-    with os.fdopen(r, "rb") as fh:
-        data = fh.read()  # (all of it before waiting: a full pipe would block the child)
-    _, wstatus = os.waitpid(pid, 0)
+    _CHILD = pid
+    try:
+        os.close(w)
+        with os.fdopen(r, "rb") as fh:
+            data = fh.read()  # (all of it before waiting: a full pipe would block the child)
+        _, wstatus = os.waitpid(pid, 0)
+    finally:
+        _CHILD = None
     if not data:
         raise RuntimeError(f"trial {dict(task.settings)} seed {task.seed}: the trial "
                            f"process died ({_exit_text(wstatus)})")
@@ -196,6 +253,44 @@ def _exit_text(wstatus: int) -> str:
 def run_task_with_spec(spec: BuildSpec, task: Task, engine: str | None = None) -> TrialResult:
     """Entry point for distributed executors (the spec arrives as a scattered object)."""
     return _trial(spec, task, engine)
+
+
+_FROZEN = False
+
+
+def run_batch_with_spec(spec: BuildSpec, batch: list[Task],
+                        engine: str | None = None) -> list[TrialResult]:
+    """Many trials in one distributed task: the scheduler's cost per task is paid once
+    for the batch, and the spec (scattered once to every worker) is not sent again.
+
+    The first batch in a worker freezes what the worker holds (its runtime and the spec)
+    out of the collector's reach: _trial's full collection after each trial then walks
+    the trial's garbage only, not a Dask worker's large heap (that walk cost more than the
+    trial itself on small models)."""
+    global _FROZEN
+    if not _FROZEN:
+        gc.collect()
+        gc.freeze()
+        _FROZEN = True
+    return [_trial(spec, t, engine) for t in batch]
+
+
+def batches(tasks: list[Task], workers: int, per_worker: int = 4,
+            most: int = 16) -> list[list[Task]]:
+    """TASKS cut into batches in order: at least PER_WORKER a worker, so the workers share
+    the load as trials differ in length, and at most MOST trials each, so progress and an
+    interrupt lose little (a batch reports when it is whole). Scheduling a task costs a few
+    ms; a trial 0.1-3 s: 16 trials a task keep that well under 1%."""
+    if not tasks:
+        return []
+    n = min(len(tasks), max(max(1, workers) * per_worker, -(-len(tasks) // most)))
+    size, extra = divmod(len(tasks), n)
+    out, i = [], 0
+    for b in range(n):
+        k = size + (1 if b < extra else 0)
+        out.append(tasks[i:i + k])
+        i += k
+    return out
 
 
 # ---------------------------------------------------------------------------- results
@@ -237,10 +332,41 @@ class SweepResult:
     workers: int = 1
     executor: str = "process"
     ran: int = 0  # replays run by this call (the rest came from a cache)
+    # an interrupted sweep: the trials planned and finished (the cells above hold the
+    # seeds finished in every cell, sweep.trials of them)
+    planned: int | None = None
+    finished: int | None = None
 
     @property
     def replays(self) -> int:
         return len(self.trials)
+
+    @property
+    def partial(self) -> bool:
+        return self.planned is not None
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """A sweep stopped by Ctrl-C, every worker stopped. ``partial`` is the result of the
+    seeds that finished in every cell (None when no seed did); ``finished`` and
+    ``planned`` count trials."""
+
+    def __init__(self, partial: SweepResult | None, finished: int, planned: int):
+        super().__init__(f"interrupted after {finished} of {planned} trials")
+        self.partial, self.finished, self.planned = partial, finished, planned
+
+
+def partial_result(sweep: Sweep, results: dict[tuple[tuple, int], TrialResult],
+                   **kw) -> SweepResult | None:
+    """The sweep cut to the seeds that finished in every cell (paired trials stay
+    paired), or None when no seed did."""
+    keys = sweep.sim_keys()
+    whole = tuple(s for s in sweep.seeds if all((key, s) in results for key in keys))
+    if not whole:
+        return None
+    sub = dataclasses.replace(sweep, trials=len(whole), only_seeds=whole)
+    kept = {key: r for key, r in results.items() if key[1] in set(whole)}
+    return SweepResult(sub, aggregate(sub, kept), kept, **kw)
 
 
 def aggregate(sweep: Sweep, trials: dict[tuple[tuple, int], TrialResult]) -> list[CellResult]:
@@ -284,11 +410,26 @@ def aggregate(sweep: Sweep, trials: dict[tuple[tuple, int], TrialResult]) -> lis
 
 # ---------------------------------------------------------------------------- running
 class _Progress:
-    """A rich progress bar on stderr (or nothing)."""
+    """How a sweep shows it is alive, on stderr: a rich progress bar (``"bar"``, on a
+    terminal), one line every HEARTBEAT_S seconds (``"heartbeat"``, for logs and CI,
+    where a bar would be noise), or nothing (``"off"``)."""
 
-    def __init__(self, enabled: bool, total: int, label: str):
+    HEARTBEAT_S = 10.0
+
+    def __init__(self, mode: str | bool, total: int, label: str):
+        try:  # KBSIM_HEARTBEAT_S: another period (tests use a short one)
+            self.period = float(os.environ.get("KBSIM_HEARTBEAT_S") or self.HEARTBEAT_S)
+        except ValueError:
+            self.period = self.HEARTBEAT_S
+        if mode is True:
+            mode = "bar"
+        elif mode is False or mode is None:
+            mode = "off"
+        self.mode, self.total, self.label = mode, total, label
+        self.done = 0
+        self.t0 = self.last = time.monotonic()
         self.p = None
-        if enabled:
+        if mode == "bar":
             from rich.console import Console
             from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                                        TimeElapsedColumn, TimeRemainingColumn)
@@ -299,21 +440,55 @@ class _Progress:
             self.p.start()
             self.t = self.p.add_task(label, total=total)
 
-    def advance(self) -> None:
+    def advance(self, n: int = 1) -> None:
+        self.done += n
         if self.p is not None:
-            self.p.advance(self.t)
+            self.p.advance(self.t, n)
+        self.tick()
+
+    def wait_s(self) -> float | None:
+        """How long the caller may block before tick() is due (None: for ever)."""
+        if self.mode != "heartbeat":
+            return None
+        return max(0.05, self.last + self.period - time.monotonic())
+
+    def tick(self) -> None:
+        if self.mode != "heartbeat":
+            return
+        now = time.monotonic()
+        if now - self.last < self.period:
+            return
+        self.last = now
+        el = now - self.t0
+        left = ""
+        if 0 < self.done < self.total:
+            left = f", about {_duration(el / self.done * (self.total - self.done))} left"
+        print(f"kbsim: {self.label}: {self.done} of {self.total} trials done, "
+              f"{_duration(el)} elapsed{left}", file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self.p is not None:
             self.p.stop()
+            self.p = None
+
+
+def _duration(s: float) -> str:
+    s = int(round(s))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
 
 
 def run_sweep(sweep: Sweep, workers: int = 1, executor: str = "process",
-              address: str | None = None, progress: bool = False,
+              address: str | None = None, progress: bool | str = False,
               cache: dict | None = None) -> SweepResult:
     """Run every trial of SWEEP. CACHE (optional, filled in place) maps (settings key,
     seed) to TrialResult for the same model, so sweeps sharing cells do not replay them
-    twice (trials are pure functions of model, settings and seed)."""
+    twice (trials are pure functions of model, settings and seed). PROGRESS: True or
+    "bar", "heartbeat", False or "off" (see _Progress). A Ctrl-C raises SweepInterrupted
+    once every worker has stopped."""
     if workers < 1:
         raise InputError(f"--workers {workers}: must be at least 1")
     if executor not in EXECUTORS:
@@ -323,7 +498,8 @@ def run_sweep(sweep: Sweep, workers: int = 1, executor: str = "process",
         raise InputError("--address needs --executor dask or ray")
     results: dict[tuple[tuple, int], TrialResult] = {}
     tasks = []
-    for t in sweep.tasks():
+    planned = sweep.tasks()
+    for t in planned:
         hit = cache.get((t.settings, t.seed)) if cache is not None else None
         if hit is not None:
             results[(t.settings, t.seed)] = hit
@@ -338,9 +514,13 @@ def run_sweep(sweep: Sweep, workers: int = 1, executor: str = "process",
             cache[(r.key, r.seed)] = r
         bar.advance()
 
+    def summary(wall: float) -> dict:
+        return dict(wall_s=wall, cpu_s=sum(r.cpu_s for r in results.values()),
+                    workers=workers, executor=executor, ran=len(tasks))
+
     try:
         if executor == "dask":
-            _run_dask(sweep.spec, tasks, workers, address, done, sweep.engine)
+            _run_dask(sweep.spec, tasks, workers, address, done, bar, sweep.engine)
         elif executor == "ray":
             _run_ray(sweep.spec, tasks, workers, address, done, sweep.engine)
         elif not tasks:
@@ -349,17 +529,22 @@ def run_sweep(sweep: Sweep, workers: int = 1, executor: str = "process",
             for t in tasks:
                 done(_trial(sweep.spec, t, sweep.engine))
         else:
-            _run_pool(sweep.spec, tasks, workers, done, sweep.engine)
+            _run_pool(sweep.spec, tasks, workers, done, bar, sweep.engine)
+    except KeyboardInterrupt as e:
+        if isinstance(e, SweepInterrupted):
+            raise
+        wall = time.perf_counter() - t0
+        part = partial_result(sweep, results, planned=len(planned), finished=len(results),
+                              **summary(wall))
+        raise SweepInterrupted(part, len(results), len(planned)) from None
     finally:
         bar.close()
     wall = time.perf_counter() - t0
     cells = aggregate(sweep, results)
-    return SweepResult(sweep, cells, results, wall_s=wall,
-                       cpu_s=sum(r.cpu_s for r in results.values()), workers=workers,
-                       executor=executor, ran=len(tasks))
+    return SweepResult(sweep, cells, results, **summary(wall))
 
 
-def _run_pool(spec: BuildSpec, tasks: list[Task], workers: int, done,
+def _run_pool(spec: BuildSpec, tasks: list[Task], workers: int, done, bar=None,
               engine: str | None = None) -> None:
     blob = pickle.dumps((spec, engine), protocol=pickle.HIGHEST_PROTOCOL)
     pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), initializer=_init_worker,
@@ -368,20 +553,47 @@ def _run_pool(spec: BuildSpec, tasks: list[Task], workers: int, done,
         pending = {pool.submit(_run_task, t) for t in tasks}
         cache = read_cache()
         while pending:
-            finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            finished, pending = wait(pending, timeout=bar.wait_s() if bar else None,
+                                     return_when=FIRST_EXCEPTION)
             for f in finished:
                 result, learned = f.result()  # re-raises a worker's InputError here
                 cache.merge(learned)
                 done(result)
+            if bar is not None:
+                bar.tick()
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
+        _stop_pool(pool)
         raise
     pool.shutdown(wait=True)
 
 
-def _run_dask(spec, tasks, workers, address, done, engine: str | None = None) -> None:
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop every worker now, each with its trial process, and reap them: no zombie, no
+    worker left running (shutdown(wait=False) alone lets running trials finish, and the
+    pool starts fresh workers for queued tasks)."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        try:
+            p.terminate()  # SIGTERM: _leave_now
+        except (OSError, AttributeError, ValueError):
+            pass
+    deadline = time.monotonic() + 2.0
+    for p in procs:
+        try:
+            p.join(max(0.0, deadline - time.monotonic()))
+            if p.is_alive():
+                p.kill()
+                p.join(1.0)
+        except (OSError, AttributeError, ValueError):
+            pass
+
+
+def _run_dask(spec, tasks, workers, address, done, bar=None,
+              engine: str | None = None) -> None:
     try:
-        from dask.distributed import Client, LocalCluster, as_completed
+        from dask.distributed import Client, LocalCluster
+        from dask.distributed import wait as dask_wait
     except ImportError:
         raise InputError("--executor dask needs the optional dependency dask.distributed: "
                          "pip install 'dask[distributed]'") from None
@@ -390,22 +602,128 @@ def _run_dask(spec, tasks, workers, address, done, engine: str | None = None) ->
         if address:
             client = Client(address)
         else:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
+            # its worker processes start with SIGINT ignored (a disposition kept across
+            # exec, and Python then installs no handler): a terminal's Ctrl-C reaches
+            # the whole process group, and stopping the workers is kbsim's job
+            with _sigint_ignored():
+                cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
+                                       processes=True, dashboard_address=None)
             client = Client(cluster)
     except Exception as e:  # the user's cluster, not a kbsim bug
         raise InputError(f"--executor dask: cannot start or reach a Dask cluster"
                          f"{' at ' + address if address else ''}: {e}") from None
+    futs = []
+    stopped = False
     try:
+        n = len(client.scheduler_info().get("workers", {})) or workers
         fspec = client.scatter(spec, broadcast=True)
-        futs = [client.submit(run_task_with_spec, fspec, t, engine, pure=False)
-                for t in tasks]
-        for f in as_completed(futs):
-            done(f.result())
+        futs = [client.submit(run_batch_with_spec, fspec, b, engine, pure=False)
+                for b in batches(tasks, n, most=DASK_BATCH_MOST)]
+        pending = set(futs)
+        with _sigint_noted() as ctrl_c:
+            while pending:
+                # short waits: a Ctrl-C is acted on here, not inside dask's own wait
+                # (interrupting that leaves its event loop a callback that fails)
+                wait_s = min(bar.wait_s() or 0.5, 0.5) if bar else 0.5
+                try:
+                    res = dask_wait(pending, timeout=wait_s, return_when="FIRST_COMPLETED")
+                    finished, pending = res.done, res.not_done
+                except TimeoutError:  # nothing finished in time
+                    finished = set()
+                for f in finished:
+                    for r in f.result():  # re-raises a worker's error here
+                        done(r)
+                if bar is not None:
+                    bar.tick()
+                if ctrl_c.is_set():
+                    raise KeyboardInterrupt
+    except BaseException:
+        stopped = True
+        _stop_dask(client, cluster, futs)
+        raise
     finally:
         client.close()
         if cluster is not None:
-            cluster.close()
+            try:  # stopped: its workers are dead; do not wait for them to say goodbye
+                cluster.close(**({"timeout": 1} if stopped else {}))
+            except Exception:  # noqa: BLE001  (closing a cluster whose workers we killed)
+                pass
+
+
+class _sigint_noted:
+    """Inside the block a SIGINT sets the event it yields instead of raising (the caller
+    acts on it where it chooses); a second one, or one after the block, raises as usual."""
+
+    def __enter__(self):
+        import threading
+        self.event = threading.Event()
+        self.old = None
+
+        def note(signum, frame):  # noqa: ARG001
+            if self.event.is_set():  # a second Ctrl-C: at once
+                raise KeyboardInterrupt
+            self.event.set()
+        try:
+            self.old = signal.signal(signal.SIGINT, note)
+        except ValueError:  # not the main thread: SIGINT raises where it lands
+            pass
+        return self.event
+
+    def __exit__(self, *exc) -> None:
+        if self.old is not None:
+            signal.signal(signal.SIGINT, self.old)
+
+
+class _sigint_ignored:
+    """SIGINT ignored for the processes started inside the block (main thread only)."""
+
+    def __enter__(self):
+        self.old = None
+        try:
+            self.old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        except ValueError:  # not the main thread: leave it be
+            pass
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.old is not None:
+            signal.signal(signal.SIGINT, self.old)
+
+
+def _stop_dask(client, cluster, futs) -> None:
+    """Stop a sweep on Dask now. A running trial cannot be cancelled inside a worker (the
+    nanny would wait 4 s, then kill it): on a cluster we started, kill the worker
+    processes at once; on the user's cluster, cancel our tasks. Quietly: what dask logs
+    about the tasks it loses is not news to the user who stopped them."""
+    import logging
+    for name in ("distributed", "tornado", "asyncio"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    if cluster is not None:
+        for nanny in getattr(cluster, "workers", {}).values():
+            if hasattr(nanny, "auto_restart"):
+                nanny.auto_restart = False  # a killed worker stays dead
+        for p in _local_worker_processes(cluster):
+            try:
+                p.kill()
+            except (OSError, AttributeError, ValueError):
+                pass
+    if futs:
+        try:
+            client.cancel(futs)
+        except Exception:  # noqa: BLE001  (stopping anyway)
+            pass
+
+
+def _local_worker_processes(cluster) -> list:
+    """The multiprocessing processes of a LocalCluster's workers (through each nanny's
+    process handle; empty where dask keeps them otherwise)."""
+    out = []
+    for w in getattr(cluster, "workers", {}).values():
+        proc = getattr(getattr(w, "process", None), "process", None)  # WorkerProcess
+        proc = getattr(proc, "_process", proc)  # distributed's AsyncProcess wrapper
+        if proc is not None and hasattr(proc, "kill"):
+            out.append(proc)
+    return out
 
 
 def _run_ray(spec, tasks, workers, address, done, engine: str | None = None) -> None:
@@ -445,5 +763,6 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-__all__ = ["Sweep", "SweepResult", "CellResult", "Task", "run_sweep", "aggregate",
-           "EXECUTORS", "default_workers", "sim_key"]
+__all__ = ["Sweep", "SweepResult", "SweepInterrupted", "CellResult", "Task", "run_sweep",
+           "aggregate", "partial_result", "batches", "EXECUTORS", "default_workers",
+           "sim_key"]

@@ -52,6 +52,7 @@ class GranularityError(ValueError):
 
 
 _JIFFY = re.compile(r"^(jiffy|multigrain)(?:[:@-](?:hz)?(\d+))?$")
+_HZ_GIVEN = re.compile(r"^(jiffy|multigrain)[:@-](.*)$")
 
 GRANULARITY_HELP = (
     "ns | jiffy[:HZ] (default HZ 250, a 4 ms tick) | 1s (ext3, ext4 with 128-byte inodes) | "
@@ -80,6 +81,10 @@ def parse_granularity(spec: str | Granularity) -> Granularity:
         if m.group(1) == "multigrain":
             return Granularity(f"multigrain:{hz}" if m.group(2) else "multigrain", 1, tick, True)
         return Granularity(f"jiffy:{hz}" if m.group(2) else "jiffy", 1, tick)
+    m = _HZ_GIVEN.match(s)
+    if m:  # jiffy:-5, jiffy:abc: the kind is right, the HZ is not
+        raise GranularityError(f"granularity {spec!r}: HZ must be a whole number between 1 "
+                               f"and 100000 (e.g. {m.group(1)}:250, a 4 ms tick)")
     raise GranularityError(f"unknown granularity {spec!r}; expected {GRANULARITY_HELP}")
 
 

@@ -385,7 +385,7 @@ class KbuildRuntime:
         base = ko[:-3]
         if self.era.mod_format == "tmp_versions":
             return f".tmp_versions/{posixpath.basename(base)}.mod", None
-        if self.era.mod_format == "mod2":
+        if self.era.mod_format in ("mod2", "lines"):
             return f"{base}.mod", None
         return f"{base}.mod", f"{base}.usyms"
 
@@ -401,8 +401,8 @@ class KbuildRuntime:
             text = f"{ko}\n{' '.join(members)}\n{' '.join(und)}\n"
         elif self.era.mod_format == "mod2":
             text = f"{' '.join(members)}\n{' '.join(und)}\n"
-        else:
-            text = f"{' '.join(members)}\n"
+        else:  # v5.19+: one member per line (Makefile.build cmd_mod: printf '%s\n')
+            text = "".join(f"{m}\n" for m in members)
         self.fs.mkdir(posixpath.dirname(mod) or ".", ctx.cwd)
         self._write_if_changed(ctx, mod, text)
         if usyms:
@@ -416,7 +416,9 @@ class KbuildRuntime:
 
     def modorder(self, ctx, argv, io):
         yield 0
-        self._write_if_changed(ctx, argv[1], "".join(f"{m}\n" for m in self.module_names))
+        ext = self.era.modorder_ext  # NAME.ko, or NAME.o from v6.2
+        self._write_if_changed(ctx, argv[1], "".join(f"{m[:-3]}{ext}\n"
+                                                     for m in self.module_names))
         return 0
 
     def needed_symbols(self, ctx) -> list[str]:
@@ -432,6 +434,7 @@ class KbuildRuntime:
         else:
             data = self._read(ctx, "modules.order")
             for ko in (data.decode().split() if data else []):
+                ko = ko[:-2] + ".ko" if ko.endswith(".o") else ko  # v6.2+ lists NAME.o
                 mod, usyms = self._mod_paths(ko)
                 if usyms:
                     d = self._read(ctx, usyms)

@@ -7,7 +7,7 @@ says so.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..errors import InputError
 
@@ -31,14 +31,22 @@ class Era:
     secondary: bool  # global .SECONDARY: in Kbuild.include (8e9b61b293d9, v5.0)
     any_prereq_missing: bool  # e1-e4 if_changed also fires on missing prerequisites
     structure: str  # "prereq" (v4.7-4.16), "recursive-vmlinux" (4.17-5.18), "self" (5.19+)
-    mod_format: str  # "tmp_versions" (.tmp_versions/*.mod line 3), "mod2" (5.3), "usyms" (5.19)
+    # "tmp_versions" (.tmp_versions/*.mod line 3), "mod2" (5.3), "usyms" (5.19: .mod lists
+    # the objects one per line, .usyms the undefined symbols), "lines" (v6.5: no .usyms,
+    # 5e9e95cc9148 removed gen_autoksyms.sh, their only reader)
+    mod_format: str
     initial_autoksyms: str  # "empty" or "gen" (88694cff4952, v5.7: G.sh output)
     modpost_prefix: bool  # "ERROR: modpost: " from v5.7 (93c95e526a4e)
     modpost_cap: int | None  # MAX_UNRESOLVED_REPORTS 10 (~v5.10)
     modpost_in_order: bool  # v5.19 "traverse modules in order"; before: reversed lists
     dir_order: tuple[str, ...]
+    # the saved command line's variable: savedcmd_T from v6.2 (92215e7a801d "kbuild: rename
+    # cmd_$@ to savedcmd_$@ in *.cmd files"), cmd_T before
     cmd_prefix: str = "cmd_"
     objtool_dep: bool = False  # 6.1 .cmd files end with 'T: $(wildcard ./tools/objtool/objtool)'
+    # modules.order lists NAME.ko up to v6.1 (6.1 src Makefile.build cmd_modules_order:
+    # patsubst %.o,%.ko) and NAME.o from v6.2 (6.12 src cmd_gen_order echoes the .o)
+    modorder_ext: str = ".ko"
 
     @property
     def reexec_goal(self) -> str:
@@ -82,10 +90,27 @@ ERAS: dict[str, Era] = {
               modpost_in_order=True, dir_order=ORDER_V6, objtool_dep=True),
     "e6": Era("e6", "v6.5 and later", "v6.5", "e5-raw", guard=False, recursion=False,
               ksym_in_deps=False, ksymdeps_block=False, secondary=True,
-              any_prereq_missing=False, structure="none", mod_format="usyms",
+              any_prereq_missing=False, structure="none", mod_format="lines",
               initial_autoksyms="gen", modpost_prefix=True, modpost_cap=10,
-              modpost_in_order=True, dir_order=ORDER_V6, objtool_dep=True),
+              modpost_in_order=True, dir_order=ORDER_V6, objtool_dep=True,
+              cmd_prefix="savedcmd_", modorder_ext=".o"),
 }
+
+
+# Format facts a captured tree can override (BuildSpec.formats): they changed inside eras
+# (savedcmd_ and modules.order's .o names came with v6.2, in the middle of e5).
+FORMAT_FIELDS = ("cmd_prefix", "modorder_ext", "mod_format", "objtool_dep")
+
+
+def with_formats(era: Era, formats: dict | None) -> Era:
+    """ERA with the tree's own format facts (a capture's) in place of the profile's."""
+    if not formats:
+        return era
+    bad = set(formats) - set(FORMAT_FIELDS)
+    if bad:
+        raise InputError(f"unknown kbuild format field(s): {', '.join(sorted(bad))}")
+    changed = {k: v for k, v in formats.items() if getattr(era, k) != v}
+    return replace(era, **changed) if changed else era
 
 
 def get_era(name: str) -> Era:

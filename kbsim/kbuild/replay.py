@@ -17,7 +17,7 @@ from ..make.errors import MakeError
 from ..make.gcpause import paused_gc
 from ..plan import Engine
 from .commands import AdjustRecord, CompileRecord, KbuildRuntime
-from .eras import Era, get_era
+from .eras import Era, get_era, with_formats
 from .layout import AUTOKSYMS, lay_out
 from .naming import Naming, get_naming
 from .objects import ObjectContent, parse_autoksyms
@@ -56,7 +56,20 @@ class ReplayResult:
     sim: Simulation
     runtime: KbuildRuntime
     pass_commands: list[list[str]] = field(default_factory=list)
+    # how the granularity was decided: "" (the model's setting), or the evidence
+    granularity_note: str = ""
     engines: dict[str, int] = field(default_factory=dict)  # make processes run by each tier
+
+    @property
+    def make_errors(self) -> list[str]:
+        """make's own error lines (``make[1]: *** ...``), in the order make printed them:
+        the reason a failed make stopped, whatever else the output holds."""
+        out: list[str] = []
+        for _, text in self.output:
+            for ln in text.splitlines():
+                if "*** " in ln and ln.startswith("make") and ln not in out:
+                    out.append(ln)
+        return out
 
     @property
     def exit_code(self) -> int:
@@ -100,7 +113,7 @@ def replay(spec: BuildSpec, *, era: str | None = None, granularity: str | None =
 def _replay(spec: BuildSpec, *, era: str | None, granularity: str | None, jobs: int | None,
             seed: int | None, guard: bool | None, naming: str | Naming | None, echo,
             trace: bool, setup, engine: str | None, read_cache) -> ReplayResult:
-    e = get_era(era or spec.era)
+    e = with_formats(get_era(era or spec.era), spec.formats)
     if isinstance(naming, Naming):  # kbsim.experiments hook: a naming built elsewhere
         nm = naming
     else:
@@ -111,6 +124,12 @@ def _replay(spec: BuildSpec, *, era: str | None, granularity: str | None, jobs: 
     if not e.recursion:
         g = False
     gran = parse_granularity(granularity or spec.granularity)
+    if granularity is not None:
+        gnote = "as asked" + (f" (the tree suggested {spec.granularity}: "
+                              f"{spec.granularity_evidence})"
+                              if spec.granularity_evidence else "")
+    else:
+        gnote = spec.granularity_evidence
     j = jobs or spec.jobs
     s = spec.seed if seed is None else seed
     t0 = spec.now_ns if spec.now_ns is not None else start_time(spec, s)
@@ -134,11 +153,17 @@ def _replay(spec: BuildSpec, *, era: str | None, granularity: str | None, jobs: 
                         rt.compiles, rt.adjusts, stale,
                         rt.modpost.errors if rt.modpost else [], rt.modpost is not None,
                         sim.output, list(sim.warnings), fs, sim, rt,
-                        [argv for _, argv in rt.make_starts], dict(eng.counts))
+                        [argv for _, argv in rt.make_starts], gnote, dict(eng.counts))
 
 
 def find_stale(fs: SimFS, rt: KbuildRuntime) -> list[StaleObject]:
-    """Objects whose compiled exports differ from what the final autoksyms.h asks for."""
+    """Objects whose compiled exports differ from what the final autoksyms.h asks for.
+
+    None from v6.5 (e6): an object then carries every EXPORT_SYMBOL as an .export_symbol
+    entry and modpost writes the KSYMTAB entries (5e9e95cc9148), so no object can hold a
+    stale set of exports."""
+    if not rt.era.recursion:
+        return []
     try:
         wanted = set(parse_autoksyms(fs.read(f"{rt.root}/{AUTOKSYMS}").decode()))
     except OSError:

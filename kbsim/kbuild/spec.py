@@ -63,6 +63,8 @@ class BuildSpec:
     headers: dict[str, list[str]]  # header path -> CONFIG_ names it references
     modules: list[ModuleSpec] = field(default_factory=list)
     granularity: str = "1s"
+    # how that granularity was decided (a capture: from which stamps, filesystem, kernel)
+    granularity_evidence: str = ""
     jobs: int = 8
     seed: int = 0
     guard: bool | None = None  # None: the era decides
@@ -83,6 +85,10 @@ class BuildSpec:
     # Captured trees: take each saved cmd_ line as the current command line (kbsim does not
     # evaluate the real makefiles that would produce it), so only a missing one counts.
     trust_saved_commands: bool = False
+    # The tree's own file formats where they differ from the era profile's model release
+    # (eras.FORMAT_FIELDS, e.g. {"cmd_prefix": "savedcmd_"} for a v6.3 tree of era e5);
+    # captured trees fill it from what their files show.
+    formats: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # the spec is what a model file or a capture says: data, never code (security.md)

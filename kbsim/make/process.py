@@ -502,6 +502,15 @@ class MakeProcess(Remake, Implicit, VPath):
                 f"dies with SIGSEGV; kbsim stops there", SIGSEGV_STATUS)
         return self.die(status)
 
+    def stop_nesting(self, limit: int) -> int:
+        """A sub-make deeper than LIMIT levels (sim.py MAX_MAKELEVEL): GNU make would go
+        on starting sub-makes until fork fails; kbsim stops as for a make that never
+        exits."""
+        return self._stop_where_make_would_not(
+            f"sub-makes nested more than {limit} levels deep (MAKELEVEL {self.level}): GNU "
+            f"make 4.3 would go on starting them until fork fails; kbsim stops there",
+            HANG_STATUS)
+
     def _stop_where_make_would_not(self, warning: str, status: int) -> int:
         """End this process as the real make ends where it never finishes (a hang, a
         crash): no cleanup or messages of its own, only kbsim's warning and STATUS."""
@@ -813,7 +822,7 @@ class MakeProcess(Remake, Implicit, VPath):
             file.update_status = US_SUCCESS
             self.notice_finished_file(file)
             return
-        walk, loop = parent_walk(file)
+        walk, loop = parent_walk(file, collect=bool(self.target_vars or self.pattern_vars))
         if loop:
             # variable.c initialize_file_variables, which execute_file_commands calls,
             # walks up the 'parent' links (the file that last visited each one as a

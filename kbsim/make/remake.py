@@ -417,10 +417,15 @@ class Remake:
                     # a 'changed' flag; nothing it does changes the others). Plain files
                     # met for the first time in this pass are first settled in bulk.
                     bulk_at = -1
-                    run = deps[idx:] if idx else deps
-                    if run[0].considered != considered:
-                        self._settle_leaves(run, considered, file)
-                    k, mtimes, flags = self._settled_prefix(run, considered, file)
+                    if deps[idx].considered != considered:
+                        self._settle_leaves(deps, considered, file, idx)
+                    # (a run starts with a dep considered in this pass; without one there
+                    # is nothing to take, and copying the rest of a long list to find
+                    # that out made one line of N targets cost N^2 / 2 copies)
+                    k = 0
+                    if deps[idx].considered == considered:
+                        run = deps[idx:] if idx else deps
+                        k, mtimes, flags = self._settled_prefix(run, considered, file)
                     if k:
                         # culprit: the first normal one missing or newer than us
                         if not must_make and (NONEXISTENT in mtimes
@@ -668,9 +673,10 @@ class Remake:
         return file.update_status
 
     def _settle_leaves(self: "MakeProcess", deps: list, considered: int,
-                       parent: FileEntry) -> None:
+                       parent: FileEntry, start: int = 0) -> None:
         """What check_dep -> update_file -> update_file_1 do, in order, for each of the
-        leading DEPS that is a plain existing file met for the first time in this pass:
+        DEPS from START on that is a plain existing file met for the first time in this
+        pass:
         single-colon, no prerequisites, no recipe (none from a pattern rule: its name
         ends in no target pattern's suffix; no .DEFAULT), not phony, not intermediate,
         not .LOW_RESOLUTION_TIME, not yet updated. For such a file update_file_1 stats
@@ -687,7 +693,8 @@ class Remake:
         f_mtime = self.f_mtime
         finished = self.notice_finished_file
         record = self.record
-        for d in deps:
+        for i in range(start, len(deps)):
+            d = deps[i]
             if (d.considered == considered or d.deps or d.cmds is not None or d.updated
                     or d.double_colon is not None or d.also_make or d.phony
                     or d.low_resolution_time or d.updating or d.nesting

@@ -26,6 +26,10 @@ from .process import MakeProcess, ReExec
 from .shell import Shell
 
 MAX_RESTARTS = 50
+# GNU make has no limit on MAKELEVEL: a recipe that runs $(MAKE) on the same goal starts
+# sub-makes until fork fails (measured: 1,077 levels in 5 s). kbsim stops the nesting
+# here, as for a make that never exits (process.py HANG_STATUS); real builds nest a few.
+MAX_MAKELEVEL = 200
 RECURSION_LIMIT = 100_000  # Python frames while a simulation runs (see Simulation.run)
 
 
@@ -185,6 +189,9 @@ class Simulation:
                 sim.processes.append(proc)
                 sim.event(proc, "start", cwd=cwd, level=level, restarts=restarts,
                           goals=list(options.goals))
+                if level > MAX_MAKELEVEL:
+                    status = proc.stop_nesting(MAX_MAKELEVEL)
+                    break
                 try:
                     status = proc.main()
                     break

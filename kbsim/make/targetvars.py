@@ -150,11 +150,41 @@ def _pattern_set(proc: "MakeProcess", name: str) -> dict | None:
     return vset
 
 
-def parent_walk(file: "FileEntry") -> tuple[list["FileEntry"], list[str]]:
+def parent_walk(file: "FileEntry", collect: bool = True
+                ) -> tuple[list["FileEntry"], list[str]]:
     """The files variable.c initialize_file_variables visits from FILE: each file (a
     '::' entry's first entry in its place) and then its 'parent' (the file that last
-    visited it as a prerequisite), up to the top. And, when those links loop (make then
-    recurses until SIGSEGV), the names around the loop; else []."""
+    visited it as a prerequisite), up to the top (not kept unless COLLECT: without target
+    or pattern variables only a loop matters). And, when those links loop (make then
+    recurses until SIGSEGV), the names around the loop; else [].
+
+    make walks the whole chain for every recipe, so a chain of N targets costs N^2 / 2
+    steps in make and here alike; each step here is kept to a few operations. A loop is
+    noticed with Brent's method (compare with a mark moved at powers of two), then
+    described by _looping_walk."""
+    files: list[FileEntry] = []
+    append = files.append if collect else None
+    f: FileEntry | None = file
+    mark = None
+    steps, power = 0, 1
+    while f is not None:
+        dc = f.double_colon
+        if dc is not None and dc is not f:
+            f = dc
+        if f is mark:
+            return _looping_walk(file)
+        if append is not None:
+            append(f)
+        steps += 1
+        if steps == power:
+            mark, power = f, power * 2
+        f = f.parent
+    return files, []
+
+
+def _looping_walk(file: "FileEntry") -> tuple[list["FileEntry"], list[str]]:
+    """parent_walk for links that loop: the files up to the first one met twice, and the
+    names around the loop from that one."""
     files: list[FileEntry] = []
     seen: dict[int, int] = {}
     f: FileEntry | None = file

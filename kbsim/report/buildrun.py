@@ -282,7 +282,7 @@ def _decide_hook(sim: Simulation) -> None:
 def run_dir(directory: str, *, goals: list[str] | None = None,
             makefiles: list[str] | None = None, now_ns: int | None = None,
             granularity: str = "ns", jobs: int = 1,
-            env: dict[str, str] | None = None) -> BuildRun:
+            env: dict[str, str] | None = None, watch=None) -> BuildRun:
     """Simulate ``make`` in a real directory, read-only, with every decision traced."""
     d = os.path.abspath(directory)
     if not os.path.isdir(d):
@@ -298,18 +298,24 @@ def run_dir(directory: str, *, goals: list[str] | None = None,
                                  ("GNUmakefile", "makefile", "Makefile")):
         raise InputError(f"{directory}: no GNUmakefile, makefile or Makefile in it")
     return run_make(fs, d, goals=goals, makefiles=makefiles, jobs=jobs, env=env,
-                    label=directory)
+                    label=directory, watch=watch)
 
 
 def run_make(fs: SimFS, cwd: str, *, goals: list[str] | None = None,
              makefiles: list[str] | None = None, jobs: int = 1,
              env: dict[str, str] | None = None, args: list[str] | None = None,
-             label: str | None = None) -> BuildRun:
+             label: str | None = None, watch=None) -> BuildRun:
     """Simulate make on FS (simulated or mirroring a real tree) with every decision traced.
 
     ARGS, if given, is a make command line (``["-W", "d/x.h", "t"]``) used instead of
-    GOALS/MAKEFILES/JOBS. Changes stay in FS, in memory.
+    GOALS/MAKEFILES/JOBS. Changes stay in FS, in memory. WATCH(sim), if given, is called
+    before make starts (a progress display reads the simulation's counters).
     """
+    def setup(sim):
+        _decide_hook(sim)
+        if watch is not None:
+            watch(sim)
+
     from ..make import parse_make_args
     try:
         if args is not None:
@@ -318,7 +324,7 @@ def run_make(fs: SimFS, cwd: str, *, goals: list[str] | None = None,
             opts = MakeOptions(makefiles=list(makefiles or []), goals=list(goals or []),
                                jobs=jobs)
         start = fs.clock.now
-        mr = simulate_make(fs, opts, cwd, env=env or {}, trace=True, setup=_decide_hook)
+        mr = simulate_make(fs, opts, cwd, env=env or {}, trace=True, setup=setup)
     except MakeError as e:
         raise InputError(f"{label or cwd}: {e.make_text()}") from None
     return BuildRun("dir", label or cwd, fs, mr.sim, cwd, mr.exit_code, start_ns=start,
@@ -328,10 +334,11 @@ def run_make(fs: SimFS, cwd: str, *, goals: list[str] | None = None,
 def run_model(spec, *, seed: int | None = None, era: str | None = None,
               granularity: str | None = None, jobs: int | None = None,
               guard: bool | None = None, naming: str | None = None,
-              label: str | None = None, engine: str | None = None,
+              label: str | None = None, watch=None, engine: str | None = None,
               read_cache=None) -> BuildRun:
-    """Replay a kbuild model with tracing and every make decision recorded (ENGINE,
-    READ_CACHE: as kbuild.replay takes them)."""
+    """Replay a kbuild model with tracing and every make decision recorded. WATCH(sim,
+    runtime), if given, is called before make starts (a progress display); it must
+    return None. ENGINE, READ_CACHE: as kbuild.replay takes them."""
     from ..kbuild import replay
     from ..kbuild.layout import ROOT
     if granularity is not None:
@@ -340,8 +347,11 @@ def run_model(spec, *, seed: int | None = None, era: str | None = None,
         except GranularityError as e:
             raise InputError(str(e)) from None
     r = replay(spec, era=era, granularity=granularity, jobs=jobs, seed=seed, guard=guard,
-               naming=naming, trace=True, engine=engine, read_cache=read_cache)
-    return BuildRun("model", label or spec.name, r.fs, r.sim, ROOT, r.exit_code, replay=r,
+               naming=naming, trace=True, setup=watch, engine=engine,
+               read_cache=read_cache)
+    # a captured tree sits where it was built (spec.root); a model under ROOT
+    return BuildRun("model", label or spec.name, r.fs, r.sim, getattr(spec, "root", ROOT),
+                    r.exit_code, replay=r,
                     spec=spec, start_ns=r.start_ns, make_stdout=r.log())
 
 
@@ -350,7 +360,7 @@ def open_run(arg: str, *, seed: int | None = None, era: str | None = None,
              guard: bool | None = None, naming: str | None = None,
              goals: list[str] | None = None, makefiles: list[str] | None = None,
              now_ns: int | None = None, env: dict[str, str] | None = None,
-             allow_dir: bool = True, engine: str | None = None,
+             allow_dir: bool = True, watch=None, engine: str | None = None,
              read_cache=None) -> BuildRun:
     """A directory means `make` in it; anything else is a model, captured tree or name."""
     if Path(arg).is_dir():
@@ -358,11 +368,13 @@ def open_run(arg: str, *, seed: int | None = None, era: str | None = None,
             raise InputError(f"{arg}: is a directory; this command needs a model or a "
                              f"captured tree")
         return run_dir(arg, goals=goals, makefiles=makefiles, now_ns=now_ns,
-                       granularity=granularity or "ns", jobs=jobs or 1, env=env)
+                       granularity=granularity or "ns", jobs=jobs or 1, env=env,
+                       watch=watch)
     from ..tree.registry import load_spec
     spec, _ = load_spec(arg)
     return run_model(spec, seed=seed, era=era, granularity=granularity, jobs=jobs,
-                     guard=guard, naming=naming, engine=engine, read_cache=read_cache)
+                     guard=guard, naming=naming, watch=watch, engine=engine,
+                     read_cache=read_cache)
 
 
 # ---------------------------------------------------------------- merging

@@ -10,8 +10,11 @@ PASS1_TAIL = 12
 
 def header(r: ReplayResult) -> str:
     g = "with the race guard" if r.guard else "no race guard"
-    return (f"kbsim replay: {r.spec.name}: era {r.era.describe()}, {r.granularity} mtimes, "
-            f"make -j{r.jobs}, seed {r.seed}, {g}, naming {r.naming.name}\n")
+    out = (f"kbsim replay: {r.spec.name}: era {r.era.describe()}, {r.granularity} mtimes, "
+           f"make -j{r.jobs}, seed {r.seed}, {g}, naming {r.naming.name}\n")
+    if r.granularity_note:  # how the granularity was decided, so the user can judge it
+        out += f"  {r.granularity} mtimes {r.granularity_note}; --granularity overrides\n"
+    return out
 
 
 def _segments(r: ReplayResult):
@@ -28,7 +31,8 @@ def replay_text(r: ReplayResult, full: bool = False) -> str:
     for title, argv, chunk in _segments(r):
         text = "".join(t for _, t in chunk).splitlines()
         if title == "pass 1":
-            lines.append(f"== pass 1: {' '.join(argv)} (from clean) ==\n")
+            what = ("the next make on the captured tree" if _prebuilt(r) else "from clean")
+            lines.append(f"== pass 1: {' '.join(argv)} ({what}) ==\n")
         elif title == "modpost":
             lines.append("== modpost ==\n")
         else:
@@ -44,8 +48,9 @@ def replay_text(r: ReplayResult, full: bool = False) -> str:
         lines.extend(ln + "\n" for ln in text)
     stale = r.stale
     lines.append("== summary ==\n")
-    lines.append(f"passes: {r.passes}; objects compiled: {len(r.compiles)} "
-                 f"({', '.join(f'pass {p}: {n}' for p, n in _per_pass(r))}); "
+    per_pass = ", ".join(f"pass {p}: {n}" for p, n in _per_pass(r))
+    compiled = f"{len(r.compiles)} ({per_pass})" if r.compiles else "none"
+    lines.append(f"passes: {r.passes}; objects compiled: {compiled}; "
                  f"simulated time {(r.end_ns - r.start_ns) / 1e9:.1f} s\n")
     lines.append(engines_line(r.engines))
     if stale:
@@ -57,8 +62,11 @@ def replay_text(r: ReplayResult, full: bool = False) -> str:
                 what.append("missing " + " ".join(s.missing))
             if s.extra:
                 what.append("extra " + " ".join(s.extra))
-            lines.append(f"  {s.target} (compiled in pass {s.compiled_pass}, mtime "
-                         f"{clock(s.mtime_ns)}): {'; '.join(what)}\n")
+            when = (f"compiled in pass {s.compiled_pass}" if s.compiled_pass is not None else
+                    "not recompiled: built before the capture" if _prebuilt(r) else
+                    "never compiled")
+            lines.append(f"  {s.target} ({when}, mtime {clock(s.mtime_ns)}): "
+                         f"{'; '.join(what)}\n")
     else:
         lines.append("stale objects: none\n")
     if r.modpost_errors:
@@ -67,6 +75,8 @@ def replay_text(r: ReplayResult, full: bool = False) -> str:
         lines.append(f"make failed (status {r.make_status}); exit 2\n")
     else:
         lines.append("modpost: ok\n")
+    if r.make_status != 0:  # why make stopped, whatever the output above was cut to
+        lines += [f"  {ln}\n" for ln in r.make_errors]
     return "".join(lines)
 
 
@@ -76,6 +86,12 @@ def engines_line(engines: dict[str, int]) -> str:
     if not plan:
         return f"make processes: {ref} on the reference engine\n"
     return (f"make processes: {plan} on the plan, {ref} on the reference engine\n")
+
+
+def _prebuilt(r: ReplayResult) -> bool:
+    """A captured tree: the replay is the next make on a built tree, not a build from
+    clean."""
+    return r.spec.initial_files is not None
 
 
 def _per_pass(r: ReplayResult):
@@ -109,6 +125,7 @@ def replay_json(r: ReplayResult) -> dict:
         "model": r.spec.name,
         "era": r.era.name,
         "granularity": r.granularity,
+        "granularity_evidence": r.granularity_note,
         "jobs": r.jobs,
         "seed": r.seed,
         "guard": r.guard,
@@ -125,7 +142,7 @@ def replay_json(r: ReplayResult) -> dict:
         "modpost_errors": r.modpost_errors,
         "make_status": r.make_status,
         "exit_code": r.exit_code,
-        "warnings": r.warnings,
+        "warnings": r.warnings + (r.make_errors if r.make_status != 0 else []),
         "engines": {"plan": r.engines.get("plan", 0),
                     "faithful": r.engines.get("faithful", 0)},
     }

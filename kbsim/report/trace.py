@@ -120,14 +120,32 @@ def _kbuild_verdict(run: BuildRun, e: XEvent) -> str | None:
     return "kbuild's if_changed: nothing newer, same command line: not compiled"
 
 
+def pass_of_event(run: BuildRun, e: XEvent) -> int | None:
+    """The adjust pass an event belongs to (kbuild replays; None for a plain make run).
+    modpost runs after the last pass and counts as part of it."""
+    if run.replay is None:
+        return None
+    if e.pid:
+        p = run.proc(e.pid)
+        return run.pass_of(p) if p is not None else None
+    for rec in (e.data.get("adjust"), e.data.get("record")):
+        n = getattr(rec, "pass_no", None)
+        if n is not None:
+            return n
+    return run.replay.passes  # modpost
+
+
 def narrate(run: BuildRun, only: Iterable[str] | None = None,
-            grep: str | None = None) -> Iterator[str]:
-    """The kbsim narration, one line per event."""
+            grep: str | None = None, pass_no: int | None = None) -> Iterator[str]:
+    """The kbsim narration, one line per event (of the kinds in ONLY, containing GREP,
+    of adjust pass PASS_NO: each when given)."""
     kinds = set(only) if only else None
     yield (f"# kbsim trace: {run.label} ({run.kind}); times are simulated, since "
            f"{clock(run.start_ns)}\n")
     for e in run.merged_events():
         if kinds is not None and e.kind not in kinds:
+            continue
+        if pass_no is not None and pass_of_event(run, e) != pass_no:
             continue
         text = describe(run, e)
         if grep and grep not in text:
@@ -200,5 +218,5 @@ def step_through(lines: Iterable[str], out: TextIO, ask: Callable[[], str | None
     return n
 
 
-__all__ = ["narrate", "why_lines", "why_reason", "describe", "step_through", "KINDS",
+__all__ = ["narrate", "pass_of_event", "why_lines", "why_reason", "describe", "step_through", "KINDS",
            "PROMPT"]

@@ -26,7 +26,7 @@ from .. import __version__
 from ..errors import InputError
 from ..make.gcpause import paused_gc
 from .capture_format import (Capture, CmdEntry, EraInfo, GranularityInfo, ObjectEntry,
-                             TextFile, encode_lines, lexical_key, rel_or_abs)
+                             TextFile, encode_lines, lexical_key, module_ko, rel_or_abs)
 from .cmdscan import ScanResult, scan_cmd
 from .detect import detect_era, detect_granularity
 from .elfscan import ElfUnavailable, NotAnObject, have_pyelftools, read_facts
@@ -34,6 +34,7 @@ from .scanstore import store_scans
 
 AUTOKSYMS = "include/generated/autoksyms.h"
 AUTO_CONF = "include/config/auto.conf"
+KERNEL_RELEASE = "include/config/kernel.release"
 MODULES_ORDER = "modules.order"
 KSYM_DIRS = ("include/ksym/", "include/config/ksym/")
 MAX_TEXT = 64 * 1024 * 1024  # a .cmd or state file larger than this is not read
@@ -102,6 +103,29 @@ class RealTree:
             pass
         return full
 
+    def filesystem(self, path: str) -> str | None:
+        """The type of the filesystem holding PATH: the longest mount point of
+        /proc/self/mountinfo that contains it (read, never written); None if unknown."""
+        try:
+            with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as fh:
+                lines = fh.read().splitlines()
+        except OSError:
+            return None
+        best, kind = -1, None
+        p = os.path.realpath(path).rstrip("/") + "/"
+        for ln in lines:
+            left, sep, right = ln.partition(" - ")
+            f = left.split()
+            if not sep or len(f) < 5:
+                continue
+            mp = f[4].replace("\\040", " ").rstrip("/") + "/"
+            if p.startswith(mp) and len(mp) > best:
+                best, kind = len(mp), (right.split() or [None])[0]
+        return kind
+
+    def host_kernel(self) -> str | None:
+        return os.uname().release if hasattr(os, "uname") else None
+
     def open(self, path: str):
         # O_NOFOLLOW: the last component must not be a symlink (the walk checked the rest)
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
@@ -152,6 +176,12 @@ class SimTree:
         head, _, tail = lexical_key(path).rpartition("/")
         ch = self.fs.canonical(head or "/")
         return f"{ch.rstrip('/')}/{tail}" if ch is not None else lexical_key(path)
+
+    def filesystem(self, path: str) -> str | None:
+        return None  # a simulated tree: its granularity is in its stamps alone
+
+    def host_kernel(self) -> str | None:
+        return None
 
     def open(self, path: str):
         from ..fs import FsError
@@ -320,6 +350,7 @@ class _Capturer:
 
         autoksyms = self.text_file(AUTOKSYMS)
         auto_conf = self.text_file(AUTO_CONF)
+        release = self.text_file(KERNEL_RELEASE)
         modorder = self.text_file(MODULES_ORDER)
         mod_files = [t for t in (self.text_file(p) for p in mods) if t is not None]
         usyms_files = [t for t in (self.text_file(p) for p in usyms) if t is not None]
@@ -370,7 +401,9 @@ class _Capturer:
         eg = detect_era(scans, trim=trim, autoksyms=autoksyms is not None,
                         ksym_file_names=list(ksyms), tmp_versions=any(
                             p.startswith(".tmp_versions/") for p in mods),
-                        usyms=bool(usyms_files))
+                        usyms=bool(usyms_files),
+                        release=release.text if release is not None else None,
+                        export_c=".vmlinux.export.c" in self.walked)
         for w in eg.warnings:
             self.warn(w, partial=False)
         produced = [e.mtime_ns for e in entries if e.mtime_ns is not None]
@@ -380,7 +413,7 @@ class _Capturer:
                      and (k in ksyms or k in target_keys)]
         produced += [tf.mtime_ns for tf in [autoksyms, *mod_files, *usyms_files]
                      if tf is not None and tf.mtime_ns is not None]
-        gg = detect_granularity(produced)
+        gg = detect_granularity(produced, self.t.filesystem(self.root), self.t.host_kernel())
 
         if self.layout == "table":
             ok = [t if t is not None else "" for t in texts]
@@ -401,7 +434,7 @@ class _Capturer:
             elf=self.elf_state, line_table=table, cmd_files=entries,
             mtimes=dict(sorted(mtimes.items())), names=dict(sorted(names.items())),
             file_notes=dict(sorted(notes.items())), symlinks=links,
-            autoksyms=autoksyms, auto_conf=auto_conf, modules_order=modorder,
+            autoksyms=autoksyms, kernel_release=release, auto_conf=auto_conf, modules_order=modorder,
             mod_files=mod_files, usyms_files=usyms_files, objects=objects,
             warnings=self.warnings, notes=self.notes, partial=self.partial)
         if self.layout == "table":
@@ -446,7 +479,7 @@ class _Capturer:
             kos = [tf.path[:-4] + ".ko" for tf in mod_files
                    if not tf.path.startswith(".tmp_versions/")]
         for ko in kos:
-            ko = lexical_key(ko)
+            ko = module_ko(lexical_key(ko))
             want[ko] = True
             want[ko[:-3] + ".o"] = True
         want.setdefault("vmlinux", False)

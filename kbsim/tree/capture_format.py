@@ -1,4 +1,4 @@
-"""The captured-tree format ``kbsim-capture/2``: pydantic models, reading, writing, and the
+"""The captured-tree format ``kbsim-capture/3``: pydantic models, reading, writing, and the
 bridges to replay (:func:`to_spec`, :func:`initial_files`, :func:`load_capture_spec`).
 
 A capture is one JSON document (gzip-compressed when the file name ends in ``.gz``)
@@ -19,7 +19,9 @@ Versioning: ``format`` is ``kbsim-capture/N``. A reader accepts N up to its own 
 refuses newer ones with a message naming the file; fields are only ever added with a new N.
 Version 2 added each ``.cmd`` file's scanned structure (``cmd_files[].scan``, written and
 read by scanstore.py), so loading need not scan ~28 MB of ``.cmd`` text again; version-1
-files are still read, their texts scanned as before.
+files are still read, their texts scanned as before. Version 3 added the kernel release
+(``kernel_release``: include/config/kernel.release) and, for the granularity, the
+filesystem of the build directory and the release of the kernel the capture ran on.
 """
 
 from __future__ import annotations
@@ -32,13 +34,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
+                      field_validator)
 
 from ..errors import InputError
+from ..fs import parse_granularity
+from ..kbuild.eras import ERAS
 from ..kbuild.spec import BuildSpec
 
 FORMAT_NAME = "kbsim-capture"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 FORMAT = f"{FORMAT_NAME}/{FORMAT_VERSION}"
 READABLE = frozenset(f"{FORMAT_NAME}/{n}" for n in range(1, FORMAT_VERSION + 1))
 
@@ -126,6 +131,13 @@ class ObjectEntry(_M):
 
 class EraInfo(_M):
     era: str | None = Field(None, description="kbsim era profile (e1..e6), null if unknown")
+
+    @field_validator("era")
+    @classmethod
+    def _known(cls, v: str | None) -> str | None:
+        if v is not None and v not in ERAS:
+            raise ValueError(f"unknown era {v!r}; expected one of {', '.join(ERAS)} or null")
+        return v
     versions: str = Field("unknown", description="Kernel versions that write this format")
     evidence: list[str] = Field(default_factory=list)
     hints: dict[str, int] = Field(default_factory=dict, description=".cmd files showing "
@@ -138,6 +150,12 @@ class EraInfo(_M):
 class GranularityInfo(_M):
     granularity: str = Field(description="A kbsim granularity name (ns, jiffy[:HZ], 1s, 2s, "
                                          "multigrain[:HZ])")
+
+    @field_validator("granularity")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        parse_granularity(v)  # GranularityError is a ValueError: a validation error
+        return v
     evidence: str = ""
     files: int = Field(0, description="Build-produced files judged")
     whole_seconds: int = Field(0, description="Of those, mtimes with a zero ns field")
@@ -146,13 +164,20 @@ class GranularityInfo(_M):
                                                     "lattice")
     equal_mtime_files: int = Field(0, description="Files sharing their exact mtime with "
                                                   "another")
+    filesystem: str | None = Field(None, description="Format 3: the type of the filesystem "
+                                                     "holding the build directory, from "
+                                                     "/proc/self/mountinfo (null: unknown)")
+    host_kernel: str | None = Field(None, description="Format 3: the release of the kernel "
+                                                      "the capture ran on (uname -r); it "
+                                                      "stamps the mtimes, and multigrain "
+                                                      "stamps come with Linux 6.13")
 
 
 class Capture(_M):
-    """A captured kbuild build tree (``kbsim-capture/2``)."""
+    """A captured kbuild build tree (``kbsim-capture/3``)."""
 
-    format: str = Field(FORMAT, description="kbsim-capture/2 as written by this version "
-                                            "(kbsim-capture/1, without scans, is read too)")
+    format: str = Field(FORMAT, description="kbsim-capture/3 as written by this version "
+                                            "(kbsim-capture/1 and /2 are read too)")
     # not part of the format: the capture's own parse of each usable .cmd file, kept when
     # the capture is used in the same process, so CapturedTree does not parse them again
     _scans: dict | None = PrivateAttr(default=None)
@@ -188,6 +213,9 @@ class Capture(_M):
                                      description="Symlinks met in the build directory -> "
                                                  "their target (never followed)")
     autoksyms: TextFile | None = Field(None, description="include/generated/autoksyms.h")
+    kernel_release: TextFile | None = Field(None, description="Format 3: "
+                                                              "include/config/kernel.release "
+                                                              "(the version, e.g. 6.12.118)")
     auto_conf: TextFile | None = Field(None, description="include/config/auto.conf")
     modules_order: TextFile | None = None
     mod_files: list[TextFile] = Field(default_factory=list, description="*.mod files "
@@ -495,6 +523,12 @@ def rel_or_abs(build_dir: str, path: str) -> str:
     return path
 
 
+def module_ko(name: str) -> str:
+    """A modules.order entry as the module's .ko: NAME.ko up to v6.1, NAME.o from v6.2
+    (kbuild/eras.py modorder_ext)."""
+    return name[:-2] + ".ko" if name.endswith(".o") else name
+
+
 def lexical_key(name: str) -> str:
     """The kernel's resolution of a name as text only (no symlinks): repeated '/' folded,
     '.' dropped, '..' removing the previous component; relative stays relative."""
@@ -519,4 +553,4 @@ __all__ = ["FORMAT", "FORMAT_VERSION", "READABLE", "Capture", "CmdEntry", "CmdSc
            "EraInfo", "GranularityInfo", "CapturedBuildSpec", "CaptureReplayNotImplemented",
            "load_capture", "parse_capture", "write_capture", "dump_capture",
            "load_capture_spec", "to_spec", "initial_files", "cmd_text", "RunTexts", "run_lines",
-           "encode_lines", "capture_format_doc", "lexical_key", "rel_or_abs"]
+           "encode_lines", "capture_format_doc", "lexical_key", "module_ko", "rel_or_abs"]

@@ -26,7 +26,7 @@ from ..kbuild.naming import NAMINGS, Naming, get_naming
 from ..kbuild.objects import ObjectContent, parse_autoksyms
 from ..kbuild.spec import MS, DirSpec, ModuleSpec, ObjectSpec
 from .capture_format import (Capture, CapturedBuildSpec, RunTexts, cmd_text, lexical_key,
-                             rel_or_abs)
+                             module_ko, rel_or_abs)
 from .cmdscan import ScanResult, archive_members, scan_cmd
 from .scanstore import ScanReader
 
@@ -162,8 +162,9 @@ class CapturedTree:
     @cached_property
     def modules(self) -> list[str]:
         mo = self.cap.modules_order
-        if mo is not None and mo.text is not None:
-            return [lexical_key(x.strip()) for x in mo.text.splitlines() if x.strip()]
+        if mo is not None and mo.text is not None:  # NAME.ko, or NAME.o from v6.2
+            return [module_ko(lexical_key(x.strip())) for x in mo.text.splitlines()
+                    if x.strip()]
         mods = []
         for tf in self.cap.mod_files:
             if tf.path.startswith(".tmp_versions/"):
@@ -220,6 +221,29 @@ class CapturedTree:
             if o is not None and o.undefined is not None:
                 return list(o.undefined), f"{p} (ELF undefined symbols)"
         return None, "no .usyms/.mod file or module object captured"
+
+    @cached_property
+    def formats(self) -> dict[str, object]:
+        """The tree's own file formats (kbuild/eras.py FORMAT_FIELDS), where its files show
+        them: the saved command's variable (cmd_ or, from v6.2, savedcmd_, whichever most
+        .cmd files use) and how modules.order names modules (NAME.ko or, v6.2+, NAME.o)."""
+        out: dict[str, object] = {}
+        prefixes: dict[str, int] = {}
+        for r in self.scans.values():
+            if r.target is not None and not r.name.startswith("tools/") and r.command:
+                prefixes[r.prefix] = prefixes.get(r.prefix, 0) + 1
+        if prefixes:
+            out["cmd_prefix"] = max(sorted(prefixes), key=prefixes.__getitem__)
+        mo = self.cap.modules_order
+        names = [x.strip() for x in (mo.text or "").splitlines() if x.strip()] \
+            if mo is not None else []
+        if names:
+            out["modorder_ext"] = ".o" if names[0].endswith(".o") else ".ko"
+        if any(tf.path.startswith(".tmp_versions/") for tf in self.cap.mod_files):
+            out["mod_format"] = "tmp_versions"
+        elif self.cap.usyms_files:
+            out["mod_format"] = "usyms"
+        return out
 
     # ------------------------------------------------------------------ symbols
     @cached_property
@@ -389,11 +413,12 @@ class CapturedTree:
         spec = CapturedBuildSpec(
             name=posixpath.basename(self.root) or "captured", era=era, dirs=order,
             headers=dict(headers), modules=modules, granularity=cap.granularity.granularity,
+            granularity_evidence=granularity_evidence(cap),
             modversions=self.config.get("MODVERSIONS") == "y",
             start_ns=min(starts) if starts else CapturedBuildSpec.start_ns,
             start_phase=False,
             description=f"captured from {self.root} ({cap.era.versions})",
-            capture=cap, notes=notes)
+            capture=cap, notes=notes, formats=dict(self.formats))
         return spec
 
     # ------------------------------------------------------------------ initial files
@@ -433,6 +458,13 @@ class CapturedTree:
             if m is not None and not a.startswith("/"):
                 out[place(a)] = (m, ObjectContent(members=members).dump().encode())
         return dict(sorted(out.items()))
+
+
+def granularity_evidence(cap: Capture) -> str:
+    """How the capture decided its granularity, in one line for a report heading."""
+    g = cap.granularity
+    ev = g.evidence or "no evidence recorded"
+    return f"from the capture's {g.files} build-tree mtimes: {ev}" if g.files else ev
 
 
 class HeaderConfigs(dict):

@@ -9,8 +9,14 @@ names and where fixdep put them tell the eras apart:
 - a ``ksymdeps_`` block of ``include/ksym/...h``: e3 (CONFIG deps ``include/config/x/y.h``,
   v5.0-v5.12) or e4 (CONFIG deps ``include/config/X_Y``, v5.13 to ~v5.15);
 - a ``ksymdeps_`` block of ``include/ksym/<symbol as is>``: e5 (to v6.4; ``.usyms`` files
-  mean v5.19+, ``savedcmd_`` means v6.3+);
-- no ksym dependencies at all, TRIM_UNUSED_KSYMS on and no autoksyms.h: e6 (v6.5+).
+  mean v5.19+, ``savedcmd_`` means v6.2+: 92215e7a801d);
+- no ksym dependencies at all, TRIM_UNUSED_KSYMS on and no autoksyms.h: e6 (v6.5+;
+  5e9e95cc9148 removed the ksym files and the recursion, ddb5cdbafaaa has modpost write
+  ``.vmlinux.export.c``).
+
+The release in include/config/kernel.release (format 3 captures) is checked against the
+format evidence, and decides alone when the files show none (TRIM_UNUSED_KSYMS off, or
+e6, which writes no ksym dependencies).
 
 Granularity (../shared/reference/peers.md section 10 and kbsim/fs/clock.py): whole
 seconds (every ns field zero: 1 s, or 2 s if every second is even, as FAT), stamps from the
@@ -67,6 +73,38 @@ def classify(h: dict[str, bool]) -> str | None:
     return None
 
 
+# The first release of each era (reference section 1b). e4 -> e5 (the include/ksym redo)
+# is dated ~v5.15/v5.16 there, so a 5.15 release is told apart only by its files.
+_ERA_STARTS = ((4, 7, "e1"), (4, 17, "e2"), (5, 0, "e3"), (5, 13, "e4"), (5, 16, "e5"),
+               (6, 5, "e6"))
+
+
+def parse_release(text: str | None) -> tuple[int, int] | None:
+    """(major, minor) of a kernel release string such as ``6.12.118-amd64``."""
+    if not text:
+        return None
+    head = text.strip().split("\n", 1)[0]
+    parts = head.split(".")
+    try:
+        return int(parts[0]), int("".join(c for c in parts[1][:3] if c.isdigit()) or "x")
+    except (ValueError, IndexError):
+        return None
+
+
+def era_of_release(text: str | None) -> str | None:
+    """The era a release belongs to (None before v4.7, or for an unreadable string)."""
+    v = parse_release(text)
+    if v is None:
+        return None
+    era = None
+    for major, minor, name in _ERA_STARTS:
+        if v >= (major, minor):
+            era = name
+    if v[:2] == (5, 15):
+        return "e4|e5"
+    return era
+
+
 @dataclass
 class EraGuess:
     era: str | None
@@ -78,7 +116,8 @@ class EraGuess:
 
 
 def detect_era(scans: list[ScanResult], *, trim: bool | None, autoksyms: bool,
-               ksym_file_names: list[str], tmp_versions: bool, usyms: bool) -> EraGuess:
+               ksym_file_names: list[str], tmp_versions: bool, usyms: bool,
+               release: str | None = None, export_c: bool = False) -> EraGuess:
     hints: Counter = Counter()
     per: Counter = Counter()
     for r in scans:
@@ -117,22 +156,39 @@ def detect_era(scans: list[ScanResult], *, trim: bool | None, autoksyms: bool,
         elif any(p.startswith("include/ksym/") for p in names):
             era = "e4" if hints["config_upper"] else ("e3" if hints["ksymdeps_block"] else "e2")
             ev.append("include/ksym/*.h timestamp files exist (no .cmd lists one)")
-        elif trim and not autoksyms and (hints["config_upper"] or hints["savedcmd"]):
+        elif trim and not autoksyms and (hints["config_upper"] or hints["savedcmd"]
+                                         or export_c):
             era = "e6"
             ev.append("CONFIG_TRIM_UNUSED_KSYMS=y but no ksym dependencies and no "
                       "autoksyms.h: the single-pass scheme of v6.5+")
+            if export_c:
+                ev.append(".vmlinux.export.c exists: modpost writes the KSYMTAB entries "
+                          "(v6.5+, ddb5cdbafaaa)")
+        elif era_of_release(release) in ERAS:
+            era = era_of_release(release)
+            ev.append(f"include/config/kernel.release says {release.strip()}, an {era} "
+                      f"release (its files show no ksym dependencies)")
         elif trim is False:
             ev.append("CONFIG_TRIM_UNUSED_KSYMS is not set in include/config/auto.conf")
         else:
             ev.append("no ksym dependencies in any .cmd file")
+    by_release = era_of_release(release)
+    if release and era is not None and by_release is not None \
+            and era not in by_release.split("|") \
+            and not ev[0].startswith("include/config/kernel.release"):
+        warn.append(f"include/config/kernel.release says {release.strip()} ({by_release}), "
+                    f"but the files are in the {era} format; the files are followed")
+    elif release and era is not None and by_release is not None \
+            and not ev[0].startswith("include/config/kernel.release"):
+        ev.append(f"include/config/kernel.release says {release.strip()}, an {era} release")
     versions = ERAS[era].versions if era in ERAS else "unknown"
     if era == "e1":
         ev.append("e1 and e1-guard (the May 2018 race-guard backport to 4.9.y/4.14.y) write "
                   "the same files; the capture cannot tell them apart")
     if era == "e5":
         if hints["savedcmd"]:
-            versions = "v6.3-v6.4"
-            ev.append("savedcmd_ prefix: v6.3 or later")
+            versions = "v6.2-v6.4"
+            ev.append("savedcmd_ prefix: v6.2 or later (92215e7a801d)")
         elif usyms:
             versions = "v5.19-v6.2"
             ev.append(".usyms files: v5.19 or later")
@@ -153,6 +209,8 @@ class GranularityGuess:
     tick_ns: int | None = None
     on_tick: float | None = None  # share of distinct mtimes on the tick lattice
     equal_mtime_files: int = 0  # files sharing their exact mtime with another file
+    filesystem: str | None = None  # the build directory's filesystem type (mountinfo)
+    host_kernel: str | None = None  # uname -r where the capture ran
 
 
 def lattice_fraction(mtimes: list[int], hz: int, window_ns: int = NS) -> tuple[float, int]:
@@ -185,7 +243,40 @@ def lattice_fraction(mtimes: list[int], hz: int, window_ns: int = NS) -> tuple[f
     return (on / considered if considered else 0.0), considered
 
 
-def detect_granularity(mtimes: list[int]) -> GranularityGuess:
+# Filesystems that took multigrain timestamps in Linux 6.13 (fs/inode.c
+# inode_set_ctime_current and FS_MGTIME: ext4, xfs, btrfs, tmpfs).
+MULTIGRAIN_FS = ("ext4", "xfs", "btrfs", "tmpfs")
+
+
+def host_evidence(filesystem: str | None, host_kernel: str | None) -> str | None:
+    """What the filesystem and the kernel that stamped the files say, in words."""
+    if not filesystem and not host_kernel:
+        return None
+    fs = filesystem or "an unknown filesystem"
+    on = f" on Linux {host_kernel}" if host_kernel else ""
+    v = parse_release(host_kernel)
+    if filesystem in MULTIGRAIN_FS and v is not None:
+        if v >= (6, 13):
+            return f"{fs}{on}: multigrain timestamps apply there (Linux 6.13+)"
+        return f"{fs}{on}: stamps from the coarse clock, no multigrain (before Linux 6.13)"
+    if filesystem in ("vfat", "msdos", "exfat"):
+        return f"{fs}{on}: 2 s timestamps (FAT)"
+    return f"{fs}{on}"
+
+
+def detect_granularity(mtimes: list[int], filesystem: str | None = None,
+                       host_kernel: str | None = None) -> GranularityGuess:
+    """From the stamps (they decide), with what the filesystem and the kernel that wrote
+    them say added to the evidence."""
+    g = _granularity_from_stamps(mtimes)
+    g.filesystem, g.host_kernel = filesystem, host_kernel
+    h = host_evidence(filesystem, host_kernel)
+    if h:
+        g.evidence += f"; {h}"
+    return g
+
+
+def _granularity_from_stamps(mtimes: list[int]) -> GranularityGuess:
     n = len(mtimes)
     eq = sum(c for c in Counter(mtimes).values() if c > 1)
     if n == 0:

@@ -10,7 +10,12 @@ Real objects are ELF, read with pyelftools (the optional ``elf`` extra:
 - a symbol ``__ksymtab_SYM`` (in objects and in a linked vmlinux).
 
 From v5.0 every ``EXPORT_SYMBOL`` also leaves a ``__ksym_marker_SYM`` symbol, whether or not
-the export was compiled in (bbda5ec671d3): the candidates gen_ksymdeps.sh lists.
+the export was compiled in (bbda5ec671d3): the candidates gen_ksymdeps.sh lists. From v6.5
+(ddb5cdbafaaa "kbuild: generate KSYMTAB entries by modpost") an ``EXPORT_SYMBOL`` leaves
+only a ``__export_symbol_SYM`` symbol in the ``.export_symbol`` section, and modpost writes
+the KSYMTAB entries into ``.vmlinux.export.c`` and each ``NAME.mod.c``: those symbols are
+read as markers (every candidate), the ``__ksymtab_SYM`` of a linked vmlinux or ``.ko`` as
+exports.
 Undefined symbols are the ``nm`` ``U`` lines (global, section index 0), what
 ``.usyms``/``.mod`` record and modpost resolves.
 
@@ -169,6 +174,8 @@ def _scan_symbols(data: bytes, strtab: bytes, is64: bool, end: str, want_undefin
                 exports.add(sym)
         elif name.startswith("__ksym_marker_"):
             markers.add(name[len("__ksym_marker_"):])
+        elif name.startswith("__export_symbol_"):  # v6.5+ (ddb5cdbafaaa)
+            markers.add(name[len("__export_symbol_"):])
         elif want_undefined and ent[shndx_i] == 0 and ent[info_i] >> 4 == STB_GLOBAL:
             undefined.append(name)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import posixpath
 import random
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -100,9 +101,26 @@ class TimingModel(_M):
     recipe_ms: float = Field(1, ge=0, description="Any other recipe line (':' included)")
 
 
+def tree_relative(v: str) -> str:
+    """A path a model names inside the tree: relative, and never above the tree's top (a
+    model is data from anywhere; `directory = "../../etc"` would name a place outside the
+    simulated tree, which no real kbuild tree has)."""
+    if v.startswith("/"):
+        raise ValueError(f"{v!r} is an absolute path; a model names paths relative to the "
+                         f"tree's top")
+    if ".." in v.split("/"):
+        raise ValueError(f"{v!r} reaches outside the tree ('..'); a model names paths "
+                         f"inside it")
+    if not v.strip("/."):
+        raise ValueError(f"{v!r} is empty; name a path inside the tree")
+    return v
+
+
 class HeaderModel(_M):
     path: str = Field(description="Header path relative to the tree")
     configs: list[str] = Field(default_factory=list, description="CONFIG_ names it uses")
+
+    _path = field_validator("path")(tree_relative)
 
 
 class ObjectModel(_M):
@@ -118,6 +136,8 @@ class ObjectModel(_M):
     kind: Literal["y", "lib", "m"] | None = Field(None, description="obj-y, lib-y or a "
                                                                      "module part")
 
+    _paths = field_validator("name", "source")(lambda v: v if v is None else tree_relative(v))
+
 
 class DirectoryModel(_M):
     path: str = Field(description="Directory path, e.g. arch/x86/lib")
@@ -130,6 +150,16 @@ class DirectoryModel(_M):
     objects: list[ObjectModel | str] = Field(default_factory=list,
                                              description="Its objects (a string: a name alone)")
 
+    _path = field_validator("path")(tree_relative)
+
+    @field_validator("objects")
+    @classmethod
+    def _objects(cls, v: list) -> list:
+        for o in v:
+            if isinstance(o, str):
+                tree_relative(o)
+        return v
+
 
 class ModuleModel(_M):
     name: str = Field(description="Module path, e.g. drivers/media/v4l2-core/videodev.ko")
@@ -139,6 +169,18 @@ class ModuleModel(_M):
                                                                "vmlinux or other modules")
     exports: list[str] = Field(default_factory=list, description="Symbols it exports")
     compile_ms: float | None = Field(None, ge=0)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return tree_relative(v)
+
+    @field_validator("objects")
+    @classmethod
+    def _objects(cls, v: list[str]) -> list[str]:
+        for o in v:
+            tree_relative(o)
+        return v
 
 
 class SyntheticModel(_M):
@@ -193,13 +235,29 @@ def infer_group(path: str) -> str:
     return "core"
 
 
+def _user_loc(loc: tuple) -> str:
+    """Where in the file, as the user wrote it: pydantic puts the branch of a union it
+    tried into the location (``objects.0.ObjectModel.name``, ``objects.0.str``); those are
+    our class and type names, not the file's keys, so they are left out."""
+    keys = [x for x in loc if not (isinstance(x, str) and _INTERNAL_LOC.match(x))]
+    return ".".join(str(x) for x in keys)
+
+
+_INTERNAL_LOC = re.compile(r"^([A-Z]\w*Model|str|int|float|bool|list\[.*|dict\[.*|tuple\[.*"
+                           r"|function-\w+\[.*|literal\[.*|none)$")
+
+
 def _pretty_error(e: ValidationError, where: str) -> str:
-    first = e.errors()[0]
-    loc = ".".join(str(x) for x in first["loc"])
-    more = f" (and {e.error_count() - 1} more)" if e.error_count() > 1 else ""
+    errs = e.errors()
+    locs = [_user_loc(x["loc"]) for x in errs]
+    # a union's other branch fails at the same place, one level up: not another mistake
+    real = [i for i, a in enumerate(locs)
+            if not any(b != a and b.startswith(a + ".") for b in locs)]
+    first = errs[real[0]]
+    more = f" (and {len(real) - 1} more)" if len(real) > 1 else ""
     # a validator's own words, without pydantic's "Value error, " in front
     msg = str(first["ctx"]["error"]) if first["type"] == "value_error" else first["msg"]
-    return f"{where}: {loc}: {msg}{more}"
+    return f"{where}: {locs[real[0]]}: {msg}{more}"
 
 
 def load_model(path: str | Path) -> TreeModel:

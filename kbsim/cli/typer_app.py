@@ -1,0 +1,81 @@
+"""The typer application: the root command and its options. The commands register
+themselves on `app` when their modules are imported (`command()` imports them all).
+
+A command module imports only what its options' help needs at the top; the layers a
+command runs are imported inside it, so `kbsim --help` does not load the make engine."""
+
+from __future__ import annotations
+
+import inspect
+
+import typer
+
+from .. import __version__
+
+app = typer.Typer(
+    name="kbsim",
+    help="Simulate how GNU make 4.3 and Linux kbuild decide what to rebuild.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"kbsim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print the version and exit.")) -> None:
+    """kbsim: simulate GNU make and kbuild rebuild decisions on a simulated filesystem."""
+
+
+def _one_line_summaries() -> None:
+    """The command list shows each command's first paragraph, and typer keeps the line
+    breaks of the docstring there: join them."""
+    for info in app.registered_commands:
+        if info.short_help is None and info.callback is not None:
+            first = (inspect.getdoc(info.callback) or "").split("\n\n")[0]
+            info.short_help = " ".join(first.split())
+
+
+def _plain_help(group) -> None:
+    """Help a person reads: no `<bool>` after a flag, no `<str>` or `<list[str]>` after a
+    name that already says what it takes. typer 0.2x prints a type column, or the metavar
+    when an option has one: give each option a plain metavar (a flag none)."""
+    for cmd in list(getattr(group, "commands", {}).values()) + [group]:
+        try:  # the params, with --help (click caches that option on the command)
+            params = cmd.get_params(cmd.context_class(cmd))
+        except Exception:  # pragma: no cover  (another click: the declared params)
+            params = cmd.params
+        for p in params:
+            if getattr(p, "param_type_name", "") == "argument":
+                if hasattr(p, "display_type_rich"):
+                    p.display_type_rich = lambda ctx: None  # the metavar names it
+                if hasattr(p, "_usage_display_name"):  # MODEL, not typer's {MODEL}
+                    p._usage_display_name = _usage_name(p)
+            elif getattr(p, "is_flag", False) or getattr(p, "is_bool_flag", False):
+                p.metavar = ""  # a flag takes no value
+            elif p.metavar is None:
+                long = max((o for o in p.opts if o.startswith("--")), key=len, default="")
+                p.metavar = long.lstrip("-").upper().replace("-", "_") or "VALUE"
+
+
+def _usage_name(p):
+    name = p.metavar or p.name.upper()
+    text = (name if p.required else f"[{name}]") + ("..." if p.nargs != 1 else "")
+    return lambda: text
+
+
+def command():
+    """The click command for the whole application, every subcommand registered."""
+    from . import (capture_cmd, make_cmd, replay_cmd, schema_cmd,  # noqa: F401
+                   teach_cmd, whatif_cmd)
+    _one_line_summaries()
+    group = typer.main.get_command(app)
+    _plain_help(group)
+    return group
