@@ -100,13 +100,6 @@ def test_unsupported_syntax_names_file_line_and_construct(tmp_path):
     assert "Makefile:2: the command 'ls' inside $(shell ...) is outside the make subset" in err
 
 
-def test_non_utf8_file_name_is_rejected(tmp_path):
-    d = tree(tmp_path, "all: ; @:\n", {})
-    (d / os.fsdecode(b"bad\xffname")).write_text("x")
-    rc, out, err = kbsim("make", cwd=d)
-    assert rc == 2 and "not UTF-8" in err and "Traceback" not in err
-
-
 def test_circular_dependency_is_dropped_with_makes_message(tmp_path):
     d = tree(tmp_path, "a: b ; @echo A\nb: a ; @echo B\n", {})
     rc, out, err = kbsim("make", "a", cwd=d)

@@ -70,7 +70,6 @@ def _snapshot(proc: MakeProcess) -> dict:
         "files": files,
         "patterns": [(r.targets, r.deps, r.oo, r.terminal, r.floc)
                      for r in proc.pattern_rules],
-        "default_goal_set": proc.reader.default_goal_set,
         "floc": proc.expander.floc,
         "events": [(e.kind, e.data) for e in proc.sim.events],
         "output": list(proc.sim.output),

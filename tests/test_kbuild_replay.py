@@ -129,6 +129,7 @@ def test_second_make_in_a_built_tree_is_a_no_op():
     sim = Simulation(r.fs)
     r.runtime.register(sim.shell)
     before = len(r.runtime.compiles)
-    status = sim.run(MakeOptions(jobs=2, print_directory=False), "/linux", env={})
+    status = sim.run(MakeOptions(jobs=2, print_directory=False, no_builtin_rules=True,
+                                 no_builtin_variables=True), "/linux", env={})
     assert status == 0
     assert len(r.runtime.compiles) == before

@@ -93,25 +93,6 @@ def test_parallel_dollar_question_v26():
     assert r.stdout == "R a [FORCE]\n"
 
 
-# -------------------------------------------------------------- 3. no built-in rules
-def test_no_builtin_rules():
-    """kbsim is always 'make -r': 't:' with t.o present is not linked by '%: %.o'."""
-    r, _ = sim({"t.o": B * NS}, "t:\n", ["-q"])
-    assert (r.exit_code, r.stdout, r.stderr) == (0, "", "")
-
-
-@needs_make
-def test_no_builtin_rules_matches_make_r(tmp_path):
-    """...which is what the real make does with -r (without it, -q would say 1)."""
-    c = Case(str(tmp_path))
-    c.mk("t:")
-    c.T(0, "t.o")
-    c.run("-r", "-q")
-    assert not c.mismatches()
-    real_without_r, _ = c.run("-q")
-    assert real_without_r.rc == 1
-
-
 # -------------------------------------------------------------- make 4.3's crash
 CRASH_MK = ("x: y ; @echo X\n"
             "y: | z\n\t@echo Y\n"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 
@@ -31,13 +30,6 @@ def load_real(now: str | None, granularity: str):
     """A read-only mirror of the real filesystem with a simulated clock."""
     g = check_granularity(granularity)
     return real_fs(Clock(parse_now(now)), g)
-
-
-def check_decodable(fs, top: str) -> None:
-    top = os.path.abspath(top)
-    for p in fs.undecodable:
-        if p == top or p.startswith(top.rstrip("/") + "/"):
-            raise InputError(f"file name is not UTF-8: {p!r} (kbsim models UTF-8 names only)")
 
 
 def dump_json(obj) -> None:

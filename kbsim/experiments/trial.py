@@ -203,7 +203,9 @@ def run_trial(spec: BuildSpec, settings: dict[str, str], seed: int,
         eng.install(sim)
         fs.clock.advance(spec2.timing.top_startup_ns)
         status = sim.run(MakeOptions(jobs=kw["jobs"], print_directory=False,
-                                     recipe_ns=spec2.timing.recipe_ns), rt.root, env={})
+                                     recipe_ns=spec2.timing.recipe_ns,
+                                     no_builtin_rules=True, no_builtin_variables=True),
+                         rt.root, env={})  # (kbuild: MAKEFLAGS += -rR)
         stale = find_stale(fs, rt)
         engines.update(eng.counts)
     compiles = rt.compiles[n_compiles0:]

@@ -40,7 +40,7 @@ class Stat:
 
 class Node:
     __slots__ = ("ino", "kind", "mtime", "size", "data", "parent", "children", "target",
-                 "real", "queried", "name", "keys")
+                 "real", "queried", "name", "keys", "origin")
 
     def __init__(self, ino: int, kind: str, mtime: int, parent: "Node | None", name: str):
         self.ino = ino
@@ -52,6 +52,8 @@ class Node:
         self.children: dict[str, Node] | None = {} if kind == DIR else None
         self.target: str | None = None
         self.real: str | None = None  # real path this node mirrors (lazy data/children)
+        # (real path, mtime) it was loaded with, kept when written or moved (changes())
+        self.origin: tuple[str, int] | None = None
         self.queried = False
         self.name = name
         self.keys: list | None = None  # (SimFS._cache dict, path) pairs that reached it
@@ -80,11 +82,14 @@ class SimFS:
         self._cwd_cache: dict[str, Node] = {}
         self._cwd_gen = 0
         self.real_warnings: list[str] = []
-        self.undecodable: list[str] = []  # real names that are not UTF-8 (left out)
+        # inodes whose content a simulation assumed rather than knew (SimFS.changes)
+        self.unknown_content: set[int] = set()
+        self._detached: list[Node] = []  # real nodes removed or moved from their place
         self.stat_count = 0
         if backing_root is not None:
             self.root.children = None
             self.root.real = os.path.abspath(backing_root)
+            self.root.origin = (self.root.real, 0)
             if self.root.real != "/":
                 raise ValueError("backing_root must be '/' (paths mirror the real namespace)")
 
@@ -128,10 +133,9 @@ class SimFS:
             self.real_warnings.append(f"{real}: {e.strerror}")
             return kids
         with it:
+            # a name that is not UTF-8 keeps its bytes as surrogate escapes (os.fsdecode),
+            # as every other name in kbsim: GNU make works on bytes
             for ent in it:
-                if not ent.name.isascii() and _has_surrogate(ent.name):
-                    self.undecodable.append(os.fsencode(ent.path).decode("utf-8", "replace"))
-                    continue
                 try:
                     st = ent.stat(follow_symlinks=False)
                 except FileNotFoundError:
@@ -154,6 +158,7 @@ class SimFS:
                     n.size = st.st_size
                     n.data = None  # read lazily
                 n.real = ent.path
+                n.origin = (ent.path, st.st_mtime_ns)
                 kids[ent.name] = n
         return kids
 
@@ -356,6 +361,10 @@ class SimFS:
         lookup = self._lookup
         return [p for p in paths if get(p) is not None or lookup(p, cwd, False) is not None]
 
+    def isfile(self, path: str, cwd: str | None = None) -> bool:
+        n = self._lookup(path, cwd, True)
+        return n is not None and n.kind == FILE
+
     def isdir(self, path: str, cwd: str | None = None) -> bool:
         n = self._lookup(path, cwd, True)
         return n is not None and n.kind == DIR
@@ -374,6 +383,17 @@ class SimFS:
     def ino(self, path: str, cwd: str | None = None) -> int | None:
         n = self._lookup(path, cwd, True)
         return None if n is None else n.ino
+
+    def executable(self, path: str, cwd: str | None = None) -> bool:
+        """Whether PATH is a file exec could run: a real file with an execute bit, as
+        it was loaded (a simulated write makes a plain file; no chmod is simulated)."""
+        n = self._lookup(path, cwd, True)
+        if n is None or n.kind != FILE or n.origin is None or n.real is None:
+            return False
+        try:
+            return bool(os.stat(n.real).st_mode & 0o111)
+        except OSError:
+            return False
 
     def read(self, path: str, cwd: str | None = None) -> bytes:
         n = self._lookup(path, cwd, True)
@@ -444,7 +464,7 @@ class SimFS:
               append: bool = False, skew_ns: int = 0) -> int:
         """Write (or append to) a file; returns its new mtime."""
         if isinstance(data, str):
-            data = data.encode()
+            data = data.encode("utf-8", "surrogateescape")  # (bytes kept as they came)
         n = self._file_for_write(path, cwd)
         if append:
             old = n.data if n.data is not None else (self.read(path, cwd) if n.real else b"")
@@ -486,6 +506,8 @@ class SimFS:
         if n.kind == DIR and not recursive:
             raise FsError(errno.EISDIR, path)
         del kids[name]
+        if n.origin is not None:
+            self._detached.append(n)
         self._touch_dir(parent)
         self._changed_namespace(removed=True, gone=n)
         return True
@@ -501,11 +523,15 @@ class SimFS:
         else:
             dp, dname = self._parent_and_name(dst, cwd)
         del self._kids(sp)[sname]
+        if n.origin is not None:
+            self._detached.append(n)
         n.parent = dp
         n.name = dname
         dkids = self._kids(dp)
         old = dkids.get(dname)
         dkids[dname] = n
+        if old is not None and old is not n and old.origin is not None:
+            self._detached.append(old)
         self._touch_dir(sp)
         self._touch_dir(dp)
         if old is not None and old is not n and old.kind != FILE:
@@ -535,6 +561,57 @@ class SimFS:
         kids[name] = n
         self._changed_namespace()
 
+    # ------------------------------------------------------------------ effects
+    def changes(self) -> list[dict]:
+        """What a simulation did to the real namespace it mirrors, as a list a caller can
+        apply: first the real names removed (``change`` 'removed'; a directory with all
+        it held), then, parents first, every entry created (new, or moved here) or
+        changed (written or re-stamped): its ``type`` ('file', 'directory', 'symlink'),
+        ``mtime_ns``, and ``data`` (bytes; None when a simulation assumed the content) or
+        the symlink's ``target``. Nothing is written anywhere."""
+        out: list[dict] = []
+        gone: list[str] = []
+        for n in self._detached:
+            path = n.origin[0]
+            cur = self._resolve(path, None, False)
+            if cur is n:
+                continue  # moved back where it was
+            if cur.__class__ is not int and cur.origin is not None and \
+                    cur.origin[0] == path:
+                continue
+            gone.append(path)
+        for path in sorted(set(gone)):
+            if out and path.startswith(out[-1]["path"] + "/"):
+                continue  # (its directory goes with all it held)
+            out.append({"path": path, "change": "removed", "type": _TYPES.get(
+                _real_kind(path), "file")})
+
+        def entry(n: Node, path: str, change: str) -> None:
+            e = {"path": path, "change": change, "type": _TYPES[n.kind], "mtime_ns": n.mtime}
+            if n.kind == FILE and (change == "created" or n.real is None):
+                # (a file only re-stamped keeps its content: no data)
+                e["data"] = None if n.ino in self.unknown_content else self.read(path)
+            elif n.kind == LINK:
+                e["target"] = n.target
+            out.append(e)
+            if n.kind == DIR and change == "created":
+                for name, k in sorted(self._kids(n).items()):
+                    entry(k, f"{path}/{name}", "created")
+
+        def walk(d: Node, path: str) -> None:
+            for name, k in sorted((d.children or {}).items()):
+                p = f"{path}/{name}"
+                if k.origin is None or k.origin[0] != p:
+                    entry(k, p, "created")
+                elif k.kind == FILE:
+                    if k.real is None or k.mtime != k.origin[1]:
+                        entry(k, p, "changed")
+                elif k.kind == DIR and k.children is not None:
+                    walk(k, p)
+
+        walk(self.root, "")
+        return out
+
     # ------------------------------------------------------------------ walking
     def walk_files(self, top: str = "/", cwd: str | None = None):
         """Yield (absolute path, Stat) for every regular file under TOP (no link following)."""
@@ -552,8 +629,15 @@ class SimFS:
                     yield p, Stat(n.ino, n.kind, n.mtime, n.size)
 
 
-def _has_surrogate(name: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in name)
+_TYPES = {FILE: "file", DIR: "directory", LINK: "symlink"}
+
+
+def _real_kind(path: str) -> str:
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return FILE
+    return DIR if pystat.S_ISDIR(mode) else LINK if pystat.S_ISLNK(mode) else FILE
 
 
 def real_fs(clock: Clock | None = None, granularity: str | Granularity = "ns") -> SimFS:

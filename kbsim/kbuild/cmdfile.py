@@ -159,6 +159,8 @@ class _ReaderHost:
         self.opts = MakeOptions()
         self.expander = Expander(self)
         self.messages: list[str] = []
+        self.posix = False  # (read.c: no .POSIX, no .SECONDEXPANSION in a .cmd file)
+        self.second_expansion = False
 
     def variables_append(self, name, word):
         pass

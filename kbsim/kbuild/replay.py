@@ -142,7 +142,9 @@ def _replay(spec: BuildSpec, *, era: str | None, granularity: str | None, jobs: 
         sim = setup(sim, rt) or sim
     eng = Engine(engine, read_cache)
     eng.install(sim)
-    opts = MakeOptions(jobs=j, print_directory=False, recipe_ns=spec.timing.recipe_ns)
+    # (kbuild's top Makefile sets MAKEFLAGS += -rR: no built-in rules or variables)
+    opts = MakeOptions(jobs=j, print_directory=False, recipe_ns=spec.timing.recipe_ns,
+                       no_builtin_rules=True, no_builtin_variables=True)
     fs.clock.advance(spec.timing.top_startup_ns)
     try:
         status = sim.run(opts, spec.root, env={})

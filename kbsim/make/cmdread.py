@@ -134,8 +134,9 @@ def classify(text: str) -> list[tuple] | None:
                 else:
                     last = ""
                     pos = r
-                line = head + " " + body + last if last else (head + " " + body)[:-1] \
-                    if body else head
+                # (read.c collapse_continuations: a value that ends in a backslash-
+                # newline keeps the blank it becomes, as make 4.3 prints it)
+                line = head + " " + body + last
             else:
                 line = head
             # (the line starts in column 0; the value keeps its blanks at the end, as
@@ -229,6 +230,11 @@ def _expand_value(reader: "Reader", value: str) -> str:
     return "".join(out)
 
 
+def _special_word_chars(value: str) -> bool:
+    """Does VALUE hold a character read.c reads specially in a rule's words?"""
+    return "|" in value or ":" in value or "(" in value or "\\" in value
+
+
 def _rule(targets: list[str], normal: list[str], floc) -> dict:
     """The rule dict Reader.parse_line returns for 'TARGETS: NORMAL' (no recipe)."""
     return {"targets": targets, "normal": normal, "oo": [], "double": False, "static": None,
@@ -261,21 +267,26 @@ def read_cmd_fast(reader: "Reader", text: str, filename: str) -> bool:
         elif kind == _RULE_DEPS:
             exp.floc = floc
             v = variables.get(op[4])
-            if v is None or v.recursive or "|" in v.value:
+            # (a '|', a ':' (a static pattern: an error), a '(' (an archive member)
+            # or a backslash (an escape) in the words: parse_line reads them)
+            if v is None or v.recursive or _special_word_chars(v.value):
                 pending = reader.parse_line(op[2], floc)
             else:
                 last_value = v.value
                 last_words = last_value.split()
                 pending = _rule([op[3]], list(last_words), floc)
+                reader._maybe_default_goal(pending["targets"])
         elif kind == _RULE_TGTS:
             exp.floc = floc
             v = variables.get(op[3])
-            if v is None or v.recursive or ":" in v.value:
+            if v is None or v.recursive or _special_word_chars(v.value):
                 pending = reader.parse_line(op[2], floc)
             else:
                 value = v.value
                 targets = list(last_words) if value is last_value else value.split()
                 pending = _rule(targets, [], floc) if targets else None
+                if pending is not None:
+                    reader._maybe_default_goal(targets)
         else:
             pending = reader.parse_line(op[2], floc)
     if pending is not None:

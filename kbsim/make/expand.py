@@ -78,6 +78,25 @@ class AppendVariable(Variable):
         self._tail.append(" " + word if self._tail or self._base else word)
 
 
+class VariableNames(Variable):
+    """.VARIABLES (main.c: a 'special' variable): the names of every global variable,
+    as they are when it is expanded."""
+
+    __slots__ = ("table",)
+
+    def __init__(self, table: dict):
+        self.table = table
+        super().__init__(".VARIABLES", "", False, "default")
+
+    @property
+    def value(self) -> str:  # type: ignore[override]
+        return " ".join(self.table)
+
+    @value.setter
+    def value(self, v: str) -> None:
+        pass
+
+
 _AUTO = set("@<^+?*%|")
 _GLOB_CHARS = re.compile(r"[*?\[]")
 
@@ -252,10 +271,10 @@ FUNCTIONS: dict[str, tuple[int, int, bool]] = {
     "foreach": (3, 3, False), "call": (1, 0, True), "info": (0, 1, True),
     "warning": (0, 1, True), "error": (0, 1, True), "origin": (0, 1, True),
     "flavor": (0, 1, True), "value": (0, 1, True), "eval": (0, 1, True),
-    "shell": (0, 1, True),
+    "shell": (0, 1, True), "file": (1, 2, True),
 }
 # Recognised so that the error names them, rather than reading them as variables.
-UNSUPPORTED_FUNCTIONS = {"file", "guile", "load"}
+UNSUPPORTED_FUNCTIONS = {"guile", "load"}
 _COMPILED: dict[str, tuple] = {}  # template text -> compiled parts (shared by all processes)
 _COMPILE_CACHE_MAX = 512  # longest text kept in _COMPILED
 
@@ -730,6 +749,50 @@ class Expander:
         out, status = self.proc.shell_function(command, self.floc)
         self.vars[".SHELLSTATUS"] = Variable(".SHELLSTATUS", str(status), False, "override")
         return fold_newlines(out, trim)
+
+    def f_file(self, a):
+        """function.c func_file: '>NAME' writes TEXT (and a newline unless it ends in
+        one), '>>NAME' appends, '<NAME' reads (one trailing newline, or CR-LF, dropped;
+        a missing file reads as nothing), on the simulated filesystem."""
+        fn = a[0]
+        fs, cwd = self.proc.fs, self.proc.cwd
+        if fn.startswith(">"):
+            fn = fn[1:]
+            append = fn.startswith(">")
+            if append:
+                fn = fn[1:]
+            fn = fn.lstrip(_SPACES)
+            if not fn:
+                raise MakeError("file: missing filename", self.err_floc())
+            text = a[1] if len(a) > 1 else None
+            data = b""
+            if text is not None:
+                data = text.encode("utf-8", "surrogateescape")
+                if not text.endswith("\n"):
+                    data += b"\n"
+            try:
+                fs.write(fn, data, cwd, append=append)
+            except OSError as e:
+                raise MakeError(f"open: {fn}: {e.strerror}", self.floc) from None
+            return ""
+        if fn.startswith("<"):
+            fn = fn[1:].lstrip(_SPACES)
+            if not fn:
+                raise MakeError("file: missing filename", self.err_floc())
+            if len(a) > 1:
+                raise MakeError("file: too many arguments", self.err_floc())
+            try:
+                text = fs.read(fn, cwd).decode("utf-8", "surrogateescape")
+            except OSError as e:
+                if e.errno == 2:
+                    return ""
+                raise MakeError(f"open: {fn}: {e.strerror}", self.floc) from None
+            if text.endswith("\n"):
+                text = text[:-1]
+                if text.endswith("\r"):
+                    text = text[:-1]
+            return text
+        raise MakeError(f"file: invalid file operation: {fn}", self.err_floc())
 
     def f_origin(self, a):
         name = a[0].strip()

@@ -70,26 +70,37 @@ def strip_dot_slash(name: str) -> str:
 class Recipe:
     """A rule's recipe (``struct commands``): raw text lines and where they were read."""
 
-    __slots__ = ("lines", "filename", "lineno", "recurse_flags", "any_recurse")
+    __slots__ = ("lines", "filename", "lineno", "recurse_flags", "any_recurse", "prefix",
+                 "line_prefixes")
 
-    def __init__(self, lines: list[str], filename: str | None, lineno: int):
+    def __init__(self, lines: list[str], filename: str | None, lineno: int,
+                 prefix: str = "\t"):
         self.lines = lines
         self.filename = filename
         self.lineno = lineno
+        self.prefix = prefix  # the recipe prefix when it was read (.RECIPEPREFIX)
         # commands.c chop_commands: '+' prefix or a $(MAKE)/${MAKE} reference makes a line
         # recursive (it runs even under -n, -q and -t).
         flags = []
+        quiet = []
         for ln in lines:
             p = ln.lstrip(" \t")
             rec = False
+            q = ""
             while p and p[0] in "@-+ \t":
                 if p[0] == "+":
                     rec = True
+                elif p[0] != " " and p[0] != "\t":
+                    q += p[0]
                 p = p[1:]
             if "$(MAKE)" in ln or "${MAKE}" in ln:
                 rec = True
             flags.append(rec)
+            quiet.append(q)
         self.recurse_flags = flags
+        # the '@' and '-' of each line as written: they hold for every command its
+        # expansion splits into (commands.c chop_commands: lines_flags)
+        self.line_prefixes = quiet
         self.any_recurse = any(flags)
 
     def is_empty(self) -> bool:
@@ -112,7 +123,7 @@ class FileEntry:
         "name", "deps", "oo", "cmds", "is_target", "secondary", "precious",
         "low_resolution_time", "prev", "mtime_before_update", "tried_implicit",
         "cmd_target", "stem", "also_make", "rule_floc", "implicit_rule", "chg",
-        "dep_changed", "nesting", "hname", "renamed", "ignore_vpath",
+        "dep_changed", "nesting", "hname", "renamed", "ignore_vpath", "n_extra",
     )
 
     def __init__(self, name: str):
@@ -152,9 +163,16 @@ class FileEntry:
         self.hname = name
         self.renamed: FileEntry | None = None  # merged into this entry (rehash_file)
         self.ignore_vpath = False  # must be remade: no vpath search any more
+        # the last N_EXTRA deps came from .EXTRA_PREREQS: made, but not in $^ $< $? ...
+        # (file.c snap_file appends them once the makefiles are read)
+        self.n_extra = 0
 
     def __repr__(self) -> str:  # pragma: no cover
         return f"<FileEntry {self.name}>"
+
+    def add_second(self, text: str, static: bool, stem: str | None, first: bool) -> None:
+        """A prerequisite text left for the second expansion, in its place."""
+        self.add_deps([SecondExpansion(text, static, stem)], None, first)
 
     def add_deps(self, deps: list["FileEntry"], oo: list[bool] | None, first: bool) -> None:
         """read.c record_files: a rule with a recipe puts its prerequisites first."""
@@ -178,19 +196,36 @@ class FileEntry:
             self.oo = b_oo + a_oo
 
 
-class PatternRule:
-    """An implicit rule ``%.o: %.c`` (implicit.c, rule.c)."""
+class SecondExpansion:
+    """A rule's prerequisite text that .SECONDEXPANSION leaves unexpanded until every
+    makefile is read (read.c record_files: need_2nd_expansion; file.c expand_deps),
+    kept in its place among the file's prerequisites until then."""
 
-    __slots__ = ("targets", "deps", "oo", "cmds", "terminal", "floc")
+    __slots__ = ("text", "static", "stem", "name")
+
+    def __init__(self, text: str, static: bool, stem: str | None):
+        self.text = text
+        self.static = static  # from a static pattern rule: '%' stands for the stem
+        self.stem = stem
+        self.name = text
+
+
+class PatternRule:
+    """An implicit rule ``%.o: %.c`` (implicit.c, rule.c). SECOND: the prerequisite text
+    when .SECONDEXPANSION leaves it for the second expansion (then DEPS and OO are
+    empty)."""
+
+    __slots__ = ("targets", "deps", "oo", "cmds", "terminal", "floc", "second")
 
     def __init__(self, targets: list[str], deps: list[str], oo: list[str], cmds: Recipe | None,
-                 terminal: bool, floc: tuple[str, int]):
+                 terminal: bool, floc: tuple[str, int], second: str | None = None):
         self.targets = targets
         self.deps = deps
         self.oo = oo
         self.cmds = cmds
         self.terminal = terminal
         self.floc = floc
+        self.second = second
 
 
 class FileTable:

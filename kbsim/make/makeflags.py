@@ -24,12 +24,13 @@ from .options import MakeOptions, parse_make_args
 # main.c switches[]: the single-letter flags make passes down, in table order, with
 # the MakeOptions field each stands for and whether it is left out while remaking
 # makefiles (no_makefile). -d, -p and -v are not modelled.
-LETTERS = (("B", "always_make", False), ("e", "environment_overrides", False),
+LETTERS = (("B", "always_make", False), ("d", "debug_all", False),
+           ("e", "environment_overrides", False),
            ("i", "ignore_errors", False), ("k", "keep_going", False),
            ("L", "check_symlink", False), ("n", "just_print", True),
-           ("q", "question", True), ("r", "no_builtin_rules", False),
-           ("R", "no_builtin_variables", False), ("s", "silent", False),
-           ("t", "touch", True))
+           ("p", "print_data_base", False), ("q", "question", True),
+           ("r", "no_builtin_rules", False), ("R", "no_builtin_variables", False),
+           ("s", "silent", False), ("t", "touch", True), ("v", "print_version", False))
 JOBSERVER_AUTH = "3,4"  # the pipe's descriptors as make 4.3 usually numbers them
 
 
@@ -75,14 +76,22 @@ def define_makeflags(opts: MakeOptions, print_directory: bool, all_: bool,
                 words.append("-l" + opts.load_average)
         if jobserver:
             words.append("--jobserver-auth=" + JOBSERVER_AUTH)
+    if all_ and opts.output_sync:
+        words.append("-O" + quote_for_env(opts.output_sync))
+    if all_ and opts.debug:
+        words += ["--debug=" + quote_for_env(d) for d in opts.debug]
     if opts.trace:
         words.append("--trace")
     if opts.print_directory is False:
         words.append("--no-print-directory")
+    if opts.warn_undefined:
+        words.append("--warn-undefined-variables")
     flags = ("-" + letters if letters else "") + "".join(" " + w for w in words)
     # MFLAGS drops a leading blank (no letters); MAKEFLAGS drops the letters' dash
     mflags = flags.removeprefix(" ")
     makeflags = flags.removeprefix("-")
+    if opts.eval_strings:
+        makeflags += " $(-*-eval-flags-*-)"
     if all_ and opts.variables:
         makeflags += " -- $(MAKEOVERRIDES)"
     return makeflags, mflags

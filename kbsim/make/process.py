@@ -16,12 +16,20 @@ from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from .errors import MakeError, UnsupportedSyntax
-from .expand import AppendVariable, Expander, Variable, glob_match, has_glob
+from .expand import (AppendVariable, Expander, Variable, VariableNames, glob_match,
+                     has_glob)
+from .builtins import PATTERN_RULES as BUILTIN_PATTERN_RULES
+from .builtins import SUFFIX_RULES as BUILTIN_SUFFIX_RULES
+from .builtins import SUFFIXES as BUILTIN_SUFFIXES
+from .builtins import TERMINAL_RULES as BUILTIN_TERMINAL_RULES
+from .builtins import VARIABLES as BUILTIN_VARIABLES
 from .filedb import (CS_NOT_STARTED, CS_RUNNING, NONEXISTENT, UNKNOWN,
-                     US_FAILED, US_NONE, US_QUESTION, US_SUCCESS, FileEntry, FileTable)
+                     US_FAILED, US_NONE, US_QUESTION, US_SUCCESS, FileEntry, FileTable,
+                     PatternRule, Recipe)
 from .implicit import Implicit
-from .makeflags import command_variables, decode_makeflags, define_makeflags
-from .options import MakeOptions, parse_make_args
+from .makeflags import command_variables, decode_makeflags, define_makeflags, quote_for_env
+from .options import VERSION_TEXT, MakeOptions, parse_make_args
+from .readtext import ar_name
 from .reader import OUTRANKS_FILE, Reader, apply_special_targets
 from .remake import LoopsForever, MakeFatal, Remake, StackOverflow
 from .shell import ShellContext, UnsupportedShell
@@ -35,6 +43,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from .sim import Simulation
 
 RM_INCLUDED, RM_DONTCARE = 1, 2
+MAX_INCLUDE_DEPTH = 200  # nested includes that mean "for ever" (read_makefile_file)
+# main.c: .FEATURES as GNU make 4.3 sets it, less what kbsim does not model ('load')
+FEATURES = ("target-specific order-only second-expansion else-if shortest-stem undefine "
+            "oneshell nocomment grouped-target extra-prereqs archives jobserver "
+            "output-sync check-symlink")
+# read.c default_include_directories that exist, as Debian 12's make 4.3 lists them
+DEFAULT_INCLUDE_DIRS = ("/usr/local/include", "/usr/include", "/usr/include")
 _NAME = attrgetter("name")
 SIGSEGV_STATUS = 128 + 11  # how a shell reports a make killed by SIGSEGV
 HANG_STATUS = 124  # a make that never exits: the status timeout(1) reports
@@ -139,6 +154,12 @@ class MakeProcess(Remake, Implicit, VPath):
         self.one_shell = False  # read.c record_files: a .ONESHELL target was read
         self.files = FileTable()
         self.pattern_rules: list = []
+        self.pattern_version = 0  # bumps when pattern_rules changes (implicit.py)
+        self.pattern_extra: list[str] = []  # the global .EXTRA_PREREQS (reader.py)
+        self.posix = False  # read.c posix_pedantic: a .POSIX target was read
+        self.include_depth = 0  # makefiles being read, one inside the other
+        self.include_directories: list[str] = []  # read.c include_directories
+        self.second_expansion = False  # a .SECONDEXPANSION target was read
         self._pattern_suffixes = None
         self.expander = Expander(self)
         self.dir_cache: dict[str, set[str] | None] = {}
@@ -370,17 +391,43 @@ class MakeProcess(Remake, Implicit, VPath):
 
     # ------------------------------------------------------------------ reading
     def define_defaults(self) -> None:
+        """main.c, up to reading the makefiles: the special variables, the environment,
+        MAKE, the command-line definitions, CURDIR, .INCLUDE_DIRS, the automatic and
+        built-in variables (-R: none), .SUFFIXES and the built-in suffix rules (-r:
+        none), MAKEFLAGS."""
         v = self.variables
+        opts = self.opts
+        v[".VARIABLES"] = VariableNames(v)
+        v[".RECIPEPREFIX"] = Variable(".RECIPEPREFIX", "", False, "default")
+        v[".SHELLFLAGS"] = Variable(".SHELLFLAGS", "-c", False, "default")
+        v[".LOADED"] = Variable(".LOADED", "", False, "default")
+        v[".FEATURES"] = Variable(".FEATURES", FEATURES, False, "default")
         for k, val in self.env.items():
             v[k] = Variable(k, val, True, "environment", True)
         mk = self.sim.make_program
-        v["MAKE"] = Variable("MAKE", mk, True, "default")
-        v["MAKE_COMMAND"] = Variable("MAKE_COMMAND", mk, True, "default")
+        v["MAKE_COMMAND"] = Variable("MAKE_COMMAND", mk, False, "default")
+        v["MAKE"] = Variable("MAKE", "$(MAKE_COMMAND)", True, "default")
         v["MAKELEVEL"] = Variable("MAKELEVEL", str(self.level), False, "environment", True)
         v["CURDIR"] = Variable("CURDIR", self.cwd, False, "file")
+        incl = [d for d in opts.include_dirs if self.fs.isdir(d, self.cwd)]
+        incl = [d.rstrip("/") or "/" for d in incl] + [
+            d for d in DEFAULT_INCLUDE_DIRS if self.fs.isdir(d)]
+        self.include_directories = incl
+        v[".INCLUDE_DIRS"] = Variable(".INCLUDE_DIRS", " ".join(incl), True, "default")
+        v["MAKE_VERSION"] = Variable("MAKE_VERSION", "4.3", False, "default")
+        v["MAKE_HOST"] = Variable("MAKE_HOST", "x86_64-pc-linux-gnu", False, "default")
         v["SHELL"] = Variable("SHELL", "/bin/sh", False, "file")
-        v[".DEFAULT_GOAL"] = Variable(".DEFAULT_GOAL", "", False, "default")
-        v["MAKECMDGOALS"] = Variable("MAKECMDGOALS", " ".join(self.opts.goals), False, "default")
+        if "MAKEFILES" not in v:
+            v["MAKEFILES"] = Variable("MAKEFILES", "", False, "default")
+        if not opts.no_builtin_variables:
+            for name, value in BUILTIN_VARIABLES:
+                if name not in v:
+                    v[name] = Variable(name, value, True, "default")
+        self.install_default_suffix_rules()
+        v[".DEFAULT_GOAL"] = Variable(".DEFAULT_GOAL", "", False, "file")
+        if opts.goals:
+            v["MAKECMDGOALS"] = Variable("MAKECMDGOALS", " ".join(opts.goals), False,
+                                         "default")
         old = v.get("MAKEFILE_LIST")
         if old is not None and self.opts.environment_overrides:
             old.origin = "environment override"  # (main.c's o_file definition loses)
@@ -417,39 +464,111 @@ class MakeProcess(Remake, Implicit, VPath):
             else:
                 v[name] = Variable(name, value, True, "command line", True)
 
+    def install_default_suffix_rules(self) -> None:
+        """default.c set_default_suffixes and install_default_suffix_rules: .SUFFIXES
+        has the default suffixes as its prerequisites and each built-in suffix rule is a
+        file with its recipe (not a target), unless -r; SUFFIXES holds the list."""
+        sfx = self.files.enter(".SUFFIXES")
+        if self.opts.no_builtin_rules:
+            self.variables.setdefault("SUFFIXES", Variable("SUFFIXES", "", True, "default"))
+            return
+        sfx.deps = self.files.enter_many(BUILTIN_SUFFIXES.split())
+        self.variables.setdefault("SUFFIXES", Variable("SUFFIXES", BUILTIN_SUFFIXES, True,
+                                                       "default"))
+        for name, recipe in BUILTIN_SUFFIX_RULES:
+            f = self.files.enter(name)
+            f.cmds = Recipe([recipe], None, 0)
+
+    def convert_to_pattern(self) -> None:
+        """rule.c convert_to_pattern, after snap_deps: for each suffix of .SUFFIXES a
+        pattern rule '%SUFFIX' with nothing (it only keeps the match-anything rules out),
+        its single-suffix rule as '%: %SUFFIX', and each two-suffix rule '.X.Y' that has
+        a recipe as '%.Y: %.X' (and '(%.o): %.X' for '.X.a'); none replaces an
+        identical rule the makefiles defined. Then default.c
+        install_default_implicit_rules (unless -r)."""
+        sfx = self.files.lookup(".SUFFIXES")
+        suffixes = [d.name for d in sfx.deps] if sfx is not None else []
+        lookup = self.files.lookup
+        for s1 in suffixes:
+            self.new_pattern_rule(PatternRule(["%" + s1], [], [], None, False, None),
+                                  override=False)
+            f1 = lookup(s1)
+            if f1 is not None and f1.cmds is not None:
+                self.new_pattern_rule(PatternRule(["%"], ["%" + s1], [], f1.cmds, False,
+                                                  None), override=False)
+            for s2 in suffixes:
+                if s1 == s2:
+                    continue
+                f = lookup(s1 + s2)
+                if f is None or f.cmds is None:
+                    continue
+                if f.deps:
+                    if self.posix:
+                        continue
+                    cm = f.cmds
+                    where = f"{cm.filename}:{cm.lineno}: " if cm.filename else ""
+                    self.err(f"{where}warning: ignoring prerequisites on suffix rule "
+                             f"definition")
+                if s2 == ".a":
+                    self.new_pattern_rule(PatternRule(["(%.o)"], ["%" + s1], [], f.cmds,
+                                                      False, None), override=False)
+                self.new_pattern_rule(PatternRule(["%" + s2], ["%" + s1], [], f.cmds,
+                                                  False, None), override=False)
+        if self.opts.no_builtin_rules:
+            return
+        for terminal, table in ((False, BUILTIN_PATTERN_RULES),
+                                (True, BUILTIN_TERMINAL_RULES)):
+            for target, deps, recipe in table:
+                self.new_pattern_rule(PatternRule([target], deps.split(), [],
+                                                  Recipe([recipe], None, 0), terminal,
+                                                  None), override=False)
+
     def read_makefile_file(self, name: str, flags: int, floc=None) -> bool:
-        """Read NAME if it exists; record it as a makefile goal either way."""
+        """read.c eval_makefile: read NAME if it exists (an included name that is not
+        absolute is also looked for in the -I and default include directories, and
+        recorded under the name found); record it as a makefile goal either way."""
+        data = None
+        error = None
+        try:
+            if self.fs.isdir(name, self.cwd):
+                raise OSError(21, "Is a directory")
+            data = self.fs.read(name, self.cwd)
+        except OSError as e:
+            error = e.strerror or "No such file or directory"
+            if flags & RM_INCLUDED and not name.startswith("/"):
+                for d in self.include_directories:
+                    cand = d + "/" + name
+                    if self.fs.isfile(cand, self.cwd):
+                        name, data, error = cand, self.fs.read(cand, self.cwd), None
+                        break
         f = self.files.enter(name)
         entry = [f, flags, False, None, floc]
         self.read_files.append(entry)
-        if self.fs.isdir(name, self.cwd):
-            if flags & RM_DONTCARE:
+        if error is not None:
+            if error == "Is a directory" and flags & RM_DONTCARE:
                 return False
-            entry[3] = "Is a directory"
+            entry[3] = error
+            f.last_mtime = NONEXISTENT
             return False
-        try:
-            data = self.fs.read(name, self.cwd)
-        except OSError as e:
-            entry[3] = e.strerror or "No such file or directory"
-            f.last_mtime = NONEXISTENT  # read.c eval_makefile
-            return False
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise MakeError(f"{name}: file is not UTF-8 text (kbsim reads UTF-8 makefiles only)")
+        self.include_depth += 1
+        if self.include_depth > MAX_INCLUDE_DEPTH:
+            # read.c eval_makefile has no guard: a makefile that includes itself recurses
+            # until make's stack is exhausted (SIGSEGV, nothing more printed)
+            self.crash_reason = f"includes '{name}' within itself without end"
+            raise StackOverflow(name)
+        # GNU make reads bytes: those that are not UTF-8 travel as surrogate escapes,
+        # as file names do (os.fsdecode), and are written back as they were
+        text = data.decode("utf-8", "surrogateescape")
         self.event("read", file=name)
-        self.reader.read_makefile(name, text)
+        try:
+            self.reader.read_makefile(name, text)
+        finally:
+            self.include_depth -= 1
         return True
 
     def do_include(self, names: list[str], dontcare: bool, floc) -> None:
-        expanded = []
+        """read.c eval's include: each name (parse_file_seq has globbed them) read."""
         for n in names:
-            if has_glob(n):
-                hits = self.wildcard([n])
-                expanded.extend(hits if hits else [n])
-            else:
-                expanded.append(n)
-        for n in expanded:
             self.read_makefile_file(n, RM_INCLUDED | (RM_DONTCARE if dontcare else 0), floc)
 
     def show_goal_error(self) -> None:
@@ -539,6 +658,10 @@ class MakeProcess(Remake, Implicit, VPath):
         return status
 
     def _main(self) -> int:
+        if self.opts.print_version:
+            # main.c: -v prints the version and exits (die (MAKE_SUCCESS))
+            self.out(VERSION_TEXT)
+            return 0
         self.read_phase()
         return self.update_phase()
 
@@ -546,6 +669,9 @@ class MakeProcess(Remake, Implicit, VPath):
         """main.c up to reading the makefiles and snapping their special targets: what a
         make process knows before it updates anything (kbsim.plan caches this phase)."""
         opts = self.opts
+        if opts.print_data_base or opts.debug_all:
+            raise UnsupportedSyntax("the -p and -d options (make's data base and debug "
+                                    "output)")
         for d in opts.directories:
             new = d if d.startswith("/") else posixpath.join(self.cwd, d)
             new = posixpath.normpath(new)
@@ -563,6 +689,15 @@ class MakeProcess(Remake, Implicit, VPath):
         for f in goal_files:
             f.cmd_target = True
         self.reader = Reader(self)
+        if opts.eval_strings:
+            # main.c: each --eval string is read (eval_buffer) before the makefiles, and
+            # $(-*-eval-flags-*-) passes them to sub-makes through MAKEFLAGS
+            for text in opts.eval_strings:
+                self.reader.eval(text, "", None)
+            self.variables["-*-eval-flags-*-"] = Variable(
+                "-*-eval-flags-*-", " ".join("--eval=" + quote_for_env(t)
+                                             for t in opts.eval_strings),
+                False, "automatic")
         if opts.makefiles:
             for mf in opts.makefiles:
                 if not self.read_makefile_file(mf, 0):
@@ -583,6 +718,7 @@ class MakeProcess(Remake, Implicit, VPath):
         if opts.jobs != jobs_before:
             self.jobs_from_makefile()
         apply_special_targets(self)
+        self.convert_to_pattern()
         self.build_vpath_lists()  # main.c: after reading, before -o/-W
         for n in opts.old_files:
             self.mark_old(n)
@@ -757,6 +893,12 @@ class MakeProcess(Remake, Implicit, VPath):
         oo = file.oo
         changed = file.dep_changed or []
         always = self.always_make
+        if file.n_extra:
+            # (.EXTRA_PREREQS: ignore_automatic_vars)
+            n = len(deps) - file.n_extra
+            deps = deps[:n]
+            oo = oo[:n] if oo is not None else None
+            changed = changed[:n]
         if oo is None and (always or True not in changed):
             # No order-only deps and no 'changed' flag set (or -B): the steps below come
             # down to the names, the first occurrence of each, and $? empty (or all).
@@ -768,7 +910,7 @@ class MakeProcess(Remake, Implicit, VPath):
                 less = file.name
             return {"@": file.name, "<": less, "^": " ".join(caret), "+": " ".join(names),
                     "?": " ".join(caret) if always else "", "|": "",
-                    "*": file.stem or "", "%": ""}
+                    "*": self.stem_of(file), "%": ""}
         if oo is None:
             # No order-only deps (the steps below without the order-only cases), in C
             # where possible: $? takes the 'changed' flag of each name's first entry.
@@ -785,7 +927,7 @@ class MakeProcess(Remake, Implicit, VPath):
                     file.cmds is self.default_file.cmds:
                 less = file.name
             return {"@": file.name, "<": less, "^": " ".join(caret), "+": " ".join(names),
-                    "?": " ".join(qmark), "|": "", "*": file.stem or "", "%": ""}
+                    "?": " ".join(qmark), "|": "", "*": self.stem_of(file), "%": ""}
         less = ""
         plus = []
         for i, d in enumerate(deps):
@@ -814,7 +956,27 @@ class MakeProcess(Remake, Implicit, VPath):
                 file.cmds is self.default_file.cmds:
             less = file.name
         return {"@": file.name, "<": less, "^": " ".join(caret), "+": " ".join(plus),
-                "?": " ".join(qmark), "|": " ".join(bar), "*": file.stem or "", "%": ""}
+                "?": " ".join(qmark), "|": " ".join(bar), "*": self.stem_of(file), "%": ""}
+
+    def stem_of(self, file: FileEntry) -> str:
+        """commands.c set_file_variables: $* is the stem of a pattern rule; for another
+        rule, the name without the first suffix of .SUFFIXES it ends in (for an archive
+        member, the member's), kept as the file's stem; else empty."""
+        if file.stem is not None:
+            return file.stem
+        sfx = self.files.files.get(".SUFFIXES")
+        if sfx is None or not sfx.deps:
+            return ""
+        name = file.name
+        if ar_name(name):
+            name = name[name.index("(") + 1:-1]
+        for d in sfx.deps:
+            s = d.name
+            if len(name) > len(s) and name.endswith(s):
+                file.stem = name[:-len(s)]
+                return file.stem
+        file.stem = ""
+        return ""
 
     def execute_file_commands(self, file: FileEntry) -> None:
         if file.cmds.is_empty():
@@ -855,6 +1017,11 @@ class MakeProcess(Remake, Implicit, VPath):
         finally:
             exp.auto = None
             exp.scope = None
+        prefix = cmds.prefix
+        if any("\n" + prefix in ln for ln in lines):
+            # job.c start_job_command: a recipe prefix after a backslash-newline is
+            # dropped (POSIX), so neither the echo nor the shell sees it
+            lines = [ln.replace("\n" + prefix, "\n") for ln in lines]
         origin = None
         if not self.one_shell and any("\n" in ln for ln in lines):
             lines, origin = _split_command_lines(lines)
@@ -950,6 +1117,10 @@ class MakeProcess(Remake, Implicit, VPath):
             if c.origin is not None:
                 k = c.origin[k]
             recurse = flags[k] if k < len(flags) else False
+            if c.origin is not None and k < len(file.cmds.line_prefixes):
+                pre = file.cmds.line_prefixes[k]
+                silent |= "@" in pre
+                noerror |= "-" in pre
             if self.one_shell:  # (one line: a $(MAKE) anywhere in it)
                 recurse = flags[0] or any("$(MAKE)" in ln or "${MAKE}" in ln
                                           for ln in file.cmds.lines)

@@ -18,14 +18,18 @@ prerequisites first, other rules append theirs in parse order (V16).
 
 from __future__ import annotations
 
-import re
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from . import cmdread
 from .errors import MakeError, UnsupportedSyntax
-from .expand import Variable, has_glob
+from .expand import Variable, has_glob, pattern_match
 from .filedb import FileEntry, PatternRule, Recipe, strip_dot_slash
+from .readtext import (BLANK, SPACE, W_AMPCOLON, W_AMPDCOLON, W_COLON, W_DCOLON, W_EOL,
+                       collapse_continuations, end_of_token, find_char_unquote,
+                       find_map_unquote, get_next_mword, next_token, parse_file_seq,
+                       parse_var_assignment, parse_variable_definition, remove_comments,
+                       split_logical_lines, unescape_char)
 from .targetvars import define_target_variable
 
 _DOUBLE_COLON = attrgetter("double_colon")
@@ -33,192 +37,47 @@ _DOUBLE_COLON = attrgetter("double_colon")
 if TYPE_CHECKING:  # pragma: no cover
     from .process import MakeProcess
 
-_DIRECTIVES = {"ifeq", "ifneq", "ifdef", "ifndef", "else", "endif", "include", "-include",
-               "sinclude", "export", "unexport", "override", "define", "endef", "undefine",
-               "vpath", "private", "load", "-load"}
-_UNSUPPORTED_SPECIAL = {".SECONDEXPANSION": "the .SECONDEXPANSION special target",
-                        ".POSIX": "the .POSIX special target"}
-_UNSUPPORTED_VARS = {".RECIPEPREFIX": "the .RECIPEPREFIX variable",
-                     ".EXTRA_PREREQS": "the .EXTRA_PREREQS variable",
-                     ".SHELLFLAGS": "the .SHELLFLAGS variable"}
+_CONDITIONALS = frozenset(("ifdef", "ifndef", "ifeq", "ifneq", "else", "endif"))
+# a rule line without targets (SunOS 4 compatibility): its recipe lines are skipped
+_NO_TARGETS = {"targets": []}
 
 
-def _logical_line(lines: list[str], i: int) -> tuple[str, int]:
-    """LINES[I] with its backslash continuations joined as read.c collapse_continuations
-    joins them (each break and the blanks around it become one space); the index after."""
-    line = lines[i]
-    i += 1
-    if not (line.endswith("\\") and _ends_continued(line)):
-        return line, i
-    parts = [line[:-1].rstrip(" \t")]
-    while i < len(lines):
-        nxt = lines[i].lstrip(" \t")
-        i += 1
-        if _ends_continued(nxt):
-            parts.append(nxt[:-1].rstrip(" \t"))
-        else:
-            parts.append(nxt)
-            break
-    return " ".join([p for p in parts if p]), i
-
-
-_ASSIGN_OPS = ("::=", ":=", "+=", "?=", "!=", "=")
-
-
-def _split_assignment(text: str) -> tuple[str, str, str] | None:
-    """'NAME OP VALUE' at the first top-level '=': (NAME, OP, VALUE), or None."""
-    k = _find_top(text, "=")
-    if k < 0:
-        return None
-    for op in _ASSIGN_OPS:
-        start = k + 1 - len(op)
-        if start >= 0 and text.startswith(op, start):
-            return text[:start], op, text[k + 1:]
-    return None  # (not reached: '=' itself matches)
-
-
-def _blank_in_name(name: str) -> bool:
-    """Does the (unexpanded) variable name NAME hold a blank outside references?"""
-    return _find_top(name.strip(" \t"), " \t") >= 0
-
-
-_VAR_MODIFIERS = ("override", "private", "export")
-
-
-def _first_word_in(line: str, words) -> str | None:
-    """The first word of LINE if it is one of WORDS (followed by a blank or the end)."""
-    for w in words:
-        if _first_word_is(line, w):
-            return w
-    return None
-
-
-def _first_word_is(line: str, word: str) -> bool:
-    p = line.lstrip(" \t")
-    return p.startswith(word) and (len(p) == len(word) or p[len(word)] in " \t")
-
-
-def _define_body(lines: list[str], i: int, floc, reader: "Reader") -> tuple[str, int]:
-    """read.c do_define: the lines up to the matching 'endef' (a nested 'define' counts;
-    lines that start with a tab never do), each with its continuations collapsed,
-    joined by newlines; and the index after the 'endef'."""
-    level = 1
-    body: list[str] = []
-    n = len(lines)
-    while True:
-        if i >= n:
-            raise reader.err("missing 'endef', unterminated 'define'", floc)
-        lineno = i + 1
-        line, i = _logical_line(lines, i)
-        if not line.startswith("\t"):
-            if _first_word_is(line, "define"):
-                level += 1
-            elif _first_word_is(line, "endef"):
-                after = _strip_comment(line.lstrip(" \t")[5:])
-                if after.strip(" \t"):
-                    at = reader.eval_at or (floc[0], lineno)
-                    reader.proc.err(f"{at[0]}:{at[1]}: extraneous text after 'endef' "
-                                    f"directive")
-                level -= 1
-                if level == 0:
-                    return "\n".join(body), i
-        body.append(line)
-
-
-def _skip_ignored_define(lines: list[str], i: int) -> int:
-    """read.c in_ignored_define: skip to just after the first line whose first word is
-    'endef' followed by nothing but a comment (nested defines are not counted)."""
-    while i < len(lines):
-        line, i = _logical_line(lines, i)
-        p = line.lstrip(" \t")
-        if p.startswith("endef") and (len(p) == 5 or p[5] in " \t#"):
-            if not _strip_comment(p[5:]).strip(" \t"):
-                break
-    return i
-
-
-def _strip_comment(line: str) -> str:
-    """read.c remove_comments: cut at the first unescaped '#'."""
-    i = line.find("#")
-    if i < 0:
-        return line
+def _string_lines(text: str) -> list[str]:
+    """read.c readstring: TEXT split at the newlines no odd run of backslashes escapes."""
+    out = []
+    start = 0
+    i = text.find("\n")
     while i >= 0:
-        nb = 0
-        j = i - 1
-        while j >= 0 and line[j] == "\\":
-            nb += 1
-            j -= 1
-        if nb % 2 == 0:
-            # an even run of backslashes before '#': half of them remain
-            return line[:i - nb] + "\\" * (nb // 2)
-        line = line[:i - 1] + line[i:]  # '\#' -> '#'
-        i = line.find("#", i)
-    return line
+        k = i
+        while k > start and text[k - 1] == "\\":
+            k -= 1
+        if (i - k) % 2 == 0:
+            out.append(text[start:i])
+            start = i + 1
+        i = text.find("\n", i + 1)
+    if start < len(text):
+        out.append(text[start:])
+    return out
 
 
-def _ends_continued(line: str) -> bool:
-    n = 0
-    i = len(line) - 1
-    while i >= 0 and line[i] == "\\":
-        n += 1
-        i -= 1
-    return n % 2 == 1
+def _unescaped_colon(s: str) -> int:
+    """read.c eval's search for the colon of a static pattern rule: the first ':' not
+    after an odd run of backslashes (nothing is unquoted)."""
+    p = s.find(":")
+    while p > 0 and s[p - 1] == "\\":
+        k = p
+        while k > 0 and s[k - 1] == "\\":
+            k -= 1
+        if (p - k) % 2 == 0:
+            break
+        p = s.find(":", p + 1)
+    return p
 
 
-_FIND_TOP_MEMO: dict[tuple[str, str, int], int] = {}
-
-
-def _find_top(s: str, chars: str, start: int = 0) -> int:
-    """First index of any of CHARS outside $( ) / ${ } references. A pure function of
-    its arguments, remembered: every sub-make reads the same makefile lines again
-    (lindroth-2018: 38k calls, 305 distinct)."""
-    key = (s, chars, start)
-    r = _FIND_TOP_MEMO.get(key)
-    if r is None:
-        if len(_FIND_TOP_MEMO) >= 100_000:
-            _FIND_TOP_MEMO.clear()
-        r = _FIND_TOP_MEMO[key] = _scan_top(s, chars, start)
-    return r
-
-
-def _scan_top(s: str, chars: str, start: int = 0) -> int:
-    """_find_top itself."""
-    # Fast path: the first of CHARS, when no '$' comes before it (the scan below would
-    # meet nothing else on the way); otherwise scan from the first '$'.
-    best = -1
-    for ch in chars:
-        k = s.find(ch, start)
-        if k >= 0 and (best < 0 or k < best):
-            best = k
-    d = s.find("$", start) if best < 0 else s.find("$", start, best)
-    if d < 0:
-        return best
-    i = d
-    n = len(s)
-    while i < n:
-        c = s[i]
-        if c == "$" and i + 1 < n:
-            o = s[i + 1]
-            if o in "({":
-                close = ")" if o == "(" else "}"
-                depth = 1
-                k = i + 2
-                while k < n:
-                    if s[k] == o:
-                        depth += 1
-                    elif s[k] == close:
-                        depth -= 1
-                        if depth == 0:
-                            break
-                    k += 1
-                i = k + 1
-                continue
-            i += 2
-            continue
-        if c in chars:
-            return i
-        i += 1
-    return -1
+def _unquote_all(s: str, ch: str) -> str:
+    """find_char_unquote (S, CH) for its effect on S: the backslashes quoting each CH
+    before the first unquoted one are halved."""
+    return find_char_unquote(s, ch)[0]
 
 
 # variable.h enum variable_origin, lowest first
@@ -235,7 +94,7 @@ class Reader:
         self.proc = proc
         self.exp = proc.expander
         self.files = proc.files
-        self.default_goal_set = False
+        self.cmd_prefix = "\t"  # main.c cmd_prefix: the first character of .RECIPEPREFIX
         # where every line of the $(eval) text being read is located (read.c eval_buffer:
         # GNU make 4.3 reports each line of the buffer at the line that expanded it)
         self.eval_at: tuple[str, int] | None = None
@@ -250,6 +109,10 @@ class Reader:
         if name in _UNSUPPORTED_VARS and value.strip():
             raise UnsupportedSyntax(_UNSUPPORTED_VARS[name], floc)
         old = proc.variables.get(name)
+        if name == ".RECIPEPREFIX":
+            # variable.c set_special_var: the recipe prefix is the value's first
+            # character (a tab when it is empty), from this definition on
+            self.cmd_prefix = value[0] if value else "\t"
         if old is not None and old.origin == "environment" and \
                 proc.opts.environment_overrides:
             # variable.c define_variable_in_set: the environment was imported before -e
@@ -338,203 +201,318 @@ class Reader:
             self.eval_at = saved
 
     def _eval(self, text: str, filename: str, at: tuple[str, int] | None) -> None:
+        """read.c eval, line by line and in its order of tests: a recipe line (the
+        recipe prefix, after a rule), an assignment (with its modifiers, define,
+        undefine), a conditional, export/unexport, vpath, include, and else a rule."""
         exp = self.exp
-        lines = text.split("\n")
-        if lines and lines[-1] == "":
-            lines.pop()
+        proc = self.proc
+        posix = proc.posix
+        if at is None:
+            lines = split_logical_lines(text)
+        else:
+            # read.c readstring: an $(eval) buffer is split at unescaped newlines, every
+            # line located at AT (its line count is never advanced)
+            lines = [(0, ln) for ln in _string_lines(text)]
         nlines = len(lines)
         i = 0
-        cond_stack: list[list[bool]] = []  # [active, seen_true, seen_else]
-        active = True
-        rule: dict | None = None  # current rule context collecting tab recipe lines
+        conds: list[list[int]] = []  # [ignoring (0, 1 or 2), seen_else]
+        ignoring = False
+        in_ignored_define = False
+        rule: dict | None = None  # the rule whose recipe lines are being collected
+        no_targets = False  # a rule without targets: its recipe lines are skipped
+        last_lineno = 0
 
-        def finish_rule() -> None:
-            nonlocal rule
+        def record_waiting() -> None:
+            nonlocal rule, no_targets
             if rule is not None:
                 self.record_rule(rule)
                 rule = None
+            no_targets = False
 
         while i < nlines:
-            line = lines[i]
-            lineno = i + 1
+            lineno, line = lines[i]
             i += 1
+            last_lineno = lineno
             floc = at or (filename, lineno)
-            if line.startswith("\t") and rule is not None:
-                if not active:
+            if line == "\0NUL":
+                # read.c readline: a NUL at the start of a line
+                proc.err(f"{floc[0]}:{floc[1]}: warning: NUL character seen; rest of "
+                         f"line ignored")
+                continue
+            if lineno == 1 and line.startswith("\ufeff"):
+                line = line[1:]  # read.c eval: a UTF-8 byte-order mark is skipped
+            if not line:
+                continue
+            prefix = self.cmd_prefix
+            if line[0] == prefix:
+                if no_targets:
+                    continue  # (the recipe of a rule without targets)
+                if rule is not None:
+                    if ignoring:
+                        continue
+                    if not rule["cmds"] and not rule["has_recipe"]:
+                        rule["cmds_line"] = lineno
+                    rule["cmds"].append(line[1:])
                     continue
-                # A recipe line: keep backslash-newlines, drop the next line's tab.
-                text_ = line[1:]
-                while _ends_continued(text_) and i < nlines:
-                    nxt = lines[i]
-                    i += 1
-                    text_ += "\n" + (nxt[1:] if nxt.startswith("\t") else nxt)
-                if not rule["cmds"]:
-                    # read.c eval: 'if (commands_idx == 0) cmds_started = ebuf->floc.lineno'
-                    # -- a recipe that starts on a tab line is located at that line, so
-                    # child_error's "[Makefile:N: t]" counts from it (a ';' recipe keeps
-                    # the rule's line).
-                    rule["cmds_line"] = lineno
-                rule["cmds"].append(text_)
+            collapsed = collapse_continuations(line, posix)
+            collapsed = remove_comments(collapsed)
+            va = parse_var_assignment(collapsed)
+            if va is not None:
+                mods, start = va
+                if ignoring:
+                    if "define" in mods:
+                        in_ignored_define = True
+                    continue
+                record_waiting()
+                if "undefine" in mods:
+                    self.undefine(collapsed[start:],
+                                  "override" if "override" in mods else "file", floc)
+                elif "define" in mods:
+                    i = self.do_define(collapsed[start:], mods, lines, i, floc)
+                else:
+                    self.assign_line(collapsed, start, mods, floc)
                 continue
-            # Logical line: join continuations (read.c collapse_continuations).
-            if line.endswith("\\") and _ends_continued(line):
-                line, i = _logical_line(lines, i - 1)
-            if "#" in line:
-                line = _strip_comment(line)
-            stripped = line.strip(" \t")
-            if not stripped:
+            p = next_token(collapsed)
+            if p >= len(collapsed):
                 continue
-            # Directives
-            word, _, rest = stripped.partition(" ")
-            if "\t" in word:
-                word, _, rest2 = word.partition("\t")
-                rest = rest2 + (" " + rest if rest else "")
-            if word in _DIRECTIVES:
-                exp.floc = floc  # (a conditional or an include expands text on this line)
-                # "word = value" is an assignment to a variable named like a directive
-                r = rest.lstrip(" \t")
-                if not (r.startswith("=") or r.startswith(":=") or r.startswith("+=")
-                        or r.startswith("?=") or (r.startswith(":") and word not in
-                                                  ("include", "-include", "sinclude"))):
-                    if word in ("ifeq", "ifneq", "ifdef", "ifndef"):
-                        # [active, a branch was taken, a plain 'else' was seen]
-                        if not active:
-                            cond_stack.append([False, True, False])
-                        else:
-                            val = self.eval_condition(word, rest.strip(" \t"), floc)
-                            cond_stack.append([val, val, False])
-                        active = all(c[0] for c in cond_stack)
-                        continue
-                    if word == "else":
-                        if not cond_stack:
-                            raise self.err("extraneous 'else'", floc)
-                        top = cond_stack[-1]
-                        if top[2]:  # read.c conditional_line: seen_else, even when ignoring
-                            raise self.err("only one 'else' per conditional", floc)
-                        outer = all(c[0] for c in cond_stack[:-1])
-                        r = rest.strip(" \t")
-                        if r:
-                            w2, _, r2 = r.partition(" ")
-                            if w2 not in ("ifeq", "ifneq", "ifdef", "ifndef"):
-                                raise self.err("extraneous text after 'else' directive", floc)
-                            if top[1] or not outer:
-                                top[0] = False
-                            else:
-                                val = self.eval_condition(w2, r2.strip(" \t"), floc)
-                                top[0] = val
-                                top[1] = val
-                        else:
-                            top[0] = not top[1] and outer
-                            top[1] = True
-                            top[2] = True
-                        active = all(c[0] for c in cond_stack)
-                        continue
-                    if word == "endif":
-                        if not cond_stack:
-                            raise self.err("extraneous 'endif'", floc)
-                        cond_stack.pop()
-                        active = all(c[0] for c in cond_stack)
-                        continue
-                    if not active:
-                        if word == "define" or (word == "override" and
-                                                _first_word_is(rest, "define")):
-                            # read.c in_ignored_define: up to the first 'endef' line
-                            i = _skip_ignored_define(lines, i)
-                        continue
-                    if word in ("include", "-include", "sinclude"):
-                        finish_rule()
-                        names = exp.expand(rest).split()
-                        self.proc.do_include(names, word != "include", floc)
-                        continue
-                    if word in ("export", "unexport"):
-                        finish_rule()
-                        if word == "export" and _first_word_in(
-                                rest, (*_VAR_MODIFIERS, "define")):
-                            i = self.do_variable_directive(
-                                word, line.lstrip(" \t")[len(word):], lines, i, floc)
-                        else:
-                            self.do_export(word, rest, floc)
-                        continue
-                    if word == "vpath":
-                        # read.c eval: 'vpath PATTERN DIRS...' (all of the rest), 'vpath
-                        # PATTERN' clears that pattern, a bare 'vpath' every pattern
-                        finish_rule()
-                        words = exp.expand(rest).lstrip(" \t").split(None, 1)
-                        self.proc.construct_vpath_list(
-                            words[0] if words else None,
-                            words[1] if len(words) > 1 else None)
-                        continue
-                    if word == "endef":  # outside a define: not a directive here
-                        raise self.err("missing separator", floc)
-                    if word in ("define", "override", "undefine", "private"):
-                        finish_rule()
-                        # (from the line itself: 'rest' lost the blanks at its end)
-                        i = self.do_variable_directive(
-                            word, line.lstrip(" \t")[len(word):], lines, i, floc)
-                        continue
-                    raise UnsupportedSyntax(f"the {word} directive", floc)
-            if not active:
+            e = end_of_token(collapsed, p)
+            word = collapsed[p:e]
+            p2 = next_token(collapsed, e)
+            rest = collapsed[p2:]
+            if in_ignored_define:
+                # read.c: the first 'endef' (with nothing after it but a comment) ends it
+                if word == "endef" and not rest:
+                    in_ignored_define = False
                 continue
-            finish_rule()
-            # a tab line outside a rule is read as an ordinary line: a directive or an
-            # assignment, else read.c eval stops ("recipe commences before first target")
-            # (only the left: an assignment keeps the blanks at the end of its value)
-            rule = self.parse_line(line.lstrip(" \t"), floc, tab=line.startswith("\t"))
-        finish_rule()
-        if cond_stack:
-            raise self.err("missing 'endif'", at or (filename, nlines))
+            if word in _CONDITIONALS:
+                exp.floc = floc
+                ignoring = self.conditional_line(word, rest, conds, floc)
+                continue
+            if ignoring:
+                continue
+            if word in ("export", "unexport"):
+                record_waiting()
+                if not rest:
+                    proc.export_all = word == "export"
+                else:
+                    exp.floc = floc
+                    for name in exp.expand(rest).split():
+                        v = proc.variables.get(name)
+                        if v is None:
+                            v = proc.variables[name] = Variable(name, "", True, "file")
+                        v.export = word == "export"
+                continue
+            if word == "vpath":
+                record_waiting()
+                exp.floc = floc
+                words = exp.expand(rest).split(None, 1)
+                proc.construct_vpath_list(words[0] if words else None,
+                                          words[1] if len(words) > 1 else None)
+                continue
+            if word in ("include", "-include", "sinclude"):
+                record_waiting()
+                exp.floc = floc
+                expanded = exp.expand(rest)
+                if not expanded:
+                    continue
+                names, _, _ = parse_file_seq(expanded, noar=True, glob=self._glob)
+                proc.do_include(names, word != "include", floc)
+                continue
+            if word in ("load", "-load"):
+                raise UnsupportedSyntax(f"the {word} directive", floc)
+            if line[0] == prefix:
+                raise self.err("recipe commences before first target", floc)
+            record_waiting()
+            rule = self.parse_line(line, floc, collapse=True)
+            if rule is not None and not rule["targets"]:
+                no_targets = True
+                rule = None
+        if conds:
+            # (at the line after the last: eval has counted it when readline ends)
+            raise self.err("missing 'endif'", at or (filename, last_lineno + 1
+                                                     if lines else 1))
+        record_waiting()
 
-    def do_variable_directive(self, word: str, rest: str, lines: list[str], i: int,
-                              floc) -> int:
-        """read.c parse_var_assignment: the modifiers 'override', 'private' and
-        'export' in any order, then 'undefine NAME', 'define NAME [OP]' (a block read
-        from LINES[I:], do_define) or an assignment. The index of the line after what was
-        read."""
-        mods = set()
-        rest = word + rest
-        while True:
-            rest = rest.lstrip(" \t")  # (an assignment keeps the blanks at its end)
-            w = _first_word_in(rest, _VAR_MODIFIERS)
-            if w is None:
-                break
-            mods.add(w)
-            rest = rest[len(w):]
-        origin = "override" if "override" in mods else "file"
-        export = "export" in mods
-        private = "private" in mods
-        if _first_word_is(rest, "undefine"):
-            self.undefine(_strip_comment(rest[8:]), origin, floc)
-            return i
-        if not _first_word_is(rest, "define"):
-            parts = _split_assignment(rest)
-            # (a ':' before the operator, or a blank inside the name: not an assignment)
-            if parts is None or ":" in parts[0] or _blank_in_name(parts[0]):
-                raise self.err("missing separator", floc)
-            self.assign(*parts, floc, origin=origin, export=export, private=private)
-            return i
-        rest = rest[6:].strip(" \t")
-        # do_define: 'define NAME [OP]' (no operator: recursive)
+    def assign_line(self, line: str, start: int, mods: set[str], floc) -> None:
+        """An assignment line (read.c eval: try_variable_definition) with its modifiers."""
+        pv = parse_variable_definition(line, start)
+        name_b, name_e, op, vpos = pv
+        value = line[next_token(line, vpos):]
+        kw = {}  # (only what differs from assign's defaults)
+        if "override" in mods:
+            kw["origin"] = "override"
+        if "private" in mods:
+            kw["private"] = True
+        self.assign(line[name_b:name_e], op, value, floc, export="export" in mods, **kw)
+
+    def do_define(self, text: str, mods: set[str], lines, i: int, floc) -> int:
+        """read.c do_define: 'define NAME [OP]', the body up to the matching 'endef' (a
+        nested 'define' counts; a line starting with the recipe prefix never does),
+        each line with its continuations collapsed. The index of the line after it."""
+        pv = parse_variable_definition(text)
         op = "="
-        name = rest
-        parts = _split_assignment(rest)
-        if parts is not None:
-            name, op, after = parts
-            if after.strip(" \t"):
+        name = text
+        if pv is not None:
+            name_b, name_e, op, vpos = pv
+            if text[next_token(text, vpos):]:
                 self.proc.err(f"{floc[0]}:{floc[1]}: extraneous text after 'define' "
                               f"directive")
-        if not self.exp.expand(name).strip():
+            name = text[:name_e]
+        if not self.exp.expand(name).strip(SPACE):
             raise self.err("empty variable name", floc)
-        body, i = _define_body(lines, i, floc, self)
-        self.assign(name, op, body, self.eval_at or (floc[0], i), origin=origin, strip=False,
-                    var_floc=floc, export=export, private=private)
+        level = 1
+        body: list[str] = []
+        end_floc = floc
+        while True:
+            if i >= len(lines):
+                raise self.err("missing 'endef', unterminated 'define'", floc)
+            lineno, line = lines[i]
+            i += 1
+            end_floc = self.eval_at or (floc[0], lineno)
+            line = collapse_continuations(line, self.proc.posix)
+            if not line.startswith(self.cmd_prefix):
+                p = next_token(line)
+                w = line[p:]
+                if w.startswith("define") and (len(w) == 6 or w[6] in BLANK):
+                    level += 1
+                elif w.startswith("endef") and (len(w) == 5 or w[5] in BLANK):
+                    if next_token(remove_comments(w[5:])) < len(remove_comments(w[5:])):
+                        self.proc.err(f"{end_floc[0]}:{end_floc[1]}: extraneous text "
+                                      f"after 'endef' directive")
+                    level -= 1
+                    if level == 0:
+                        break
+            body.append(line)
+        self.assign(name, op, "\n".join(body), end_floc,
+                    origin="override" if "override" in mods else "file", strip=False,
+                    var_floc=floc, export="export" in mods, private="private" in mods)
         return i
+
+    def conditional_line(self, word: str, line: str, conds: list[list[int]], floc) -> bool:
+        """read.c conditional_line: WORD (ifdef ifndef ifeq ifneq else endif) and the
+        text after it; updates CONDS ([ignoring, seen_else] per level: ignoring is 0
+        while reading, 1 until a branch is taken, 2 once one was) and returns whether
+        lines are now ignored."""
+        if word == "endif":
+            if line:
+                self.proc.err(f"{floc[0]}:{floc[1]}: extraneous text after 'endif' "
+                              f"directive")
+            if not conds:
+                raise self.err("extraneous 'endif'", floc)
+            conds.pop()
+            return any(c[0] for c in conds)
+        if word == "else":
+            if not conds:
+                raise self.err("extraneous 'else'", floc)
+            top = conds[-1]
+            if top[1]:
+                raise self.err("only one 'else' per conditional", floc)
+            top[0] = 2 if top[0] == 0 else 0 if top[0] == 1 else top[0]
+            if not line:
+                top[1] = 1
+                return any(c[0] for c in conds)
+            e = end_of_token(line, 1)
+            w2 = line[:e]
+            if w2 not in ("ifdef", "ifndef", "ifeq", "ifneq"):
+                self.proc.err(f"{floc[0]}:{floc[1]}: extraneous text after 'else' "
+                              f"directive")
+                return any(c[0] for c in conds)
+            outer_ignoring = top[0]
+            r = self._if(w2, line[next_token(line, e):], conds[:-1] + [[outer_ignoring, 0]],
+                         floc)
+            if r is None:
+                self.proc.err(f"{floc[0]}:{floc[1]}: extraneous text after 'else' "
+                              f"directive")
+            elif top[0] < 2:
+                top[0] = r
+            return any(c[0] for c in conds)
+        r = self._if(word, line, conds, floc)
+        if r is None:
+            raise self.err("invalid syntax in conditional", floc)
+        conds.append([r, 0])
+        return any(c[0] for c in conds)
+
+    def _if(self, word: str, line: str, conds: list[list[int]], floc) -> int | None:
+        """The 'ignoring' value of a new level for 'WORD LINE' (1: the condition is
+        false, or an outer level ignores; 0: true), or None for invalid syntax."""
+        if any(c[0] for c in conds):
+            return 1  # (already ignoring: the condition is not expanded)
+        exp = self.exp
+        if word in ("ifdef", "ifndef"):
+            var = exp.expand(line)
+            p = end_of_token(var)
+            if next_token(var, p) < len(var):
+                return None
+            v = self.proc.variables.get(var[:p])
+            defined = v is not None and v.value != ""
+            return 1 if defined == (word == "ifndef") else 0
+        if not line:
+            return None
+        termin = "," if line[0] == "(" else line[0]
+        if termin not in ",\"'":
+            return None
+        k = 1
+        n = len(line)
+        if termin == ",":
+            count = 0
+            while k < n:
+                c = line[k]
+                if c == "(":
+                    count += 1
+                elif c == ")":
+                    count -= 1
+                elif c == "," and count <= 0:
+                    break
+                k += 1
+        else:
+            while k < n and line[k] != termin:
+                k += 1
+        if k >= n:
+            return None
+        s1 = line[1:k]
+        if termin == ",":
+            s1 = s1.rstrip(BLANK)
+        k += 1
+        a = exp.expand(s1)
+        if termin != ",":
+            k = next_token(line, k)
+        termin = ")" if termin == "," else (line[k] if k < n else "")
+        if termin not in (")", '"', "'"):
+            return None
+        if termin == ")":
+            k = next_token(line, k)
+            b0 = k
+            count = 0
+            while k < n:
+                c = line[k]
+                if c == "(":
+                    count += 1
+                elif c == ")":
+                    if count <= 0:
+                        break
+                    count -= 1
+                k += 1
+        else:
+            k += 1
+            b0 = k
+            while k < n and line[k] != termin:
+                k += 1
+        if k >= n:
+            return None
+        s2 = line[b0:k]
+        if next_token(line, k + 1) < n:
+            self.proc.err(f"{floc[0]}:{floc[1]}: extraneous text after '{word}' directive")
+        b = exp.expand(s2)
+        return 1 if (a == b) == (word == "ifneq") else 0
 
     def undefine(self, text: str, origin: str, floc) -> None:
         """read.c do_undefine, variable.c undefine_variable_in_set: the expanded, trimmed
         text names one variable; it goes unless its origin ranks above ORIGIN (under -e
         an environment variable first becomes 'environment override', as on a
         redefinition)."""
-        name = self.exp.expand(text).strip(" \t")
+        self.exp.floc = floc
+        name = self.exp.expand(text)
+        name = name[next_token(name):].rstrip(BLANK)
         if not name:
             raise self.err("empty variable name", floc)
         v = self.proc.variables.get(name)
@@ -545,165 +523,136 @@ class Reader:
         if _ORIGIN_RANK.get(origin, 0) >= _ORIGIN_RANK.get(v.origin, 0):
             del self.proc.variables[name]
 
-    def eval_condition(self, word: str, arg: str, floc) -> bool:
-        exp = self.exp
-        if word in ("ifdef", "ifndef"):
-            name = exp.expand(arg).strip()
-            v = self.proc.variables.get(name)
-            defined = v is not None and v.value != ""
-            return defined if word == "ifdef" else not defined
-        arg = arg.strip()
-        if arg.startswith("("):
-            body = arg[1:]
-            if not body.endswith(")"):
-                raise self.err("invalid syntax in conditional", floc)
-            body = body[:-1]
-            comma = _find_top(body, ",")
-            if comma < 0:
-                raise self.err("invalid syntax in conditional", floc)
-            a = exp.expand(body[:comma]).strip()
-            b = exp.expand(body[comma + 1:]).strip()
-        else:
-            m = re.fullmatch(r"""(["'])(.*?)\1\s+(["'])(.*?)\3""", arg)
-            if not m:
-                raise self.err("invalid syntax in conditional", floc)
-            a = exp.expand(m.group(2))
-            b = exp.expand(m.group(4))
-        return (a == b) if word == "ifeq" else (a != b)
-
-    def do_export(self, word: str, rest: str, floc) -> None:
-        rest = rest.strip()
-        if not rest:
-            # read.c: a bare 'export' or 'unexport' sets export_all_variables
-            self.proc.export_all = word == "export"
-            return
-        if _first_word_is(rest, "define") or _first_word_is(rest, "override"):
-            raise UnsupportedSyntax(f"'{word}' with define or override", floc)
-        parts = _split_assignment(rest) if word == "export" else None
-        if parts is not None and not _blank_in_name(parts[0]):
-            self.assign(*parts, floc, export=True)
-            return
-        for name in self.exp.expand(rest).split():
-            v = self.proc.variables.get(name)
-            if v is None:
-                v = Variable(name, "", True, "file")
-                self.proc.variables[name] = v
-            v.export = word == "export"
+    def _glob(self, pattern: str) -> list[str]:
+        """glob(3) as parse_file_seq calls it (through make's directory cache): the
+        sorted matches of one pattern."""
+        return self.proc.wildcard([pattern])
 
     # ----------------------------------------------------------------- rules
-    def parse_line(self, line: str, floc, tab: bool = False) -> dict | None:
-        """An assignment, a rule (returns the rule context), or an expansion-only line.
-        TAB: the line began with a tab outside a rule, so only an assignment may follow."""
-        exp = self.exp
-        k = _find_top(line, "=:")
-        if tab and (k < 0 or (line[k] == ":" and not line.startswith(":=", k)
-                              and not line.startswith("::=", k))):
-            raise self.err("recipe commences before first target", floc)
-        if k < 0:
-            out = exp_with_floc(exp, line, floc)
-            if out.strip():
-                raise self.err("missing separator", floc)
-            return None
-        c = line[k]
-        if c == "=":
-            op_start = k
-            if k > 0 and line[k - 1] in "+?!":
-                op_start = k - 1
-            if not _blank_in_name(line[:op_start]):
-                self.assign(line[:op_start], line[op_start:k + 1], line[k + 1:], floc)
-                return None
-            # read.c parse_variable_definition: a blank in the name must be followed
-            # by the operator, else the line is no assignment: a rule, or no separator
-            k = _find_top(line, ":")
-            if k < 0:
-                if exp_with_floc(exp, line, floc).strip():
-                    raise self.err("missing separator", floc)
-                return None
-            c = ":"
-        # c == ':'
-        if line.startswith(":=", k) and not _blank_in_name(line[:k]):
-            self.assign(line[:k], ":=", line[k + 2:], floc)
-            return None
-        if line.startswith("::=", k) and not _blank_in_name(line[:k]):
-            self.assign(line[:k], "::=", line[k + 3:], floc)
-            return None
-        double = line.startswith("::", k)
-        after = line[k + (2 if double else 1):]
-        # target-specific variables: 't: VAR = value' (an '=' before any ';': the ';' is
-        # then part of the value; read.c record_target_var)
-        semi = _find_top(after, ";")
-        eqpos = _find_top(after if semi < 0 else after[:semi], "=")
-        if eqpos >= 0:
-            self.target_variable(line[:k], after, floc)
-            return None
-        recipe_first = None
-        if semi >= 0:
-            recipe_first = after[semi + 1:]
-            after = after[:semi]
-        exp.floc = floc
-        targets_text = exp.expand(line[:k])
-        static_pat = None
-        colon2 = _find_top(after, ":")
-        if colon2 >= 0:
-            static_pat = exp.expand(after[:colon2]).strip()
-            after = after[colon2 + 1:]
-        deps_text = exp.expand(after)
-        targets = targets_text.split()
-        if not targets:
-            # read.c: a rule whose target list is empty (after expansion) is ignored,
-            # together with its recipe lines (checked against make 4.3)
-            return {"targets": [], "normal": [], "oo": [], "double": double, "static": None,
-                    "cmds": [], "has_recipe": False, "floc": floc}
-        if ":" in targets_text:
-            for t in targets:
-                if ":" in t and not t.startswith("/"):
-                    raise UnsupportedSyntax("a target whose name contains ':' (archive members "
-                                            "or a rule built by variable expansion)", floc)
-        words = deps_text.split()
-        if "|" not in deps_text:
-            normal, oo = words, []
-        elif "|" in words:
-            j = words.index("|")
-            normal, oo = words[:j], [w for w in words[j + 1:] if w != "|"]
-        else:
-            normal, oo = words, []
-            for idx, w in enumerate(words):
-                if "|" in w:
-                    raise UnsupportedSyntax("an order-only '|' joined to a prerequisite name",
-                                            floc)
-        cmds = [] if recipe_first is None else [recipe_first]
-        return {"targets": targets, "normal": normal, "oo": oo, "double": double,
-                "static": static_pat, "cmds": cmds, "has_recipe": recipe_first is not None,
-                "floc": floc}
-
-    def target_variable(self, targets_text: str, text: str, floc) -> None:
-        """'TARGETS: [override|export] NAME OP VALUE' (targetvars.py)."""
+    def parse_line(self, line: str, floc, tab: bool = False,
+                   collapse: bool = False) -> dict | None:
+        """The rule section of read.c eval for LINE (a logical line, its backslash-
+        newlines still in it when COLLAPSE): a target-specific variable (defined here;
+        None), or the rule dict record_rule takes ('targets' empty: a rule without
+        targets, whose recipe is skipped)."""
         exp = self.exp
         exp.floc = floc
-        origin, export, private = "file", False, False
-        text = text.lstrip(" \t")
+        # the recipe after an unquoted ';' that comes before any '#' keeps its
+        # backslash-newlines; the rest is collapsed
+        line, k = find_map_unquote(line, ";#", True)
+        semip = None
+        cmdleft = None
+        if k >= 0 and line[k] == "#":
+            line = line[:k]
+        elif k >= 0:
+            cmdleft = line[k + 1:]
+            semip = cmdleft
+            line = line[:k]
+        if collapse:
+            line = collapse_continuations(line, self.proc.posix)
+        wtype, b, e = get_next_mword(line, 0)
+        if wtype == W_EOL:
+            if cmdleft is not None:
+                raise self.err("missing rule before recipe", floc)
+            return None
+        if wtype in (W_COLON, W_DCOLON, W_AMPCOLON, W_AMPDCOLON):
+            return _NO_TARGETS
+        lb_next = e
+        p2 = exp.expand(line[b:e])
+        colonp = -1
         while True:
-            w, _, r = text.partition(" ")
-            if w in ("override", "export", "private") and _find_top(text, "=") > len(w):
-                if w == "private":
-                    private = True
-                elif w == "override":
-                    origin = "override"
-                else:
-                    export = True
-                text = r.lstrip(" \t")
-                continue
-            break
-        raw_name, op, value = _split_assignment(text) or ("", "=", "")
-        name = exp.expand(raw_name).strip()
+            if cmdleft is None:
+                p2, sk = find_char_unquote(p2, ";")
+                if sk >= 0:
+                    # ';' from an expansion: the rest of the line is expanded too, then
+                    # cut there
+                    tail = exp.expand(line[lb_next:])
+                    lb_next = len(line)
+                    cmdleft = p2[sk + 1:] + tail
+                    p2 = p2[:sk]
+            p2, colonp = find_char_unquote(p2, ":")
+            if colonp >= 0:
+                if colonp > 0 and p2[colonp - 1] == "&":
+                    colonp -= 1
+                break
+            wtype, b, e = get_next_mword(line, lb_next)
+            if wtype == W_EOL:
+                break
+            p2 = p2 + " " + exp.expand(line[b:e])
+            lb_next = e
+        if colonp < 0:
+            if not p2.strip(SPACE):
+                return None
+            if line.startswith("        "):
+                raise self.err("missing separator (did you mean TAB instead of 8 "
+                               "spaces?)", floc)
+            raise self.err("missing separator", floc)
+        also = p2[colonp] == "&"
+        targets, _, _ = parse_file_seq(p2[:colonp], glob=self._glob)
+        after = p2[colonp + (2 if also else 1):]
+        if not targets:
+            return _NO_TARGETS
+        double = after.startswith(":")
+        if double:
+            after = after[1:]
+        rest = after + line[lb_next:]
+        va = parse_var_assignment(rest)
+        if va is not None and not (va[0] & {"define", "undefine"}):
+            mods, start = va
+            if semip is not None:
+                rest = rest + ";" + collapse_continuations(semip, self.proc.posix)
+            for t in targets:
+                self._target_var(t, rest, start, mods, floc)
+            return None
+        # a normal rule: unquote '=' in the unexpanded rest, then expand it
+        tail = line[lb_next:]
+        if "=" in tail:
+            tail = _unquote_all(tail, "=")
+        deps_text = after + (exp.expand(tail) if tail else "")
+        if cmdleft is None:
+            deps_text, sk = find_char_unquote(deps_text, ";")
+            if sk >= 0:
+                cmdleft = deps_text[sk + 1:]
+                deps_text = deps_text[:sk]
+        # a static pattern rule: 'targets: target-pattern: prereq-patterns'
+        static = None
+        pc = _unescaped_colon(deps_text)
+        if pc >= 0:
+            pats, _, _ = parse_file_seq(deps_text[:pc], noglob=True)
+            if not pats:
+                raise self.err("missing target pattern", floc)
+            if len(pats) > 1:
+                raise self.err("multiple target patterns", floc)
+            static = pats[0]
+            if find_char_unquote(static, "%")[1] < 0:
+                raise self.err("target pattern contains no '%'", floc)
+            deps_text = deps_text[pc + 1:]
+        deps_text = deps_text.strip(SPACE)
+        cmds: list[str] = []
+        if cmdleft is not None:
+            cmds.append(cmdleft)
+        r = {"targets": targets, "double": double, "static": static, "cmds": cmds,
+             "has_recipe": cmdleft is not None, "floc": floc, "also": also,
+             "depstr": deps_text, "normal": None, "oo": None}
+        self._maybe_default_goal(targets)
+        return r
+
+    def _target_var(self, target: str, text: str, start: int, mods: set[str],
+                    floc) -> None:
+        """read.c record_target_var for one target: TEXT[START:] is the assignment."""
+        pv = parse_variable_definition(text, start)
+        if pv is None:
+            raise self.err("Malformed target-specific variable definition", floc)
+        name_b, name_e, op, vpos = pv
+        exp = self.exp
+        exp.floc = floc
+        name = exp.expand(text[name_b:name_e])
         if not name:
             raise self.err("empty variable name", floc)
-        if ":" in name or " " in name:
-            raise UnsupportedSyntax("this target-specific variable line", floc)
-        value = value.lstrip(" \t")
-        for t in exp.expand(targets_text).split():
-            define_target_variable(self.proc, t, name, op, value, origin, export, floc,
-                                   private)
+        value = text[next_token(text, vpos):]
+        define_target_variable(self.proc, target, name, op, value,
+                               "override" if "override" in mods else "file",
+                               "export" in mods, floc, "private" in mods)
 
     def _glob_words(self, words: list[str]) -> list[str]:
         """Prerequisite words are globbed only if they contain ? * [ (read.c parse_file_seq)."""
@@ -718,38 +667,64 @@ class Reader:
                 out.append(w)
         return out
 
+    def split_prereqs(self, depstr: str) -> tuple[list[str], list[str]]:
+        """file.c split_prereqs: the normal prerequisites up to an unquoted '|', the
+        order-only ones after it (where a further '|' is a name)."""
+        normal, p, depstr = parse_file_seq(depstr, stops="|", glob=self._glob)
+        oo: list[str] = []
+        if p < len(depstr):
+            oo, _, _ = parse_file_seq(depstr, start=p + 1, glob=self._glob)
+        return normal, oo
+
     def record_rule(self, r: dict) -> None:
-        if not r["targets"]:
+        """read.c record_files: the rule R (parse_line's dict) into the file table, or a
+        pattern rule."""
+        targets = r["targets"]
+        if not targets:
             return
         proc = self.proc
         floc = r["floc"]
         has_recipe = r["has_recipe"] or bool(r["cmds"])
-        cmds = (Recipe(r["cmds"], floc[0], r.get("cmds_line", floc[1])) if has_recipe
-                else None)
-        targets = r["targets"]
-        normal = self._glob_words(r["normal"])
-        oo = self._glob_words(r["oo"])
+        cmds = (Recipe(r["cmds"], floc[0], r.get("cmds_line", floc[1]), self.cmd_prefix)
+                if has_recipe else None)
+        also = r.get("also", False)
+        if also and cmds is None:
+            raise self.err("grouped targets must provide a recipe", floc)
         static = r["static"]
-        pattern = [t for t in targets if "%" in t] if "%" in "".join(targets) else None
-        if pattern and static is None:
-            if len(pattern) != len(targets):
-                raise self.err("mixed implicit and normal rules", floc)
-            proc.pattern_rules.append(PatternRule(targets, normal, oo, cmds, r["double"], floc))
+        depstr = r.get("depstr")
+        second = None  # the prerequisite text left for the second expansion
+        if depstr is None:
+            normal = self._glob_words(r["normal"])
+            oo = self._glob_words(r["oo"])
+        elif not depstr:
+            normal, oo = [], []
+        else:
+            depstr = unescape_char(depstr, ":")
+            if proc.second_expansion and "$" in depstr:
+                second = depstr
+                normal, oo = [], []
+            else:
+                normal, oo = self.split_prereqs(depstr)
+        first = targets[0]
+        if "%" in first and find_char_unquote(first, "%")[1] >= 0:
+            # a pattern rule: all its targets must be patterns
+            if static is not None:
+                raise self.err("mixed implicit and static pattern rules", floc)
+            pats = []
+            for t in targets:
+                t, k = find_char_unquote(t, "%")
+                if k < 0:
+                    raise self.err("mixed implicit and normal rules", floc)
+                pats.append(t)
+            self.proc.new_pattern_rule(PatternRule(pats, normal, oo, cmds, r["double"],
+                                                   floc, second))
             return
         files = self.files
-        if not _UNSUPPORTED_SPECIAL.keys().isdisjoint(targets):
-            for t in targets:
-                if t in _UNSUPPORTED_SPECIAL:
-                    raise UnsupportedSyntax(_UNSUPPORTED_SPECIAL[t], floc)
-        self._maybe_default_goal(targets)
-        if static is not None:
-            if "%" not in static:
-                raise self.err("target pattern contains no '%'", floc)
-            from .expand import pattern_match
-        dep_files = files.enter_many(normal)
-        oo_files = files.enter_many(oo)
-        if static is None and cmds is None and not r["double"] and not dep_files \
-                and not oo_files:
+        for t in targets:
+            if t in _SPECIAL_SETTINGS:
+                _SPECIAL_SETTINGS[t](proc)
+        if static is None and cmds is None and not r["double"] and not normal \
+                and not oo and second is None:
             # Only targets (the '$(deps_T):' rule of every .cmd file): the loop below
             # reduced to what it does here, for many targets at a time.
             ents = list(map(files.files.get, targets))
@@ -761,40 +736,32 @@ class Reader:
                 if sfx is not None and sfx in ents:
                     sfx.deps = []
                     sfx.oo = None
+                dflt = files.files.get(".DEFAULT")
+                if dflt is not None and dflt in ents:
+                    dflt.cmds = None
                 return
-            get = files.files.get
-            for t in targets:
-                f = get(t)
-                if f is None:
-                    f = files.enter(t)
-                if f.double_colon is not None:
-                    raise self.err(f"target file '{f.name}' has both : and :: entries", floc)
-                f.is_target = True
-                if f.name == ".SUFFIXES":
-                    f.deps = []
-                    f.oo = None
-            return
+        dep_files = files.enter_many(normal) if static is None else []
+        oo_files = files.enter_many(oo) if static is None else []
+        group: list[FileEntry] = []
         for t in targets:
+            deps, odeps = dep_files, oo_files
+            stem = None
+            pending = second
             if static is not None:
                 if t.startswith("./"):  # (as files.enter will have it, and make prints it)
                     t = strip_dot_slash(t)
                 stem = pattern_match(static, t)
                 if stem is None:
-                    # read.c record_files: a warning, and the target is still entered, with
-                    # the recipe and no prerequisites; its stem is patsubst's result for a
-                    # word that does not match: the name itself
+                    # read.c record_files: an error message; the target is still
+                    # entered, with the recipe and no prerequisites, and its stem is
+                    # patsubst's result for a word that does not match: the name itself
                     proc.out_stderr(f"{floc[0]}:{floc[1]}: target '{t}' doesn't match the "
                                     f"target pattern\n")
                     stem = t
-                    deps, odeps = [], []
-                else:
-                    d_names = [n.replace("%", stem, 1) for n in normal]
-                    o_names = [n.replace("%", stem, 1) for n in oo]
-                    deps = [files.enter(n) for n in d_names]
-                    odeps = [files.enter(n) for n in o_names]
-            else:
-                stem = None
-                deps, odeps = dep_files, oo_files
+                    deps, odeps, pending = [], [], None
+                elif second is None:
+                    deps = files.enter_many(_subst_stem(normal, stem))
+                    odeps = files.enter_many(_subst_stem(oo, stem))
             if r["double"]:
                 existing = files.lookup(t)
                 if existing is not None and existing.is_target and existing.double_colon is None:
@@ -815,38 +782,108 @@ class Reader:
                     old = f.cmds
                     # read.c record_files reports both recipes at their cmds->fileinfo
                     proc.out_stderr(f"{cmds.filename}:{cmds.lineno}: warning: overriding "
-                                    f"recipe for "
-                                    f"target '{f.name}'\n")
+                                    f"recipe for target '{f.name}'\n")
                     proc.out_stderr(f"{old.filename}:{old.lineno}: warning: ignoring old "
                                     f"recipe for target '{f.name}'\n")
+                if f.name == ".DEFAULT" and not deps and not odeps and cmds is None \
+                        and pending is None:
+                    f.cmds = None  # "Defining .DEFAULT with no deps or cmds clears it."
                 if cmds is not None:
                     f.cmds = cmds
                     f.rule_floc = floc
+                if f.name == ".SUFFIXES" and not deps and not odeps and pending is None:
+                    f.deps = []  # ".SUFFIXES with no dependencies clears out the list"
+                    f.oo = None
+            if also:
+                group.append(f)
             f.is_target = True
             if stem is not None:
                 f.stem = stem
-            if deps or odeps:
+            if pending is not None:
+                # file.c expand_deps expands it once every makefile is read
+                f.add_second(pending, static is not None, stem, first=cmds is not None)
+            elif deps or odeps:
                 alld = deps + odeps
                 oo_flags = ([False] * len(deps) + [True] * len(odeps)) if odeps else None
                 f.add_deps(alld, oo_flags, first=cmds is not None)
-            if f.name == ".SUFFIXES" and not deps:
-                f.deps = []
-                f.oo = None
+        for f in group:
+            # read.c record_files: each target of a grouped rule has all of them as its
+            # also_make list (in reverse order: make pushes each on the front)
+            if f.also_make is not None:
+                proc.out_stderr(f"{cmds.filename}:{cmds.lineno}: warning: overriding group "
+                                f"membership for target '{f.name}'\n")
+            f.also_make = [g for g in reversed(group) if g is not f]
 
     def _maybe_default_goal(self, targets: list[str]) -> None:
-        """read.c: the first target not starting with '.' (unless it has a '/')."""
-        if self.default_goal_set:
-            return
+        """read.c eval, after parsing a rule line: when .DEFAULT_GOAL is empty, the first
+        target that is not a pattern rule's (that ends the search), does not start with
+        '.' (unless it has a '/'), and is not a suffix rule's name."""
         v = self.proc.variables.get(".DEFAULT_GOAL")
-        if v is not None and v.value:
-            self.default_goal_set = True
+        if v is not None and (v.value if not v.recursive else self.exp.expand(v.value)):
             return
+        sfx = self.files.files.get(".SUFFIXES")
+        suffixes = [d.name for d in sfx.deps] if sfx is not None else []
         for t in targets:
+            if "%" in t:
+                return
             if t.startswith(".") and "/" not in t:
                 continue
-            self.proc.variables[".DEFAULT_GOAL"] = Variable(".DEFAULT_GOAL", t, False, "default")
-            self.default_goal_set = True
+            if suffixes and _names_a_suffix_rule(t, suffixes):
+                continue
+            self.proc.variables[".DEFAULT_GOAL"] = Variable(".DEFAULT_GOAL", t, False, "file")
             return
+
+
+def _names_a_suffix_rule(name: str, suffixes: list[str]) -> bool:
+    """read.c eval's test: NAME is a suffix (not starting with '.') or two suffixes."""
+    for d in suffixes:
+        if not d.startswith(".") and name == d:
+            return True
+        for d2 in suffixes:
+            if name.startswith(d2) and name[len(d2):] == d:
+                return True
+    return False
+
+
+def _subst_stem(names: list[str], stem: str) -> list[str]:
+    """file.c enter_prereqs with a stem: the first unquoted '%' of each name is the stem
+    (an empty stem just removes it); a name that becomes empty is dropped."""
+    out = []
+    for n in names:
+        n2, k = find_char_unquote(n, "%")
+        if k >= 0:
+            n2 = n2[:k] + stem + n2[k + 1:]
+        if n2:
+            out.append(n2)
+    return out
+
+
+def _set_posix(proc: "MakeProcess") -> None:
+    """read.c record_files: .POSIX turns on posix_pedantic, .SHELLFLAGS '-ec' and the
+    POSIX values of ARFLAGS, CC, CFLAGS, FC, FFLAGS and SCCSGETFLAGS."""
+    if proc.posix:
+        return
+    proc.posix = True
+    for name, value in ((".SHELLFLAGS", "-ec"), ("ARFLAGS", "-rv"), ("CC", "c99"),
+                        ("CFLAGS", "-O1"), ("FC", "fort77"), ("FFLAGS", "-O1"),
+                        ("SCCSGETFLAGS", "-s")):
+        old = proc.variables.get(name)
+        if old is None or old.origin == "default":
+            proc.variables[name] = Variable(name, value, True, "default")
+
+
+def _set_second_expansion(proc: "MakeProcess") -> None:
+    proc.second_expansion = True
+
+
+def _set_one_shell(proc: "MakeProcess") -> None:
+    proc.one_shell = True
+
+
+# read.c record_files: special targets that take effect as soon as they are read
+_SPECIAL_SETTINGS = {".POSIX": _set_posix, ".SECONDEXPANSION": _set_second_expansion,
+                     ".ONESHELL": _set_one_shell}
+_UNSUPPORTED_VARS: dict[str, str] = {}
 
 
 def exp_with_floc(exp, text: str, floc) -> str:
@@ -859,6 +896,9 @@ def apply_special_targets(proc: "MakeProcess") -> None:
     .EXPORT_ALL_VARIABLES; and read.c record_files' .ONESHELL."""
     from .filedb import NONEXISTENT
     files = proc.files
+    if proc.second_expansion:
+        from .secondexp import expand_all_deps
+        expand_all_deps(proc)
 
     def deps_of(name: str) -> list[FileEntry] | None:
         f = files.lookup(name)
@@ -920,6 +960,7 @@ def apply_special_targets(proc: "MakeProcess") -> None:
     d = files.lookup(".DEFAULT")
     if d is not None and d.cmds is not None:
         proc.default_file = d
+    _extra_prereqs(proc)
     if proc.all_secondary:
         # file.c snap_file: every file in the table becomes intermediate
         for f in files:
@@ -928,3 +969,43 @@ def apply_special_targets(proc: "MakeProcess") -> None:
             while g is not None:
                 g.intermediate = True
                 g = g.prev
+
+
+def _extra_prereqs(proc: "MakeProcess") -> None:
+    """file.c snap_file and snap_implicit_rules: the names of .EXTRA_PREREQS
+    (expand_extra_prereqs) become prerequisites of every target that has no target
+    variables, appended, and of every pattern rule; a file with target variables takes
+    only its own .EXTRA_PREREQS. A list that names the file itself is not added.
+    Automatic variables do not see them (FileEntry.n_extra)."""
+    reader = proc.reader
+    exp = proc.expander
+
+    def names_of(v) -> list[str]:
+        if v is None:
+            return []
+        normal, oo = reader.split_prereqs(exp.expand(v.value) if v.recursive else v.value)
+        return normal + oo
+
+    exp.floc = None
+    global_extra = names_of(proc.variables.get(".EXTRA_PREREQS"))
+    proc.pattern_extra = global_extra
+    target_vars = proc.target_vars
+    if not global_extra and not any(".EXTRA_PREREQS" in v for v in target_vars.values()):
+        return
+    # (without a global list only files with target variables can get one)
+    for head in (list(proc.files) if global_extra else list(target_vars)):
+        f = head
+        while f is not None:
+            if target_vars and (f.double_colon or f) in target_vars:
+                names = names_of(target_vars[f.double_colon or f].get(".EXTRA_PREREQS"))
+            elif f.is_target:
+                names = global_extra
+            else:
+                names = []
+            if names and f.name not in names:
+                ents = proc.files.enter_many(names)
+                if f.oo is not None:
+                    f.oo = f.oo + [False] * len(ents)
+                f.deps = f.deps + ents
+                f.n_extra += len(ents)
+            f = f.prev

@@ -17,6 +17,8 @@ and scripts) through :data:`Shell.commands`.
 from __future__ import annotations
 
 import datetime as _dt
+import errno
+import os
 import posixpath
 import re
 from collections.abc import Generator, Iterable
@@ -175,6 +177,8 @@ class IO:
             return
         if self.stdout is not None:
             self.stdout.append(text)
+        elif self.ctx.outer is not None:
+            self.ctx.outer.out(text)
         elif self.ctx.capture is not None:
             self.ctx.capture.append(text)
         else:
@@ -185,6 +189,8 @@ class IO:
             return
         if self.stderr_to_stdout:
             self.out(text)
+        elif self.ctx.outer is not None:
+            self.ctx.outer.err(text)
         else:
             self.ctx.proc.err_raw(text)
 
@@ -216,6 +222,7 @@ class ShellContext:
         self.last_status = 0
         self.cmd_env: dict[str, str] | None = None
         self._environ: dict[str, str] | None = None
+        self.outer: IO | None = None  # a script's: where its unredirected output goes
 
     def environ(self) -> dict[str, str]:
         """The environment the shell started with: for a recipe, make's exported
@@ -566,7 +573,7 @@ def cmd_cat(ctx, argv, io):
     status = 0
     for f in argv[1:]:
         try:
-            io.out(ctx.fs.read(f, ctx.cwd).decode("utf-8", "replace"))
+            io.out(ctx.fs.read(f, ctx.cwd).decode("utf-8", "surrogateescape"))
         except FsError as e:
             io.err(f"cat: {f}: {e.strerror}\n")
             status = 1
@@ -849,7 +856,7 @@ class Shell:
                 raise UnsupportedShell("a sub-make")
             handler = ctx.proc.submake_handler
         if handler is None:
-            raise _NotModelled(name)
+            handler = self._program(ctx, argv, line)
         if handler is cmd_echo and runs_without_shell(line):
             handler = cmd_coreutils_echo
         io = IO(ctx, cmd)
@@ -865,6 +872,60 @@ class Shell:
         finally:
             io.close()
         return status
+
+    def _program(self, ctx: ShellContext, argv: list[str], line: str) -> Handler:
+        """A command that is not a builtin: looked up as exec looks it up (a name with
+        a '/' as it is, else in each directory of PATH), on the simulated filesystem.
+        None there is an error with the status and message of the real one: make's own
+        when make runs the line without a shell (job.c exec_command: 127), dash's
+        otherwise. A shell script (no '#!' line, or a '#!' naming sh, dash or bash) runs
+        here; GNU make's test helper thelp.pl runs as its header describes it; any other
+        program is not modelled."""
+        name = argv[0]
+        path, err = _find_program(ctx, name)
+        if path is None:
+            if runs_without_shell(line):
+                msg = f"{ctx.proc.prog}: {name}: {os.strerror(err)}\n"
+                return _failing(msg, 127)
+            if err == errno.ENOENT:
+                return _failing(f"/bin/sh: 1: {name}: not found\n", 127)
+            return _failing(f"/bin/sh: 1: {name}: {os.strerror(err)}\n", 126)
+        base = name.rsplit("/", 1)[-1]
+        if base in self.commands and path.rsplit("/", 1)[-1] == base and \
+                path.startswith(("/bin/", "/usr/bin/")):
+            h = self.commands[base]
+            return cmd_coreutils_echo if h is cmd_echo else h
+        interp = _interpreter(ctx, path)
+        if interp == "sh":
+            return self._script_handler(path)
+        if interp is not None and interp.rsplit("/", 1)[-1].startswith("perl") and \
+                len(argv) > 1 and argv[1].endswith("/thelp.pl"):
+            return cmd_thelp
+        if base.startswith("perl") and len(argv) > 1 and argv[1].endswith("/thelp.pl"):
+            return cmd_thelp
+        raise _NotModelled(name)
+
+    def _script_handler(self, path: str) -> Handler:
+        """A handler running the shell script at PATH (a subshell of its own)."""
+        shell = self
+
+        def run_script(ctx, argv, io):
+            text = ctx.fs.read(path, ctx.cwd).decode("utf-8", "surrogateescape")
+            try:
+                script = parse_script(text)
+            except UnsupportedShell:
+                raise _NotModelled(argv[0]) from None
+            sub = ShellContext(ctx.proc, ctx.target, text, capture=ctx.capture)
+            sub.cwd = ctx.cwd
+            sub._environ = dict(ctx.environ())
+            sub._environ.update({k: v for k, v in ctx.child_env().items() if v is not None})
+            sub.outer = io
+            try:
+                return (yield from shell._run_list(sub, script, text, False))
+            except _Exit as e:
+                return e.code
+
+        return run_script
 
     def _run_list(self, ctx: ShellContext, items: list, line: str, tested: bool) -> Generator:
         """A list of (connector, node): parse()'s Commands or shellscript.py's nodes.
@@ -954,14 +1015,126 @@ class Shell:
         what = f"'{name}'" if name else "a shell construct"
         ctx.warn(f"assumed that the recipe line `{line.strip()}` ({what} is not modelled) "
                  f"writes its target '{ctx.target}'")
+        fs = ctx.fs
         try:
-            if ctx.fs.exists(ctx.target, ctx.proc.cwd):
-                ctx.fs.touch(ctx.target, ctx.proc.cwd)
+            if fs.exists(ctx.target, ctx.proc.cwd):
+                fs.touch(ctx.target, ctx.proc.cwd)
             else:
-                ctx.fs.write(ctx.target, b"", ctx.proc.cwd)
+                fs.write(ctx.target, b"", ctx.proc.cwd)
+            fs.unknown_content.add(fs.ino(ctx.target, ctx.proc.cwd))
         except FsError:
             pass
         return 0
+
+
+def _find_program(ctx: ShellContext, name: str) -> tuple[str | None, int]:
+    """execvp's search: (the path found, 0) or (None, the errno exec gives)."""
+    fs = ctx.fs
+    if "/" in name:
+        cands = [name]
+    else:
+        path = ctx.environ().get("PATH", "/bin:/usr/bin")
+        cands = [(d or ".") + "/" + name for d in path.split(":")]
+    err = errno.ENOENT
+    for c in cands:
+        st = fs.stat(c, ctx.cwd)
+        if st is None:
+            continue
+        if st.kind == DIR or not fs.executable(c, ctx.cwd):
+            err = errno.EACCES  # (execvp remembers it and goes on searching)
+            continue
+        return c, 0
+    return None, err
+
+
+def _interpreter(ctx: ShellContext, path: str) -> str | None:
+    """'sh' for a shell script (no '#!' line: make and dash run it with /bin/sh; or a
+    '#!' naming sh, dash or bash), the interpreter a '#!' line names, or None for a
+    binary."""
+    try:
+        head = ctx.fs.read(path, ctx.cwd)[:256]
+    except FsError:
+        return None
+    if head.startswith(b"#!"):
+        interp = head[2:].split(b"\n", 1)[0].strip().split(b" ")[0].decode(
+            "utf-8", "surrogateescape")
+        if interp.rsplit("/", 1)[-1] in ("sh", "dash", "bash"):
+            return "sh"
+        return interp
+    if b"\0" in head or head.startswith(b"\x7fELF"):
+        return None
+    return "sh"
+
+
+def _failing(message: str, status: int) -> Handler:
+    def fail(ctx, argv, io):
+        io.err(message)
+        return status
+    return fail
+
+
+def cmd_thelp(ctx, argv, io):
+    """GNU make's test helper tests/thelp.pl, as its code does it: each operator and
+    its argument in turn: 'out W' prints W; 'file W' prints 'file W' and creates W;
+    'dir W' ('dir W', mkdir); 'rm W' (removes the file or directory W, then prints
+    'rm W'); 'wait W' polls every 0.1 s for W to be a file (at most the timeout, 4 s
+    unless 'tmout S' changed it; then 'wait W'); 'sleep S' sleeps S seconds then prints
+    'sleep S'; 'fail N' prints 'fail N' and exits N. '-q' prints only what 'out'
+    prints."""
+    args = argv[2:]
+    quiet = False
+    if args and args[0] == "-q":
+        quiet = True
+        args = args[1:]
+    timeout = 4
+    fs = ctx.fs
+    i = 0
+    while i < len(args):
+        op = args[i]
+        if i + 1 >= len(args):
+            io.err(f"Missing value for {op}\n")
+            return 255
+        w = args[i + 1]
+        i += 2
+        if op == "out":
+            io.out(w + "\n")
+        elif op == "file":
+            if not quiet:
+                io.out(f"file {w}\n")
+            fs.write(w, b"", ctx.cwd)
+        elif op == "dir":
+            if not quiet:
+                io.out(f"dir {w}\n")
+            fs.mkdir(w, ctx.cwd, parents=False)
+        elif op == "rm":
+            fs.remove(w, ctx.cwd, recursive=fs.isdir(w, ctx.cwd))
+            if not quiet:
+                io.out(f"rm {w}\n")
+        elif op == "tmout":
+            timeout = int(w)
+            if not quiet:
+                io.out(f"tmout {w}\n")
+        elif op == "wait":
+            waited = 0
+            while not fs.isfile(w, ctx.cwd):
+                if waited > timeout * NS_PER_S:
+                    io.err(f"wait {w}: timeout after {timeout} seconds\n")
+                    return 255
+                yield NS_PER_S // 10  # (it polls; simulated time passes)
+                waited += NS_PER_S // 10
+            if not quiet:
+                io.out(f"wait {w}\n")
+        elif op == "sleep":
+            yield int(float(w) * NS_PER_S)
+            if not quiet:
+                io.out(f"sleep {w}\n")
+        elif op == "fail":
+            io.out(f"fail {w}\n")
+            return int(w)
+        else:
+            io.err(f"Invalid command: {op} {w}\n")
+            return 255
+    return 0
 
 
 def words_in(lines: Iterable[str]) -> list[str]:  # pragma: no cover - helper for reports

@@ -135,6 +135,9 @@ class Engine:
             sim.new_process = self.new_process
 
     def new_process(self, sim, options, cwd, level, restarts, env, parent):
+        if options.print_version:  # (make -v reads nothing)
+            return self._faithful(MakeProcess(sim, options, cwd, level, restarts, env,
+                                              parent), "the option -v")
         key = read_key(sim, options, cwd, level, restarts, env)
         hit = self.cache.find(key, sim.fs)
         if hit is not None:

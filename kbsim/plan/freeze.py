@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from operator import attrgetter
 
-from ..make.expand import FUNCTIONS, Expander, Variable
+from ..make.expand import FUNCTIONS, Expander, Variable, VariableNames
 from ..make.filedb import NONEXISTENT, UNKNOWN, FileEntry, PatternRule, Recipe
 from ..make.process import MakeProcess
 
@@ -39,6 +39,7 @@ _DEFAULTS = {
     "command_state": 0, "parent": None, "updated": False, "no_diag": False,
     "low_resolution_time": False, "prev": None, "also_make": None, "chg": None,
     "dep_changed": None, "nesting": 0, "renamed": None, "ignore_vpath": False,
+    "n_extra": 0,
 }
 
 
@@ -63,6 +64,7 @@ class Plan:
     rule_floc: tuple
     implicit_rule: tuple
     last_mtime: tuple[int, ...]
+    suffixes: tuple[str, ...]  # .SUFFIXES (for $* of a rule that is not a pattern rule)
     plain: tuple[bool, ...]  # no prerequisites, no recipe, not phony, no pattern matches
     pattern_rules: tuple[PatternRule, ...]
     variables: dict[str, Variable]
@@ -134,6 +136,8 @@ def freeze(mp: MakeProcess) -> Plan | str:
     # the update phase's switches: define_makeflags (True, False), as it will run, then
     # the environment of every recipe (job.c target_environment; no target variables)
     variables = dict(mp.variables)
+    if isinstance(variables.get(".VARIABLES"), VariableNames):  # (it lists its own table)
+        variables[".VARIABLES"] = VariableNames(variables)
     saved = mp.variables
     mp.variables = variables
     mp.expander.vars = variables
@@ -162,7 +166,7 @@ def freeze(mp: MakeProcess) -> Plan | str:
         precious=cols["precious"], cmd_target=cols["cmd_target"], dontcare=cols["dontcare"],
         tried_implicit=cols["tried_implicit"], stem=cols["stem"], rule_floc=cols["rule_floc"],
         implicit_rule=cols["implicit_rule"], last_mtime=cols["last_mtime"],
-        plain=_plain(mp, files),
+        suffixes=_suffixes(mp), plain=_plain(mp, files),
         pattern_rules=tuple(mp.pattern_rules),
         variables=variables, recipe_env=recipe_env,
         goals=tuple(index[f.name] for f in mp.goal_files),
@@ -179,6 +183,11 @@ def freeze(mp: MakeProcess) -> Plan | str:
         dir_contents=contents,
         output=(), events=(), traced=mp.traced,
     )
+
+
+def _suffixes(mp: MakeProcess) -> tuple[str, ...]:
+    sfx = mp.files.lookup(".SUFFIXES")
+    return tuple(d.name for d in sfx.deps) if sfx is not None else ()
 
 
 def _plain(mp: MakeProcess, files: list[FileEntry]) -> tuple[bool, ...]:
@@ -223,6 +232,12 @@ def _refusal(mp: MakeProcess) -> str:
         return ".ONESHELL"
     if mp.export_all:
         return "export of all variables"  # (kept out: recipe_env would be per target)
+    if mp.second_expansion or any(r.second is not None for r in mp.pattern_rules):
+        return ".SECONDEXPANSION"
+    if mp.pattern_extra:
+        return ".EXTRA_PREREQS"
+    if mp.posix:
+        return ".POSIX"
     if mp.renames or mp.reentered or mp.crash_reason:
         return "a renamed or re-entered entry"
     for r in mp.pattern_rules:

@@ -1,19 +1,20 @@
 """The implicit rule search on the Plan's entries (kbsim/make/implicit.py).
 
-The search itself (``_candidates``, ``_search``: which rule, which stem, which chain) is the
-reference's code, borrowed by PlanProcess; only the two functions that read or change file
-entries are ported here: 'ought to exist' (a name in the file table) and applying the
-rule found. Freeze refuses pattern rules with several targets, so there is no also_make.
+The search itself (``_pattern_search``, ``_rule_deps``, ``_found``: which rule, which stem,
+which chain of intermediate files) is the reference's code, borrowed by PlanProcess,
+which gives it the file table it asks for (``files.lookup``) as a live view of the entry
+lists. Only the steps that change file entries are ported here: applying the rule found
+and entering its intermediate files. Freeze refuses what would need more: pattern rules
+with several targets (also_make), .SECONDEXPANSION, .EXTRA_PREREQS, '::' rules.
 """
 
 from __future__ import annotations
 
+from ..make.readtext import ar_name
+
 
 class PlanImplicit:
     """Mixin for PlanProcess."""
-
-    def _ought_to_exist(self, name: str) -> bool:
-        return self.lookup(name) is not None or self.file_exists_p(name)
 
     def try_implicit_rule(self, file: int, depth: int) -> bool:
         """implicit.py Implicit.try_implicit_rule."""
@@ -23,34 +24,82 @@ class PlanImplicit:
         sufs = self._suffixes()
         if sufs is not None and not name.endswith(sufs):
             return False
-        m = self._search(name, 0, set())
-        if m is None:
+        explicit = {self.names[d] for d in self.deps[file]}
+        view = self.files.lookup(name)
+        found = self._pattern_search(view, name, 0, set(), explicit)
+        if found is None and ar_name(name):
+            found = self._pattern_search(view, name[name.index("("):], 0, set(), explicit,
+                                         archive=True)
+        if found is None:
             return False
-        self._apply(file, m)
+        self._apply(file, found)
         return True
 
-    def _apply(self, file: int, m, nested: bool = False) -> None:
-        """implicit.py Implicit._apply: FILE gets the rule M found; the prerequisites of
-        the rule go in front of its own ($< is the first); a chained intermediate file
-        gets its rule the same way (no '::' entries here: freeze refuses them)."""
+    def _apply(self, file: int, found) -> None:
+        """implicit.py Implicit._apply: the found rule into FILE."""
+        self._own()
         deps: list[int] = []
-        for d in m.deps + m.oo:
-            f = self.lookup(d)
-            if f is None:
-                f = self.enter(d)
-                sub = m.chain.get(d)
-                if sub is not None:
-                    self.intermediate[f] = True
+        oo_flags: list[bool] = []
+        terminal = found.rule.terminal
+        for d in found.deps:
+            if d.found is not None:
+                f = self.lookup(d.name)
+                if f is not None:
+                    self.secondary[f] = True  # (an intermediate someone else also needs)
+                else:
+                    f = self.enter(d.name)
+                self._enter_intermediate(f, d.found, d.pattern)
+            else:
+                f = self.enter(d.name)
+                if terminal:
                     self.tried_implicit[f] = True
-                    self._apply(f, sub, nested=True)
             deps.append(f)
-        oo = ((False,) * len(m.deps) + (True,) * len(m.oo)) if m.oo else None
-        self._add_deps_first(file, deps, oo)
-        self.cmds[file] = m.rule.cmds
-        self.stem[file] = m.stem
-        self.implicit_rule[file] = m.rule
-        self.rule_floc[file] = m.rule.floc
+            oo_flags.append(d.oo)
+        self._add_deps_first(file, deps, tuple(oo_flags) if True in oo_flags else None)
+        rule = found.rule
+        self.cmds[file] = rule.cmds
+        self.stem[file] = found.stem
+        self.implicit_rule[file] = rule
+        self.rule_floc[file] = rule.floc
         self.tried_implicit[file] = True
+        self.is_target[file] = True
+        pf = self.lookup(rule.targets[found.ti])
+        if pf is not None and self.precious[pf]:
+            self.precious[file] = True
+
+    def _enter_intermediate(self, f: int, found, pattern: str | None) -> None:
+        """implicit.py Implicit._enter_intermediate: an intermediate file of the chain."""
+        deps: list[int] = []
+        oo_flags: list[bool] = []
+        terminal = found.rule.terminal
+        for d in found.deps:
+            if d.found is not None:
+                g = self.lookup(d.name)
+                if g is not None:
+                    self.secondary[g] = True
+                else:
+                    g = self.enter(d.name)
+                self._enter_intermediate(g, d.found, d.pattern)
+            else:
+                g = self.enter(d.name)  # (enter_file: no '::' entries here)
+                if terminal:
+                    self.tried_implicit[g] = True
+            deps.append(g)
+            oo_flags.append(d.oo)
+        self.deps[f] = tuple(deps)
+        self.oo[f] = tuple(oo_flags) if True in oo_flags else None
+        rule = found.rule
+        self.cmds[f] = rule.cmds
+        self.stem[f] = found.stem
+        self.implicit_rule[f] = rule
+        self.rule_floc[f] = rule.floc
+        self.is_target[f] = True
+        self.intermediate[f] = True
+        self.tried_implicit[f] = True
+        if pattern is not None:
+            pf = self.lookup(pattern)
+            if pf is not None and self.precious[pf]:
+                self.precious[f] = True
 
     def _add_deps_first(self, file: int, deps: list[int], oo: tuple | None) -> None:
         """filedb.FileEntry.add_deps(deps, oo, first=True)."""

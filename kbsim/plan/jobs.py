@@ -68,6 +68,10 @@ class PlanJobs:
                 lines.append(exp.expand(raw))
         finally:
             exp.auto = None
+        prefix = cmds.prefix
+        if any("\n" + prefix in ln for ln in lines):
+            # (a recipe prefix after a backslash-newline is dropped: MakeProcess.new_job)
+            lines = [ln.replace("\n" + prefix, "\n") for ln in lines]
         origin = None
         if any("\n" in ln for ln in lines):
             lines, origin = _split_command_lines(lines)
@@ -110,7 +114,7 @@ class PlanJobs:
         oo = self.oo[file]
         changed = self.dep_changed[file] or []
         name = names[file]
-        stem = self.stem[file] or ""
+        stem = self.stem_of(file)
         if oo is None and True not in changed:
             dn = [names[d] for d in deps]
             caret = list(dict.fromkeys(dn))
@@ -185,6 +189,10 @@ class PlanJobs:
             if c.origin is not None:
                 k = c.origin[k]
             recurse = flags[k] if k < len(flags) else False
+            if c.origin is not None and k < len(cmds.line_prefixes):
+                pre = cmds.line_prefixes[k]
+                silent |= "@" in pre
+                noerror |= "-" in pre
             i = 0
             while i < len(p) and p[i] in "@+- \t":
                 if p[i] == "@":

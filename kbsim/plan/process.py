@@ -16,7 +16,8 @@ from collections import deque
 from ..make.errors import MakeError, UnsupportedSyntax
 from ..make.expand import Expander
 from ..make.filedb import (CS_NOT_STARTED, UNKNOWN, US_FAILED, US_NONE, US_QUESTION,
-                           FileEntry, FileTable, strip_dot_slash)
+                           strip_dot_slash)
+from ..make.readtext import ar_name
 from ..make.implicit import Implicit
 from ..make.process import HANG_STATUS, SIGSEGV_STATUS, MakeProcess, ReExec
 from ..make.remake import LoopsForever, MakeFatal, StackOverflow
@@ -56,7 +57,9 @@ class PlanProcess(PlanRemake, PlanImplicit, PlanJobs):
         self.variables = plan.variables  # shared, never changed (freeze: no $(eval))
         self.expander = Expander(self)
         self.pattern_rules = plan.pattern_rules
+        self.pattern_version = 0  # (the rules do not change after reading)
         self._pattern_suffixes = None
+        self.reader = _GlobOnly(self)  # what the pattern search asks of the reader
         # switches and snap_deps flags as reading left them
         self.just_print_flag = plan.just_print
         self.keep_going = plan.keep_going
@@ -175,9 +178,11 @@ class PlanProcess(PlanRemake, PlanImplicit, PlanJobs):
     file_impossible = MakeProcess.file_impossible
     file_impossible_p = MakeProcess.file_impossible_p
     _stop_where_make_would_not = MakeProcess._stop_where_make_would_not
+    stop_nesting = MakeProcess.stop_nesting
     _suffixes = Implicit._suffixes
-    _candidates = Implicit._candidates
-    _search = Implicit._search
+    _pattern_search = Implicit._pattern_search
+    _rule_deps = Implicit._rule_deps
+    _found = Implicit._found
 
     def start_waiting_jobs(self) -> None:
         return None
@@ -197,13 +202,7 @@ class PlanProcess(PlanRemake, PlanImplicit, PlanJobs):
         i = self.lookup(name)
         if i is not None:
             return i
-        if self._shared:
-            self.phony = list(self.phony)
-            self.secondary = list(self.secondary)
-            self.precious = list(self.precious)
-            self.cmd_target = list(self.cmd_target)
-            self.plain = list(self.plain)
-            self._shared = False
+        self._own()
         i = len(self.names)
         self.extra[name] = i
         self.names.append(name)
@@ -224,35 +223,38 @@ class PlanProcess(PlanRemake, PlanImplicit, PlanJobs):
         return i
 
     @property
-    def files(self) -> FileTable:
-        """The file table as FileEntry objects, as the reports read a MakeProcess's
-        (made from the lists when asked for: after the run, for explain, graph, trace)."""
-        table = FileTable()
-        entries = [FileEntry(name) for name in self.names]
-        for i, f in enumerate(entries):
-            f.deps = [entries[d] for d in self.deps[i]]
-            oo = self.oo[i]
-            f.oo = list(oo) if oo is not None else None
-            f.cmds = self.cmds[i]
-            f.is_target = self.is_target[i]
-            f.phony = self.phony[i]
-            f.intermediate = self.intermediate[i]
-            f.secondary = self.secondary[i]
-            f.precious = self.precious[i]
-            f.cmd_target = self.cmd_target[i]
-            f.stem = self.stem[i]
-            f.rule_floc = self.rule_floc[i]
-            f.implicit_rule = self.implicit_rule[i]
-            f.last_mtime = self.last_mtime[i]
-            f.mtime_before_update = self.mtime_before_update[i]
-            f.updated = self.updated[i]
-            f.update_status = self.update_status[i]
-            f.command_state = self.command_state[i]
-            p = self.parent[i]
-            f.parent = entries[p] if p is not None else None
-            f.dep_changed = self.dep_changed[i]
-            table.files[f.name] = f
-        return table
+    def files(self) -> "PlanFiles":
+        """The file table as the reference's code and the reports ask for it."""
+        return PlanFiles(self)  # (a view: nothing to keep up to date)
+
+    def _own(self) -> None:
+        """Copy the columns still shared with the plan before one is changed."""
+        if self._shared:
+            self.phony = list(self.phony)
+            self.secondary = list(self.secondary)
+            self.precious = list(self.precious)
+            self.cmd_target = list(self.cmd_target)
+            self.plain = list(self.plain)
+            self._shared = False
+
+    def stem_of(self, file: int) -> str:
+        """MakeProcess.stem_of: $* of FILE (a pattern rule's stem, else the name without
+        the first suffix of .SUFFIXES it ends in, kept as the file's stem)."""
+        stem = self.stem[file]
+        if stem is not None:
+            return stem
+        suffixes = self.plan.suffixes
+        if not suffixes:
+            return ""
+        name = self.names[file]
+        if ar_name(name):
+            name = name[name.index("(") + 1:-1]
+        for s in suffixes:
+            if len(name) > len(s) and name.endswith(s):
+                self.stem[file] = name[:-len(s)]
+                return self.stem[file]
+        self.stem[file] = ""
+        return ""
 
     def recipe_env(self, target: str | None) -> dict[str, str]:
         """job.c target_environment: freeze computed it (no target variables here)."""
@@ -387,3 +389,87 @@ class PlanProcess(PlanRemake, PlanImplicit, PlanJobs):
             where = f"{floc[0]}:{floc[1]}: " if floc else ""
             self.err(f"{where}{self.names[g[0]]}: {g[3]}")
             g[3] = None
+
+
+class _GlobOnly:
+    """The reader as the pattern search uses it: parse_file_seq's glob (Reader._glob)."""
+
+    def __init__(self, proc: PlanProcess):
+        self.proc = proc
+
+    def _glob(self, pattern: str) -> list[str]:
+        return self.proc.wildcard([pattern])
+
+
+class PlanFiles:
+    """A PlanProcess's entries as a file table (filedb.FileTable's lookup, enter and
+    iteration), each entry a view of the lists that reads like a FileEntry."""
+
+    def __init__(self, proc: PlanProcess):
+        self.proc = proc
+
+    def lookup(self, name: str) -> "EntryView | None":
+        i = self.proc.lookup(name)
+        return None if i is None else EntryView(self.proc, i)
+
+    def enter(self, name: str) -> "EntryView":
+        return EntryView(self.proc, self.proc.enter(name))
+
+    def __iter__(self):
+        proc = self.proc
+        return (EntryView(proc, i) for i in range(len(proc.names)))
+
+    def __len__(self) -> int:
+        return len(self.proc.names)
+
+
+class EntryView:
+    """One entry of a PlanProcess, read as a FileEntry (its attributes are the lists')."""
+
+    __slots__ = ("_p", "_i")
+
+    def __init__(self, proc: PlanProcess, i: int):
+        self._p = proc
+        self._i = i
+
+    @property
+    def name(self) -> str:
+        return self._p.names[self._i]
+
+    @property
+    def hname(self) -> str:
+        return self._p.names[self._i]
+
+    @property
+    def deps(self) -> list["EntryView"]:
+        p = self._p
+        return [EntryView(p, d) for d in p.deps[self._i]]
+
+    @property
+    def oo(self):
+        o = self._p.oo[self._i]
+        return list(o) if o is not None else None
+
+    @property
+    def parent(self):
+        i = self._p.parent[self._i]
+        return None if i is None else EntryView(self._p, i)
+
+    double_colon = None
+    prev = None
+    also_make = None
+    low_resolution_time = False
+    n_extra = 0
+
+    def __getattr__(self, attr: str):
+        # the remaining FileEntry fields are lists of PlanProcess by the same name
+        return getattr(self._p, attr)[self._i]
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, EntryView) and other._p is self._p and other._i == self._i
+
+    def __hash__(self) -> int:
+        return hash((id(self._p), self._i))
+
+    def __repr__(self) -> str:  # pragma: no cover
+        return f"<EntryView {self.name}>"

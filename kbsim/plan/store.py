@@ -24,7 +24,7 @@ import tempfile
 import zlib
 from pathlib import Path
 
-from ..make.expand import AppendVariable, Variable
+from ..make.expand import AppendVariable, Variable, VariableNames
 from ..make.gcpause import paused_gc
 from ..make.filedb import NONEXISTENT, UNKNOWN, PatternRule, Recipe
 from ..make.options import MakeOptions
@@ -219,7 +219,8 @@ class _Encoder:
             k = id(r)
             if k not in recipes:
                 recipes[k] = len(table)
-                table.append([[self.s(x) for x in r.lines], self.s(r.filename), r.lineno])
+                table.append([[self.s(x) for x in r.lines], self.s(r.filename), r.lineno,
+                              r.prefix])
             return recipes[k]
 
         rules = {id(r): i for i, r in enumerate(p.pattern_rules)}
@@ -236,7 +237,9 @@ class _Encoder:
                             _plain(r.floc)] for r in p.pattern_rules],
             variables=[[self.s(v.name), self.s(v.value), v.recursive, v.origin,
                         v.export, _plain(v.floc), v.private,
-                        isinstance(v, AppendVariable)] for v in p.variables.values()],
+                        2 if isinstance(v, VariableNames) else isinstance(v, AppendVariable)]
+                       for v in p.variables.values()],
+            suffixes=[self.s(x) for x in p.suffixes],
             recipe_env=_plain(p.recipe_env), goals=list(p.goals),
             default_goal=p.default_goal, makefile_list=self.s(p.makefile_list),
             read_files=[[f, fl, err, _plain(floc)] for f, fl, err, floc in p.read_files],
@@ -275,15 +278,18 @@ class _Decoder:
     def plan(self, d: dict) -> Plan:
         s = self.s
         strings = self.strings.__getitem__
-        recipes = [Recipe([s(x) for x in lines], s(fn), lineno)
-                   for lines, fn, lineno in d["recipes"]]
+        recipes = [Recipe([s(x) for x in lines], s(fn), lineno, prefix)
+                   for lines, fn, lineno, prefix in d["recipes"]]
         rules = tuple(PatternRule([s(t) for t in tg], [s(t) for t in dp], [s(t) for t in oo],
                                   None if c is None else recipes[c], term, _unplain(floc))
                       for tg, dp, oo, c, term, floc in d["pattern_rules"])
         variables = {}
-        for name, value, recursive, origin, export, floc, private, append in d["variables"]:
-            cls = AppendVariable if append else Variable
-            v = cls(s(name), s(value), recursive, origin, export)
+        for name, value, recursive, origin, export, floc, private, kind in d["variables"]:
+            if kind == 2:  # .VARIABLES: the names of this table
+                v = VariableNames(variables)
+            else:
+                cls = AppendVariable if kind else Variable
+                v = cls(s(name), s(value), recursive, origin, export)
             v.floc = _unplain(floc) if floc is not None else None
             v.private = private
             variables[v.name] = v
@@ -315,6 +321,7 @@ class _Decoder:
         return Plan(
             names=names, index=dict(zip(names, range(n))), deps=deps,
             last_mtime=tuple(NONEXISTENT if ph else UNKNOWN for ph in cols["phony"]),
+            suffixes=tuple(s(x) for x in d["suffixes"]),
             **cols, pattern_rules=rules, variables=variables,
             recipe_env=_unplain(d["recipe_env"]), goals=tuple(d["goals"]),
             default_goal=d["default_goal"], makefile_list=s(d["makefile_list"]),
