@@ -6,3 +6,10 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
+
+# kbsim keeps a read cache on disk (kbsim.plan.store); the tests' runs keep theirs in a
+# directory of their own, never in the user's ~/.cache (and the subprocesses inherit it)
+if "KBSIM_CACHE_DIR" not in os.environ:
+    import tempfile
+
+    os.environ["KBSIM_CACHE_DIR"] = tempfile.mkdtemp(prefix="kbsim-test-cache-")

@@ -147,11 +147,23 @@ def header(res: SweepResult) -> list[str]:
     fixed = ", ".join(f"{k}={v}" for k, v in base.items() if k not in varied)
     out = [f"kbsim whatif {sw.spec.name}: {len(res.cells)} cell(s) x {sw.trials} trial(s) "
            f"(seeds {seed_ranges(sw.seeds)}), {res.replays} replay(s)",
-           f"fixed: {fixed}"]
+           f"fixed: {fixed}", engines_text(res)]
     if res.partial:
         out.insert(0, f"PARTIAL: interrupted after {res.finished} of {res.planned} trials; "
                       f"below, the {sw.trials} seed(s) that finished in every cell")
     return out
+
+
+def engines_text(res: SweepResult) -> str:
+    """Which tier ran the make processes (kbsim.plan), per cell when the cells differ."""
+    def one(e: dict) -> str:
+        return f"{e.get('plan', 0)} on the plan, {e.get('faithful', 0)} on the reference"
+    per = [one(c.engines) for c in res.cells]
+    if len(set(per)) <= 1:
+        return f"make processes per cell: {per[0] if per else 'none'}"
+    return "make processes: " + "; ".join(
+        f"{', '.join(f'{k}={v}' for k, v in c.varied.items())}: {p}"
+        for c, p in zip(res.cells, per))
 
 
 def table_text(res: SweepResult, width: int | None = None) -> str:
@@ -237,6 +249,8 @@ def to_json(res: SweepResult) -> dict:
             "errors": c.errors,
             "make_rule_disagreements": c.make_rule_disagreements,
             "stat_cache_hits": c.cache_hits,
+            "engines": {"plan": c.engines.get("plan", 0),
+                        "faithful": c.engines.get("faithful", 0)},
             "outcomes": "".join("F" if x else "." for x in c.outcomes),
         } for c in res.cells],
         "comparisons": [{

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 
 from ..errors import InputError
 from ..kbuild.spec import BuildSpec
+from ..plan.engine import read_cache
 from .rebuilders import RULES
 from .settings import SweepSettings, canonical_key, check_against_spec, spec_defaults
 from .stats import wilson
@@ -65,6 +66,7 @@ class Sweep:
     settings: SweepSettings
     trials: int
     seed: int = 0
+    engine: str | None = None  # the tier that runs each make process (kbsim.plan)
     # an interrupted sweep's result: only these seeds (each finished in every cell)
     only_seeds: tuple[int, ...] | None = None
 
@@ -114,16 +116,17 @@ def sim_key(settings: dict[str, str]) -> tuple[tuple[str, str], ...]:
 
 # ---------------------------------------------------------------------------- workers
 _SPEC: BuildSpec | None = None
+_ENGINE: str | None = None
 _CHILD: int | None = None  # the trial process a pool worker is waiting for
 
 
 def _init_worker(blob: bytes) -> None:
-    global _SPEC
+    global _SPEC, _ENGINE
     # The parent decides what a Ctrl-C means (a terminal sends it to every process of
     # the group); it stops a worker with SIGTERM, which takes the running trial along.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _leave_now)
-    _SPEC = pickle.loads(blob)
+    _SPEC, _ENGINE = pickle.loads(blob)
 
 
 def _leave_now(signum, frame) -> None:  # noqa: ARG001
@@ -151,33 +154,48 @@ def _die_with_parent() -> None:
         pass
 
 
-def _trial(spec: BuildSpec, task: Task) -> TrialResult:
+def _trial(spec: BuildSpec, task: Task, engine: str | None = None) -> TrialResult:
     """One trial, then a full cyclic collection. A replay runs with the collector paused
     (make/gcpause.py) and its graph is full of cycles; in a process that runs trial after
     trial, nothing else would trigger the full collection that frees them, and a worker
     grew by ~1 GB a minute until the OOM killer stopped it (a 1,200-trial sweep)."""
     try:
-        return run_trial(spec, dict(task.settings), task.seed)
+        return run_trial(spec, dict(task.settings), task.seed, engine)
     finally:
         gc.collect()
 
 
-def _run_task(task: Task) -> TrialResult:
+_REPORTED = 0  # the worker's read cache entries already sent to the sweep's process
+
+
+def _run_task(task: Task) -> tuple[TrialResult, list]:
+    """A pool worker's trial, and the read phases it cached that the sweep's process has
+    not seen yet (so that it can keep them on disk: kbsim.plan.store)."""
+    global _REPORTED
     assert _SPEC is not None, "worker not initialised"
     if hasattr(os, "fork"):
-        return _trial_in_child(_SPEC, task)
-    return _trial(_SPEC, task)
+        result = _trial_in_child(_SPEC, task, _ENGINE)
+    else:
+        result = _trial(_SPEC, task, _ENGINE)
+    cache = read_cache()
+    learned = cache.added[_REPORTED:]
+    _REPORTED = len(cache.added)
+    return result, learned
 
 
-def _trial_in_child(spec: BuildSpec, task: Task) -> TrialResult:
+def _trial_in_child(spec: BuildSpec, task: Task, engine: str | None = None) -> TrialResult:
     """One trial in a forked child of this pool worker, its result back through a pipe.
 
     The child's whole object graph goes with its exit: no cyclic collection after the
     trial (_trial's gc.collect() costs 0.5-0.9 s a trial on lindroth-2018; a sweep takes
     about 0.84x the wall time this way) and no memory left behind. Only pool workers do
     this: they are single-threaded, so forking them is safe (a process with other threads,
-    such as the CLI's with its progress bar, or a Dask worker, uses _trial)."""
+    such as the CLI's with its progress bar, or a Dask worker, uses _trial). The read
+    phases the child cached (kbsim.plan) come back with its result, so the worker's
+    next trials start from them."""
     global _CHILD
+    cache = read_cache()
+    mark = len(cache.added)
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: run, send, leave without any teardown
@@ -192,7 +210,8 @@ def _trial_in_child(spec: BuildSpec, task: Task) -> TrialResult:
             for fd in (0, 1, 2):
                 os.dup2(null, fd)
             try:
-                out = ("ok", run_trial(spec, dict(task.settings), task.seed))
+                out = ("ok", (run_trial(spec, dict(task.settings), task.seed, engine),
+                              cache.since(mark)))
             except BaseException as e:  # noqa: BLE001  (re-raised in the worker)
                 out = ("error", e)
             try:
@@ -220,7 +239,9 @@ def _trial_in_child(spec: BuildSpec, task: Task) -> TrialResult:
     kind, value = pickle.loads(data)
     if kind == "error":
         raise value
-    return value
+    result, learned = value
+    cache.merge(learned)
+    return result
 
 
 def _exit_text(wstatus: int) -> str:
@@ -229,15 +250,16 @@ def _exit_text(wstatus: int) -> str:
     return f"exit status {os.waitstatus_to_exitcode(wstatus)}"
 
 
-def run_task_with_spec(spec: BuildSpec, task: Task) -> TrialResult:
+def run_task_with_spec(spec: BuildSpec, task: Task, engine: str | None = None) -> TrialResult:
     """Entry point for distributed executors (the spec arrives as a scattered object)."""
-    return _trial(spec, task)
+    return _trial(spec, task, engine)
 
 
 _FROZEN = False
 
 
-def run_batch_with_spec(spec: BuildSpec, batch: list[Task]) -> list[TrialResult]:
+def run_batch_with_spec(spec: BuildSpec, batch: list[Task],
+                        engine: str | None = None) -> list[TrialResult]:
     """Many trials in one distributed task: the scheduler's cost per task is paid once
     for the batch, and the spec (scattered once to every worker) is not sent again.
 
@@ -250,7 +272,7 @@ def run_batch_with_spec(spec: BuildSpec, batch: list[Task]) -> list[TrialResult]
         gc.collect()
         gc.freeze()
         _FROZEN = True
-    return [_trial(spec, t) for t in batch]
+    return [_trial(spec, t, engine) for t in batch]
 
 
 def batches(tasks: list[Task], workers: int, per_worker: int = 4,
@@ -289,6 +311,7 @@ class CellResult:
     errors: int  # trials whose make failed for another reason (exit 2)
     make_rule_disagreements: int
     cache_hits: int
+    engines: dict[str, int] = field(default_factory=dict)  # make processes run by each tier
 
     @property
     def trials(self) -> int:
@@ -380,7 +403,8 @@ def aggregate(sweep: Sweep, trials: dict[tuple[tuple, int], TrialResult]) -> lis
             caught_by=dict(caught), stale_objects=n_stale,
             errors=sum(1 for r in rs if r.exit_code == 2),
             make_rule_disagreements=sum(1 for r in rs if r.make_rule_agrees is False),
-            cache_hits=sum(r.cache_hits for r in rs)))
+            cache_hits=sum(r.cache_hits for r in rs),
+            engines=dict(sum((Counter(r.engines) for r in rs), Counter()))))
     return out
 
 
@@ -496,16 +520,16 @@ def run_sweep(sweep: Sweep, workers: int = 1, executor: str = "process",
 
     try:
         if executor == "dask":
-            _run_dask(sweep.spec, tasks, workers, address, done, bar)
+            _run_dask(sweep.spec, tasks, workers, address, done, bar, sweep.engine)
         elif executor == "ray":
-            _run_ray(sweep.spec, tasks, workers, address, done)
+            _run_ray(sweep.spec, tasks, workers, address, done, sweep.engine)
         elif not tasks:
             pass
         elif workers == 1 or len(tasks) == 1:
             for t in tasks:
-                done(_trial(sweep.spec, t))
+                done(_trial(sweep.spec, t, sweep.engine))
         else:
-            _run_pool(sweep.spec, tasks, workers, done, bar)
+            _run_pool(sweep.spec, tasks, workers, done, bar, sweep.engine)
     except KeyboardInterrupt as e:
         if isinstance(e, SweepInterrupted):
             raise
@@ -520,17 +544,21 @@ def run_sweep(sweep: Sweep, workers: int = 1, executor: str = "process",
     return SweepResult(sweep, cells, results, **summary(wall))
 
 
-def _run_pool(spec: BuildSpec, tasks: list[Task], workers: int, done, bar=None) -> None:
-    blob = pickle.dumps(spec, protocol=pickle.HIGHEST_PROTOCOL)
+def _run_pool(spec: BuildSpec, tasks: list[Task], workers: int, done, bar=None,
+              engine: str | None = None) -> None:
+    blob = pickle.dumps((spec, engine), protocol=pickle.HIGHEST_PROTOCOL)
     pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), initializer=_init_worker,
                                initargs=(blob,))
     try:
         pending = {pool.submit(_run_task, t) for t in tasks}
+        cache = read_cache()
         while pending:
             finished, pending = wait(pending, timeout=bar.wait_s() if bar else None,
                                      return_when=FIRST_EXCEPTION)
             for f in finished:
-                done(f.result())  # re-raises a worker's InputError here
+                result, learned = f.result()  # re-raises a worker's InputError here
+                cache.merge(learned)
+                done(result)
             if bar is not None:
                 bar.tick()
     except BaseException:
@@ -561,7 +589,8 @@ def _stop_pool(pool: ProcessPoolExecutor) -> None:
             pass
 
 
-def _run_dask(spec, tasks, workers, address, done, bar=None) -> None:
+def _run_dask(spec, tasks, workers, address, done, bar=None,
+              engine: str | None = None) -> None:
     try:
         from dask.distributed import Client, LocalCluster
         from dask.distributed import wait as dask_wait
@@ -588,7 +617,7 @@ def _run_dask(spec, tasks, workers, address, done, bar=None) -> None:
     try:
         n = len(client.scheduler_info().get("workers", {})) or workers
         fspec = client.scatter(spec, broadcast=True)
-        futs = [client.submit(run_batch_with_spec, fspec, b, pure=False)
+        futs = [client.submit(run_batch_with_spec, fspec, b, engine, pure=False)
                 for b in batches(tasks, n, most=DASK_BATCH_MOST)]
         pending = set(futs)
         with _sigint_noted() as ctrl_c:
@@ -697,7 +726,7 @@ def _local_worker_processes(cluster) -> list:
     return out
 
 
-def _run_ray(spec, tasks, workers, address, done) -> None:
+def _run_ray(spec, tasks, workers, address, done, engine: str | None = None) -> None:
     try:
         import ray
     except ImportError:
@@ -718,7 +747,7 @@ def _run_ray(spec, tasks, workers, address, done) -> None:
     try:
         ref = ray.put(spec)
         remote = ray.remote(run_task_with_spec)
-        pending = [remote.remote(ref, t) for t in tasks]
+        pending = [remote.remote(ref, t, engine) for t in tasks]
         while pending:
             ready, pending = ray.wait(pending, num_returns=1)
             done(ray.get(ready[0]))

@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from ..fs import parse_granularity
@@ -34,6 +35,7 @@ from ..kbuild.objects import parse_autoksyms
 from ..kbuild.replay import find_stale, replay
 from ..kbuild.spec import BuildSpec
 from ..make import MakeOptions
+from ..plan import Engine
 from . import statcache
 from .rebuilders import RULES, BuildFacts, RuleContext, judge
 from .settings import MS, canonical_key, resolve_naming
@@ -86,6 +88,7 @@ class TrialResult:
     outcomes: dict[str, RuleOutcome] = field(default_factory=dict)
     make_rule_agrees: bool | None = None
     cache_hits: int = 0
+    engines: dict[str, int] = field(default_factory=dict)  # make processes run by each tier
     cpu_s: float = 0.0
 
     def outcome(self, rule: str) -> RuleOutcome:
@@ -155,7 +158,10 @@ def _setup_factory(mode: str, histories: list, sims: list):
 
 
 # ---------------------------------------------------------------------------- the trial
-def run_trial(spec: BuildSpec, settings: dict[str, str], seed: int) -> TrialResult:
+def run_trial(spec: BuildSpec, settings: dict[str, str], seed: int,
+              engine: str | None = None) -> TrialResult:
+    """One trial; ENGINE: the tier that runs the make processes (kbsim.plan), which
+    changes nothing in the result but TrialResult.engines."""
     t_cpu = time.process_time()
     spec2, kw = _apply(spec, settings)
     late = [] if settings["incremental"] == "off" else settings["incremental"].split("+")
@@ -170,7 +176,8 @@ def run_trial(spec: BuildSpec, settings: dict[str, str], seed: int) -> TrialResu
     histories: list[History] = []
     sims: list = []
     setup = _setup_factory(settings["stat_cache"], histories, sims)
-    r = replay(spec2, seed=seed, setup=setup, **kw)
+    r = replay(spec2, seed=seed, setup=setup, engine=engine, **kw)
+    engines = Counter(r.engines)
     rt, fs = r.runtime, r.fs
     first_pass, n_compiles0, n_adjusts0, build_start = 1, 0, 0, r.start_ns
     status, stale = r.make_status, r.stale
@@ -192,12 +199,15 @@ def run_trial(spec: BuildSpec, settings: dict[str, str], seed: int) -> TrialResu
         sim = Simulation(fs, record=False)
         rt.register(sim.shell)
         sim = setup(sim, rt) or sim
+        eng = Engine(engine)
+        eng.install(sim)
         fs.clock.advance(spec2.timing.top_startup_ns)
         status = sim.run(MakeOptions(jobs=kw["jobs"], print_directory=False,
                                      recipe_ns=spec2.timing.recipe_ns,
                                      no_builtin_rules=True, no_builtin_variables=True),
                          rt.root, env={})  # (kbuild: MAKEFLAGS += -rR)
         stale = find_stale(fs, rt)
+        engines.update(eng.counts)
     compiles = rt.compiles[n_compiles0:]
     adjusts = rt.adjusts[n_adjusts0:]
     errors = list(rt.modpost.errors) if rt.modpost else []
@@ -216,6 +226,7 @@ def run_trial(spec: BuildSpec, settings: dict[str, str], seed: int) -> TrialResu
            compiles, kw["granularity"])
     result.cache_hits = sum(x.shared.hits for x in sims
                             if getattr(x, "shared", None) is not None)
+    result.engines = dict(engines)
     result.cpu_s = time.process_time() - t_cpu
     return result
 

@@ -129,9 +129,52 @@ def if_changed(ctx, era: Era, target: str, command: str, newer: list[str],
     saved = ctx.proc.variables.get(era.cmd_prefix + target)
     if saved is None:
         out.append("missing .cmd file")
-    elif not trust_saved and " ".join(saved.value.split()) != " ".join(command.split()):
+    elif not trust_saved and _blanks_folded(saved.value) != _blanks_folded(command):
         out.append("command line changed")
     return out
+
+
+_FOLDED: dict[str, str] = {}
+
+
+def _blanks_folded(text: str) -> str:
+    """TEXT with runs of blanks as one space (arg-check compares the command lines so:
+    $(strip) of each), remembered: every pass compares the same few thousand lines."""
+    out = _FOLDED.get(text)
+    if out is None:
+        if len(_FOLDED) > 200_000:
+            _FOLDED.clear()
+        out = _FOLDED[text] = " ".join(text.split())
+    return out
+
+
+def _gcc_command(obj: str, src: str, d: str, b: str, asm: bool) -> str:
+    """The compile command kbsim's objects record (remembered: each object's, each pass)."""
+    key = (obj, src, asm)
+    out = _GCC.get(key)
+    if out is None:
+        if len(_GCC) > 200_000:
+            _GCC.clear()
+        flag = "-D__ASSEMBLY__ " if asm else ""
+        out = _GCC[key] = f"gcc -Wp,-MD,{d}/.{b}.d -nostdinc {flag}-c -o {obj} {src}"
+    return out
+
+
+_GCC: dict[tuple[str, str, bool], str] = {}
+# the .cmd texts of a (spec, era, naming): the same in every replay of one spec (whatif
+# trials), so a process keeps them while the spec lives (the spec itself is the key's
+# owner: kept in the value, so its id is not reused meanwhile)
+_CMD_TEXTS: dict[tuple[int, str, int], tuple[object, object, dict]] = {}
+
+
+def _cmd_texts_of(spec, era, naming) -> dict:
+    key = (id(spec), era.name, id(naming))
+    hit = _CMD_TEXTS.get(key)
+    if hit is None or hit[0] is not spec or hit[1] is not naming:
+        if len(_CMD_TEXTS) > 64:
+            _CMD_TEXTS.clear()
+        hit = _CMD_TEXTS[key] = (spec, naming, {})
+    return hit[2]
 
 
 class KbuildRuntime:
@@ -161,7 +204,7 @@ class KbuildRuntime:
         self.record_inputs = False  # fill CompileRecord.inputs
         self._stamps: dict[str, InputStamp] = {}  # see stamp()
         self._names: dict[str, list[str]] = {}  # see input_names()
-        self._cmd_texts: dict[tuple[str, str, str], str] = {}  # see cc()
+        self._cmd_texts = _cmd_texts_of(spec, era, naming)  # see cc()
         self.on_touch = None  # on_touch(ctx, path): after each adjust-step touch (+guard)
         self.on_reexec = None  # on_reexec(ctx, rec): adjust step done, about to exec make
 
@@ -251,8 +294,7 @@ class KbuildRuntime:
         tool = "AS" if src.endswith(".S") else "CC"
         d, b = posixpath.split(obj)
         o = self.objects.get(obj) or ObjectSpec(obj, src)
-        flag = "-D__ASSEMBLY__ " if tool == "AS" else ""
-        command = o.command or f"gcc -Wp,-MD,{d}/.{b}.d -nostdinc {flag}-c -o {obj} {src}"
+        command = o.command or _gcc_command(obj, src, d, b, tool == "AS")
         reasons = if_changed(ctx, self.era, obj, command, newer, prereqs,
                              self.spec.trust_saved_commands)
         if not reasons:
@@ -274,11 +316,12 @@ class KbuildRuntime:
                                 compiled_pass=self.pass_no)
         mtime = self.fs.write(obj, content.dump(), ctx.cwd)
         key = (obj, command, src)
-        text = self._cmd_texts.get(key)
+        texts = self._cmd_texts
+        text = texts.get(key)
         if text is None:
             # the same text every pass: it depends only on the spec (fixed during a replay)
             headers = [(h, self.spec.headers.get(h, [])) for h in o.headers]
-            text = self._cmd_texts[key] = write_cmd(
+            text = texts[key] = write_cmd(
                 self.era, self.naming, obj, command, src, headers, o.configs,
                 list(o.exports) if self.era.recursion else [])
         self.fs.write(f"{d}/.{b}.cmd", text, ctx.cwd)

@@ -15,6 +15,7 @@ from ..fs import NS_PER_S, Clock, SimFS, parse_granularity
 from ..make import MakeOptions, Simulation
 from ..make.errors import MakeError
 from ..make.gcpause import paused_gc
+from ..plan import Engine
 from .commands import AdjustRecord, CompileRecord, KbuildRuntime
 from .eras import Era, get_era, with_formats
 from .layout import AUTOKSYMS, lay_out
@@ -57,6 +58,7 @@ class ReplayResult:
     pass_commands: list[list[str]] = field(default_factory=list)
     # how the granularity was decided: "" (the model's setting), or the evidence
     granularity_note: str = ""
+    engines: dict[str, int] = field(default_factory=dict)  # make processes run by each tier
 
     @property
     def make_errors(self) -> list[str]:
@@ -95,18 +97,22 @@ def start_time(spec: BuildSpec, seed: int) -> int:
 def replay(spec: BuildSpec, *, era: str | None = None, granularity: str | None = None,
            jobs: int | None = None, seed: int | None = None, guard: bool | None = None,
            naming: str | Naming | None = None, echo=None, trace: bool = False,
-           setup=None) -> ReplayResult:
+           setup=None, engine: str | None = None, read_cache=None) -> ReplayResult:
     """Build SPEC from clean. kbsim.experiments hooks (both optional): NAMING may be a
     ready Naming; SETUP(sim, runtime) runs before make starts and may return a replacement
-    Simulation (it must then register the runtime's commands on it)."""
+    Simulation (it must then register the runtime's commands on it). ENGINE: which tier
+    runs the make processes (kbsim.plan: "auto", "plan" or "faithful"; None: as
+    $KBSIM_ENGINE says, else "auto"); READ_CACHE: the
+    kbsim.plan.ReadCache to use (default: the one this Python process shares)."""
     with paused_gc():  # the whole tree and every make's file table are kept (gcpause.py)
         return _replay(spec, era=era, granularity=granularity, jobs=jobs, seed=seed,
-                       guard=guard, naming=naming, echo=echo, trace=trace, setup=setup)
+                       guard=guard, naming=naming, echo=echo, trace=trace, setup=setup,
+                       engine=engine, read_cache=read_cache)
 
 
 def _replay(spec: BuildSpec, *, era: str | None, granularity: str | None, jobs: int | None,
             seed: int | None, guard: bool | None, naming: str | Naming | None, echo,
-            trace: bool, setup) -> ReplayResult:
+            trace: bool, setup, engine: str | None, read_cache) -> ReplayResult:
     e = with_formats(get_era(era or spec.era), spec.formats)
     if isinstance(naming, Naming):  # kbsim.experiments hook: a naming built elsewhere
         nm = naming
@@ -134,6 +140,8 @@ def _replay(spec: BuildSpec, *, era: str | None, granularity: str | None, jobs: 
     rt.register(sim.shell)
     if setup is not None:  # kbsim.experiments hook (stat-cache what-ifs, input stamps)
         sim = setup(sim, rt) or sim
+    eng = Engine(engine, read_cache)
+    eng.install(sim)
     # (kbuild's top Makefile sets MAKEFLAGS += -rR: no built-in rules or variables)
     opts = MakeOptions(jobs=j, print_directory=False, recipe_ns=spec.timing.recipe_ns,
                        no_builtin_rules=True, no_builtin_variables=True)
@@ -147,7 +155,7 @@ def _replay(spec: BuildSpec, *, era: str | None, granularity: str | None, jobs: 
                         rt.compiles, rt.adjusts, stale,
                         rt.modpost.errors if rt.modpost else [], rt.modpost is not None,
                         sim.output, list(sim.warnings), fs, sim, rt,
-                        [argv for _, argv in rt.make_starts], gnote)
+                        [argv for _, argv in rt.make_starts], gnote, dict(eng.counts))
 
 
 def find_stale(fs: SimFS, rt: KbuildRuntime) -> list[StaleObject]:

@@ -301,6 +301,26 @@ def _hash_insert(vec: list, name: str) -> None:
     vec[i] = name
 
 
+def hash_slots(names) -> dict[str, int]:
+    """Each of NAMES (in the order make entered them) by its slot in make's file hash
+    table: hash.c's open addressing, 1000 slots rounded up to 1024, jhash_string of the
+    name (file_hash_1; file_hash_2 is 0, so a collision takes the next slot), the table
+    rebuilt in slot order, twice as large, once more than 15/16 of it is filled."""
+    size = 1024
+    vec: list[str | None] = [None] * size
+    fill = 0
+    for name in names:
+        _hash_insert(vec, name)
+        fill += 1
+        if fill > size - size // 16:  # hash_insert_at: hash_rehash
+            size *= 2
+            old, vec = vec, [None] * size
+            for nm in old:
+                if nm is not None:
+                    _hash_insert(vec, nm)
+    return {nm: i for i, nm in enumerate(vec) if nm is not None}
+
+
 class FileTable:
     """The hash of file entries by name."""
 
@@ -367,26 +387,11 @@ class FileTable:
         return iter(self.files.values())
 
     def hash_order(self, entries: list["FileEntry"]) -> list["FileEntry"]:
-        """ENTRIES in the order make's loops over its file table meet them
-        (file.c remove_intermediates walks the slots): hash.c's open addressing,
-        1000 slots rounded up to 1024, jhash_string of the name (file_hash_1; file_hash_2
-        is 0, so a collision takes the next slot), the table rebuilt in slot order,
-        twice as large, once more than 15/16 of it is filled. The names go in as they
-        were entered (this table's order; a name a vpath search renamed goes in
-        under its new name, where make leaves a deleted slot behind)."""
-        size = 1024
-        vec: list[str | None] = [None] * size
-        fill = 0
-        for name in self.files:
-            _hash_insert(vec, name)
-            fill += 1
-            if fill > size - size // 16:  # hash_insert_at: hash_rehash
-                size *= 2
-                old, vec = vec, [None] * size
-                for nm in old:
-                    if nm is not None:
-                        _hash_insert(vec, nm)
-        rank = {nm: i for i, nm in enumerate(vec) if nm is not None}
+        """ENTRIES in the order make's loops over its file table meet them (file.c
+        remove_intermediates walks the slots): see hash_slots. The names go in as they
+        were entered (this table's order; a name a vpath search renamed goes in under
+        its new name, where make leaves a deleted slot behind)."""
+        rank = hash_slots(self.files)
         return sorted(entries, key=lambda f: rank.get(f.hname, -1))
 
     def __len__(self) -> int:

@@ -96,7 +96,7 @@ class Child:
                  "line_text", "cwd", "ctx", "started", "buf", "dontcare")
 
     def __init__(self, proc: "MakeProcess", file: FileEntry, lines: list[str],
-                 origin: list[int] | None = None):
+                 origin: list[int] | None = None, dontcare: bool = False):
         self.proc = proc
         self.file = file
         self.lines = lines
@@ -114,7 +114,7 @@ class Child:
         self.buf: list | None = None
         # job.c new_job: the file's dontcare flag as the job starts (a makefile that may
         # be missing: its failure is neither reported nor fatal)
-        self.dontcare = file.dontcare
+        self.dontcare = dontcare
 
 
 def _split_command_lines(lines: list[str]) -> tuple[list[str], list[int]]:
@@ -846,6 +846,13 @@ class MakeProcess(Remake, Implicit, VPath):
             # main.c: -v prints the version and exits (die (MAKE_SUCCESS))
             self.out(VERSION_TEXT)
             return 0
+        self.read_phase()
+        return self.update_phase()
+
+    def read_phase(self) -> None:
+        """main.c up to reading the makefiles and snapping their special targets: what a
+        make process knows before it updates anything (kbsim.plan caches this phase)."""
+        opts = self.opts
         if opts.print_data_base or opts.debug_all:
             raise UnsupportedSyntax("the -p and -d options (make's data base and debug "
                                     "output)")
@@ -862,7 +869,7 @@ class MakeProcess(Remake, Implicit, VPath):
         self.define_defaults()
         # main.c handle_non_switch_argument: the goals' entries, kept (a vpath search
         # while the makefiles are remade can give one another table name)
-        goal_files = [self.files.enter(g) for g in opts.goals]
+        goal_files = self.goal_files = [self.files.enter(g) for g in opts.goals]
         for f in goal_files:
             f.cmd_target = True
         self.reader = Reader(self)
@@ -900,7 +907,7 @@ class MakeProcess(Remake, Implicit, VPath):
                     break
         # main.c sets always_make_flag before reading (so a makefile's 'MAKEFLAGS += -B'
         # does not force the makefiles, only the goals)
-        always_make_set = opts.always_make
+        self.always_make_set = opts.always_make
         jobs_before = opts.jobs
         builtin_rules = not opts.no_builtin_rules
         builtin_variables = not opts.no_builtin_variables
@@ -931,10 +938,14 @@ class MakeProcess(Remake, Implicit, VPath):
         if not self.restarts:
             for n in opts.what_if:
                 self.mark_new(n)
+
+    def update_phase(self) -> int:
+        """main.c from remaking the makefiles to the end of the goal update."""
+        opts = self.opts
         # main.c: update the makefiles, and re-exec if one was remade
         # main.c: always_make_flag = always_make_set && restarts == 0 while the makefiles
         # are remade (so -B cannot re-exec for ever), always_make_set for the goals
-        self.always_make = always_make_set and not self.restarts
+        self.always_make = self.always_make_set and not self.restarts
         if self.read_files:
             self.define_makeflags(True, True)
             self.remake_makefiles()
@@ -943,7 +954,7 @@ class MakeProcess(Remake, Implicit, VPath):
         if self.restarts:
             for n in opts.what_if:
                 self.mark_new(n)
-        goals = [[f, 0, False] for f in goal_files]
+        goals = [[f, 0, False] for f in self.goal_files]
         if not goals:
             dg = self.variables.get(".DEFAULT_GOAL")
             name = ""
@@ -1239,7 +1250,7 @@ class MakeProcess(Remake, Implicit, VPath):
                 lines = [ln.replace("\n" + prefix, "\n") for ln in lines]
             if not self.one_shell:
                 lines, origin = _split_command_lines(lines)
-        c = Child(self, file, lines, origin)
+        c = Child(self, file, lines, origin, file.dontcare)
         if self.job_slots == 1 or self.not_parallel:
             while len(self.children) >= 1:
                 self.reap_children(True)

@@ -99,6 +99,9 @@ class Simulation:
         self.events: list[Event] = []
         self.processes: list[MakeProcess] = []
         self.on_decision = None
+        # what runs each make process: MakeProcess (the reference) unless a caller puts
+        # another factory here with the same arguments (kbsim.plan's engine)
+        self.new_process: Callable[..., MakeProcess] = MakeProcess
         self.jobserver: Jobserver | None = None
         self._pid = 0
         self._heap: list = []
@@ -181,13 +184,20 @@ class Simulation:
                 # a process may change its switches (MAKEFLAGS += -s in a makefile); a
                 # re-exec starts again from the command line and the environment it was
                 # given (main.c re_exec passes environ, not the new MAKEFLAGS)
-                proc = MakeProcess(sim, options.copy(), cwd, level, restarts, penv, parent)
-                proc.sink = sink
-                if not restarts:
-                    proc.jobserver_reset(jobserver_reset)
-                # main.c: a re-exec that printed "Entering directory" says so in
-                # MAKE_RESTARTS ('-N'), and does not print it again
-                proc.traced = traced
+                # (the plan tier's factory reads the makefiles before returning: a process
+                # whose output, jobserver or "Entering directory" line is set up here
+                # first runs on the reference)
+                special = sink is not None or traced or \
+                    (jobserver_reset is not None and not restarts)
+                new = MakeProcess if special else sim.new_process
+                proc = new(sim, options.copy(), cwd, level, restarts, penv, parent)
+                if special:
+                    proc.sink = sink
+                    if not restarts:
+                        proc.jobserver_reset(jobserver_reset)
+                    # main.c: a re-exec that printed "Entering directory" says so in
+                    # MAKE_RESTARTS ('-N'), and does not print it again
+                    proc.traced = traced
                 proc.glet = g
                 handle.procs.append(proc)
                 sim.processes.append(proc)
@@ -245,11 +255,11 @@ class Simulation:
         while not until():
             if ready:
                 item = ready.popleft()
-                if isinstance(item, MakeProcess):
+                if item.__class__ is greenlet:  # a process about to start
+                    g = item
+                else:  # a make process (of any tier) woken up
                     item._woken = False  # type: ignore[attr-defined]
                     g = item.glet
-                else:
-                    g = item
                 if g is not None and not g.dead:
                     g.switch()
                 continue

@@ -334,10 +334,11 @@ def run_make(fs: SimFS, cwd: str, *, goals: list[str] | None = None,
 def run_model(spec, *, seed: int | None = None, era: str | None = None,
               granularity: str | None = None, jobs: int | None = None,
               guard: bool | None = None, naming: str | None = None,
-              label: str | None = None, watch=None) -> BuildRun:
+              label: str | None = None, watch=None, engine: str | None = None,
+              read_cache=None) -> BuildRun:
     """Replay a kbuild model with tracing and every make decision recorded. WATCH(sim,
     runtime), if given, is called before make starts (a progress display); it must
-    return None."""
+    return None. ENGINE, READ_CACHE: as kbuild.replay takes them."""
     from ..kbuild import replay
     from ..kbuild.layout import ROOT
     if granularity is not None:
@@ -346,7 +347,8 @@ def run_model(spec, *, seed: int | None = None, era: str | None = None,
         except GranularityError as e:
             raise InputError(str(e)) from None
     r = replay(spec, era=era, granularity=granularity, jobs=jobs, seed=seed, guard=guard,
-               naming=naming, trace=True, setup=watch)
+               naming=naming, trace=True, setup=watch, engine=engine,
+               read_cache=read_cache)
     # a captured tree sits where it was built (spec.root); a model under ROOT
     return BuildRun("model", label or spec.name, r.fs, r.sim, getattr(spec, "root", ROOT),
                     r.exit_code, replay=r,
@@ -358,7 +360,8 @@ def open_run(arg: str, *, seed: int | None = None, era: str | None = None,
              guard: bool | None = None, naming: str | None = None,
              goals: list[str] | None = None, makefiles: list[str] | None = None,
              now_ns: int | None = None, env: dict[str, str] | None = None,
-             allow_dir: bool = True, watch=None) -> BuildRun:
+             allow_dir: bool = True, watch=None, engine: str | None = None,
+             read_cache=None) -> BuildRun:
     """A directory means `make` in it; anything else is a model, captured tree or name."""
     if Path(arg).is_dir():
         if not allow_dir:
@@ -370,7 +373,8 @@ def open_run(arg: str, *, seed: int | None = None, era: str | None = None,
     from ..tree.registry import load_spec
     spec, _ = load_spec(arg)
     return run_model(spec, seed=seed, era=era, granularity=granularity, jobs=jobs,
-                     guard=guard, naming=naming, watch=watch)
+                     guard=guard, naming=naming, watch=watch, engine=engine,
+                     read_cache=read_cache)
 
 
 # ---------------------------------------------------------------- merging

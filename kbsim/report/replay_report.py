@@ -52,6 +52,7 @@ def replay_text(r: ReplayResult, full: bool = False) -> str:
     compiled = f"{len(r.compiles)} ({per_pass})" if r.compiles else "none"
     lines.append(f"passes: {r.passes}; objects compiled: {compiled}; "
                  f"simulated time {(r.end_ns - r.start_ns) / 1e9:.1f} s\n")
+    lines.append(engines_line(r.engines))
     if stale:
         lines.append(f"stale objects ({len(stale)}): compiled exports differ from the final "
                      f"autoksyms.h\n")
@@ -77,6 +78,14 @@ def replay_text(r: ReplayResult, full: bool = False) -> str:
     if r.make_status != 0:  # why make stopped, whatever the output above was cut to
         lines += [f"  {ln}\n" for ln in r.make_errors]
     return "".join(lines)
+
+
+def engines_line(engines: dict[str, int]) -> str:
+    """Which tier ran the make processes (kbsim.plan): never hidden."""
+    plan, ref = engines.get("plan", 0), engines.get("faithful", 0)
+    if not plan:
+        return f"make processes: {ref} on the reference engine\n"
+    return (f"make processes: {plan} on the plan, {ref} on the reference engine\n")
 
 
 def _prebuilt(r: ReplayResult) -> bool:
@@ -134,4 +143,6 @@ def replay_json(r: ReplayResult) -> dict:
         "make_status": r.make_status,
         "exit_code": r.exit_code,
         "warnings": r.warnings + (r.make_errors if r.make_status != 0 else []),
+        "engines": {"plan": r.engines.get("plan", 0),
+                    "faithful": r.engines.get("faithful", 0)},
     }

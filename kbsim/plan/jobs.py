@@ -1,0 +1,352 @@
+"""The reference's jobs (kbsim/make/process.py, GNU make 4.3 job.c) on the Plan's entries.
+
+new_job, start_job_command, reap_children and their helpers, as MakeProcess has them, for
+a file that is an entry number. Recipe lines are expanded by the reference's Expander over
+the Plan's variables (freeze made sure no line reaches $(eval)) and run by the
+simulation's shell, so the commands, their timing and their output are the reference's.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Generator
+from itertools import compress
+
+from ..make.filedb import CS_NOT_STARTED, CS_RUNNING, UNKNOWN, US_FAILED, \
+    US_QUESTION, US_SUCCESS
+from ..make.process import Child, _collapse_in_references, _split_command_lines
+from ..make.shell import shell_options
+from ..make.remake import MakeFatal, StackOverflow
+from ..fs import FsError
+from ..make.shell import IO, Command, ShellContext, _Exit, cmd_echo
+
+# A recipe line of plain words (no quoting, expansion, globbing, redirection, operator,
+# comment or assignment): the shell would run it as one command with these words.
+_PLAIN_LINE = re.compile(r"[A-Za-z0-9_./:,+%@-]+(?: +[A-Za-z0-9_./:,+%@-]+)*\Z")
+_NO_REDIRECTIONS = Command()
+
+
+class PlanJobs:
+    """Mixin for PlanProcess."""
+
+    def execute_file_commands(self, file: int) -> None:
+        """MakeProcess.execute_file_commands (no target variables: scope is None)."""
+        cmds = self.cmds[file]
+        if cmds.is_empty():
+            self.set_command_state(file, CS_RUNNING)
+            self.update_status[file] = US_SUCCESS
+            self.notice_finished_file(file)
+            return
+        # variable.c initialize_file_variables walks the 'parent' links: a loop there
+        # is a crash in GNU make 4.3 (targetvars.parent_walk)
+        seen: dict[int, int] = {}
+        walk: list[int] = []
+        f = file
+        while f is not None:
+            if f in seen:
+                loop = [self.names[g] for g in walk[seen[f]:]] + [self.names[f]]
+                self.crash_reason = (
+                    f"recurses without end in initialize_file_variables: the 'parent' links "
+                    f"from '{self.names[file]}' loop ({' <- '.join(loop)})")
+                raise StackOverflow(self.names[file])
+            seen[f] = len(walk)
+            walk.append(f)
+            f = self.parent[f]
+        self.new_job(file)
+
+    def new_job(self, file: int) -> None:
+        """job.c new_job (MakeProcess.new_job)."""
+        self.start_waiting_jobs()
+        self.reap_children(False)
+        cmds = self.cmds[file]
+        exp = self.expander
+        exp.auto = self.set_file_variables(file)
+        exp.scope = None
+        lines = []
+        try:
+            for k, raw in enumerate(cmds.lines):
+                exp.floc = (cmds.filename, cmds.lineno + k)
+                if "\\\n" in raw and "$" in raw:
+                    raw = _collapse_in_references(raw)
+                lines.append(exp.expand(raw))
+        finally:
+            exp.auto = None
+        origin = None
+        if "\n" in "".join(lines):
+            prefix = cmds.prefix
+            if any("\n" + prefix in ln for ln in lines):
+                # (a recipe prefix after a backslash-newline is dropped: MakeProcess.new_job)
+                lines = [ln.replace("\n" + prefix, "\n") for ln in lines]
+            lines, origin = _split_command_lines(lines)
+        c = Child(self, file, lines, origin)
+        if self.job_slots == 1 or self.not_parallel:
+            while len(self.children) >= 1:
+                self.reap_children(True)
+        elif self.job_slots == 0:
+            js = self.jobserver
+            while True:
+                if self.jobserver_tokens == 0:
+                    break
+                self.reap_children(False)
+                if self.jobserver_tokens == 0:
+                    break
+                if js.try_acquire(self):
+                    break
+                self.wait("token")
+        elif self.job_slots is not None:
+            while len(self.children) >= self.job_slots:
+                self.reap_children(True)
+        self.jobserver_tokens += 1
+        self.start_job_command(c)
+        st = self.command_state[file]
+        if st == CS_RUNNING:
+            self.children.append(c)
+        else:
+            if st == CS_NOT_STARTED:
+                self.update_status[file] = US_SUCCESS
+            self.notice_finished_file(file)
+            self.free_child(c)
+        if self.job_slots == 1 or self.not_parallel:
+            while self.command_state[file] == CS_RUNNING:
+                self.reap_children(True)
+
+    def set_file_variables(self, file: int) -> dict[str, str]:
+        """commands.c set_file_variables (MakeProcess.set_file_variables)."""
+        names = self.names
+        deps = self.deps[file]
+        oo = self.oo[file]
+        changed = self.dep_changed[file] or []
+        name = names[file]
+        stem = self.stem_of(file)
+        if oo is None and True not in changed:
+            dn = [names[d] for d in deps]
+            caret = list(dict.fromkeys(dn))
+            less = next(filter(None, dn), "")
+            return {"@": name, "<": less, "^": " ".join(caret), "+": " ".join(dn),
+                    "?": "", "|": "", "*": stem, "%": ""}
+        if oo is None:
+            dn = [names[d] for d in deps]
+            caret = list(dict.fromkeys(dn))
+            if len(caret) == len(dn):
+                qmark = list(compress(dn, changed))
+            else:
+                first = dict(zip(reversed(dn), range(len(dn) - 1, -1, -1)))
+                nch = len(changed)
+                qmark = [n for n in caret if first[n] < nch and changed[first[n]]]
+            less = next(filter(None, dn), "")
+            return {"@": name, "<": less, "^": " ".join(caret), "+": " ".join(dn),
+                    "?": " ".join(qmark), "|": "", "*": stem, "%": ""}
+        less = ""
+        plus = []
+        for i, d in enumerate(deps):
+            if not oo[i]:
+                if not less:
+                    less = names[d]
+                plus.append(names[d])
+        first: dict[str, int] = {}
+        new_oo = list(oo)
+        for i, d in enumerate(deps):
+            j = first.setdefault(names[d], i)
+            if j != i and new_oo[i] != new_oo[j]:
+                new_oo[i] = new_oo[j] = False
+        if new_oo != list(oo):
+            self.oo[file] = tuple(new_oo)  # (a lasting change to the target's deps)
+        caret = []
+        qmark = []
+        bar = []
+        for i, d in enumerate(deps):
+            n = names[d]
+            if first[n] != i:
+                continue
+            if new_oo[i]:
+                bar.append(n)
+            else:
+                caret.append(n)
+                if i < len(changed) and changed[i]:
+                    qmark.append(n)
+        return {"@": name, "<": less, "^": " ".join(caret), "+": " ".join(plus),
+                "?": " ".join(qmark), "|": " ".join(bar), "*": stem, "%": ""}
+
+    def _line_silent(self, file: int) -> bool:
+        sf = self.silent_files
+        return sf is True or (not isinstance(sf, bool) and self.names[file] in sf)
+
+    def start_job_command(self, c: Child) -> None:
+        """job.c start_job_command (MakeProcess.start_job_command, no .ONESHELL)."""
+        file = c.file
+        cmds = self.cmds[file]
+        while True:
+            if c.idx >= len(c.lines):
+                self.set_command_state(file, CS_RUNNING)
+                self.update_status[file] = US_SUCCESS
+                self.notice_finished_file(file)
+                return
+            k = c.idx
+            p = c.lines[k]
+            c.idx += 1
+            silent = self._line_silent(file)
+            igf = self.ignore_files
+            noerror = self.ignore_errors or igf is True or (
+                not isinstance(igf, bool) and self.names[file] in igf)
+            flags = cmds.recurse_flags
+            if c.origin is not None:
+                k = c.origin[k]
+            recurse = flags[k] if k < len(flags) else False
+            if c.origin is not None and k < len(cmds.line_prefixes):
+                pre = cmds.line_prefixes[k]
+                silent |= "@" in pre
+                noerror |= "-" in pre
+            i = 0
+            while i < len(p) and p[i] in "@+- \t":
+                if p[i] == "@":
+                    silent = True
+                elif p[i] == "+":
+                    recurse = True
+                elif p[i] == "-":
+                    noerror = True
+                i += 1
+            p = p[i:]
+            c.noerror = noerror
+            c.recursive = recurse
+            if not p.strip(" \t\n") or ("\\\n" in p and not p.replace("\\\n", "").strip(" \t\n")):
+                continue  # (job.c: a line of blanks and backslash-newlines runs nothing)
+            if self.just_print_flag or (not silent and not self.silent):
+                self.out(p + "\n")
+            self.commands_started += 1
+            if self.just_print_flag and not recurse:
+                continue
+            self.output_start()
+            c.line_text = p
+            self.run_line(c, p)
+            self.set_command_state(file, CS_RUNNING)
+            return
+
+    def run_line(self, c: Child, line: str) -> None:
+        """MakeProcess.run_line (no target variables: SHELL and .SHELLFLAGS as read)."""
+        ctx = ShellContext(self, self.names[c.file], line)
+        ctx.recursive = c.recursive
+        sh = self.variables.get("SHELL")
+        fl = self.variables.get(".SHELLFLAGS")
+        default_shell = (sh is None or sh.value == "/bin/sh") and (fl is None or fl.value == "-c")
+        if not default_shell:
+            exp = self.expander
+            shell_prog, flags = exp.lookup("SHELL"), exp.lookup(".SHELLFLAGS")
+            how = shell_options(shell_prog, flags)
+            if how is None:
+                try:
+                    ctx.shell_argv = shlex.split(f"{shell_prog} {flags}")
+                except ValueError:
+                    ctx.shell_argv = [*shell_prog.split(), *flags.split()]
+            else:
+                ctx.errexit, ctx.xtrace = how
+        c.ctx = ctx
+        if self.sim.tracing:
+            self.event("run", target=self.names[c.file], line=line)
+        shell = self.sim.shell
+        handler = shell.commands.get(line.split(" ", 1)[0]) \
+            if default_shell and _PLAIN_LINE.match(line) else None
+        if handler is not None and handler is not cmd_echo:
+            gen = _plain_command(ctx, line.split(), handler, self.opts.recipe_ns)
+        else:
+            gen = shell.run_line(ctx, line, self.opts.recipe_ns)
+        self.sim.drive(gen, lambda status: self._line_finished(c, status))
+
+    def _line_finished(self, c: Child, status: int) -> None:
+        c.status = status
+        self.dead.append(c)
+        if self.waiting is not None:
+            self.sim.wake(self)
+
+    def free_child(self, c: Child) -> None:
+        """job.c free_child: give back the jobserver token this job held."""
+        if c in self.children:
+            self.children.remove(c)
+        if self.jobserver_tokens > 1 and self.job_slots == 0 and self.jobserver is not None:
+            self.jobserver.release()
+        if self.jobserver_tokens > 0:
+            self.jobserver_tokens -= 1
+
+    def reap_children(self, block: bool) -> None:
+        """job.c reap_children (MakeProcess.reap_children)."""
+        while self.children:
+            if not self.dead:
+                if not block:
+                    return
+                self.wait("child")
+                continue
+            c = self.dead.popleft()
+            block = False
+            file = c.file
+            status = c.status
+            failed = 0
+            if status != 0:
+                failed = 1 if status == 1 and self.question_flag and c.recursive else 2
+                if c.noerror:
+                    self.child_error(c, status, True)
+                    failed = 0
+                else:
+                    if failed == 2:
+                        self.child_error(c, status, False)
+                    self.update_status[file] = US_FAILED if failed == 2 else US_QUESTION
+                    self.delete_target(c)
+            if not failed:
+                if c.idx < len(c.lines):
+                    self.start_job_command(c)
+                    if self.command_state[file] == CS_RUNNING:
+                        continue
+                else:
+                    self.update_status[file] = US_SUCCESS
+            self.notice_finished_file(file)
+            self.free_child(c)
+            if failed and not self.keep_going and not self.dying:
+                if self.job_slots != 1:
+                    self.say_waiting()
+                raise MakeFatal("child failed", status=failed)
+
+    def child_error(self, c: Child, status: int, ignored: bool) -> None:
+        cm = self.cmds[c.file]
+        k = c.idx - 1 if c.origin is None else c.origin[c.idx - 1]
+        nm = f"{cm.filename}:{cm.lineno + k}" if cm.filename else "<builtin>"
+        name = self.names[c.file]
+        self.record_error("recipe-failed", name)
+        if ignored and self.silent:
+            return
+        self.show_goal_error()
+        if ignored:
+            self.err(f"{self.prog}: [{nm}: {name}] Error {status} (ignored)")
+        else:
+            self.err(f"{self.prog}: *** [{nm}: {name}] Error {status}")
+
+    def delete_target(self, c: Child) -> None:
+        f = c.file
+        if not self.delete_on_error or self.precious[f] or self.phony[f]:
+            return
+        name = self.names[f]
+        st = self.fs.mtime(name, self.cwd)
+        if st is None:
+            return
+        before = self.last_mtime[f]
+        if before == UNKNOWN or st + 3 != before:
+            if self.fs.remove(name, self.cwd):
+                self.err(f"{self.prog}: *** Deleting file '{name}'")
+
+
+def _plain_command(ctx: ShellContext, argv: list[str], handler, recipe_ns: int) -> Generator:
+    """Shell.run_line for a line of plain words naming a command the shell knows (not
+    echo, whose flavour depends on the line): the recipe line's delay, then the command
+    as Shell._dispatch runs it, with no redirections to open or close."""
+    yield recipe_ns
+    io = IO(ctx, _NO_REDIRECTIONS)
+    try:
+        r = handler(ctx, argv, io)
+        if isinstance(r, Generator):
+            r = yield from r
+        status = int(r or 0)
+    except FsError as e:
+        io.err(f"/bin/sh: 1: cannot create {e.filename}: {e.strerror}\n")
+        status = 2
+    except _Exit as e:  # 'exit N' ends the shell (Shell.run_line)
+        return e.code
+    ctx.last_status = status
+    return status

@@ -1,0 +1,98 @@
+"""What a make process's read phase observed of the filesystem, and the check of it.
+
+The idea is kati's ``--regen`` stamp: reading makefiles is a function of its inputs (the
+command line, the environment, the files read, every existence test and directory
+listing), so its result may be reused exactly when each of those observations comes out
+the same again. ``ObservingFS`` stands in for the simulated filesystem while
+``MakeProcess.read_phase`` runs and logs every query with its answer; ``still_true``
+asks the same queries of a filesystem later. A read that changed the filesystem, stat'ed
+a file (stat has an effect: multigrain timestamps), or looked at anything else is marked
+not reusable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+# queries with no effect on the simulated filesystem, and how to compare their answers
+_PURE = ("isdir", "exists", "lexists", "lexisting", "read", "listdir", "canonical", "ino",
+         "lstat")
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A file's content as the read cache on disk keeps it (store.py): its BLAKE2b."""
+
+    hex: str
+
+    def matches(self, data: bytes) -> bool:
+        return hashlib.blake2b(data, digest_size=16).hexdigest() == self.hex
+
+
+@dataclass(frozen=True)
+class Observation:
+    method: str
+    args: tuple
+    answer: object  # as compared (inode numbers as their order of first appearance)
+
+
+class ObservingFS:
+    """A filesystem proxy for one read phase (see the module docstring)."""
+
+    def __init__(self, fs):
+        self._fs = fs
+        self.log: list[Observation] = []
+        self.reusable = True
+        self.why_not = ""
+        self._inos: dict[int, int] = {}
+
+    def _note(self, method: str, args: tuple, answer):
+        self.log.append(Observation(method, args, _comparable(method, answer, self._inos)))
+        return answer
+
+    def __getattr__(self, name: str):
+        real = getattr(self._fs, name)
+        if name in _PURE:
+            def query(*args, _m=name, _f=real):
+                try:
+                    answer = _f(*args)
+                except OSError as e:
+                    self._note(_m, args, ("error", e.errno))
+                    raise
+                return self._note(_m, args, answer)
+            return query
+        # anything else (a write, a stat, the clock): the read is not a pure function of
+        # its observations any more
+        if self.reusable:
+            self.reusable = False
+            self.why_not = f"the read phase used the filesystem's '{name}'"
+        return real
+
+
+def _comparable(method: str, answer, inos: dict[int, int]):
+    if method == "ino":
+        return None if answer is None else inos.setdefault(answer, len(inos))
+    if method == "lstat":
+        if answer is None:
+            return None
+        return (answer.kind, answer.mtime, answer.size, inos.setdefault(answer.ino, len(inos)))
+    if method in ("listdir", "lexisting") and answer is not None:
+        return tuple(answer)
+    return answer
+
+
+def still_true(log: list[Observation], fs) -> bool:
+    """Whether every observation in LOG comes out the same on FS now."""
+    inos: dict[int, int] = {}
+    for ob in log:
+        try:
+            answer = getattr(fs, ob.method)(*ob.args)
+        except OSError as e:
+            answer = ("error", e.errno)
+        a = _comparable(ob.method, answer, inos)
+        if a is not ob.answer and a != ob.answer:
+            want = ob.answer
+            if not (want.__class__ is Digest and a.__class__ is bytes and want.matches(a)):
+                return False
+    return True

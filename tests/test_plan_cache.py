@@ -1,0 +1,160 @@
+"""The read cache on disk (kbsim.plan.store): warm runs, and every way it can be bad.
+
+A cache file that is corrupt, truncated, foreign, written by other kbsim code, or in a
+directory that cannot be written is ignored with at most one warning line, and the
+results are those of a cold run; nothing is ever a traceback. Loading never runs code: a
+file that names a function (what a pickle does to run code) is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+
+from kbsim.kbuild.replay import replay
+from kbsim.plan import ReadCache
+from kbsim.plan.store import DiskCache, namespace
+from kbsim.tree.registry import load_spec
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MODEL = "alias-stale"
+
+
+def kbsim(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    e = dict(os.environ)
+    e.update(env or {})
+    return subprocess.run([sys.executable, "-m", "kbsim", *args], capture_output=True,
+                          text=True, env=e, timeout=600)
+
+
+def replay_json(cache_dir: Path, *extra: str) -> tuple[dict, str]:
+    r = kbsim("replay", MODEL, "--json", "--cache-dir", str(cache_dir), *extra)
+    assert r.returncode in (0, 1), r.stderr
+    assert "Traceback" not in r.stderr
+    return json.loads(r.stdout), r.stderr
+
+
+def cache_file(cache_dir: Path) -> Path:
+    files = list((cache_dir / "reads-1").glob("*.bin"))
+    assert len(files) == 1, files
+    return files[0]
+
+
+def test_second_run_is_warm_and_identical(tmp_path):
+    cold, err = replay_json(tmp_path)
+    assert err == ""
+    f = cache_file(tmp_path)
+    stamp = f.stat().st_mtime_ns
+    warm, err = replay_json(tmp_path)
+    assert err == ""
+    assert warm == cold
+    assert warm["engines"] == {"plan": 11, "faithful": 0}
+    assert f.stat().st_mtime_ns == stamp  # nothing new learned: not rewritten
+    ref, _ = replay_json(tmp_path, "--engine", "faithful")
+    ref["engines"] = warm["engines"]
+    assert ref == warm
+
+
+def test_disk_cache_entries_are_used():
+    """In process: a cache loaded from disk answers every make process of the replay."""
+    spec, _ = load_spec(MODEL)
+    import tempfile
+    d = Path(tempfile.mkdtemp())
+    dc = DiskCache(d, "t")
+    r1 = replay(spec, read_cache=dc.load())
+    dc.save()
+    dc2 = DiskCache(d, "t")
+    c = dc2.load()
+    assert len(c) == len(dc.cache) > 0
+    r2 = replay(spec, read_cache=c)
+    assert c.hits == r2.engines["plan"] and c.misses == 0
+    assert r2.log() == r1.log()
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "foreign", "other-code",
+                                    "wrong-shape", "names-a-function"])
+def test_bad_cache_file_is_ignored_with_one_warning(tmp_path, damage):
+    cold, _ = replay_json(tmp_path)
+    f = cache_file(tmp_path)
+    data = f.read_bytes()
+    marker = tmp_path / "RAN"
+    if damage == "garbage":
+        f.write_bytes(os.urandom(2000))
+    elif damage == "truncated":
+        f.write_bytes(data[: len(data) // 2])
+    elif damage == "empty":
+        f.write_bytes(b"")
+    elif damage == "foreign":
+        f.write_bytes(zlib.compress(json.dumps({"hello": "world"}).encode()))
+    elif damage == "other-code":
+        doc = pickle.loads(zlib.decompress(data))
+        doc["code"] = "0" * 24
+        f.write_bytes(zlib.compress(pickle.dumps(doc, protocol=5)))
+    elif damage == "wrong-shape":
+        doc = pickle.loads(zlib.decompress(data))
+        doc["entries"] = [{"key": 1}]
+        f.write_bytes(zlib.compress(pickle.dumps(doc, protocol=5)))
+    else:  # a pickle that runs `touch RAN` when pickle.loads reads it (GLOBAL os.system,
+        # the command as a 1-tuple, REDUCE): the cache's unpickler must refuse the global
+        cmd = f"touch {marker}".encode()
+        payload = (b"\x80\x02cos\nsystem\nX" + len(cmd).to_bytes(4, "little") + cmd
+                   + b"\x85R.")
+        f.write_bytes(zlib.compress(payload))
+    got, err = replay_json(tmp_path)
+    assert got == cold
+    lines = err.strip().splitlines()
+    assert len(lines) <= 1, err
+    if damage != "empty":
+        assert lines and "read cache" in lines[0] and "not used" in lines[0], err
+    assert not marker.exists()
+    # the damaged file was replaced by a good one
+    again, err = replay_json(tmp_path)
+    assert again == cold and err == ""
+
+
+def test_unwritable_cache_dir_warns_once(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    got, err = replay_json(blocker)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "read cache not written" in lines[0], err
+    ref, _ = replay_json(tmp_path / "ok")
+    assert got == ref
+
+
+def test_no_cache_writes_nothing(tmp_path):
+    got, err = replay_json(tmp_path, "--no-cache")
+    assert err == "" and not (tmp_path / "reads-1").exists()
+    got2, _ = replay_json(tmp_path, "--engine", "faithful")
+    assert not (tmp_path / "reads-1").exists()  # the reference keeps no cache
+
+
+def test_cache_dir_inside_the_build_dir_is_refused(tmp_path):
+    """kbsim never writes into a tree it reads."""
+    build = tmp_path / "build"
+    build.mkdir()
+    r = kbsim("replay", str(build), "--cache-dir", str(build / "cache"))
+    assert r.returncode == 2
+    assert "inside" in r.stderr and "never writes there" in r.stderr
+    assert not (build / "cache").exists()
+
+
+def test_engine_plan_names_the_process_and_the_feature(tmp_path):
+    model = tmp_path / "m.toml"
+    model.write_text((Path(HERE) / "data" / "tiny-2018.toml").read_text())
+    r = kbsim("replay", str(model), "--engine", "plan", "--no-cache")
+    assert r.returncode in (0, 1), r.stderr  # kbuild's makes are all plannable
+    r = kbsim("replay", str(model), "--engine", "bogus")
+    assert r.returncode == 2 and "--engine 'bogus'" in r.stderr
+
+
+def test_namespace_separates_trees():
+    assert namespace("/a/m.toml") != namespace("/b/m.toml")
+    assert isinstance(ReadCache(), ReadCache)
