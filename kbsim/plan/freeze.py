@@ -21,7 +21,7 @@ from operator import attrgetter
 
 from ..make.expand import FUNCTIONS, Expander, Variable, VariableNames
 from ..make.filedb import NONEXISTENT, UNKNOWN, FileEntry, PatternRule, Recipe
-from ..make.process import MakeProcess
+from ..make.process import IncludeDirs, MakeProcess
 from ..make.readtext import ar_name
 
 # FileEntry slots whose read-time values a Plan carries (or checks are at their default)
@@ -139,6 +139,9 @@ def freeze(mp: MakeProcess) -> Plan | str:
     variables = dict(mp.variables)
     if isinstance(variables.get(".VARIABLES"), VariableNames):  # (it lists its own table)
         variables[".VARIABLES"] = VariableNames(variables)
+    inc = variables.get(".INCLUDE_DIRS")
+    if isinstance(inc, IncludeDirs):  # (worked out from the process: kept as its value)
+        variables[".INCLUDE_DIRS"] = Variable(".INCLUDE_DIRS", inc.value, True, "default")
     saved = mp.variables
     mp.variables = variables
     mp.expander.vars = variables
