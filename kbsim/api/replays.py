@@ -237,7 +237,7 @@ def run_replay(model, *, era=None, granularity=None, jobs=None, seed=None, guard
         run = traced_run(disk.cache(), watch)
         raw = run.replay
     else:
-        from ..kbuild import replay as kbuild_replay
+        from ..kbuild.replay import replay as kbuild_replay
         run = None
         raw = kbuild_replay(m.spec, setup=watch, read_cache=disk.cache(), **kw)
     disk.save()
