@@ -64,6 +64,8 @@ def test_bad_input_is_input_error_with_the_cli_message(tmp_path):
             kbsim.replay(TINY, **kw)
         p = cli("replay", TINY, *cli_args)
         assert p.returncode == 2 and p.stderr.strip() == f"kbsim: error: {e.value}", kw
+    with pytest.raises(kbsim.InputError, match="expected a model file"):
+        kbsim.replay(3)  # type: ignore[arg-type]
     assert issubclass(kbsim.InputError, Exception)
     from kbsim.errors import InputError
     assert kbsim.InputError is InputError  # what the CLI catches
