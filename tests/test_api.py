@@ -109,6 +109,14 @@ def test_replay_fields_are_the_kbuild_layer_s(tiny, failed):
     assert "== summary ==" in failed.text() and failed.log() == raw.log()
 
 
+def test_results_show_their_gist_not_every_compile(failed, sweep):
+    """A notebook prints a result: one line, not the thousands of records it holds."""
+    text = repr(failed)
+    assert "\n" not in text and "exit 1" in text and "tiny-2018" in text
+    assert all(s.target in text for s in failed.stale)  # (three of them: all shown)
+    assert "guard=off: 2/2" in repr(sweep) and "\n" not in repr(sweep)
+
+
 def test_result_has_every_field_of_the_report_in_its_order(tiny, failed):
     """The report layer writes --json's dict (replay_report.replay_json); the API's model
     is strict (a key it does not know is an error) and must keep every key in order."""
