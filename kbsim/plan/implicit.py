@@ -96,6 +96,7 @@ class PlanImplicit:
         self.is_target[f] = True
         self.intermediate[f] = True
         self.tried_implicit[f] = True
+        self.plain[f] = False  # (it has a rule now)
         if pattern is not None:
             pf = self.lookup(pattern)
             if pf is not None and self.precious[pf]:

@@ -206,11 +206,15 @@ class PlanProcess(PlanRemake, PlanImplicit, PlanJobs):
         i = len(self.names)
         self.extra[name] = i
         self.names.append(name)
+        # (plain as freeze.py _plain says: a new entry has no prerequisites or recipe;
+        # the implicit search gives a name one only when a target pattern ends like it)
+        sufs = self._suffixes() if self.pattern_rules else ()
+        plain = sufs is not None and not (sufs and name.endswith(sufs))
         for arr, v in ((self.deps, ()), (self.oo, None), (self.cmds, None),
                        (self.is_target, False), (self.phony, False),
                        (self.intermediate, False), (self.secondary, False),
                        (self.precious, False), (self.cmd_target, False),
-                       (self.plain, False),
+                       (self.plain, plain),
                        (self.dontcare, False), (self.tried_implicit, False),
                        (self.stem, None), (self.rule_floc, None), (self.implicit_rule, None),
                        (self.last_mtime, UNKNOWN), (self.mtime_before_update, UNKNOWN),
