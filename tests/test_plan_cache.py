@@ -42,7 +42,7 @@ def replay_json(cache_dir: Path, *extra: str) -> tuple[dict, str]:
 
 
 def cache_file(cache_dir: Path) -> Path:
-    files = list((cache_dir / "reads-1").glob("*.bin"))
+    files = list((cache_dir / "reads-2").glob("*.bin"))
     assert len(files) == 1, files
     return files[0]
 
@@ -131,9 +131,9 @@ def test_unwritable_cache_dir_warns_once(tmp_path):
 
 def test_no_cache_writes_nothing(tmp_path):
     got, err = replay_json(tmp_path, "--no-cache")
-    assert err == "" and not (tmp_path / "reads-1").exists()
+    assert err == "" and not (tmp_path / "reads-2").exists()
     got2, _ = replay_json(tmp_path, "--engine", "faithful")
-    assert not (tmp_path / "reads-1").exists()  # the reference keeps no cache
+    assert not (tmp_path / "reads-2").exists()  # the reference keeps no cache
 
 
 def test_cache_dir_inside_the_build_dir_is_refused(tmp_path):
