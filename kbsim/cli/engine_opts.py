@@ -39,6 +39,7 @@ class ReadCacheFile:
         run reads (the cache must not be inside it)."""
         from ..plan.store import DiskCache, default_dir, namespace
         self.disk = None
+        self.dir: Path | None = None
         if no_cache or (engine or os.environ.get("KBSIM_ENGINE")) == "faithful":
             return
         explicit = cache_dir is not None
@@ -52,7 +53,24 @@ class ReadCacheFile:
             return
         p = Path(source)
         ident = str(p.resolve()) if p.exists() else source
-        self.disk = DiskCache(d, namespace(ident), warn=warn)
+        self.dir = d
+        self.warned = False
+        self.disk = DiskCache(d, namespace(ident), warn=self.warn)
+
+    def warn(self, text: str) -> None:
+        """One warning line a run about the cache on disk, whichever part says it."""
+        if not self.warned:
+            self.warned = True
+            warn(text)
+
+    def load_spec(self, model: str):
+        """tree.registry.load_spec(MODEL), a model file's spec kept beside the read cache
+        (tree/speccache.py) when there is one."""
+        from ..tree.speccache import load_spec_cached
+        if self.dir is None:
+            from ..tree.registry import load_spec
+            return load_spec(model)
+        return load_spec_cached(model, self.dir, lambda text: self.warn(f"spec cache {text}"))
 
     def cache(self, into=None):
         """The ReadCache to run with, loaded into INTO if given (None: no cache on disk:

@@ -43,12 +43,12 @@ def replay_cmd(
     then modpost. Exits 1 when modpost fails, as the build would."""
     from ..kbuild import replay
     from ..report.replay_report import replay_json, replay_text
-    from ..tree.registry import load_spec, resolve
+    from ..tree.registry import resolve
     check_engine(engine)
     where = resolve(model)  # (the cache directory is checked before anything is read)
     disk = ReadCacheFile(str(where), cache_dir, no_cache, engine,
                          reads=str(where) if where.is_dir() else None)
-    spec, path = load_spec(model)
+    spec, path = disk.load_spec(model)
     if era is not None and era not in ERAS:
         from ..errors import InputError
         raise InputError(f"unknown era {era!r}; expected one of {', '.join(ERAS)}")

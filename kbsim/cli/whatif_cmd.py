@@ -54,7 +54,7 @@ def whatif_cmd(
     from ..experiments import EXECUTORS, Sweep, default_workers, parse_settings, run_sweep
     from ..experiments.runner import SweepInterrupted
     from ..plan.engine import read_cache
-    from ..tree.registry import load_spec
+    from ..tree.registry import resolve
     if executor not in EXECUTORS:
         raise InputError(f"--executor {executor!r}: expected one of {', '.join(EXECUTORS)}")
     if trials < 1:
@@ -63,12 +63,13 @@ def whatif_cmd(
         raise InputError(f"--workers {workers}: must be at least 1")
     settings = parse_settings(vary, set_)
     check_engine(engine)
-    spec, path = load_spec(model)
-    sweep = Sweep(model, spec, settings, trials, seed, engine=engine)
+    where = resolve(model)
     # the read cache on disk: loaded before the workers start (they inherit it), saved
     # with what they learned (kbsim.plan.store)
-    disk = ReadCacheFile(str(path), cache_dir, no_cache, engine,
-                         reads=str(path) if path.is_dir() else None)
+    disk = ReadCacheFile(str(where), cache_dir, no_cache, engine,
+                         reads=str(where) if where.is_dir() else None)
+    spec, path = disk.load_spec(model)
+    sweep = Sweep(model, spec, settings, trials, seed, engine=engine)
     disk.cache(into=read_cache())
     # a bar on a terminal; elsewhere (a log, CI) a line every ~10 s
     mode = ("bar" if sys.stderr.isatty() else "heartbeat") if progress is None else \

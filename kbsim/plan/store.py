@@ -79,23 +79,12 @@ class DiskCache:
     def load(self, into: ReadCache | None = None) -> ReadCache:
         """The cache on disk, in INTO (default: a new ReadCache)."""
         self.cache = into if into is not None else ReadCache()
-        try:
-            data = self.path.read_bytes()
-        except (FileNotFoundError, NotADirectoryError):
-            data = None
-        except OSError as e:
-            self.warn(f"read cache {self.path} not used: {e.strerror or e}")
-            data = None
-        if data is not None:
-            try:
-                with paused_gc():  # (a large graph of containers, all kept: gcpause.py)
-                    entries = self._decode(data)
-                if entries is not None:
-                    self.cache.merge(entries)
-                    self.found = True
-            except Exception as e:  # noqa: BLE001 - any damage: start cold, say so once
-                self.warn(f"read cache {self.path} is damaged ({type(e).__name__}); not "
-                          f"used (it is rewritten)")
+        doc = load_data(self.path, _ALLOWED, self.warn)
+        if doc is not None:
+            entries = self._entries(doc)
+            if entries is not None:
+                self.cache.merge(entries)
+                self.found = True
         self.mark = len(self.cache.added)
         return self.cache
 
@@ -103,41 +92,31 @@ class DiskCache:
         """At most one warning line a run."""
         if not self.warned:
             self.warned = True
-            self._warn(text)
+            self._warn(f"read cache {text}")
 
-    def _decode(self, data: bytes) -> list | None:
-        doc = _DataUnpickler(io.BytesIO(zlib.decompress(data))).load()
+    def _entries(self, doc) -> list | None:
         if (not isinstance(doc, dict) or doc.get("format") != FORMAT
                 or doc.get("code") != code_fingerprint()):
-            self.warn(f"read cache {self.path} was written by another kbsim; not used "
-                      f"(it is rewritten)")
+            self.warn(f"{self.path} was written by another kbsim; not used (it is "
+                      f"rewritten)")
             return None
-        entries = doc["entries"]
-        if not all(isinstance(k, tuple) and isinstance(e, CachedRead) for k, e in entries):
-            raise ValueError("not a list of read cache entries")
+        entries = doc.get("entries")
+        if not isinstance(entries, list) or not all(
+                isinstance(x, tuple) and len(x) == 2 and isinstance(x[0], tuple)
+                and isinstance(x[1], CachedRead) for x in entries):
+            self.warn(f"{self.path} is damaged (not a list of entries); not used (it is "
+                      f"rewritten)")
+            return None
         return entries
 
     def save(self) -> None:
-        """Write the cache when this run added to it (atomically: a temporary file
-        renamed into place). A directory that cannot be written: one warning."""
+        """Write the cache when this run added to it. A directory that cannot be
+        written: one warning."""
         if self.found and len(self.cache.added) == self.mark:
             return  # (nothing new)
-        with paused_gc():
-            entries = [(k, _storable(e)) for k, es in self.cache.entries.items() for e in es]
-            doc = {"format": FORMAT, "code": code_fingerprint(), "entries": entries}
-            blob = zlib.compress(pickle.dumps(doc, protocol=5), 1)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(blob)
-                os.replace(tmp, self.path)
-            except BaseException:
-                os.unlink(tmp)
-                raise
-        except OSError as e:
-            self.warn(f"read cache not written to {self.path.parent}: {e.strerror or e}")
+        entries = [(k, _storable(e)) for k, es in self.cache.entries.items() for e in es]
+        save_data(self.path, {"format": FORMAT, "code": code_fingerprint(),
+                              "entries": entries}, self.warn)
 
 
 def _storable(e: CachedRead) -> CachedRead:
@@ -150,6 +129,48 @@ def _storable(e: CachedRead) -> CachedRead:
     if plan is not None and plan.implicit_memo:
         plan = dataclasses.replace(plan, implicit_memo={})
     return CachedRead(log, plan, e.refusal)
+
+
+def load_data(path: Path, allowed: set[tuple[str, str]], warn=None):
+    """The object in PATH (save_data), built by an unpickler that knows only the
+    builtin containers and the classes ALLOWED names; None when there is no file, and
+    when it does not load (said once through WARN)."""
+    try:
+        data = Path(path).read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as e:
+        if warn:
+            warn(f"{path} not used: {e.strerror or e}")
+        return None
+    try:
+        with paused_gc():  # (a large graph of containers, all kept: gcpause.py)
+            return _DataUnpickler(io.BytesIO(zlib.decompress(data)), allowed).load()
+    except Exception as e:  # noqa: BLE001 - any damage: not used, said once
+        if warn:
+            warn(f"{path} is damaged ({type(e).__name__}); not used (it is rewritten)")
+        return None
+
+
+def save_data(path: Path, obj, warn=None) -> None:
+    """OBJ into PATH, atomically (a temporary file renamed into place); a directory
+    that cannot be written is said once through WARN."""
+    path = Path(path)
+    with paused_gc():
+        blob = zlib.compress(pickle.dumps(obj, protocol=5), 1)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(blob)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError as e:
+        if warn:
+            warn(f"not written to {path.parent}: {e.strerror or e}")
 
 
 # the classes a read cache file may build: kbsim's own plain data (no method of theirs
@@ -165,10 +186,17 @@ _ALLOWED = {
 
 
 class _DataUnpickler(pickle.Unpickler):
-    """Builds the builtin containers and the classes of _ALLOWED only: a reference to
+    """Builds the builtin containers and the allowed classes only: a reference to
     anything else (the way a pickle runs code) is an error."""
 
+    def __init__(self, fh, allowed: set[tuple[str, str]] = frozenset()):
+        super().__init__(fh)
+        self.allowed = allowed | _BUILTINS
+
     def find_class(self, module, name):
-        if (module, name) not in _ALLOWED:
-            raise pickle.UnpicklingError(f"the read cache may not name {module}.{name}")
+        if (module, name) not in self.allowed:
+            raise pickle.UnpicklingError(f"the cache may not name {module}.{name}")
         return super().find_class(module, name)
+
+
+_BUILTINS = {("builtins", "frozenset"), ("builtins", "set")}
