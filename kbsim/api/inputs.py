@@ -51,7 +51,14 @@ def kind_of(path: Path) -> Kind:
 def resolve(source: str | os.PathLike) -> Path:
     """The file or directory SOURCE names (a path first, then a shipped model's name)."""
     from ..tree.registry import resolve as resolve_path
+    _check(source)
     return resolve_path(os.fspath(source))
+
+
+def _check(source) -> None:
+    if not isinstance(source, (str, os.PathLike)):
+        raise InputError(f"{source!r}: expected a model file, a captured tree, a build "
+                         f"directory or a shipped model's name")
 
 
 def load(source: str | os.PathLike | Model, _load_spec=None) -> Model:
@@ -64,9 +71,7 @@ def load(source: str | os.PathLike | Model, _load_spec=None) -> Model:
     ``python:MOD:FUNC`` normalisation in it is refused (docs/security.md)."""
     if isinstance(source, Model):
         return source
-    if not isinstance(source, (str, os.PathLike)):
-        raise InputError(f"{source!r}: expected a model file, a captured tree, a build "
-                         f"directory or a shipped model's name")
+    _check(source)
     if _load_spec is None:  # (the runs pass their read cache's: api/readcache.py)
         from ..tree.registry import load_spec as _load_spec
     spec, path = _load_spec(os.fspath(source))

@@ -98,6 +98,16 @@ class WhatifResult(Record):
 
     _raw: Any = PrivateAttr(None)  # kbsim.experiments.runner.SweepResult
 
+    def __repr__(self) -> str:
+        cells = "; ".join(f"{','.join(f'{k}={v}' for k, v in c.settings.items()) or 'all'}: "
+                          f"{c.failures}/{c.trials}" for c in self.cells[:6])
+        more = f"; +{len(self.cells) - 6} cells" if len(self.cells) > 6 else ""
+        part = " (partial)" if self.partial else ""
+        return (f"<kbsim.WhatifResult {self.model}{part}: {len(self.cells)} cell(s) x "
+                f"{self.trials} trial(s); failed {cells}{more}>")
+
+    __str__ = __repr__
+
     def to_records(self, per: Literal["trial", "cell"] = "trial") -> list[dict[str, Any]]:
         """Plain dicts, one per trial (PER="trial": the cell's varied settings, the seed
         and the trial's measures) or per cell (the settings, rate and interval, means):
