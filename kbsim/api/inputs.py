@@ -61,7 +61,7 @@ def _check(source) -> None:
                          f"directory or a shipped model's name")
 
 
-def load(source: str | os.PathLike | Model) -> Model:
+def load(source: str | os.PathLike | Model, _load_spec=None) -> Model:
     """Load a model file (.toml), a captured tree (.json, .json.gz), the name of a model
     shipped with kbsim (``"lindroth-2018"``, ``"linux-6.1-tinyconfig"``,
     ``"alias-stale"``), or a kernel build directory (captured in memory, read-only).
@@ -72,8 +72,9 @@ def load(source: str | os.PathLike | Model) -> Model:
     if isinstance(source, Model):
         return source
     _check(source)
-    from ..tree.registry import load_spec
-    spec, path = load_spec(os.fspath(source))
+    if _load_spec is None:  # (the runs pass their read cache's: api/readcache.py)
+        from ..tree.registry import load_spec as _load_spec
+    spec, path = _load_spec(os.fspath(source))
     return Model(os.fspath(source), path, kind_of(path), spec)
 
 

@@ -226,7 +226,7 @@ def run_replay(model, *, era=None, granularity=None, jobs=None, seed=None, guard
     # the cache directory is checked before anything is read
     disk = ReadCacheFile(str(path), cache_dir, no_cache, engine,
                          reads=str(path) if path.is_dir() else None)
-    m = load(model)
+    m = load(model, disk.load_spec)
     if era is not None and era not in ERAS:
         raise InputError(f"unknown era {era!r}; expected one of {', '.join(ERAS)}")
     if granularity is not None:
