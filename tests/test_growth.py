@@ -28,10 +28,11 @@ def _offered(monkeypatch, tmp_path, n: int) -> int:
         return prefix(self, deps, considered, parent)
 
     monkeypatch.setattr(MakeProcess, "_settled_prefix", count_prefix)
-    out = io.StringIO()
+    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")  # (make writes bytes too)
     with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as e:
         main(["make", "-n", "-C", str(tmp_path)])
-    assert e.value.code == 0 and out.getvalue().count("touch t") == n
+    out.flush()
+    assert e.value.code == 0 and out.buffer.getvalue().count(b"touch t") == n
     return seen[0]
 
 
