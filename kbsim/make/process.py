@@ -268,6 +268,7 @@ class MakeProcess(Remake, Implicit, VPath):
         self.vars_initialized: set | None = None  # files given a variable set (secondexp.py)
         self.shell_target_vars = False  # a target or pattern variable SHELL/.SHELLFLAGS
         self.snapped_deps = False  # file.c snap_deps ran: no rule may be added now
+        self.expanding_recipe: tuple[str, int] | None = None  # new_job: the recipe's start
         self.posix = False  # read.c posix_pedantic: a .POSIX target was read
         self.include_depth = 0  # makefiles being read, one inside the other
         # output.c: -O's mode (None, 'line', 'target' or 'recurse'), the buffer output
@@ -1256,6 +1257,7 @@ class MakeProcess(Remake, Implicit, VPath):
         autos = exp.auto = self.set_file_variables(file)
         exp.scope = scope
         lines = []
+        self.expanding_recipe = (cmds.filename, cmds.lineno)
         try:
             if self.one_shell:
                 # commands.c chop_commands under .ONESHELL: the recipe is one line
@@ -1270,6 +1272,7 @@ class MakeProcess(Remake, Implicit, VPath):
         finally:
             exp.auto = None
             exp.scope = None
+            self.expanding_recipe = None
         origin = None
         if "\n" in "".join(lines):
             prefix = cmds.prefix
