@@ -27,6 +27,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 MODEL = "alias-stale"
 
 
+@pytest.fixture(autouse=True)
+def _auto_engine(monkeypatch):
+    """These tests are about the plan's cache: they run on the default tier even when
+    $KBSIM_ENGINE forces one for the rest of the suite (docs/plan-tier.md)."""
+    monkeypatch.setenv("KBSIM_ENGINE", "auto")
+
+
 def kbsim(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     e = dict(os.environ)
     e.update(env or {})
@@ -58,6 +65,7 @@ def test_second_run_is_warm_and_identical(tmp_path):
     assert warm["engines"] == {"plan": 11, "faithful": 0}
     assert f.stat().st_mtime_ns == stamp  # nothing new learned: not rewritten
     ref, _ = replay_json(tmp_path, "--engine", "faithful")
+    assert ref["engines"] == {"plan": 0, "faithful": 11}  # the same processes, counted
     ref["engines"] = warm["engines"]
     assert ref == warm
 

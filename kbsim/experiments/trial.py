@@ -207,7 +207,7 @@ def run_trial(spec: BuildSpec, settings: dict[str, str], seed: int,
                                      no_builtin_rules=True, no_builtin_variables=True),
                          rt.root, env={})  # (kbuild: MAKEFLAGS += -rR)
         stale = find_stale(fs, rt)
-        engines.update(eng.counts)
+        engines.update(eng.tally())
     compiles = rt.compiles[n_compiles0:]
     adjusts = rt.adjusts[n_adjusts0:]
     errors = list(rt.modpost.errors) if rt.modpost else []

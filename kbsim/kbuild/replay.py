@@ -155,7 +155,7 @@ def _replay(spec: BuildSpec, *, era: str | None, granularity: str | None, jobs: 
                         rt.compiles, rt.adjusts, stale,
                         rt.modpost.errors if rt.modpost else [], rt.modpost is not None,
                         sim.output, list(sim.warnings), fs, sim, rt,
-                        [argv for _, argv in rt.make_starts], gnote, dict(eng.counts))
+                        [argv for _, argv in rt.make_starts], gnote, eng.tally())
 
 
 def find_stale(fs: SimFS, rt: KbuildRuntime) -> list[StaleObject]:

@@ -129,10 +129,19 @@ class Engine:
         self.cache = cache if cache is not None else SHARED
         self.counts: Counter[str] = Counter()  # make processes run by each tier
         self.refusals: Counter[str] = Counter()  # why the reference ran one
+        self.sim = None
 
     def install(self, sim) -> None:
+        self.sim = sim
         if self.mode != "faithful":
             sim.new_process = self.new_process
+
+    def tally(self) -> dict[str, int]:
+        """Make processes run by each tier in the simulation installed on (--json's
+        "engines"): every one not run on the plan ran on the reference, those that
+        Simulation.spawn starts itself and all of a faithful run's included."""
+        n = len(self.sim.processes) if self.sim is not None else 0
+        return {"plan": self.counts["plan"], "faithful": n - self.counts["plan"]}
 
     def new_process(self, sim, options, cwd, level, restarts, env, parent):
         if options.print_version:  # (make -v reads nothing)
