@@ -104,7 +104,8 @@ def replay(spec: BuildSpec, *, era: str | None = None, granularity: str | None =
     runs the make processes (kbsim.plan: "auto", "plan" or "faithful"; None: as
     $KBSIM_ENGINE says, else "auto"); READ_CACHE: the
     kbsim.plan.ReadCache to use (default: the one this Python process shares)."""
-    with paused_gc():  # the whole tree and every make's file table are kept (gcpause.py)
+    # the whole tree and every make's file table are kept, then dropped (gcpause.py)
+    with paused_gc(leaves_garbage=True):
         return _replay(spec, era=era, granularity=granularity, jobs=jobs, seed=seed,
                        guard=guard, naming=naming, echo=echo, trace=trace, setup=setup,
                        engine=engine, read_cache=read_cache)
