@@ -62,6 +62,21 @@ def test_e6_perturbed_module_object_is_found_by_its_dot_o_name(tmp_path):
     assert r.make_status == 0
 
 
+def test_e6_modpost_reads_the_exports_of_vmlinux_o(tmp_path):
+    """v6.5+ modpost takes every EXPORT_SYMBOL of vmlinux.o (its .export_symbol entries):
+    a relinked vmlinux does not lose them."""
+    b, _ = e6_tree(tmp_path, module_needs=("a_export",), header_mtime=T + 15 * NS)
+    _vmlinux(b)
+    put(b / "vmlinux.o", kernel_object([], ["a_export", "a_unused"], style="6.5"),
+        T + 25 * NS)
+    cap = capture(str(b))
+    assert cap.objects["vmlinux.o"].markers == ["a_export", "a_unused"]
+    r = replay(spec_from_capture(cap), jobs=2)
+    assert sorted(c.target for c in r.compiles) == ["lib/a.o", "lib/m.o"]
+    assert "  LD      vmlinux\n" in r.log()
+    assert r.modpost_errors == [] and r.exit_code == 0
+
+
 def test_savedcmd_tree_of_the_e5_era(tmp_path):
     """A v6.2-v6.4 tree: e5 (ksym files, recursion) with savedcmd_ lines."""
     b, _ = e5_tree(tmp_path, module_needs=("a_export",), auto_syms=("a_export",))

@@ -516,6 +516,8 @@ class KbuildRuntime:
         start = fs.clock.now
         yield self.t.modpost_ns
         exports = set(self._content(ctx, "vmlinux").exports)
+        if not self.era.recursion:  # v6.5+: modpost reads every EXPORT_SYMBOL of vmlinux.o
+            exports.update(self._content(ctx, "vmlinux.o").markers)
         mods = []
         for ko in kos:
             c = self._content(ctx, ko[:-3] + ".o")

@@ -483,6 +483,8 @@ class _Capturer:
             want[ko] = True
             want[ko[:-3] + ".o"] = True
         want.setdefault("vmlinux", False)
+        # v6.5+: vmlinux.o's __export_symbol_ entries are what modpost exports from it
+        want.setdefault("vmlinux.o", False)
         out: dict[str, ObjectEntry] = {}
         items = sorted(want.items())
         elf_missing = False
@@ -524,6 +526,8 @@ class _Capturer:
             if facts.format == "kbsim-object" and self.elf_state in ("off", "unavailable") \
                     and self.elf_mode == "kbsim":
                 self.elf_state = "kbsim"
+            if key not in mtimes and key in self.walked:  # read, so its mtime is known too
+                mtimes[key] = self.walked[key]
             out[key] = ObjectEntry(format=facts.format, exports=facts.exports,
                                    markers=facts.markers, undefined=facts.undefined)
         self.progress("read objects", len(items), len(items))
