@@ -133,9 +133,9 @@ def replay_json(r: ReplayResult) -> dict:
         "start_ns": r.start_ns,
         "end_ns": r.end_ns,
         "passes": passes,
-        # what the (next) make recompiles and why, in kbuild's V=2 wording
-        "rebuild": [{"target": c.target, "reasons": c.reasons}
-                    for c in r.compiles if c.pass_no == 1],
+        # what the (next) make rebuilds and why, in kbuild's V=2 wording, in the order
+        # the recipes started: compiles, and for a captured tree every later step
+        "rebuild": r.rebuilds(),
         "stale": [{"target": s.target, "missing": s.missing, "extra": s.extra,
                    "compiled_pass": s.compiled_pass, "mtime_ns": s.mtime_ns}
                   for s in r.stale],

@@ -18,6 +18,7 @@ from __future__ import annotations
 import errno
 import io
 import os
+import posixpath
 import stat as pystat
 from dataclasses import dataclass
 from typing import Callable
@@ -29,6 +30,7 @@ from .capture_format import (Capture, CmdEntry, EraInfo, GranularityInfo, Object
                              TextFile, encode_lines, lexical_key, module_ko, rel_or_abs)
 from .cmdscan import ScanResult, scan_cmd
 from .detect import detect_era, detect_granularity
+from .linkgraph import declared_prereqs
 from .elfscan import ElfUnavailable, NotAnObject, have_pyelftools, read_facts
 from .scanstore import store_scans
 
@@ -388,11 +390,16 @@ class _Capturer:
         self.progress("stat named files", total, total)
         for rel, m in ksyms.items():
             mtimes.setdefault(rel, m)
+        for rel, m in self.walked.items():  # every build product, for the later stages
+            if not (rel.startswith(".") and rel.endswith(".cmd")):
+                mtimes.setdefault(rel, m)
         for tf in [autoksyms, auto_conf, modorder, *mod_files, *usyms_files]:
             if tf is not None and tf.mtime_ns is not None:
                 mtimes.setdefault(tf.path, tf.mtime_ns)
 
         targets = {r.name: r.target for r in scans}
+        declared = self.makefile_prereqs({names.get(r.target, r.target) for r in scans
+                                          if not r.name.startswith("tools/")})
         objects = self.read_objects(scans, modorder, mod_files, mtimes, names)
 
         trim = None
@@ -434,13 +441,34 @@ class _Capturer:
             elf=self.elf_state, line_table=table, cmd_files=entries,
             mtimes=dict(sorted(mtimes.items())), names=dict(sorted(names.items())),
             file_notes=dict(sorted(notes.items())), symlinks=links,
-            autoksyms=autoksyms, kernel_release=release, auto_conf=auto_conf, modules_order=modorder,
+            autoksyms=autoksyms, kernel_release=release, makefile_prereqs=declared, auto_conf=auto_conf, modules_order=modorder,
             mod_files=mod_files, usyms_files=usyms_files, objects=objects,
             warnings=self.warnings, notes=self.notes, partial=self.partial)
         if self.layout == "table":
             store_scans(cap, scan_by_path)  # so readers need not scan the texts again
         cap._scans = scan_by_path
         return cap
+
+    def makefile_prereqs(self, targets: set[str]) -> dict[str, list[str]]:
+        """Prerequisites the source tree's directory makefiles declare for TARGETS
+        (linkgraph.declared_prereqs): each directory's Kbuild, else Makefile, read only."""
+        if not self.srctree:
+            return {}
+        out: dict[str, list[str]] = {}
+        dirs = sorted({posixpath.dirname(t) or "." for t in targets if not t.startswith("/")})
+        for d in dirs:
+            for name in ("Kbuild", "Makefile"):
+                path = os.path.join(self.srctree, d, name)
+                try:
+                    with self.t.open(path) as fh:
+                        text = fh.read(1 << 20).decode("utf-8", "replace")
+                except OSError:
+                    continue
+                for t, deps in declared_prereqs(text, d).items():
+                    if t in targets:
+                        out[t] = deps
+                break
+        return dict(sorted(out.items()))
 
     def key_of(self, spelling: str, cache: dict[str, str]) -> str:
         """Canonical key: the kernel's resolution of the name (from the build dir)."""
@@ -536,6 +564,15 @@ class _Capturer:
                       "compiled into ELF objects and the modules' undefined symbols were not "
                       "captured", partial=False)
         return out
+
+
+def is_build_dir(path: str) -> bool:
+    """Does PATH look like a kbuild build directory after a build (its configuration and
+    one of the files a build leaves at the top)?"""
+    if not os.path.isfile(os.path.join(path, "include", "config", "auto.conf")):
+        return False
+    return any(os.path.exists(os.path.join(path, n))
+               for n in ("vmlinux", "built-in.a", "modules.order", "Module.symvers"))
 
 
 def resolve_srctree(root: str, srctree: str | None, tree=None) -> tuple[str | None, str | None]:

@@ -1,0 +1,102 @@
+"""The whole next make of a captured tree: every stage after the compiles (issue 17).
+
+tests/capture_trees.py's e6_linked_tree is a tree built to the end, each file's mtime set
+in the order the real build writes it; the expected lists follow the v6.12 makefiles
+(scripts/Makefile.build, Makefile.vmlinux_o, Makefile.modpost, Makefile.vmlinux,
+Makefile.modfinal, arch/x86/realmode/Makefile) by hand.
+"""
+
+from __future__ import annotations
+
+import os
+
+from capture_trees import NS, T, e6_linked_tree
+
+from kbsim.kbuild import replay
+from kbsim.tree.capture import capture
+from kbsim.tree.incremental import spec_from_capture
+
+
+def _replay(b, **kw):
+    # the tree's stamps are whole seconds (a "1s" tree); ns keeps x.h at 10.5 s apart
+    return replay(spec_from_capture(capture(str(b))), jobs=1, granularity="ns", **kw)
+
+
+def _made(r):
+    return [(x["stage"], x["target"]) for x in r.rebuilds()]
+
+
+def test_settled_tree_rebuilds_nothing(tmp_path):
+    b, _ = e6_linked_tree(tmp_path)
+    r = _replay(b)
+    # outputmakefile's ln -fsn $(srctree) source runs on every make of an O= build
+    assert _made(r) == [("prepare", "source")]
+    assert r.exit_code == 0
+
+
+def test_a_newer_header_carries_through_every_stage(tmp_path):
+    """x.h newer than lib/a.o (10 s) but not than lib/m.o (11 s): a.o is compiled, then
+    the archives, vmlinux.a, vmlinux.o, modpost (vmlinux.o is newer), the vmlinux link
+    with init/version-timestamp.o; m.mod.c keeps its text, so m.mod.o and m.ko stay."""
+    b, _ = e6_linked_tree(tmp_path, header_mtime=T + 10 * NS + NS // 2)
+    r = _replay(b)
+    assert _made(r) == [
+        ("prepare", "source"), ("compile", "lib/a.o"), ("link", "lib/built-in.a"),
+        ("link", "built-in.a"), ("link", "vmlinux.a"), ("link", "vmlinux.o"),
+        ("modpost", "Module.symvers"), ("vmlinux", "init/version-timestamp.o"),
+        ("vmlinux", "vmlinux")]
+    rows = {x["target"]: x for x in r.rebuilds()}
+    assert rows["Module.symvers"]["reasons"] == ["due to: vmlinux.o"]
+    assert rows["Module.symvers"]["writes"] == ["Module.symvers"]  # .mod.c: same text
+    assert set(rows["vmlinux"]["writes"]) == {".version", "include/generated/utsversion.h",
+                                              "vmlinux", "System.map"}
+    assert rows["init/version-timestamp.o"]["reasons"] == [
+        "due to: include/generated/utsversion.h"]
+    assert r.exit_code == 0
+
+
+def test_a_newer_module_source_relinks_the_module(tmp_path):
+    b, s = e6_linked_tree(tmp_path)
+    os.utime(s / "lib/m.c", ns=(T + 20 * NS,) * 2)
+    r = _replay(b)
+    assert _made(r) == [
+        ("prepare", "source"), ("compile", "lib/m.o"), ("link", "lib/modules.order"),
+        ("link", "modules.order"), ("modpost", "Module.symvers"), ("modfinal", "lib/m.ko")]
+    ko = r.rebuilds()[-1]
+    assert ko["reasons"] == ["due to: lib/m.o"]
+
+
+def test_a_prerequisite_only_the_directory_makefile_declares(tmp_path):
+    """rmpiggy.o includes rm/realmode.bin with .incbin: gcc -MMD does not record it,
+    arch/x86/realmode/Makefile declares it. A newer realmode.elf makes realmode.bin in
+    the sub-make that Makefile runs for it, then rmpiggy.o and on up to vmlinux."""
+    b, _ = e6_linked_tree(tmp_path, blob_elf_mtime=T + 35 * NS)
+    cap = capture(str(b))
+    assert cap.makefile_prereqs == {
+        "arch/x86/realmode/rmpiggy.o": ["arch/x86/realmode/rm/realmode.bin"]}
+    r = replay(spec_from_capture(cap), jobs=1)
+    made = _made(r)
+    assert made[:5] == [
+        ("prepare", "source"), ("link", "arch/x86/realmode/rm/realmode.bin"),
+        ("compile", "arch/x86/realmode/rmpiggy.o"), ("link", "arch/x86/realmode/built-in.a"),
+        ("link", "built-in.a")]
+    assert ("vmlinux", "vmlinux") in made
+    rows = {x["target"]: x for x in r.rebuilds()}
+    assert rows["arch/x86/realmode/rmpiggy.o"]["reasons"] == [
+        "due to: arch/x86/realmode/rm/realmode.bin"]
+    # the sub-make arch/x86/realmode/Makefile runs for it
+    cmds = [p.opts.variables for p in r.sim.processes]
+    assert any(("obj", "=", "arch/x86/realmode/rm") in v for v in cmds)
+
+
+def test_shipped_61_capture_settled(tmp_path):
+    """The shipped Linux 6.1 capture (e5: the adjust step runs and changes nothing)."""
+    from kbsim.tree.registry import load_spec
+    spec, _ = load_spec("linux-6.1-tinyconfig")
+    assert spec.tree is not None
+    r = replay(spec, jobs=2)
+    assert [c.target for c in r.compiles] == []
+    assert [a.changed for a in r.adjusts] == [0]
+    assert [(x["stage"], x["target"]) for x in r.rebuilds()] == [
+        ("prepare", "source"), ("boot", "arch/x86_64/boot/bzImage")]
+    assert r.exit_code == 0
