@@ -176,3 +176,25 @@ def test_the_heading_says_how_the_granularity_was_decided(tmp_path):
     r = replay(spec, jobs=1, granularity="ns")
     assert header(r).splitlines()[1].startswith("  ns mtimes as asked (the tree suggested 1s: ")
     assert replay_json(r)["granularity_evidence"].startswith("as asked")
+
+
+def test_diagnose_e6_kept_trimmed_and_the_same_tick_ksymtab(tmp_path):
+    """v6.5+: modpost's KSYMTAB files decide; an export.c rewritten in the tick of its
+    object's last compile is the e6 way to lose an export."""
+    from capture_trees import e6_linked_tree
+
+    from kbsim.tree.captured import CapturedTree
+    from kbsim.tree.diagnose import diagnose
+    b, _ = e6_linked_tree(tmp_path / "ok", realmode=False)
+    ct = CapturedTree(capture(str(b)))
+    d = diagnose(ct, "a_export")
+    assert d.case == "ok" and d.exporters[0].object == "vmlinux.o"
+    assert [n.module for n in d.needed_by] == ["lib/m.ko"]
+    b2, _ = e6_linked_tree(tmp_path / "tick", realmode=False)
+    put(b2 / "vmlinux", kernel_object([], [], style="6.5"), T + 48 * NS)  # no KSYMTAB
+    os.utime(b2 / ".vmlinux.export.c", ns=(T + 46 * NS,) * 2)  # == .vmlinux.export.o
+    d2 = diagnose(CapturedTree(capture(str(b2))), "a_export")
+    assert d2.case == "ksymtab-same-tick"
+    assert "Unknown symbol a_export" in d2.explanation[0]
+    os.utime(b2 / "Module.symvers", ns=(T + 40 * NS,) * 2)  # older than modules.order
+    assert diagnose(CapturedTree(capture(str(b2))), "a_export").case == "modpost-not-run"
