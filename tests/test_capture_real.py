@@ -3,7 +3,7 @@ checked against facts recorded independently when the tree was built: the files 
 `stat` lines in models/fixtures/linux-6.1/ (README.md) and its build log.
 
 The integration tests at the end capture the real tree itself, when it exists
-(examples/real-kernel/build-linux-6.1.sh; opt-in: pytest -m integration)."""
+(examples/real-kernel/build-linux.sh 6.1; opt-in: pytest -m integration)."""
 
 from __future__ import annotations
 

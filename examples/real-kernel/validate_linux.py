@@ -4,7 +4,9 @@
 Not part of the default test run: it needs Debian's linux-source-VERSION and minutes.
 
     examples/real-kernel/build-linux.sh 6.12 WORK      # about 4-8 minutes on 2 cores
-    python examples/real-kernel/validate_linux.py WORK --version 6.12 --seeds 1,2,3,4,5
+    python examples/real-kernel/validate_linux.py WORK --version 6.12 --seeds 1,2,3,4,5 \
+        --keep KEEP                                    # and later, without a kernel:
+    python examples/real-kernel/validate_linux.py WORK --recheck --keep KEEP
 
 It works only inside WORK (the tree the build script made there, WORK/build-VERSION and
 WORK/linux-source-VERSION):
@@ -160,6 +162,32 @@ def perturb(build: str, src: str, rng: random.Random, samples: int) -> str:
             f"({edits.count(-1)}) their newest prerequisite")
 
 
+def recheck(keep: str, jobs: int) -> int:
+    """Replay the captures a --keep run saved and compare with the files the real make
+    changed then (no kernel build or make needed: a later kbsim on the same evidence)."""
+    from kbsim.tree.capture_format import load_capture
+    ok = True
+    print("| run | files kbsim / make / agree | result |")
+    print("|---|---|---|")
+    for name in sorted(os.listdir(keep)):
+        if not name.endswith(".json.gz"):
+            continue
+        slug = name[:-len(".json.gz")]
+        r = replay(spec_from_capture(load_capture(os.path.join(keep, name))), jobs=jobs)
+        written = {posixpath.normpath(c.target) for c in r.compiles}
+        written |= {posixpath.normpath(w) for s in r.steps for w in s.writes}
+        with open(os.path.join(keep, slug + ".changed")) as fh:
+            changed = set(fh.read().split())
+        same = written == changed
+        ok &= same
+        print(f"| {slug} | {len(written)} / {len(changed)} / {len(written & changed)} | "
+              f"{'equal' if same else 'differ'} |")
+        _, detail = compare(written, changed)
+        if detail:
+            print(detail)
+    return 0 if ok else 1
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("work", help="the work directory build-linux.sh built")
@@ -170,7 +198,14 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--keep", help="keep each run's capture and the files the real make "
                                    "changed in this directory (outside WORK's trees)")
+    ap.add_argument("--recheck", action="store_true",
+                    help="only replay the captures in --keep DIR and compare them with "
+                         "what the real make changed when they were kept")
     a = ap.parse_args()
+    if a.recheck:
+        if not a.keep:
+            ap.error("--recheck needs --keep DIR")
+        return recheck(a.keep, a.jobs)
     work = os.path.abspath(a.work)
     src = os.path.join(work, f"linux-source-{a.version}")
     build = os.path.join(work, f"build-{a.version}")
