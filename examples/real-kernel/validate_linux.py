@@ -173,6 +173,8 @@ def recheck(keep: str, jobs: int) -> int:
         if not name.endswith(".json.gz"):
             continue
         slug = name[:-len(".json.gz")]
+        if not os.path.exists(os.path.join(keep, slug + ".changed")):
+            continue  # its real make has not finished
         r = replay(spec_from_capture(load_capture(os.path.join(keep, name))), jobs=jobs)
         written = {posixpath.normpath(c.target) for c in r.compiles}
         written |= {posixpath.normpath(w) for s in r.steps for w in s.writes}

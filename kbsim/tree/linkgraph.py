@@ -240,32 +240,38 @@ def tree_graph(ct, era: Era, declared: dict[str, list[str]] | None = None) -> Tr
                         g.append(p[:-2] + ".mod")
             g.append(mo.path)
 
-    # what each goal and stage reaches, to find the targets nobody asks for
-    reach: set[str] = set()
-    stack = [x for g in goals.values() for x in g]
-    stack += [t for t, tt in targets.items() if not tt.maker.startswith("dir:")]
+    # what the directories' goals reach, and what the stages and the image reach besides
     image = next((t for t in sorted(targets) if re.fullmatch(r"arch/[^/]+/boot/bzImage", t)),
                  None)
-    if image:
-        stack.append(image)
-    while stack:
-        x = stack.pop()
-        if x in reach:
-            continue
-        reach.add(x)
-        tt = targets.get(x)
-        if tt is not None:
-            stack += [p for p in tt.prereqs + dep_edges.get(x, []) if p in targets]
+
+    def closure(start: list[str]) -> set[str]:
+        seen: set[str] = set()
+        stack = list(start)
+        while stack:
+            x = stack.pop()
+            if x in seen:
+                continue
+            seen.add(x)
+            tt = targets.get(x)
+            if tt is not None:
+                stack += [p for p in tt.prereqs + dep_edges.get(x, []) if p in targets]
+        return seen
+
+    by_dirs = closure([x for g in goals.values() for x in g])
+    by_all = by_dirs | closure([t for t, tt in targets.items()
+                                if not tt.maker.startswith("dir:")] + ([image] if image else []))
     link_made = {"init/version-timestamp.o"}  # made by link-vmlinux.sh's own make
     for t, tt in targets.items():
         d = tt.maker[4:] if tt.maker.startswith("dir:") else None
-        if d is None or t in reach or t in link_made:
+        if d is None or t in by_dirs or t in link_made:
             continue
         if t.startswith(PREPARE_PREFIXES) or t in PREPARE_NAMES \
-                or posixpath.basename(t).startswith(".checked-") or d not in in_descent:
+                or posixpath.basename(t).startswith(".checked-"):
             tt.maker = "prepare"
-        else:  # extra-y / always-y of a directory in the descent (vmlinux.lds, ...)
+        elif d in in_descent:  # extra-y / always-y of a directory (vmlinux.lds, ...)
             goals[d].insert(0, t)
+        elif t not in by_all:  # asked for by nothing this make runs: the prepare stage
+            tt.maker = "prepare"
     for t, tt in targets.items():
         if tt.kind != "compile":
             tt.stage = STAGE_NAME.get(tt.maker, "link")
