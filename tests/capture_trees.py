@@ -194,7 +194,7 @@ def e1_tree(base: Path, *, same_tick: bool = True) -> Path:
 
 
 def e6_linked_tree(base: Path, *, header_mtime=T - 3600 * NS, blob_elf_mtime=T + 30 * NS,
-                   realmode=True) -> tuple[Path, Path]:
+                   realmode=True, asm_wrapper: str | None = None) -> tuple[Path, Path]:
     """A 6.12-style tree built to the end, in the order the real build writes it (each
     file's mtime says when): lib/a.o (obj-y) and lib/m.o (module m) compiled; the
     archives lib/built-in.a, built-in.a, lib/modules.order, modules.order; vmlinux.a,
@@ -203,7 +203,10 @@ def e6_linked_tree(base: Path, *, header_mtime=T - 3600 * NS, blob_elf_mtime=T +
     lib/m.ko. With REALMODE, arch/x86/realmode/rmpiggy.o (obj-y) includes
     rm/realmode.bin by .incbin, a prerequisite only arch/x86/realmode/Makefile declares;
     rm/realmode.bin is made from rm/realmode.elf (mtime BLOB_ELF_MTIME) by its own
-    sub-make."""
+    sub-make. ASM_WRAPPER (the text of the source tree's scripts/Makefile.asm-headers,
+    v6.12, or Makefile.asm-generic, v6.1, rule line): lib/a.o also includes the generated
+    wrapper arch/x86/include/generated/uapi/asm/termbits.h ('#include
+    <asm-generic/termbits.h>', written at 5 s) of include/uapi/asm-generic/termbits.h."""
     b, s = base / "build", base / "src"
     sec = lambda n: T + n * NS  # noqa: E731
     put(s / "Makefile", "VERSION = 6\n", T - 3600 * NS)
@@ -227,7 +230,17 @@ def e6_linked_tree(base: Path, *, header_mtime=T - 3600 * NS, blob_elf_mtime=T +
         put(b / posixpath.dirname(target) / f".{posixpath.basename(target)}.cmd",
             f"savedcmd_{target} := {command}\n", at)
 
-    compile_("lib/a.o", f"{s}/lib/a.c", sec(10))
+    a_headers = None
+    if asm_wrapper is not None:
+        name, rule = asm_wrapper.split(":", 1)
+        put(s / name, f"# the rule of the wrappers\n{rule.lstrip()}\n\t$(call cmd,wrap)\n",
+            T - 3600 * NS)
+        put(s / "include/uapi/asm-generic/termbits.h", "", T - 3600 * NS)
+        wrapper = "arch/x86/include/generated/uapi/asm/termbits.h"
+        put(b / wrapper, "#include <asm-generic/termbits.h>\n", sec(5))
+        a_headers = [(f"{s}/include/linux/x.h", ["FOO"]), (wrapper, []),
+                     (f"{s}/include/uapi/asm-generic/termbits.h", [])]  # gcc -MMD: both
+    compile_("lib/a.o", f"{s}/lib/a.c", sec(10), headers=a_headers)
     put(b / "lib/a.o", kernel_object([], ["a_export"], style="6.5"), sec(10))
     compile_("lib/m.o", f"{s}/lib/m.c", sec(11))
     put(b / "lib/m.o", kernel_object([], [], ["a_export"], style="6.5"), sec(11))

@@ -42,7 +42,7 @@ def test_the_race_tree_replays_to_the_modpost_failure(tree):
     r = replay(spec_from_capture(capture(str(tree))), jobs=2)
     assert r.modpost_errors == [MODPOST] and r.exit_code == 1
     assert [a.changed for a in r.adjusts] == [0]
-    assert [(x["stage"], x["target"]) for x in r.rebuilds()] == [
+    assert [(x["stage"], x["target"]) for x in r.rebuilds() if x["writes"]] == [
         ("prepare", "source"), ("modpost", "Module.symvers")]
     assert "make[1]: *** Deleting file 'Module.symvers'" in r.make_errors
 

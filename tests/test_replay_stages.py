@@ -23,7 +23,8 @@ def _replay(b, **kw):
 
 
 def _made(r):
-    return [(x["stage"], x["target"]) for x in r.rebuilds()]
+    """(stage, target) of every recipe that wrote something (filechk rows write nothing)."""
+    return [(x["stage"], x["target"]) for x in r.rebuilds() if x["writes"]]
 
 
 def test_settled_tree_rebuilds_nothing(tmp_path):
@@ -32,6 +33,12 @@ def test_settled_tree_rebuilds_nothing(tmp_path):
     # outputmakefile's ln -fsn $(srctree) source runs on every make of an O= build
     assert _made(r) == [("prepare", "source")]
     assert r.exit_code == 0
+    # filechk targets: listed, regenerated on every make, written only if the text changes
+    fc = [x for x in r.rebuilds() if not x["writes"]]
+    assert [(x["stage"], x["target"]) for x in fc] == [
+        ("prepare", "include/config/kernel.release")]
+    assert fc[0]["reasons"][0].startswith("regenerated on every make (Makefile: filechk "
+                                          "kernel.release")
 
 
 def test_a_newer_header_carries_through_every_stage(tmp_path):
@@ -97,6 +104,41 @@ def test_shipped_61_capture_settled(tmp_path):
     r = replay(spec, jobs=2)
     assert [c.target for c in r.compiles] == []
     assert [a.changed for a in r.adjusts] == [0]
-    assert [(x["stage"], x["target"]) for x in r.rebuilds()] == [
-        ("prepare", "source"), ("boot", "arch/x86_64/boot/bzImage")]
+    assert _made(r) == [("prepare", "source"), ("boot", "arch/x86_64/boot/bzImage")]
     assert r.exit_code == 0
+
+
+WRAPPER = "arch/x86/include/generated/uapi/asm/termbits.h"
+ASM_HEADERS_612 = "scripts/Makefile.asm-headers:$(obj)/%.h: $(srctree)/$(generic)/%.h"
+ASM_GENERIC_61 = "scripts/Makefile.asm-generic:$(obj)/%.h:"
+
+
+def test_an_asm_generic_wrapper_follows_its_generic_header(tmp_path):
+    """v6.12's scripts/Makefile.asm-headers makes each wrapper from its asm-generic header
+    (a plain rule, no .cmd file): a newer include/uapi/asm-generic/termbits.h rewrites
+    the wrapper, then what includes it (seen on Linux 6.12: drivers/char/mem.o)."""
+    b, s = e6_linked_tree(tmp_path, asm_wrapper=ASM_HEADERS_612)
+    os.utime(s / "include/uapi/asm-generic/termbits.h", ns=(T + 20 * NS,) * 2)
+    cap = capture(str(b))
+    assert cap.makefile_prereqs[WRAPPER] == [f"{s}/include/uapi/asm-generic/termbits.h"]
+    r = replay(spec_from_capture(cap), jobs=1, granularity="ns")
+    made = _made(r)
+    assert made[:3] == [("prepare", "source"), ("prepare", WRAPPER), ("compile", "lib/a.o")]
+    rows = {x["target"]: x for x in r.rebuilds()}
+    assert rows[WRAPPER]["reasons"] == [
+        f"due to: {s}/include/uapi/asm-generic/termbits.h"]
+    assert rows["lib/a.o"]["reasons"] == [
+        f"due to: {WRAPPER} {s}/include/uapi/asm-generic/termbits.h"]
+
+
+def test_an_asm_generic_wrapper_of_61_is_never_remade(tmp_path):
+    """v6.1's scripts/Makefile.asm-generic rule has no prerequisite: the wrapper exists,
+    so make never remakes it, however new the generic header."""
+    b, s = e6_linked_tree(tmp_path, asm_wrapper=ASM_GENERIC_61)
+    os.utime(s / "include/uapi/asm-generic/termbits.h", ns=(T + 20 * NS,) * 2)
+    cap = capture(str(b))
+    assert WRAPPER not in cap.makefile_prereqs
+    r = _replay(b)
+    assert [t for _, t in _made(r)][:3] == ["source", "lib/a.o", "lib/built-in.a"]
+    rows = {x["target"]: x for x in r.rebuilds()}
+    assert rows["lib/a.o"]["reasons"] == [f"due to: {s}/include/uapi/asm-generic/termbits.h"]

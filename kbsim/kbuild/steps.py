@@ -23,7 +23,9 @@ simulated time the recipe ends. Kinds (the rule each models, v6.1 and v6.12 tree
   init/version-timestamp.o`` runs, then vmlinux and its side files (System.map, ...);
 - ``ko``: ``NAME.ko`` (scripts/Makefile.modfinal);
 - ``gen``: any other if_changed target (the boot image's steps, generated headers, ...);
-- ``always``: a file every make rewrites (``outputmakefile``; ``ln -fsn`` of the image).
+- ``always``: a file every make rewrites (``outputmakefile``; ``ln -fsn`` of the image);
+- ``filechk``: a file every make regenerates and writes only if its text changed
+  (scripts/Kbuild.include ``filechk``): listed, not written (kbsim runs no generator).
 """
 
 from __future__ import annotations
@@ -145,6 +147,15 @@ class TreeSteps:
     # ------------------------------------------------------------ the command
     def step(self, ctx, argv, io):
         kind, target = argv[1], argv[2]
+        if kind == "filechk":  # the generator runs; mv only if the text changed
+            yield self.rt.t.recipe_ns
+            why = dict(self.g.filechk).get(target, "filechk")
+            self.records.append(StepRecord(
+                self.rt.pass_no, target, kind, "prepare",
+                [f"regenerated on every make ({why}); the content decides, and kbsim, "
+                 f"which does not run the generator, assumes it unchanged"],
+                self.rt.fs.clock.now, self.rt.fs.clock.now))
+            return 0
         if kind == "always":
             yield self.rt.t.recipe_ns
             rec = StepRecord(self.rt.pass_no, target, kind, self._stage(target),
@@ -154,7 +165,11 @@ class TreeSteps:
             self.records.append(rec)
             return 0
         _, newer, prereqs = split_why(argv, 3)
-        reasons = if_changed(ctx, self.rt.era, target, "", newer, prereqs, True)
+        if kind == "plain":  # a plain make rule (no if_changed, no .cmd file)
+            reasons = [] if self.rt.fs.lexists(target, ctx.cwd) else ["target missing"]
+            reasons += ["due to: " + " ".join(newer)] if newer else []
+        else:
+            reasons = if_changed(ctx, self.rt.era, target, "", newer, prereqs, True)
         if not reasons:
             return 0  # if_changed expands to ':'
         start = self.rt.fs.clock.now
@@ -162,7 +177,7 @@ class TreeSteps:
                          start, start)
         label = {"ar": "AR", "ld-r": "LD [M]", "mod": "GEN", "order": "GEN",
                  "vmlinux.o": "LD", "modpost": "MODPOST", "link": "LD", "ko": "LD [M]",
-                 "gen": "GEN"}.get(kind, "GEN")
+                 "gen": "GEN", "plain": "WRAP"}.get(kind, "GEN")
         if kind != "link":  # link-vmlinux.sh says LD after its own make (version stamp)
             io.out(f"  {label:<8}{target}\n")
         t = self.rt.t
@@ -174,7 +189,8 @@ class TreeSteps:
             yield t.archive_ns
             self._write(ctx, target, self._output(ctx, kind, target, prereqs), rec.writes)
             status = 0
-        self._save_cmd(ctx, target)
+        if kind != "plain":
+            self._save_cmd(ctx, target)
         rec.end_ns = self.rt.fs.clock.now
         self.records.append(rec)
         return status

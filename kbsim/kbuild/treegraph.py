@@ -182,8 +182,11 @@ def top_makefile(g: TreeGraph, era: Era) -> str:
         lines.append(f"all: {g.image_goal}")
     lines += ["all: vmlinux", "all: modules", "include scripts/Kbuild.include",
               "PHONY += all . prepare vmlinux_o modpost modules_check vmlinux modules FORCE"]
-    prep = ["@$(MAKE) -f scripts/Makefile.prepare"] if has("prepare") else []
-    prep += [f"@kbsim-step always {f}" for f, _ in g.always]
+    # archprepare's first prerequisite is outputmakefile (the 'source' symlink), before
+    # the generated headers and scripts (top-level Makefile, v6.1 and v6.12)
+    prep = [f"@kbsim-step always {f}" for f, _ in g.always]
+    prep += ["@$(MAKE) -f scripts/Makefile.prepare"] if has("prepare") else []
+    prep += [f"@kbsim-step filechk {f}" for f, _ in g.filechk]
     lines += _rule("prepare", [], prep or ["@:"])
     lines += _rule(".", ["prepare"], ["@$(MAKE) -f scripts/Makefile.build obj=."])
     made_by_descent = [p for p in [*g.vmlinux_objs, g.lds or "", "modules.order"]

@@ -53,6 +53,18 @@ def replay_text(r: ReplayResult, full: bool = False) -> str:
     lines.append(f"passes: {r.passes}; objects compiled: {compiled}; "
                  f"simulated time {(r.end_ns - r.start_ns) / 1e9:.1f} s\n")
     lines.append(engines_line(r.engines))
+    if r.spec.tree is not None:  # a captured tree: the whole next make, stage by stage
+        rows = r.rebuilds()
+        by: dict[str, int] = {}
+        for x in rows:
+            if x["writes"]:
+                by[x["stage"]] = by.get(x["stage"], 0) + 1
+        files = {w for x in rows for w in x["writes"]}
+        fc = sum(1 for x in rows if not x["writes"])
+        lines.append("next make rebuilds: " + (", ".join(f"{n} {st}" for st, n in by.items())
+                                                or "nothing")
+                     + f"; {len(files)} files written (--json: rebuild); {fc} filechk "
+                       f"targets regenerated, assumed unchanged\n")
     if stale:
         lines.append(f"stale objects ({len(stale)}): compiled exports differ from the final "
                      f"autoksyms.h\n")

@@ -468,7 +468,46 @@ class _Capturer:
                     if t in targets:
                         out[t] = deps
                 break
+        out.update(self.asm_wrapper_prereqs())
         return dict(sorted(out.items()))
+
+    def asm_wrapper_prereqs(self) -> dict[str, list[str]]:
+        """The asm-generic wrappers (arch/*/include/generated[/uapi]/asm/NAME.h holding
+        '#include <asm-generic/NAME.h>'): a plain rule with no .cmd file writes them, and
+        from the kernels whose scripts/Makefile.asm-headers says '$(obj)/%.h:
+        $(srctree)/$(generic)/%.h' each depends on its asm-generic header (6.12; 6.1's
+        scripts/Makefile.asm-generic has no prerequisite, so a wrapper is never remade)."""
+        rule = None
+        for name in ("scripts/Makefile.asm-headers", "scripts/Makefile.asm-generic"):
+            try:
+                with self.t.open(os.path.join(self.srctree, name)) as fh:
+                    text = fh.read(1 << 20).decode("utf-8", "replace")
+            except OSError:
+                continue
+            for ln in text.split("\n"):
+                if ln.startswith("$(obj)/%.h:"):
+                    rule = ln
+            break
+        if rule is None or "$(generic)/%.h" not in rule:
+            return {}
+        out: dict[str, list[str]] = {}
+        for rel in self.walked:
+            parts = rel.split("/")
+            if len(parts) < 5 or parts[0] != "arch" or parts[2:4] != ["include", "generated"] \
+                    or not rel.endswith(".h"):
+                continue
+            uapi = parts[4] == "uapi"
+            if parts[4 + uapi:] != ["asm", parts[-1]]:
+                continue
+            try:
+                with self.t.open(self.abs(rel)) as fh:
+                    head = fh.read(256).decode("utf-8", "replace")
+            except OSError:
+                continue
+            if head.strip() == f"#include <asm-generic/{parts[-1]}>":
+                gen = "include/uapi/asm-generic" if uapi else "include/asm-generic"
+                out[rel] = [f"{self.srctree}/{gen}/{parts[-1]}"]
+        return out
 
     def key_of(self, spelling: str, cache: dict[str, str]) -> str:
         """Canonical key: the kernel's resolution of the name (from the build dir)."""

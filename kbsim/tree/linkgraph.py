@@ -142,6 +142,7 @@ def tree_graph(ct, era: Era, declared: dict[str, list[str]] | None = None) -> Tr
     # make knows a target by the name its rule spells (the one in its .cmd file:
     # arch/x86/boot/compressed/../voffset.h), which need not be the canonical path
     spell = {t: r.target for t, r in scans.items()}
+    by_name = {**spell, **{v: v for v in spell.values()}}  # a key or a spelling -> spelling
 
     def resolve(words: list[str], me: str) -> list[str]:
         out = []
@@ -189,10 +190,17 @@ def tree_graph(ct, era: Era, declared: dict[str, list[str]] | None = None) -> Tr
                                 "compile" if kind == "compile" else "link",
                                 maker or f"dir:{rule_dir(spell[t])}")
         if kind == "compile":  # what make reads from the .cmd file: deps_ (for reach)
-            dep_edges[spell[t]] = [spell[k] for k in (ct.key(p) for p, w in r.deps if not w)
-                                   if k in spell]
+            # (the deps that are targets are relative names, spelled as their rules spell
+            # them or canonical: a dict lookup each, no key() of every header)
+            dep_edges[spell[t]] = [by_name[p] for p, w in r.deps if not w and p in by_name]
 
     _synthesize(ct, targets, spell, known)
+    # rules without a .cmd file that the source tree's makefiles declare (the asm-generic
+    # wrappers of scripts/Makefile.asm-headers): plain make rules, no if_changed
+    for t, deps in (declared or {}).items():
+        if t not in targets and t in known and all(p in known for p in deps):
+            spell[t] = t
+            targets[t] = TreeTarget(t, "plain", list(deps), "prepare", "prepare")
     # from here on, targets by the name make knows them by
     targets = {tt.path: tt for tt in targets.values()}
 
