@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-from typing import Optional
-
 import typer
 
-from ..errors import InputError
-from .common import warn
+# (moved to the API, which the commands call; kept here for those who import them)
+from ..api.readcache import ReadCacheFile, check_engine  # noqa: F401
 
 ENGINE_HELP = ("Which tier runs each make process: auto (the plan where it can, else the "
                "reference; the default, or $KBSIM_ENGINE), plan (fail on a process the plan "
@@ -21,53 +17,3 @@ CACHE_HELP = ("Where to keep what make processes read, so a second run starts wa
 EngineOpt = typer.Option(None, "--engine", metavar="auto|plan|faithful", help=ENGINE_HELP)
 CacheDirOpt = typer.Option(None, "--cache-dir", metavar="DIR", help=CACHE_HELP)
 NoCacheOpt = typer.Option(False, "--no-cache", help="Neither read nor write a cache on disk.")
-
-
-def check_engine(engine: str | None) -> str | None:
-    from ..plan import ENGINES
-    if engine is not None and engine not in ENGINES:
-        raise InputError(f"--engine {engine!r}: expected one of {', '.join(ENGINES)}")
-    return engine
-
-
-class ReadCacheFile:
-    """The read cache of one tree on disk (kbsim.plan.store), or none."""
-
-    def __init__(self, source: str, cache_dir: Optional[Path], no_cache: bool,
-                 engine: str, reads: Optional[str] = None):
-        """SOURCE: the model, capture or build directory replayed; READS: a directory the
-        run reads (the cache must not be inside it)."""
-        from ..plan.store import DiskCache, default_dir, namespace
-        self.disk = None
-        if no_cache or (engine or os.environ.get("KBSIM_ENGINE")) == "faithful":
-            return
-        explicit = cache_dir is not None
-        d = Path(cache_dir) if explicit else default_dir()
-        if reads is not None and _inside(d, Path(reads)):
-            msg = (f"--cache-dir {d}: inside {reads}, which kbsim reads; kbsim never "
-                   f"writes there")
-            if explicit:
-                raise InputError(msg)
-            warn(msg + " (no read cache on disk for this run)")
-            return
-        p = Path(source)
-        ident = str(p.resolve()) if p.exists() else source
-        self.disk = DiskCache(d, namespace(ident), warn=warn)
-
-    def cache(self, into=None):
-        """The ReadCache to run with, loaded into INTO if given (None: no cache on disk:
-        the process's own, in memory only)."""
-        return self.disk.load(into) if self.disk is not None else None
-
-    def save(self) -> None:
-        if self.disk is not None:
-            self.disk.save()
-
-
-def _inside(path: Path, top: Path) -> bool:
-    try:
-        a = os.path.realpath(path)
-        b = os.path.realpath(top)
-    except OSError:
-        return False
-    return a == b or a.startswith(b.rstrip("/") + "/")

@@ -10,7 +10,6 @@ they were (GNU make works on bytes).
 
 from __future__ import annotations
 
-import base64
 import os
 import sys
 from typing import Optional
@@ -19,7 +18,7 @@ import typer
 
 from ..errors import InputError
 from ..fs import GRANULARITY_HELP
-from .common import dump_json, load_real, warn
+from .common import dump_json, warn
 from .typer_app import app
 
 # kbsim's own options: name -> takes a value
@@ -111,27 +110,6 @@ class OrderedOutput:
             f.flush()
 
 
-def file_changes(fs) -> list[dict]:
-    """SimFS.changes() for JSON: content as UTF-8 text, or base64 when it is not."""
-    out = []
-    for c in fs.changes():
-        e = {k: v for k, v in c.items() if k != "data"}
-        if "data" in c:
-            data = c["data"]
-            if data is None:
-                # a recipe kbsim does not model was assumed to write it (a warning
-                # says so): the content is not known, and the change itself a guess
-                e["content"] = None
-                e["assumed"] = True
-            else:
-                try:
-                    e["content"] = data.decode("utf-8")
-                except UnicodeDecodeError:
-                    e["content_base64"] = base64.b64encode(data).decode("ascii")
-        out.append(e)
-    return out
-
-
 @app.command("make", help=_HELP, context_settings={
     "ignore_unknown_options": True, "allow_extra_args": True,
     "allow_interspersed_args": False})
@@ -141,68 +119,23 @@ def make_cmd(
         help="make's options, goals and command-line variables, and kbsim's options."),
 ) -> None:
     # (the engine is imported here: `kbsim --help` does not load it)
-    from ..make import MakeError, Simulation
-    from ..make.options import USAGE_TEXT, UsageError, parse_make_args
-    from ..make.reasons import to_model
-    from ..make.sim import real_environment
-    from ..report.make_explain import explain as explain_decision
+    from ..api.makeruns import make
     mine, make_args = split_kbsim_options(list(args or []))
     json_out = "json" in mine
     explain = "explain" in mine
-    try:
-        opts = parse_make_args(make_args)
-    except UsageError as e:
-        # main.c decode_switches: getopt's complaint, then print_usage (on stdout for
-        # -h, status 0; on stderr after a bad option, status 2)
-        if e.status == 0:
-            sys.stdout.write(USAGE_TEXT)
-            raise typer.Exit(0)
-        sys.stderr.write(f"make: {e.message}\n{USAGE_TEXT}")
-        raise typer.Exit(2)
-    except MakeError as e:
-        sys.stderr.write(e.make_text() + "\n")
-        raise typer.Exit(2)
-    try:
-        recipe_ms = float(mine.get("recipe-ms", 1.0))
-        if recipe_ms < 0:
-            raise ValueError
-    except ValueError:
-        raise InputError(f"--recipe-ms {mine['recipe-ms']!r}: not a duration in ms") from None
-    opts.recipe_ns = int(recipe_ms * 1_000_000)
-    opts.debug_why = opts.debug_why or "why" in mine
-    fs = load_real(mine.get("now"), mine.get("granularity", "ns"))
-    cwd = os.getcwd()
     sink = None if json_out else OrderedOutput()
-    sim = Simulation(fs, echo=sink, record=json_out or explain)
-    env = real_environment() if "no-env" not in mine else {}
-    try:
-        status = sim.run(opts, cwd, env)
-    except MakeError as e:
-        status = 2
-        sim.write("err", e.make_text() + "\n")
-    decisions = ([to_model(d) for p in sim.processes for d in p.decisions]
-                 if json_out or explain else [])
-    warnings = list(sim.warnings) + list(fs.real_warnings)
+    res = make(os.getcwd(), options=make_args, granularity=mine.get("granularity", "ns"),
+               now=mine.get("now"), recipe_ms=mine.get("recipe-ms", 1.0),
+               env=None if "no-env" not in mine else {}, record=json_out or explain,
+               echo=sink, why="why" in mine)
     if json_out:
-        dump_json({
-            "exit_code": status,
-            "remade": [{"target": d.target, "newer": d.newer, "reason": d.reason.kind,
-                        "explanation": explain_decision(d), "process": d.process}
-                       for d in decisions if d.remade and d.has_recipe],
-            "decisions": [d.model_dump() for d in decisions],
-            "warnings": warnings,
-            "output": [["stdout" if s == "out" else "stderr", t] for s, t in sim.output],
-            "stdout": sim.stdout(),
-            "stderr": sim.stderr(),
-            "files": file_changes(fs),
-        })
+        dump_json(res.to_json())
     else:
         sink.close()
         if explain:
             sys.stdout.write("-- kbsim: why --\n")
-            for d in decisions:
-                mark = "remade" if d.remade else "kept  "
-                sys.stdout.write(f"{mark} {explain_decision(d)}\n")
-        for w in warnings:
+            for line in res.explain_lines():
+                sys.stdout.write(line + "\n")
+        for w in res.warnings:
             warn(w)
-    raise typer.Exit(status)
+    raise typer.Exit(res.exit_code)

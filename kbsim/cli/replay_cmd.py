@@ -11,8 +11,8 @@ import typer
 from ..fs import GRANULARITY_HELP
 from ..kbuild import ERAS
 from .typer_app import app
-from .common import check_granularity, dump_json
-from .engine_opts import CacheDirOpt, EngineOpt, NoCacheOpt, ReadCacheFile, check_engine
+from .common import dump_json
+from .engine_opts import CacheDirOpt, EngineOpt, NoCacheOpt
 
 
 @app.command("replay")
@@ -41,24 +41,12 @@ def replay_cmd(
 ) -> None:
     """Replay a kbuild tree: build from clean, adjust_autoksyms.sh until nothing changes,
     then modpost. Exits 1 when modpost fails, as the build would."""
-    from ..kbuild import replay
-    from ..report.replay_report import replay_json, replay_text
-    from ..tree.registry import load_spec, resolve
-    check_engine(engine)
-    where = resolve(model)  # (the cache directory is checked before anything is read)
-    disk = ReadCacheFile(str(where), cache_dir, no_cache, engine,
-                         reads=str(where) if where.is_dir() else None)
-    spec, path = load_spec(model)
-    if era is not None and era not in ERAS:
-        from ..errors import InputError
-        raise InputError(f"unknown era {era!r}; expected one of {', '.join(ERAS)}")
-    if granularity is not None:
-        check_granularity(granularity)
-    r = replay(spec, era=era, granularity=granularity, jobs=jobs, seed=seed, guard=guard,
-               naming=normalise, engine=engine, read_cache=disk.cache())
-    disk.save()
+    from ..api.replays import run_replay
+    r = run_replay(model, era=era, granularity=granularity, jobs=jobs, seed=seed,
+                   guard=guard, normalise=normalise, engine=engine, cache_dir=cache_dir,
+                   no_cache=no_cache)
     if json_out:
-        dump_json(replay_json(r))
+        dump_json(r.to_json())
     else:
-        sys.stdout.write(replay_text(r, full=full))
+        sys.stdout.write(r.text(full=full))
     raise typer.Exit(r.exit_code)

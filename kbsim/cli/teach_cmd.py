@@ -18,7 +18,7 @@ import typer
 from ..errors import InputError
 from ..fs import GRANULARITY_HELP
 from .common import dump_json, parse_now
-from .engine_opts import CacheDirOpt, EngineOpt, NoCacheOpt, ReadCacheFile, check_engine
+from .engine_opts import CacheDirOpt, EngineOpt, NoCacheOpt, check_engine
 from .progress import Activity
 from .typer_app import app
 
@@ -29,23 +29,26 @@ _SOURCE_HELP = ("A model file (.toml), a captured tree, the name of a shipped mo
 def _open(source: str, *, seed, era, granularity, jobs, guard, normalise, makefile=None,
           goal=None, now=None, allow_dir=True, activity: Activity | None = None,
           engine=None, cache_dir=None, no_cache=False):
+    """The API's traced result for SOURCE: a replay of a model, or make in a directory."""
+    from ..api.makeruns import make_in_dir
+    from ..api.replays import run_replay
     from ..make.sim import real_environment
-    from ..report.buildrun import open_run
     is_dir = Path(source).is_dir()
     check_engine(engine)
-    disk = ReadCacheFile(source, cache_dir, no_cache or is_dir, engine)
+    if is_dir and not allow_dir:
+        raise InputError(f"{source}: is a directory; this command needs a model or a "
+                         f"captured tree")
     if activity is not None:
         activity.stage(f"simulating make in {source}" if is_dir else
                        f"replaying {source} with tracing")
-    run = open_run(source, seed=seed, era=era, granularity=granularity, jobs=jobs,
-                   guard=guard, naming=normalise, goals=list(goal or []),
-                   makefiles=list(makefile or []),
-                   now_ns=parse_now(now) if is_dir else None,
-                   env=real_environment() if is_dir else None, allow_dir=allow_dir,
-                   watch=activity.watch if activity is not None else None,
-                   engine=engine, read_cache=disk.cache())
-    disk.save()
-    return run
+    watch = activity.watch if activity is not None else None
+    if is_dir:
+        return make_in_dir(source, goals=list(goal or []), makefiles=list(makefile or []),
+                           now_ns=parse_now(now), granularity=granularity, jobs=jobs,
+                           env=real_environment(), watch=watch)
+    return run_replay(source, seed=seed, era=era, granularity=granularity, jobs=jobs,
+                      guard=guard, normalise=normalise, engine=engine, trace=True,
+                      cache_dir=cache_dir, no_cache=no_cache, watch=watch)
 
 
 def check_output(path: str, suffixes: tuple[str, ...] | None = None) -> Path:
@@ -107,23 +110,13 @@ def explain_cmd(
     """Why TARGET was (or was not) rebuilt: each decision make took about it, the
     prerequisite that decided, both mtimes and the comparison, the names that reach the
     same file, and the smallest change that would have made make rebuild it."""
-    from ..report.explain import explain_target, render_text
+    from ..api.explanations import explain_run
+    from ..report.explain import render_text
     with Activity("explain") as act:
-        run = _open(source, seed=seed, era=era, granularity=granularity, jobs=jobs,
+        res = _open(source, seed=seed, era=era, granularity=granularity, jobs=jobs,
                     guard=guard, normalise=normalise, makefile=makefile, goal=goal, now=now,
                     activity=act, engine=engine, cache_dir=cache_dir, no_cache=no_cache)
-        act.stage(f"explaining {target}" + (" (checking the counterfactual)" if check
-                                            else ""))
-        ex = explain_target(run, target, check=check)
-        if ex.verdict == "not considered" and run.kind == "dir" and not goal:
-            run = _open(source, seed=seed, era=era, granularity=granularity, jobs=jobs,
-                        guard=guard, normalise=normalise, makefile=makefile,
-                        goal=[ex.target], now=now, activity=act, engine=engine,
-                        cache_dir=cache_dir, no_cache=no_cache)
-            act.stage(f"explaining {ex.target}")
-            ex = explain_target(run, ex.target, check=check)
-            ex.why = (f"(simulated as `make {ex.target}`: the default goal does not reach "
-                      f"it) " + ex.why)
+        ex, run = explain_run(res, target, check=check, stage=act.stage)
     if json_out:
         dump_json(ex.model_dump())
     else:
@@ -184,7 +177,8 @@ def trace_cmd(
     with Activity("trace") as act:
         run = _open(source, seed=seed, era=era, granularity=granularity, jobs=jobs,
                     guard=guard, normalise=None, makefile=makefile, goal=goal, now=now,
-                    activity=act, engine=engine, cache_dir=cache_dir, no_cache=no_cache)
+                    activity=act, engine=engine, cache_dir=cache_dir,
+                    no_cache=no_cache).traced()
     lines = (why_lines(run, grep) if fmt == "make-why" else
              narrate(run, kinds, grep, pass_no))
     out = sys.stdout
@@ -279,23 +273,16 @@ def graph_cmd(
     """The dependency graph, each file coloured by its state (up to date, rebuilt, stale,
     missing), names of one file linked to a shared inode node."""
     from ..report import graph as gr
-    from ..report.explain import resolve_target
     if fmt not in GRAPH_FORMATS:
         raise InputError(f"unknown format {fmt!r}; expected one of {', '.join(GRAPH_FORMATS)}")
     if output is not None:
         check_output(output)
     with Activity("graph") as act:
-        run = _open(source, seed=seed, era=era, granularity=granularity, jobs=jobs,
+        res = _open(source, seed=seed, era=era, granularity=granularity, jobs=jobs,
                     guard=guard, normalise=None, makefile=makefile, goal=goal, now=now,
                     activity=act)
         act.stage("building the graph")
-        G = gr.build_graph(run)
-        if target is not None:
-            name, _ = resolve_target(run, target)
-            if name not in G:
-                raise InputError(f"{name!r} is not in the dependency graph (make never "
-                                 f"read a rule or prerequisite naming it)")
-            G = gr.limit_to(G, name)
+        G = res.graph(target)
         act.stage(f"writing {fmt}")
         text = gr.FORMATS[fmt](G)
     if fmt == "mermaid" and G.number_of_nodes() > 400:
@@ -335,7 +322,8 @@ def timeline_cmd(
     check_output(output, (".png", ".svg"))
     with Activity("timeline") as act:
         run = _open(source, seed=seed, era=era, granularity=granularity, jobs=jobs,
-                    guard=guard, normalise=normalise, allow_dir=False, activity=act)
+                    guard=guard, normalise=normalise, allow_dir=False,
+                    activity=act).traced()
         act.stage(f"plotting {output}")
         td = plot_timeline(run, output, symbol)
     print(f"kbsim: wrote {output} (symbols {', '.join(td.symbols)}; "

@@ -11,7 +11,7 @@ import typer
 
 from ..errors import InputError
 from ..experiments.settings import settings_help
-from .engine_opts import CacheDirOpt, EngineOpt, NoCacheOpt, ReadCacheFile, check_engine
+from .engine_opts import CacheDirOpt, EngineOpt, NoCacheOpt
 from .typer_app import app
 
 
@@ -51,37 +51,19 @@ def whatif_cmd(
     report, per cell, the modpost failure rate (95% Wilson interval), stale and rebuilt
     objects, adjust passes, the failing symbols, and which rebuild rules would have caught
     the stale objects; then say which settings change the failure rate."""
-    from ..experiments import EXECUTORS, Sweep, default_workers, parse_settings, run_sweep
-    from ..experiments.runner import SweepInterrupted
-    from ..plan.engine import read_cache
-    from ..tree.registry import load_spec
-    if executor not in EXECUTORS:
-        raise InputError(f"--executor {executor!r}: expected one of {', '.join(EXECUTORS)}")
-    if trials < 1:
-        raise InputError(f"--trials {trials}: must be at least 1")
-    if workers is not None and workers < 1:
-        raise InputError(f"--workers {workers}: must be at least 1")
-    settings = parse_settings(vary, set_)
-    check_engine(engine)
-    spec, path = load_spec(model)
-    sweep = Sweep(model, spec, settings, trials, seed, engine=engine)
-    # the read cache on disk: loaded before the workers start (they inherit it), saved
-    # with what they learned (kbsim.plan.store)
-    disk = ReadCacheFile(str(path), cache_dir, no_cache, engine,
-                         reads=str(path) if path.is_dir() else None)
-    disk.cache(into=read_cache())
+    from ..api.sweeps import Interrupted, run_whatif
     # a bar on a terminal; elsewhere (a log, CI) a line every ~10 s
     mode = ("bar" if sys.stderr.isatty() else "heartbeat") if progress is None else \
         ("bar" if progress else "off")
     try:
-        res = run_sweep(sweep, workers=workers or default_workers(), executor=executor,
-                        address=address, progress=mode)
-    except SweepInterrupted as stop:
+        res = run_whatif(model, vary, set_, trials=trials, seed=seed, workers=workers,
+                         executor=executor, address=address, engine=engine,
+                         cache_dir=cache_dir, no_cache=no_cache, progress=mode)
+    except Interrupted as stop:
         _interrupted(stop, json_out, csv_file)
     except KeyboardInterrupt:  # a second Ctrl-C while the workers were being stopped
         print("kbsim: interrupted", file=sys.stderr)
         raise typer.Exit(130) from None
-    disk.save()
     try:
         _write(res, json_out, csv_file)
     except KeyboardInterrupt:
@@ -94,16 +76,15 @@ def whatif_cmd(
 
 
 def _write(res, json_out: bool, csv_file: Optional[Path]) -> None:
-    from ..experiments.render import csv_text, text_report, to_json
     if csv_file is not None:
         try:
-            csv_file.write_text(csv_text(res), encoding="utf-8")
+            csv_file.write_text(res.csv(), encoding="utf-8")
         except OSError as e:
             raise InputError(f"--csv {csv_file}: {e.strerror}") from None
     if json_out:
-        sys.stdout.write(json.dumps(to_json(res), indent=2) + "\n")
+        sys.stdout.write(json.dumps(res.to_json(), indent=2) + "\n")
     else:
-        sys.stdout.write(text_report(res))
+        sys.stdout.write(res.text())
     sys.stdout.flush()
 
 
@@ -112,7 +93,7 @@ def _interrupted(stop, json_out: bool, csv_file: Optional[Path]) -> None:
     finished (marked partial). A second Ctrl-C while that is written stops at once."""
     try:
         res = stop.partial
-        tail = (f"; the results of the {res.sweep.trials} seed(s) finished in every cell "
+        tail = (f"; the results of the {res.trials} seed(s) finished in every cell "
                 f"follow, marked partial" if res is not None else
                 "; no seed finished in every cell, so there is no table")
         print(f"kbsim: interrupted: {stop.finished} of {stop.planned} trials finished{tail}",

@@ -1,0 +1,66 @@
+"""The plan tier's read cache on disk for one run (``cache_dir=``, ``no_cache=``;
+``--cache-dir``, ``--no-cache``): see docs/plan-tier.md and kbsim.plan.store."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+from ..errors import InputError
+
+
+def warn(msg: str) -> None:
+    """A warning line on stderr, as the CLI prints them."""
+    print(f"kbsim: warning: {msg}", file=sys.stderr)
+
+
+def check_engine(engine: str | None) -> str | None:
+    from ..plan import ENGINES
+    if engine is not None and engine not in ENGINES:
+        raise InputError(f"--engine {engine!r}: expected one of {', '.join(ENGINES)}")
+    return engine
+
+
+class ReadCacheFile:
+    """The read cache of one tree on disk (kbsim.plan.store), or none."""
+
+    def __init__(self, source: str, cache_dir: Optional[os.PathLike | str], no_cache: bool,
+                 engine: str | None, reads: Optional[str] = None):
+        """SOURCE: the model, capture or build directory replayed; READS: a directory the
+        run reads (the cache must not be inside it)."""
+        from ..plan.store import DiskCache, default_dir, namespace
+        self.disk = None
+        if no_cache or (engine or os.environ.get("KBSIM_ENGINE")) == "faithful":
+            return
+        explicit = cache_dir is not None
+        d = Path(cache_dir) if explicit else default_dir()  # type: ignore[arg-type]
+        if reads is not None and _inside(d, Path(reads)):
+            msg = (f"--cache-dir {d}: inside {reads}, which kbsim reads; kbsim never "
+                   f"writes there")
+            if explicit:
+                raise InputError(msg)
+            warn(msg + " (no read cache on disk for this run)")
+            return
+        p = Path(source)
+        ident = str(p.resolve()) if p.exists() else source
+        self.disk = DiskCache(d, namespace(ident), warn=warn)
+
+    def cache(self, into=None):
+        """The ReadCache to run with, loaded into INTO if given (None: no cache on disk:
+        the process's own, in memory only)."""
+        return self.disk.load(into) if self.disk is not None else None
+
+    def save(self) -> None:
+        if self.disk is not None:
+            self.disk.save()
+
+
+def _inside(path: Path, top: Path) -> bool:
+    try:
+        a = os.path.realpath(path)
+        b = os.path.realpath(top)
+    except OSError:
+        return False
+    return a == b or a.startswith(b.rstrip("/") + "/")
