@@ -64,6 +64,8 @@ def test_bad_input_is_input_error_with_the_cli_message(tmp_path):
             kbsim.replay(TINY, **kw)
         p = cli("replay", TINY, *cli_args)
         assert p.returncode == 2 and p.stderr.strip() == f"kbsim: error: {e.value}", kw
+    with pytest.raises(kbsim.InputError, match="expected a model file"):
+        kbsim.replay(3)  # type: ignore[arg-type]
     assert issubclass(kbsim.InputError, Exception)
     from kbsim.errors import InputError
     assert kbsim.InputError is InputError  # what the CLI catches
@@ -109,6 +111,14 @@ def test_replay_fields_are_the_kbuild_layer_s(tiny, failed):
     assert {r.pass_no for r in failed.rebuild} == {c.pass_no for c in raw.compiles}
     assert failed.engines.plan + failed.engines.faithful == len(raw.sim.processes)
     assert "== summary ==" in failed.text() and failed.log() == raw.log()
+
+
+def test_results_show_their_gist_not_every_compile(failed, sweep):
+    """A notebook prints a result: one line, not the thousands of records it holds."""
+    text = repr(failed)
+    assert "\n" not in text and "exit 1" in text and "tiny-2018" in text
+    assert all(s.target in text for s in failed.stale)  # (three of them: all shown)
+    assert "guard=off: 2/2" in repr(sweep) and "\n" not in repr(sweep)
 
 
 def test_result_has_every_field_of_the_report_in_its_order(tiny, failed):

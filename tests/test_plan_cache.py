@@ -42,7 +42,7 @@ def replay_json(cache_dir: Path, *extra: str) -> tuple[dict, str]:
 
 
 def cache_file(cache_dir: Path) -> Path:
-    files = list((cache_dir / "reads-1").glob("*.bin"))
+    files = list((cache_dir / "reads-2").glob("*.bin"))
     assert len(files) == 1, files
     return files[0]
 
@@ -124,16 +124,16 @@ def test_unwritable_cache_dir_warns_once(tmp_path):
     blocker.write_text("not a directory")
     got, err = replay_json(blocker)
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and "read cache not written" in lines[0], err
+    assert len(lines) == 1 and "cache not written" in lines[0], err
     ref, _ = replay_json(tmp_path / "ok")
     assert got == ref
 
 
 def test_no_cache_writes_nothing(tmp_path):
     got, err = replay_json(tmp_path, "--no-cache")
-    assert err == "" and not (tmp_path / "reads-1").exists()
+    assert err == "" and not (tmp_path / "reads-2").exists()
     got2, _ = replay_json(tmp_path, "--engine", "faithful")
-    assert not (tmp_path / "reads-1").exists()  # the reference keeps no cache
+    assert not (tmp_path / "reads-2").exists()  # the reference keeps no cache
 
 
 def test_cache_dir_inside_the_build_dir_is_refused(tmp_path):
@@ -158,3 +158,25 @@ def test_engine_plan_names_the_process_and_the_feature(tmp_path):
 def test_namespace_separates_trees():
     assert namespace("/a/m.toml") != namespace("/b/m.toml")
     assert isinstance(ReadCache(), ReadCache)
+
+
+def test_model_spec_kept_beside_the_read_cache(tmp_path):
+    """A model file's spec is kept (tree/speccache.py) and used when the file is the
+    same; an edited model is read again."""
+    model = tmp_path / "m.toml"
+    model.write_text((Path(HERE) / "data" / "tiny-2018.toml").read_text())
+    cache = tmp_path / "cache"
+    r1 = kbsim("replay", str(model), "--json", "--cache-dir", str(cache))
+    specs = list((cache / "specs-1").glob("*.bin"))
+    assert len(specs) == 1
+    r2 = kbsim("replay", str(model), "--json", "--cache-dir", str(cache))
+    assert json.loads(r2.stdout) == json.loads(r1.stdout)
+    model.write_text(model.read_text().replace('seed = 0', 'seed = 3'))
+    r3 = kbsim("replay", str(model), "--json", "--cache-dir", str(cache))
+    assert json.loads(r3.stdout)["seed"] == 3
+    assert len(list((cache / "specs-1").glob("*.bin"))) == 2
+    specs[0].write_bytes(b"garbage")
+    model.write_text(model.read_text().replace('seed = 3', 'seed = 0'))
+    r4 = kbsim("replay", str(model), "--json", "--cache-dir", str(cache))
+    assert json.loads(r4.stdout) == json.loads(r1.stdout)
+    assert "damaged" in r4.stderr and len(r4.stderr.strip().splitlines()) == 1

@@ -10,7 +10,9 @@ touches, stale objects, modpost errors, exit status, warnings, the end time) and
 final simulated filesystem (every file's name, mtime and content).
 
 CI runs the grid below (48 paired runs on a reduced lindroth-2018, plus the shipped
-models at full size); ``KBSIM_PLAN_SEEDS=N`` widens the seed range for thousands.
+models at full size, every era, and bench/gen_kbuild_tree.py's kbuild-like tree with 400
+objects); ``KBSIM_PLAN_SEEDS=N`` widens the seed range for thousands, and
+``KBSIM_PLAN_BIG_OBJECTS=20000`` runs the generated tree at the benchmark's size.
 """
 
 from __future__ import annotations
@@ -155,3 +157,55 @@ def test_plan_refuses_what_it_does_not_run(tmp_path):
     status, out, eng = run("auto")
     assert (status, out) == (0, "one\ntwo\n")
     assert eng.counts == {"faithful": 1}
+
+
+# ---------------------------------------------------------------------------- kbuild-like
+BIG = int(os.environ.get("KBSIM_PLAN_BIG_OBJECTS", "400"))
+
+
+@pytest.fixture(scope="module")
+def generated_tree(tmp_path_factory):
+    """bench/gen_kbuild_tree.py's tree (an up-to-date kbuild-like build: .cmd files with
+    their header and config deps, a static pattern rule); KBSIM_PLAN_BIG_OBJECTS=20000
+    for the benchmark's size."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "gen_kbuild_tree", os.path.join(os.path.dirname(HERE), "bench", "gen_kbuild_tree.py"))
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    out = tmp_path_factory.mktemp("gen") / "tree"
+    headers = max(120, BIG // 7)
+    gen.generate(str(out), objects=BIG, headers=headers, deps_per_object=min(100, headers),
+                 dirs=max(5, BIG // 60), configs=max(100, BIG // 7), quiet=True)
+    return str(out)
+
+
+@pytest.mark.parametrize("args,touch", [([], False), (["-k"], True), (["-j4"], True)])
+def test_generated_kbuild_tree(generated_tree, args, touch):
+    """make on the up-to-date tree, and after some headers change, on both tiers (the
+    plan does not run -q: freeze.py)."""
+    from kbsim.fs import Clock
+    from kbsim.fs.simfs import real_fs
+    from kbsim.make.sim import simulate_make
+    from kbsim.plan import Engine
+
+    def run(engine, cache):
+        fs = real_fs(Clock(1_800_000_000 * 10**9), "ns")
+        if touch:  # a few headers newer than the objects
+            names = sorted(p for p, _ in fs.walk_files(generated_tree + "/include"))
+            for p in names[::13]:
+                fs.touch(p)
+        eng = Engine(engine, cache)
+        r = simulate_make(fs, ["-r", "--no-print-directory", *args], generated_tree,
+                          env={}, setup=eng.install)
+        return ((r.exit_code, r.stdout, r.stderr,
+                 [(d.target, d.remade, d.kind, d.prereq, d.newer) for d in r.decisions],
+                 sorted((p, st.mtime) for p, st in r.sim.fs.walk_files(generated_tree))),
+                eng.counts)
+
+    ref, _ = run("faithful", None)
+    cache = ReadCache()
+    for _ in ("cold", "warm"):
+        got, counts = run("plan", cache)
+        assert counts == {"plan": 1}
+        assert got == ref

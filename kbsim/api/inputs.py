@@ -51,10 +51,17 @@ def kind_of(path: Path) -> Kind:
 def resolve(source: str | os.PathLike) -> Path:
     """The file or directory SOURCE names (a path first, then a shipped model's name)."""
     from ..tree.registry import resolve as resolve_path
+    _check(source)
     return resolve_path(os.fspath(source))
 
 
-def load(source: str | os.PathLike | Model) -> Model:
+def _check(source) -> None:
+    if not isinstance(source, (str, os.PathLike)):
+        raise InputError(f"{source!r}: expected a model file, a captured tree, a build "
+                         f"directory or a shipped model's name")
+
+
+def load(source: str | os.PathLike | Model, _load_spec=None) -> Model:
     """Load a model file (.toml), a captured tree (.json, .json.gz), the name of a model
     shipped with kbsim (``"lindroth-2018"``, ``"linux-6.1-tinyconfig"``,
     ``"alias-stale"``), or a kernel build directory (captured in memory, read-only).
@@ -64,11 +71,10 @@ def load(source: str | os.PathLike | Model) -> Model:
     ``python:MOD:FUNC`` normalisation in it is refused (docs/security.md)."""
     if isinstance(source, Model):
         return source
-    if not isinstance(source, (str, os.PathLike)):
-        raise InputError(f"{source!r}: expected a model file, a captured tree, a build "
-                         f"directory or a shipped model's name")
-    from ..tree.registry import load_spec
-    spec, path = load_spec(os.fspath(source))
+    _check(source)
+    if _load_spec is None:  # (the runs pass their read cache's: api/readcache.py)
+        from ..tree.registry import load_spec as _load_spec
+    spec, path = _load_spec(os.fspath(source))
     return Model(os.fspath(source), path, kind_of(path), spec)
 
 

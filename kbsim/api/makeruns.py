@@ -51,6 +51,14 @@ class MakeResult(Record):
     _decisions: Any = PrivateAttr(None)  # the DecisionModels
     _again: Any = PrivateAttr(None)  # (goals) -> MakeResult: the same run, other goals
 
+    def __repr__(self) -> str:
+        names = ", ".join(r.target for r in self.remade[:5]) + \
+            (f", +{len(self.remade) - 5}" if len(self.remade) > 5 else "")
+        return (f"<kbsim.MakeResult exit {self.exit_code}: remade [{names}], "
+                f"{len(self.files)} file change(s), {len(self.warnings)} warning(s)>")
+
+    __str__ = __repr__
+
     def explain_lines(self) -> list[str]:
         """One line per decision: ``remade``/``kept  `` and why (``--explain``)."""
         from ..report.make_explain import explain as explain_decision

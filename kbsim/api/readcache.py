@@ -32,6 +32,8 @@ class ReadCacheFile:
         run reads (the cache must not be inside it)."""
         from ..plan.store import DiskCache, default_dir, namespace
         self.disk = None
+        self.dir: Path | None = None
+        self.warned = False
         if no_cache or (engine or os.environ.get("KBSIM_ENGINE")) == "faithful":
             return
         explicit = cache_dir is not None
@@ -45,7 +47,24 @@ class ReadCacheFile:
             return
         p = Path(source)
         ident = str(p.resolve()) if p.exists() else source
-        self.disk = DiskCache(d, namespace(ident), warn=warn)
+        self.dir = d
+        self.disk = DiskCache(d, namespace(ident), warn=self.warn)
+
+    def warn(self, text: str) -> None:
+        """One warning line a run about the cache on disk, whichever part says it."""
+        if not self.warned:
+            self.warned = True
+            warn(text)
+
+    def load_spec(self, source: str):
+        """tree.registry.load_spec(SOURCE); a model file's spec kept beside the read cache
+        (tree/speccache.py) when there is one."""
+        from ..tree.speccache import load_spec_cached
+        if self.dir is None:
+            from ..tree.registry import load_spec
+            return load_spec(source)
+        return load_spec_cached(source, self.dir,
+                                lambda text: self.warn(f"spec cache {text}"))
 
     def cache(self, into=None):
         """The ReadCache to run with, loaded into INTO if given (None: no cache on disk:

@@ -119,6 +119,16 @@ class ReplayResult(Record):
     _run: Any = PrivateAttr(None)  # kbsim.report.buildrun.BuildRun (a traced replay)
     _again: Any = PrivateAttr(None)  # () -> BuildRun: the same replay, traced
 
+    def __repr__(self) -> str:  # a notebook shows this: the gist, not 3,000 compiles
+        stale = ", ".join(s.target for s in self.stale[:3]) + \
+            (f", +{len(self.stale) - 3}" if len(self.stale) > 3 else "")
+        return (f"<kbsim.ReplayResult {self.model}: era {self.era}, {self.granularity}, "
+                f"-j{self.jobs}, seed {self.seed}, guard {'on' if self.guard else 'off'}; "
+                f"{len(self.passes)} pass(es), {len(self.compiles)} compiles, stale [{stale}], "
+                f"{len(self.modpost_errors)} modpost error(s), exit {self.exit_code}>")
+
+    __str__ = __repr__
+
     @property
     def compiles(self) -> list[Compile]:
         """Every compile of every pass, in order (each with its ``pass_no``)."""
@@ -222,7 +232,7 @@ def run_replay(model, *, era=None, granularity=None, jobs=None, seed=None, guard
     # the cache directory is checked before anything is read
     disk = ReadCacheFile(str(path), cache_dir, no_cache, engine,
                          reads=str(path) if path.is_dir() else None)
-    m = load(model)
+    m = load(model, disk.load_spec)
     if era is not None and era not in ERAS:
         raise InputError(f"unknown era {era!r}; expected one of {', '.join(ERAS)}")
     if granularity is not None:
@@ -243,7 +253,7 @@ def run_replay(model, *, era=None, granularity=None, jobs=None, seed=None, guard
         run = traced_run(disk.cache(), watch)
         raw = run.replay
     else:
-        from ..kbuild import replay as kbuild_replay
+        from ..kbuild.replay import replay as kbuild_replay
         run = None
         raw = kbuild_replay(m.spec, setup=watch, read_cache=disk.cache(), **kw)
     disk.save()

@@ -10,7 +10,7 @@ from typing import Any, Iterable, Literal, Mapping, Optional, Union
 from pydantic import Field, PrivateAttr
 
 from ..errors import InputError
-from .inputs import Model, load
+from .inputs import Model, load, resolve
 from .readcache import ReadCacheFile, check_engine
 from .schema import Engines, Record
 
@@ -97,6 +97,16 @@ class WhatifResult(Record):
     executor: str = Field("process", exclude=True)
 
     _raw: Any = PrivateAttr(None)  # kbsim.experiments.runner.SweepResult
+
+    def __repr__(self) -> str:
+        cells = "; ".join(f"{','.join(f'{k}={v}' for k, v in c.settings.items()) or 'all'}: "
+                          f"{c.failures}/{c.trials}" for c in self.cells[:6])
+        more = f"; +{len(self.cells) - 6} cells" if len(self.cells) > 6 else ""
+        part = " (partial)" if self.partial else ""
+        return (f"<kbsim.WhatifResult {self.model}{part}: {len(self.cells)} cell(s) x "
+                f"{self.trials} trial(s); failed {cells}{more}>")
+
+    __str__ = __repr__
 
     def to_records(self, per: Literal["trial", "cell"] = "trial") -> list[dict[str, Any]]:
         """Plain dicts, one per trial (PER="trial": the cell's varied settings, the seed
@@ -217,12 +227,13 @@ def run_whatif(model, vary: list[str], sets: list[str], *, trials: int = 20, see
         raise InputError(f"--workers {workers}: must be at least 1")
     settings = parse_settings(vary, sets)
     check_engine(engine)
-    m = load(model)
-    sweep = Sweep(m.source, m.spec, settings, trials, seed, engine=engine)
+    path = model.path if isinstance(model, Model) else resolve(model)
     # the read cache on disk: loaded before the workers start (they inherit it), saved
-    # with what they learned (kbsim.plan.store)
-    disk = ReadCacheFile(str(m.path), cache_dir, no_cache, engine,
-                         reads=str(m.path) if m.path.is_dir() else None)
+    # with what they learned (kbsim.plan.store); checked before anything is read
+    disk = ReadCacheFile(str(path), cache_dir, no_cache, engine,
+                         reads=str(path) if path.is_dir() else None)
+    m = load(model, disk.load_spec)
+    sweep = Sweep(m.source, m.spec, settings, trials, seed, engine=engine)
     disk.cache(into=read_cache())
     try:
         raw = run_sweep(sweep, workers=workers or default_workers(), executor=executor,

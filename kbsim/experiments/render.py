@@ -221,6 +221,8 @@ def _r(x: float) -> float:
 
 
 def to_json(res: SweepResult) -> dict:
+    # `kbsim whatif --json` prints this as the Python API's WhatifResult, whose models
+    # (kbsim/api/sweeps.py) are strict: a key added here is added there too
     sw = res.sweep
     comps = comparisons(res)
     return {

@@ -16,7 +16,7 @@ pattern-specific variables, .DEFAULT, .LOW_RESOLUTION_TIME, .ONESHELL, -n -q -t 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import attrgetter
 
 from ..make.expand import FUNCTIONS, Expander, Variable, VariableNames
@@ -94,6 +94,9 @@ class Plan:
     output: tuple[tuple[str, str], ...]
     events: tuple[tuple[str, dict], ...]
     traced: bool
+    # the implicit searches of the processes run from this plan, with what each one
+    # looked at (plan/implicit.py): (name, explicit deps) -> (probes, found)
+    implicit_memo: dict = field(default_factory=dict, compare=False)
 
     @property
     def size(self) -> int:

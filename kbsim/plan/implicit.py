@@ -17,22 +17,51 @@ class PlanImplicit:
     """Mixin for PlanProcess."""
 
     def try_implicit_rule(self, file: int, depth: int) -> bool:
-        """implicit.py Implicit.try_implicit_rule."""
+        """implicit.py Implicit.try_implicit_rule. A search is a function of the name,
+        its explicit prerequisites, the pattern rules (the plan's) and what it looks up:
+        each name's entry, file_exists_p and file_impossible_p. The plan keeps each
+        search with the answers it got (its probes); asked again, it asks the same
+        questions in the same order (the same directory reads as a side effect), and
+        when every answer is the same, the rule found is the same."""
         if not self.pattern_rules:
             return False
         name = self.names[file]
         sufs = self._suffixes()
         if sufs is not None and not name.endswith(sufs):
             return False
-        explicit = {self.names[d] for d in self.deps[file]}
-        view = self.files.lookup(name)
-        found = self._pattern_search(view, name, 0, set(), explicit)
-        if found is None and ar_name(name):
-            found = self._pattern_search(view, name[name.index("("):], 0, set(), explicit,
-                                         archive=True)
+        explicit = frozenset(self.names[d] for d in self.deps[file])
+        memo = self.plan.implicit_memo
+        key = (name, explicit)
+        hit = memo.get(key)
+        if hit is not None and self._answers_hold(hit[0]):
+            found = hit[1]
+        else:
+            self.probes = []
+            try:
+                view = self.files.lookup(name)
+                found = self._pattern_search(view, name, 0, set(), explicit)
+                if found is None and ar_name(name):
+                    found = self._pattern_search(view, name[name.index("("):], 0, set(),
+                                                 explicit, archive=True)
+            finally:
+                probes, self.probes = self.probes, None
+            if probes is not None:  # (None: the search did more than ask: file_impossible)
+                memo[key] = (tuple(probes), found)
         if found is None:
             return False
         self._apply(file, found)
+        return True
+
+    def _answers_hold(self, probes) -> bool:
+        for kind, name, answer in probes:
+            if kind == "l":
+                got = self.lookup(name) is not None
+            elif kind == "e":
+                got = self.file_exists_p(name)
+            else:
+                got = self.file_impossible_p(name)
+            if got != answer:
+                return False
         return True
 
     def _apply(self, file: int, found) -> None:
@@ -96,6 +125,7 @@ class PlanImplicit:
         self.is_target[f] = True
         self.intermediate[f] = True
         self.tried_implicit[f] = True
+        self.plain[f] = False  # (it has a rule now)
         if pattern is not None:
             pf = self.lookup(pattern)
             if pf is not None and self.precious[pf]:

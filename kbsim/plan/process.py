@@ -173,10 +173,27 @@ class PlanProcess(PlanRemake, PlanImplicit, PlanJobs):
     wildcard = MakeProcess.wildcard
     _glob = MakeProcess._glob
     _dir_entries = MakeProcess._dir_entries
-    file_exists_p = MakeProcess.file_exists_p
     _impossible_in = MakeProcess._impossible_in
-    file_impossible = MakeProcess.file_impossible
-    file_impossible_p = MakeProcess.file_impossible_p
+    _file_exists_p = MakeProcess.file_exists_p
+    _file_impossible = MakeProcess.file_impossible
+    _file_impossible_p = MakeProcess.file_impossible_p
+    probes: list | None = None  # what an implicit search asks (plan/implicit.py)
+
+    def file_exists_p(self, name: str) -> bool:
+        out = self._file_exists_p(name)
+        if self.probes is not None:
+            self.probes.append(("e", name, out))
+        return out
+
+    def file_impossible_p(self, name: str) -> bool:
+        out = self._file_impossible_p(name)
+        if self.probes is not None:
+            self.probes.append(("i", name, out))
+        return out
+
+    def file_impossible(self, name: str) -> None:
+        self.probes = None  # (a search that marks a name is not kept: it does more)
+        self._file_impossible(name)
     _stop_where_make_would_not = MakeProcess._stop_where_make_would_not
     stop_nesting = MakeProcess.stop_nesting
     _suffixes = Implicit._suffixes
@@ -206,11 +223,15 @@ class PlanProcess(PlanRemake, PlanImplicit, PlanJobs):
         i = len(self.names)
         self.extra[name] = i
         self.names.append(name)
+        # (plain as freeze.py _plain says: a new entry has no prerequisites or recipe;
+        # the implicit search gives a name one only when a target pattern ends like it)
+        sufs = self._suffixes() if self.pattern_rules else ()
+        plain = sufs is not None and not (sufs and name.endswith(sufs))
         for arr, v in ((self.deps, ()), (self.oo, None), (self.cmds, None),
                        (self.is_target, False), (self.phony, False),
                        (self.intermediate, False), (self.secondary, False),
                        (self.precious, False), (self.cmd_target, False),
-                       (self.plain, False),
+                       (self.plain, plain),
                        (self.dontcare, False), (self.tried_implicit, False),
                        (self.stem, None), (self.rule_floc, None), (self.implicit_rule, None),
                        (self.last_mtime, UNKNOWN), (self.mtime_before_update, UNKNOWN),
@@ -398,6 +419,7 @@ class _GlobOnly:
         self.proc = proc
 
     def _glob(self, pattern: str) -> list[str]:
+        self.proc.probes = None  # (a search that globs is not kept: it read more)
         return self.proc.wildcard([pattern])
 
 
@@ -409,8 +431,11 @@ class PlanFiles:
         self.proc = proc
 
     def lookup(self, name: str) -> "EntryView | None":
-        i = self.proc.lookup(name)
-        return None if i is None else EntryView(self.proc, i)
+        proc = self.proc
+        i = proc.lookup(name)
+        if proc.probes is not None:
+            proc.probes.append(("l", name, i is not None))
+        return None if i is None else EntryView(proc, i)
 
     def enter(self, name: str) -> "EntryView":
         return EntryView(self.proc, self.proc.enter(name))

@@ -436,6 +436,38 @@ class PlanRemake:
         newest = None
         newest_mtime = UNKNOWN
         names = self.names
+        n = len(deps)
+        mtimes = list(map(last_mtime.__getitem__, deps)) if n and oo is None else None
+        if mtimes is not None and UNKNOWN not in mtimes:
+            # the loop below, mostly in C, when every prerequisite is normal and its mtime
+            # known (the reference's same shortcut): the missing ones in order, the newest
+            # is the first of the largest mtime, each flag is ch or noexist or newer
+            if NONEXISTENT in mtimes:
+                if run is not None and run.deps is deps and run.epoch == self.run_epoch:
+                    miss = run.missing
+                    if miss is None:
+                        miss = run.missing = [d for d, m in zip(deps, mtimes)
+                                              if m == NONEXISTENT and not intermediate[d]]
+                else:
+                    miss = [d for d, m in zip(deps, mtimes)
+                            if m == NONEXISTENT and not intermediate[d]]
+                if miss:
+                    if not must_make and culprit[1] is None:
+                        culprit[0], culprit[1], culprit[2] = (names[miss[0]], "prereq-missing",
+                                                              NONEXISTENT)
+                    must_make = True
+                    if self.record:
+                        missing = [names[d] for d in miss]
+            changed_list = changed_flags[:n]
+            deps_changed = True in changed_list
+            top = max(mtimes)
+            if top != NONEXISTENT:
+                newest, newest_mtime = names[deps[mtimes.index(top)]], top
+            if noexist:
+                changed_list = [True] * n
+            elif top > this_mtime:
+                changed_list = [ch or m > this_mtime for ch, m in zip(changed_list, mtimes)]
+            deps = ()  # (done)
         for idx, d in enumerate(deps):
             d_mtime = last_mtime[d]
             if d_mtime == UNKNOWN:

@@ -114,6 +114,8 @@ def _per_pass(r: ReplayResult):
 
 
 def replay_json(r: ReplayResult) -> dict:
+    # `kbsim replay --json` prints this as the Python API's ReplayResult, whose models
+    # (kbsim/api/replays.py) are strict: a key added here is added there too
     passes = []
     for p in range(1, r.passes + 1):
         adj = [a for a in r.adjusts if a.pass_no == p]
