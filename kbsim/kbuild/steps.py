@@ -259,6 +259,15 @@ class TreeSteps:
             oc.exports += [x for x in sub.exports if x not in ex and not ex.add(x)]
             oc.markers += [x for x in sub.markers if x not in mk and not mk.add(x)]
             oc.undefined += [u for u in sub.undefined if u not in und and not und.add(u)]
+        if kind == "ld-r" and self.rt.era.recursion:
+            # a composite's undefined symbols are its members' less those another member
+            # defines (ld -r resolves them); the capture reads them from the composite
+            # only, and a recompile changes no symbol a member uses, so the relinked one
+            # keeps them (else modpost's NAME.mod.c 'depends' would lose them: Linux 6.1
+            # seed 5, crypto/crypto_hash.mod.c)
+            old = self._content(ctx, target)
+            if old.undefined:
+                oc.undefined = list(old.undefined)
         return oc.dump()
 
     def _leaves(self, ctx, members: list[str], seen: set[str] | None = None):
