@@ -464,8 +464,11 @@ class _Capturer:
                         text = fh.read(1 << 20).decode("utf-8", "replace")
                 except OSError:
                     continue
-                for t, deps in declared_prereqs(text, d).items():
-                    if t in targets:
+                recipes: set[str] = set()
+                for t, deps in declared_prereqs(text, d, recipes).items():
+                    # a target with a .cmd file, or one a plain rule of this makefile
+                    # makes (no .cmd file; it exists in the build directory)
+                    if t in targets or (t in recipes and t in self.walked):
                         out[t] = deps
                 break
         out.update(self.asm_wrapper_prereqs())

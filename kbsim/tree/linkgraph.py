@@ -195,12 +195,17 @@ def tree_graph(ct, era: Era, declared: dict[str, list[str]] | None = None) -> Tr
             dep_edges[spell[t]] = [by_name[p] for p, w in r.deps if not w and p in by_name]
 
     _synthesize(ct, targets, spell, known)
-    # rules without a .cmd file that the source tree's makefiles declare (the asm-generic
-    # wrappers of scripts/Makefile.asm-headers): plain make rules, no if_changed
+    # rules without a .cmd file that the source tree's makefiles declare: plain make
+    # rules, no if_changed; the asm-generic wrappers of scripts/Makefile.asm-headers are
+    # made in prepare (asm-generic), the others (lib/crc32table.h) by their directory's
+    # Makefile.build, where what needs them asks for them
     for t, deps in (declared or {}).items():
         if t not in targets and t in known and all(p in known for p in deps):
             spell[t] = t
-            targets[t] = TreeTarget(t, "plain", list(deps), "prepare", "prepare")
+            wrapper = "/include/generated/" in "/" + t
+            targets[t] = TreeTarget(t, "plain", [spell.get(p, p) for p in deps],
+                                    "prepare" if wrapper else "compile",
+                                    "prepare" if wrapper else f"dir:{rule_dir(t)}")
     # from here on, targets by the name make knows them by
     targets = {tt.path: tt for tt in targets.values()}
 
@@ -281,8 +286,8 @@ def tree_graph(ct, era: Era, declared: dict[str, list[str]] | None = None) -> Tr
         elif t not in by_all:  # asked for by nothing this make runs: the prepare stage
             tt.maker = "prepare"
     for t, tt in targets.items():
-        if tt.kind != "compile":
-            tt.stage = STAGE_NAME.get(tt.maker, "link")
+        if tt.kind != "compile":  # a directory's plain rule (a generated header): compile
+            tt.stage = STAGE_NAME.get(tt.maker, "compile" if tt.kind == "plain" else "link")
         elif tt.maker in STAGE_NAME and tt.maker != "top":
             tt.stage = STAGE_NAME[tt.maker]
         if tt.maker.startswith("dir:") and image and \
@@ -338,14 +343,17 @@ def _synthesize(ct, targets: dict[str, TreeTarget], spell: dict[str, str],
 _RULE = re.compile(r"^\$\(obj\)/(\S+)\s*:\s*([^=]*)$")
 
 
-def declared_prereqs(makefile_text: str, d: str) -> dict[str, list[str]]:
+def declared_prereqs(makefile_text: str, d: str,
+                     recipes: set[str] | None = None) -> dict[str, list[str]]:
     """Explicit prerequisites a directory makefile declares for its own targets:
     ``$(obj)/A: $(obj)/B ...`` lines (no variables but $(obj), no patterns), the way
-    arch/x86/realmode/Makefile gives rmpiggy.o its .incbin input rm/realmode.bin."""
+    arch/x86/realmode/Makefile gives rmpiggy.o its .incbin input rm/realmode.bin.
+    RECIPES, if given, receives the targets whose line is followed by a recipe (lib/
+    Makefile's crc32table.h: a plain rule, '$(call cmd,crc32)', no .cmd file)."""
     out: dict[str, list[str]] = {}
     pre = "" if d == "." else d + "/"
     lines = makefile_text.replace("\\\n", " ").split("\n")
-    for ln in lines:
+    for i, ln in enumerate(lines):
         if ln.startswith("\t"):
             continue
         m = _RULE.match(ln.split("#", 1)[0].rstrip())
@@ -361,4 +369,6 @@ def declared_prereqs(makefile_text: str, d: str) -> dict[str, list[str]]:
             deps.append(pre + w[7:])
         if deps:
             out.setdefault(pre + m.group(1), []).extend(deps)
+            if recipes is not None and i + 1 < len(lines) and lines[i + 1].startswith("\t"):
+                recipes.add(pre + m.group(1))
     return out
