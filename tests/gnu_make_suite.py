@@ -22,6 +22,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -149,6 +150,14 @@ def parse_output(text: str) -> dict[str, tuple[int, int] | None]:
     return out
 
 
+def _default_signals() -> None:
+    """SIGINT and SIGQUIT as an interactive shell leaves them: a job started in the
+    background ('cmd &') has them ignored, and functions/shell#8 ('kill -2 $$' in
+    $(shell)) then sees a shell that does not die."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+
+
 def run_suite(suite: str, make: str | None, top: str, only: list[str] | None = None,
               timeout: float = 1800) -> Run:
     """Run the suite in TOP with MAKE (a path), or with kbsim when MAKE is None."""
@@ -167,7 +176,8 @@ def run_suite(suite: str, make: str | None, top: str, only: list[str] | None = N
     if only:
         args += list(only)
     p = subprocess.run(args, cwd=tests, env=env, stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, timeout=timeout)
+                       stderr=subprocess.STDOUT, timeout=timeout,
+                       preexec_fn=_default_signals)
     with open(os.path.join(top, "output.txt"), "wb") as fh:
         fh.write(p.stdout)
     return load_run(top)

@@ -75,19 +75,39 @@ def main(argv: list[str]) -> int:
         return p.returncode
     out, err = sys.stdout.buffer, sys.stderr.buffer
     last = None
+    write_error = False
     for stream, text in doc.get("output", []):
         f = out if stream == "stdout" else err
-        if last is not None and last is not f:
-            last.flush()
-        f.write(text.encode("utf-8", "surrogateescape"))
+        try:
+            if last is not None and last is not f and not (last is out and write_error):
+                last.flush()
+            if not (f is out and write_error):
+                f.write(text.encode("utf-8", "surrogateescape"))
+        except OSError:
+            if last is not out and f is not out:
+                raise
+            write_error = True  # (stdout is full: what is left of it is dropped)
         last = f
-    out.flush()
+    try:
+        if not write_error:
+            out.flush()
+    except OSError:
+        write_error = True
+    if write_error:
+        # (nothing more goes to the failed stdout, and Python's own flush at exit
+        # must not fail again)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
     err.flush()
     for w in doc.get("warnings", []):
         err.write(f"kbsim: warning: {w}\n".encode("utf-8", "surrogateescape"))
+    if write_error:
+        # output.c close_stdout, as `kbsim make` itself does without --json
+        err.write(b"make: write error: stdout\n")
     err.flush()
     apply(doc.get("files", []))
-    return int(doc["exit_code"])
+    return 1 if write_error else int(doc["exit_code"])
 
 
 if __name__ == "__main__":

@@ -34,9 +34,14 @@ on a few names or patterns; ``.DELETE_ON_ERROR``; ``.DEFAULT``; a static pattern
 ``vpath PATTERN DIRS`` (sometimes cleared) and ``GPATH`` over the tree's directories,
 with copies of files there and prerequisites named by their base name. An example where kbsim
 warns that it does not model what GNU make 4.3 does (known difference 6) is discarded.
-Every command line starts with ``-r`` (kbuild passes ``-rR``; kbsim has no built-in
-rules). What it leaves out, and why, is in
-docs/make-semantics.md ("Known differences from GNU make 4.3").
+Most command lines start with ``-r`` (kbuild passes ``-rR``); the others use the
+built-in rules and variables, under ``-n`` (kbsim runs no compiler), over sources such
+as ``f3.c`` or ``f3.y``, sometimes with ``.SUFFIXES:`` or ``MAKEFLAGS += -r``. Last, the
+classes GNU make's own test suite brought in: grouped targets (``a b &: p``),
+``.EXTRA_PREREQS`` (global or target-specific), ``.SECONDEXPANSION`` (``$$(W)``,
+``$$@.h``, ``$$(@D)``), names with escaped blanks and colons (``sp\\ ace``, also as a
+goal) and recipes that write to stderr (``echo >&2``). What it leaves out, and why, is
+in docs/make-semantics.md ("Known differences from GNU make 4.3").
 
 The number of examples comes from KBSIM_DIFF_EXAMPLES (default 300):
 ``KBSIM_DIFF_EXAMPLES=5000 pytest tests/test_differential.py``. Generation is
@@ -48,6 +53,7 @@ A failure prints the Makefile, the tree with mtimes, the command line and both o
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import tempfile
@@ -381,6 +387,52 @@ def specs(draw) -> Spec:
             if draw(st.integers(0, 3)) == 0:
                 args.append(base)
         lines = [ln.replace('[$?]"', '[$?] [$^]"') for ln in lines]
+    # the classes GNU make's own test suite brought in (issue 16), drawn after the rest
+    if draw(st.integers(0, 5)) == 0:
+        # the built-in rules and variables (no -r): 'f3: f3.o' links, 'f3.o: f3.c'
+        # compiles, ... Under -n only: kbsim runs no compiler
+        args.remove("-r")
+        if "-n" not in args:
+            args.insert(0, "-n")
+        for _ in range(draw(st.integers(0, 3))):
+            src = draw(st.sampled_from(names)).rsplit(".", 1)[0] + draw(
+                st.sampled_from([".c", ".s", ".y", ".l", ".cc", ".sh", ".f"]))
+            exists[src] = draw(st.sampled_from(POOL))
+        if draw(st.integers(0, 3)) == 0:
+            lines.append(draw(st.sampled_from([".SUFFIXES:", ".SUFFIXES: .x .o",
+                                               "MAKEFLAGS += -r", "%.o: %.c"])))
+    if len(names) > 1 and draw(st.integers(0, 5)) == 0:
+        # grouped targets: one run of the recipe makes them all (read.c, '&:')
+        grp = draw(st.lists(st.sampled_from(names), min_size=2, max_size=3, unique=True))
+        gdeps = draw(st.lists(st.sampled_from(names), max_size=2))
+        stamp = at(draw(st.sampled_from(POOL)))
+        lines.insert(draw(st.integers(0, len(lines))),
+                     f"{' '.join(grp)} &: {' '.join(gdeps)} ; @echo \"G $@ [$?]\"; "
+                     f"touch -d {stamp} {' '.join(grp)}")
+    if names and draw(st.integers(0, 5)) == 0:
+        # .EXTRA_PREREQS: prerequisites that are not in $^ (global or target-specific)
+        extra = " ".join(draw(st.lists(st.sampled_from(names), min_size=1, max_size=2)))
+        who = draw(st.sampled_from(["", f"{draw(st.sampled_from(names))}: "]))
+        lines.append(f"{who}.EXTRA_PREREQS = {extra}")
+        lines = [ln.replace('[$?]"', '[$?] [$^]"') for ln in lines]
+    if names and draw(st.integers(0, 5)) == 0:
+        # .SECONDEXPANSION: prerequisites expanded again once the makefiles are read,
+        # with the automatic variables of the target ($$@, $$(@D)) and W's last value
+        t = draw(st.sampled_from(names))
+        dep = draw(st.sampled_from(["$$(W)", "$$(W) $$@.h", "$$(@D)", "$$(filter-out $$@,$$(W))"]))
+        lines.insert(0, ".SECONDEXPANSION:")
+        lines.append(f"{t}: {dep}")
+        lines.append("W := " + " ".join(draw(st.lists(st.sampled_from(names), max_size=2))))
+    if draw(st.integers(0, 7)) == 0:
+        # blanks and colons in names, escaped with a backslash; a goal 'sp ace'
+        lines.append('sp\\ ace c\\:olon: ; @echo "B [$@]"')
+        if draw(st.booleans()):
+            lines.insert(0, "all2: sp\\ ace")
+        if draw(st.booleans()):
+            args.append(draw(st.sampled_from(["sp ace", "c:olon"])))
+    if draw(st.integers(0, 7)) == 0:
+        # output to stderr: a redirection in the recipes
+        lines = [ln.replace('@echo "R $@', '@echo >&2 "R $@') for ln in lines]
     return Spec("\n".join(lines) + "\n", exists, args, contents)
 
 
@@ -423,6 +475,7 @@ def fmt_tree(tree: dict[str, int]) -> str:
     return "\n".join(f"  {k:14} {at(v)}" for k, v in sorted(tree.items()))
 
 
+_PROGRAM_NOT_MODELLED = re.compile(r"\('[^']+' is not modelled\)")
 REAL_TIMEOUT = 10  # s; these makes finish in milliseconds unless make 4.3 loops for ever
 SIM_TIMEOUT = 60  # s; kbsim must not hang either (it reports make's endless loops)
 
@@ -456,6 +509,10 @@ def check(spec: Spec) -> None:
         sim, run = run_sim_guarded(root, spec.args)
         if any("(not modelled" in w for w in run.sim.warnings):
             # a GNU make 4.3 defect kbsim names instead of copying (known difference 6)
+            reject()
+        if any(_PROGRAM_NOT_MODELLED.search(w) for w in run.sim.warnings):
+            # a built-in rule's compiler or linker ran (a makefile is remade even
+            # under -n): kbsim says it cannot run it
             reject()
         sim_after = sim_tree(run.sim.fs, root)
         real = run_real(root, spec.args, timeout=REAL_TIMEOUT)

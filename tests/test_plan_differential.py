@@ -46,12 +46,14 @@ _WITH_FILE = {"-W", "-o"}
 
 
 _NOT_PLANNED_LINE = re.compile(r"(vpath|VPATH|GPATH)\b|\.DEFAULT:|\.LOW_RESOLUTION_TIME:"
-                               r"|\S+: V [+:?]?= ")
+                               r"|\S+: V [+:?]?= |\.SECONDEXPANSION:|(\S+: )?\.EXTRA_PREREQS "
+                               r"|[^\t].* &: |\S+: \$\$")
 
 
 def planned_makefile(text: str) -> str:
     """The Makefile without the lines of features the plan hands to the reference
-    (vpath, .DEFAULT, .LOW_RESOLUTION_TIME, target and pattern variables); a quarter
+    (vpath, .DEFAULT, .LOW_RESOLUTION_TIME, target and pattern variables,
+    .SECONDEXPANSION, .EXTRA_PREREQS, grouped targets); a quarter
     of the examples keep them, so both ways are compared."""
     return "".join(ln for ln in text.splitlines(keepends=True)
                    if not _NOT_PLANNED_LINE.match(ln))

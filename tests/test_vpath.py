@@ -388,13 +388,25 @@ def _sim(files: dict[str, str], args: list[str]):
     return simulate_make(fs, args, "/w", env=dict(ENV))
 
 
-def test_library_search_is_not_modelled():
-    """remake.c library_search (-lNAME, .LIBPATTERNS) stays outside the subset: a
-    one-line error rather than a silently different answer."""
-    r = _sim({"Makefile": "prog: -lfoo\n\t@echo link $^\n"}, [])
-    assert r.exit_code == 2
-    assert "library search for prerequisite '-lfoo'" in r.stderr
-    assert len(r.stderr.strip().splitlines()) == 1
+@needs_make
+@pytest.mark.parametrize("files,mk", [
+    ({}, "prog: -lfoo\n\t@echo link $^\n"),
+    ({"libfoo.a": ""}, "prog: -lfoo\n\t@echo link $^\n"),
+    ({"d/libfoo.so": "", "libfoo.a": ""}, "vpath %.so d\nprog: -lfoo\n\t@echo link $^\n"),
+    ({"d/libfoo.a": "", "e/libfoo.so": ""}, "vpath %.a d\nvpath %.so e\n"
+                                             "prog: -lfoo -lc\n\t@echo link $^\n"),
+    ({"mtest_bar.a": ""}, ".LIBPATTERNS = mtest_bar.a mtest_%.a\n"
+                          "prog: -lbar\n\t@echo link $^\n"),
+])
+def test_library_search(tmp_path, files, mk):
+    """remake.c library_search (-lNAME, .LIBPATTERNS): the current directory, vpath,
+    /lib, /usr/lib and /usr/local/lib, pattern by pattern, like the real make."""
+    c = Case(str(tmp_path))
+    c.mk(mk)
+    for name in files:
+        c.T(0, name)
+    c.run("-r")
+    assert not c.mismatches()
 
 
 def test_no_vpath_no_search():

@@ -121,7 +121,8 @@ def make(directory: str | os.PathLike = ".", targets: Iterable[str] = (),
     raises :class:`kbsim.InputError`."""
     from ..fs import Clock, GranularityError, parse_granularity, parse_time, real_fs
     from ..make import MakeError, Simulation
-    from ..make.options import USAGE_TEXT, UsageError, parse_make_args
+    from ..make.makeflags import options_from_environment
+    from ..make.options import USAGE_TEXT, UsageError
     from ..make.sim import real_environment
     d = os.fspath(directory)
     if not os.path.isdir(d):
@@ -129,8 +130,11 @@ def make(directory: str | os.PathLike = ".", targets: Iterable[str] = (),
     if isinstance(targets, str) or isinstance(options, str):
         raise InputError("targets and options are lists of words, not one string")
     argv = list(options) + list(targets)
+    given_env = real_environment() if env is None else dict(env)
+    environ = dict(given_env)
     try:
-        opts = parse_make_args(argv)
+        # main.c: GNUMAKEFLAGS and MAKEFLAGS from the environment, then the command line
+        opts, level = options_from_environment(argv, environ)
     except UsageError as e:
         # main.c decode_switches: getopt's complaint, then print_usage (on stdout for
         # -h, status 0; on stderr after a bad option, status 2)
@@ -165,10 +169,11 @@ def make(directory: str | os.PathLike = ".", targets: Iterable[str] = (),
     if trace:
         from ..report.buildrun import _decide_hook
         _decide_hook(sim)
-    environ = real_environment() if env is None else dict(env)
+    if "GNUMAKEFLAGS" in environ:
+        environ["GNUMAKEFLAGS"] = ""  # main.c: cleared once decoded
     cwd = os.path.abspath(d)
     try:
-        status = sim.run(opts, cwd, environ)
+        status = sim.run(opts, cwd, environ, level)
     except MakeError as e:
         status = 2
         sim.write("err", e.make_text() + "\n")
@@ -181,7 +186,7 @@ def make(directory: str | os.PathLike = ".", targets: Iterable[str] = (),
 
         def again(goals: list[str]) -> MakeResult:
             return make(directory, goals, keep, granularity=granularity, now=start,
-                        recipe_ms=recipe_ms, env=environ, trace=True, why=why)
+                        recipe_ms=recipe_ms, env=given_env, trace=True, why=why)
         if not opts.goals:  # the makefile's default goal: explain() may name another
             res._again = again
     return res

@@ -97,17 +97,46 @@ class OrderedOutput:
 
     def __init__(self) -> None:
         self.last = None
+        self.write_error = False  # stdout failed (a full disk, /dev/full)
 
     def __call__(self, stream: str, text: str) -> None:
         f = sys.stdout if stream == "out" else sys.stderr
         if self.last is not f and self.last is not None:
-            self.last.flush()
+            self._flush(self.last)
         self.last = f
-        f.buffer.write(text.encode("utf-8", "surrogateescape"))
+        if f is sys.stdout and self.write_error:
+            return
+        try:
+            f.buffer.write(text.encode("utf-8", "surrogateescape"))
+        except OSError:
+            self._failed(f)
 
-    def close(self) -> None:
-        for f in (sys.stdout, sys.stderr):
+    def _flush(self, f) -> None:
+        try:
             f.flush()
+        except OSError:
+            self._failed(f)
+
+    def _failed(self, f) -> None:
+        if f is not sys.stdout:
+            raise
+        # what could not be written is dropped (stdout now goes nowhere, so Python's
+        # own flush at exit succeeds); close() reports it as make does
+        self.write_error = True
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+    def close(self, status: int) -> int:
+        """Flush both streams; output.c close_stdout: a failed stdout is an error
+        ("write error: stdout") and make's status becomes 1 (MAKE_TROUBLE)."""
+        self._flush(sys.stdout)
+        sys.stderr.flush()
+        if self.write_error:
+            sys.stderr.write("make: write error: stdout\n")
+            sys.stderr.flush()
+            return 1
+        return status
 
 
 @app.command("make", help=_HELP, context_settings={
@@ -131,11 +160,12 @@ def make_cmd(
     if json_out:
         dump_json(res.to_json())
     else:
-        sink.close()
+        # (a failed stdout makes the status 1, as output.c close_stdout does)
+        status = sink.close(res.exit_code)
         if explain:
             sys.stdout.write("-- kbsim: why --\n")
             for line in res.explain_lines():
                 sys.stdout.write(line + "\n")
         for w in res.warnings:
             warn(w)
-    raise typer.Exit(res.exit_code)
+    raise typer.Exit(res.exit_code if json_out else status)

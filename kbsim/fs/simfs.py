@@ -342,6 +342,11 @@ class SimFS:
             return None
         return Stat(n.ino, n.kind, n.mtime, n.size)
 
+    def readlink(self, path: str, cwd: str | None = None) -> str | None:
+        """readlink(2): a symlink's target, or None."""
+        n = self._lookup(path, cwd, False)
+        return n.target if n is not None and n.kind == LINK else None
+
     def exists(self, path: str, cwd: str | None = None) -> bool:
         return self._lookup(path, cwd, True) is not None
 

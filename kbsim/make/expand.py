@@ -150,6 +150,24 @@ def split_args(s: str, open_c: str, close_c: str, max_args: int) -> list[str]:
     return args
 
 
+def _filter_escaped(pats: list[str], words: list[str], keep: bool) -> str:
+    """function.c func_filter_filterout with backslashes in the patterns: find_percent
+    unquotes them, and a pattern whose '%' is escaped is a plain word."""
+    from .readtext import find_char_unquote
+    plain = set()
+    percent = []
+    for p in pats:
+        q, k = find_char_unquote(p, "%")
+        if k < 0:
+            plain.add(q)
+        else:
+            percent.append((q[:k], q[k + 1:]))
+    out = [w for w in words
+           if (w in plain or any(len(w) >= len(a) + len(b) and w.startswith(a)
+                                 and w.endswith(b) for a, b in percent)) == keep]
+    return " ".join(out)
+
+
 def pattern_match(pattern: str, word: str) -> str | None:
     """Match WORD against a make pattern with one '%'; return the stem or None."""
     i = pattern.find("%")
@@ -291,6 +309,7 @@ class Expander:
         self.locals: list[dict[str, str]] = []  # foreach / call bindings
         self.floc: tuple[str, int] | None = None
         self.var_floc: tuple[str, int] | None = None  # see err_floc
+        self.call_args = 0  # function.c func_call's max_args: the most arguments seen
         self._expanding: set[int] = set()  # the variables being expanded (variable.c
         # 'expanding' lives on each variable: a target variable is not its global namesake)
 
@@ -312,6 +331,8 @@ class Expander:
             return " ".join(words)
         v, i = self._visible(name)
         if v is None:
+            if self.proc.opts.warn_undefined:
+                self.warn_undefined(name)
             return ""
         if i >= 0 and getattr(v, "append", False):
             return self._value_of(name, v, i)
@@ -340,10 +361,11 @@ class Expander:
         empty) and its own text; each text is expanded as it is met (no recursion mark:
         only the variable being looked up carries one)."""
         scope = self.scope or []
+        own = getattr(scope, "own", len(scope))
         for j in range(i, len(scope)):
             v = scope[j].get(name)
-            if v is None:
-                continue
+            if v is None or (v.private and j >= own):
+                continue  # (a parent's private variable is not seen: variable_append)
             base = self._append_from(name, j + 1) if getattr(v, "append", False) else ""
             own = self.run(self.compile(v.value)) if v.recursive else v.value
             return f"{base} {own}" if base else own
@@ -351,6 +373,12 @@ class Expander:
         if v is None:
             return ""
         return self.run(self.compile(v.value)) if v.recursive else v.value
+
+    def warn_undefined(self, name: str) -> None:
+        """expand.c warn_undefined (--warn-undefined-variables), at the line being read
+        or the recipe line being expanded."""
+        where = f"{self.floc[0]}:{self.floc[1]}: " if self.floc else f"{self.proc.prog}: "
+        self.proc.err(f"{where}warning: undefined variable '{name}'")
 
     def find_variable(self, name: str) -> Variable | None:
         """The variable NAME refers to here (see _visible)."""
@@ -439,32 +467,60 @@ class Expander:
                 i = j + 2
             elif c == "(" or c == "{":
                 close = ")" if c == "(" else "}"
-                k = _find_close(s, j + 2, c, close)
-                if k < 0:
-                    parts.append(("e", _unterminated(s[j + 2:], close)))
+                b = j + 2
+                if _is_function_call(s, b):
+                    # function.c handle_function: the arguments run to the matching
+                    # bracket of the same kind
+                    k = _find_close(s, b, c, close)
+                    if k < 0:
+                        parts.append(("e", _unterminated(s[b:], close)))
+                        break
+                    parts.append(self._compile_ref(s[b:k], c, close))
+                    i = k + 1
+                    continue
+                # expand.c variable_expand_string: a reference ends at the first closing
+                # bracket, unless a '$' comes before it: then brackets are counted, and
+                # when they never match, the name is the text up to that first one and
+                # the rest of the text is dropped
+                end = s.find(close, b)
+                if end < 0:
+                    parts.append(("e", "unterminated variable reference"))
                     break
-                parts.append(self._compile_ref(s[j + 2:k], c, close))
-                i = k + 1
+                if s.find("$", b, end) >= 0:
+                    k = _find_close(s, b, c, close)
+                    if k < 0:
+                        parts.append(self._compile_ref(s[b:end], c, close, literal=True))
+                        break
+                    end = k
+                parts.append(self._compile_ref(s[b:end], c, close))
+                i = end + 1
             else:
                 parts.append(("v", c))
                 i = j + 2
         return tuple(parts)
 
-    def _compile_ref(self, body: str, open_c: str, close_c: str):
+    def _compile_ref(self, body: str, open_c: str, close_c: str, literal: bool = False):
         # A function call: a known name followed by whitespace.
+        # (function.c lookup_function: a name followed by any space, \r and \f too)
         m = 0
         nb = len(body)
-        while m < nb and body[m] not in " \t" and body[m] not in "$:(){}":
+        while m < nb and body[m] not in _SPACES and body[m] not in "$:(){}":
             m += 1
-        if 0 < m < nb and body[m] in " \t":
+        if 0 < m < nb and body[m] in _SPACES:
             fname = body[:m]
             if fname in FUNCTIONS:
                 min_a, max_a, pre = FUNCTIONS[fname]
-                rest = body[m:].lstrip(" \t")
+                rest = body[m:].lstrip(_SPACES)
                 args = split_args(rest, open_c, close_c, max_a)
                 return ("f", fname, [self.compile(x) for x in args], pre)
             if fname in UNSUPPORTED_FUNCTIONS:
                 return ("x", f"the $({fname} ...) function")
+        if literal:  # (a name kept as written: see _compile)
+            colon = body.find(":")
+            eq = body.find("=", colon + 1) if colon >= 0 else -1
+            if eq >= 0:
+                return ("s", body[:colon], body[colon + 1:eq], body[eq + 1:])
+            return ("v", body)
         # A substitution reference $(var:a=b): the first top-level ':'.
         colon = self._top_level(body, ":", open_c, close_c)
         if colon >= 0:
@@ -556,6 +612,9 @@ class Expander:
 
     @staticmethod
     def _filter(pats: list[str], words: list[str], keep: bool) -> str:
+        for p in pats:
+            if "\\" in p:
+                return _filter_escaped(pats, words, keep)
         plain = {p for p in pats if "%" not in p}
         percent = [p for p in pats if "%" in p]
         if not percent:  # the loop below, without patterns
@@ -577,11 +636,13 @@ class Expander:
         return " ".join(sorted(set(a[0].split()))) if a else ""
 
     def _int_arg(self, s: str, fn: str, which: str) -> int:
-        s = s.strip()
-        if not s.lstrip("-").isdigit():
+        # function.c check_numeric: digits between blanks; the message quotes the
+        # argument as it was
+        t = s.strip(_SPACES)
+        if not t.isdigit():
             raise MakeError(f"non-numeric {which} argument to '{fn}' function: '{s}'",
                             self.err_floc())
-        return int(s)
+        return int(t)
 
     def f_word(self, a):
         n = self._int_arg(a[0], "word", "first")
@@ -699,9 +760,27 @@ class Expander:
         return " ".join(out)
 
     def f_call(self, a):
-        name = a[0].strip()
+        name = a[0].strip(_SPACES).split(None, 1)[0] if a[0].strip(_SPACES) else ""
+        if not name:
+            return ""  # "Calling nothing is a no-op"
+        if name in FUNCTIONS:
+            # function.c func_call: a built-in function gets the (expanded) arguments
+            min_a, max_a, _ = FUNCTIONS[name]
+            args = list(a[1:])
+            if max_a and len(args) > max_a:
+                args = args[:max_a - 1] + [",".join(args[max_a - 1:])]
+            if len(args) < min_a:
+                raise MakeError(f"insufficient number of arguments ({len(args)}) to "
+                                f"function '{name}'", self.err_floc())
+            return getattr(self, "f_" + name.replace("-", "_"))(args)
         frame = {str(i): v for i, v in enumerate(a)}
         frame["0"] = name
+        # function.c func_call: the numbered arguments up to the most any call has had
+        # are defined (empty), so an outer call's $6 is not seen in an inner one
+        if len(a) > self.call_args:
+            self.call_args = len(a)
+        for i in range(len(a), self.call_args):
+            frame[str(i)] = ""
         v = self.vars.get(name)
         if v is None:
             return ""
@@ -810,7 +889,14 @@ class Expander:
         return "" if v is None else v.value
 
 
-_FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]+(?=[ \t\n]|$)")
+_FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]+(?=[ \t\n\r\f\v]|$)")
+
+
+def _is_function_call(s: str, b: int) -> bool:
+    """function.c lookup_function at S[B:]: a built-in function's name followed by a
+    space (or the end)."""
+    m = _FUNCTION_NAME.match(s, b)
+    return m is not None and (m.group() in FUNCTIONS or m.group() in UNSUPPORTED_FUNCTIONS)
 
 
 def _unterminated(body: str, close: str) -> str:

@@ -215,7 +215,8 @@ class PatternRule:
     when .SECONDEXPANSION leaves it for the second expansion (then DEPS and OO are
     empty)."""
 
-    __slots__ = ("targets", "deps", "oo", "cmds", "terminal", "floc", "second")
+    __slots__ = ("targets", "deps", "oo", "cmds", "terminal", "floc", "second", "parts",
+                 "dep_parts")
 
     def __init__(self, targets: list[str], deps: list[str], oo: list[str], cmds: Recipe | None,
                  terminal: bool, floc: tuple[str, int], second: str | None = None):
@@ -226,6 +227,98 @@ class PatternRule:
         self.terminal = terminal
         self.floc = floc
         self.second = second
+        # each target as (prefix, suffix, length, has '/'): implicit.py matches by them
+        self.parts = [(t[:t.index("%")], t[t.index("%") + 1:], len(t), "/" in t)
+                      for t in targets]
+        # each prerequisite as (prefix, suffix) around its first '%' (None: no '%'),
+        # when no name needs parse_file_seq (no blank, glob, backslash or bracket)
+        names = deps + oo
+        self.dep_parts = None
+        if second is None and not any(c in n for n in names for c in " \t*?[\\(") \
+                and not any(n.startswith(("./", "~")) for n in names):
+            self.dep_parts = [((n[:n.index("%")], n[n.index("%") + 1:]) if "%" in n
+                               else (n, None), k >= len(deps)) for k, n in enumerate(names)]
+
+
+_M32 = 0xFFFFFFFF
+
+
+def _rol32(v: int, n: int) -> int:
+    return ((v << n) | (v >> (32 - n))) & _M32
+
+
+def jhash_string(data: bytes) -> int:
+    """hash.c jhash_string (little-endian): Bob Jenkins' lookup3 over the string in
+    32-bit words up to its NUL, plus the offset of the word holding the NUL."""
+    a = b = c = 0xDEADBEEF
+    k = 0
+    regs = [a, b, c]
+    while True:
+        nul = False
+        for r in range(3):
+            # sum_up_to_nul: a word with no zero byte is added whole; else the bytes
+            # before the first zero (none when the first one is)
+            val = int.from_bytes(data[k:k + 4], "little")
+            if not ((val - 0x01010101) & _M32 & ~val & 0x80808080):
+                regs[r] = (regs[r] + val) & _M32
+            else:
+                nul = True
+                if val & 0xFF:
+                    if not val & 0xFF00:
+                        val &= 0xFF
+                    elif not val & 0xFF0000:
+                        val &= 0xFFFF
+                    regs[r] = (regs[r] + val) & _M32
+                break
+            k += 4
+        if nul:
+            break
+        a, b, c = regs  # jhash_mix
+        a = (a - c) & _M32; a ^= _rol32(c, 4); c = (c + b) & _M32  # noqa: E702
+        b = (b - a) & _M32; b ^= _rol32(a, 6); a = (a + c) & _M32  # noqa: E702
+        c = (c - b) & _M32; c ^= _rol32(b, 8); b = (b + a) & _M32  # noqa: E702
+        a = (a - c) & _M32; a ^= _rol32(c, 16); c = (c + b) & _M32  # noqa: E702
+        b = (b - a) & _M32; b ^= _rol32(a, 19); a = (a + c) & _M32  # noqa: E702
+        c = (c - b) & _M32; c ^= _rol32(b, 4); b = (b + a) & _M32  # noqa: E702
+        regs = [a, b, c]
+    a, b, c = regs  # jhash_final
+    c ^= b; c = (c - _rol32(b, 14)) & _M32  # noqa: E702
+    a ^= c; a = (a - _rol32(c, 11)) & _M32  # noqa: E702
+    b ^= a; b = (b - _rol32(a, 25)) & _M32  # noqa: E702
+    c ^= b; c = (c - _rol32(b, 16)) & _M32  # noqa: E702
+    a ^= c; a = (a - _rol32(c, 4)) & _M32  # noqa: E702
+    b ^= a; b = (b - _rol32(a, 14)) & _M32  # noqa: E702
+    c ^= b; c = (c - _rol32(b, 24)) & _M32  # noqa: E702
+    return (c + k) & _M32
+
+
+def _hash_insert(vec: list, name: str) -> None:
+    """hash.c hash_find_slot for a new name, then the name put there."""
+    mask = len(vec) - 1
+    i = jhash_string(name.encode("utf-8", "surrogateescape")) & mask
+    while vec[i] is not None:
+        i = (i + 1) & mask
+    vec[i] = name
+
+
+def hash_slots(names) -> dict[str, int]:
+    """Each of NAMES (in the order make entered them) by its slot in make's file hash
+    table: hash.c's open addressing, 1000 slots rounded up to 1024, jhash_string of the
+    name (file_hash_1; file_hash_2 is 0, so a collision takes the next slot), the table
+    rebuilt in slot order, twice as large, once more than 15/16 of it is filled."""
+    size = 1024
+    vec: list[str | None] = [None] * size
+    fill = 0
+    for name in names:
+        _hash_insert(vec, name)
+        fill += 1
+        if fill > size - size // 16:  # hash_insert_at: hash_rehash
+            size *= 2
+            old, vec = vec, [None] * size
+            for nm in old:
+                if nm is not None:
+                    _hash_insert(vec, nm)
+    return {nm: i for i, nm in enumerate(vec) if nm is not None}
 
 
 class FileTable:
@@ -292,6 +385,14 @@ class FileTable:
 
     def __iter__(self):
         return iter(self.files.values())
+
+    def hash_order(self, entries: list["FileEntry"]) -> list["FileEntry"]:
+        """ENTRIES in the order make's loops over its file table meet them (file.c
+        remove_intermediates walks the slots): see hash_slots. The names go in as they
+        were entered (this table's order; a name a vpath search renamed goes in under
+        its new name, where make leaves a deleted slot behind)."""
+        rank = hash_slots(self.files)
+        return sorted(entries, key=lambda f: rank.get(f.hname, -1))
 
     def __len__(self) -> int:
         return len(self.files)

@@ -95,6 +95,26 @@ def _next_word(text: str, p: int) -> tuple[int, int]:
     return beg, p
 
 
+class _Names:
+    """The names of a file's own prerequisites, collected when first asked (most
+    searches fail before a prerequisite is looked at)."""
+
+    __slots__ = ("file", "names")
+
+    def __init__(self, file: FileEntry):
+        self.file = file
+        self.names: set[str] | None = None
+
+    def __contains__(self, name: str) -> bool:
+        if self.names is None:
+            self.names = {d.name for d in self.file.deps}
+        return name in self.names
+
+
+# a stem with none of these makes names parse_file_seq would leave as they are
+_PLAIN_STEM = frozenset(" \t*?[\\(")
+
+
 class Implicit:
     """Mixin for MakeProcess."""
 
@@ -143,7 +163,7 @@ class Implicit:
         sufs = self._suffixes()
         if sufs is not None and not file.name.endswith(sufs):
             return False  # (no rule that can apply has a target ending so)
-        explicit = {d.name for d in file.deps}
+        explicit = _Names(file)
         found = self._pattern_search(file, file.name, 0, set(), explicit)
         if found is None and ar_name(file.name):
             found = self._pattern_search(file, file.name[file.name.index("("):], 0, set(),
@@ -166,40 +186,33 @@ class Implicit:
         pathlen = lastslash + 1 if lastslash >= 0 else 0
         tryrules = []
         specific = False
-        for rule in self.pattern_rules:
-            if (rule.deps or rule.oo or rule.second) and rule.cmds is None:
-                continue  # a cancelled rule
-            if id(rule) in in_use:
+        for rule, ti, pre, suf, tlen, slash, has_deps in self._rule_table():
+            if tlen > namelen or not filename.endswith(suf):
+                continue
+            if in_use and id(rule) in in_use:
                 continue  # ("Avoiding implicit rule recursion.")
-            has_deps = bool(rule.deps or rule.oo or rule.second)
-            for ti, target in enumerate(rule.targets):
-                if recursions > 0 and target == "%" and not rule.terminal:
+            anything = tlen == 1
+            if recursions > 0 and anything and not rule.terminal:
+                continue
+            stemlen = namelen - tlen + 1
+            stem_at = len(pre)
+            check_lastslash = lastslash >= 0 and not slash
+            if check_lastslash:
+                if pathlen > stemlen:
                     continue
-                tlen = len(target)
-                if tlen > namelen:
+                stemlen -= pathlen
+                stem_at += pathlen
+                if not filename.startswith(pre, lastslash + 1):
                     continue
-                pct = target.index("%")
-                stemlen = namelen - tlen + 1
-                stem_at = pct
-                check_lastslash = lastslash >= 0 and "/" not in target
-                if check_lastslash:
-                    if pathlen > stemlen:
-                        continue
-                    stemlen -= pathlen
-                    stem_at += pathlen
-                    if not filename.startswith(target[:pct], lastslash + 1):
-                        continue
-                elif not filename.startswith(target[:pct]):
-                    continue
-                if filename[stem_at + stemlen:] != target[pct + 1:]:
-                    continue
-                if target != "%":
-                    specific = True
-                if not has_deps and rule.cmds is None:
-                    continue  # (only here to reject the match-anything rules)
-                tryrules.append((stemlen + (pathlen if check_lastslash else 0),
-                                 len(tryrules), rule, ti,
-                                 filename[stem_at:stem_at + stemlen], check_lastslash))
+            elif not filename.startswith(pre):
+                continue
+            if not anything:
+                specific = True
+            if not has_deps and rule.cmds is None:
+                continue  # (only here to reject the match-anything rules)
+            tryrules.append((stemlen + (pathlen if check_lastslash else 0),
+                             len(tryrules), rule, ti,
+                             filename[stem_at:stem_at + stemlen], check_lastslash))
         if not tryrules:
             return None
         tryrules.sort(key=lambda t: (t[0], t[1]))
@@ -246,6 +259,22 @@ class Implicit:
                     return self._found(rule, ti, full_stem, deps)
         return None
 
+    def _rule_table(self: "MakeProcess") -> list[tuple]:
+        """Every target pattern of every rule that is not cancelled, in order: (rule,
+        target index, prefix, suffix, length, has '/', has prerequisites)."""
+        cache = self._rule_table_cache
+        if cache is not None and cache[0] == self.pattern_version:
+            return cache[1]
+        table = []
+        for rule in self.pattern_rules:
+            has_deps = bool(rule.deps or rule.oo or rule.second)
+            if has_deps and rule.cmds is None:
+                continue  # a cancelled rule
+            for ti, (pre, suf, tlen, slash) in enumerate(rule.parts):
+                table.append((rule, ti, pre, suf, tlen, slash, has_deps))
+        self._rule_table_cache = (self.pattern_version, table)
+        return table
+
     def _rule_deps(self: "MakeProcess", file: FileEntry | None, filename: str,
                    rule: PatternRule, stem: str, full_stem: str, check_lastslash: bool,
                    pathdir: str) -> list[_Dep]:
@@ -253,6 +282,13 @@ class Implicit:
         file's directory in front when check_lastslash), or the second expansion of its
         text word by word."""
         out: list[_Dep] = []
+        dp = rule.dep_parts
+        if dp is not None and _PLAIN_STEM.isdisjoint(stem):
+            # (each prerequisite one plain name: parse_file_seq would change nothing)
+            d = pathdir if check_lastslash else ""
+            for (pre, suf), oo in dp:
+                out.append(_Dep(d + pre + stem + suf if suf is not None else pre, oo))
+            return out
         if rule.second is None:
             for names, oo in ((rule.deps, False), (rule.oo, True)):
                 for p in names:

@@ -51,8 +51,13 @@ def command_variables(opts: MakeOptions) -> str:
     """The value of ``-*-command-variables-*-`` (what $(MAKEOVERRIDES) expands to): each
     command-line definition quoted, the last one given first (main.c prepends each to
     command_variables)."""
+    # (one entry per variable, main.c handle_non_switch_argument: a variable defined
+    # twice keeps its first place, with what its last definition gave)
+    last: dict[str, tuple[str, str]] = {}
+    for name, op, value in opts.variables:
+        last[name] = (op, value)
     return " ".join(quote_for_env(f"{name}{op}{value}")
-                    for name, op, value in reversed(opts.variables))
+                    for name, (op, value) in reversed(list(last.items())))
 
 
 def define_makeflags(opts: MakeOptions, print_directory: bool, all_: bool,
@@ -134,3 +139,18 @@ def decode_makeflags(value: str, opts: MakeOptions) -> None:
     new = parse_make_args(words, opts, env=True)
     for f in fields(MakeOptions):
         setattr(opts, f.name, getattr(new, f.name))
+
+
+def options_from_environment(argv: list[str], env: dict[str, str]) -> tuple[MakeOptions, int]:
+    """main.c for a make started from a shell: the switches of GNUMAKEFLAGS, then of
+    MAKEFLAGS, from the environment (decode_env_switches: silently, the variable
+    definitions there too), then the command line ARGV over them; and the level the
+    environment's MAKELEVEL gives."""
+    base = MakeOptions()
+    for var in ("GNUMAKEFLAGS", "MAKEFLAGS"):
+        if env.get(var):
+            decode_makeflags(env[var], base)
+    opts = parse_make_args(argv, base)
+    lv = env.get("MAKELEVEL", "")
+    level = int(lv) if lv.isdigit() else 0
+    return opts, level

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import shlex
 from collections import deque
 from itertools import compress
 from operator import attrgetter
@@ -27,12 +28,14 @@ from .filedb import (CS_NOT_STARTED, CS_RUNNING, NONEXISTENT, UNKNOWN,
                      US_FAILED, US_NONE, US_QUESTION, US_SUCCESS, FileEntry, FileTable,
                      PatternRule, Recipe)
 from .implicit import Implicit
-from .makeflags import command_variables, decode_makeflags, define_makeflags, quote_for_env
-from .options import VERSION_TEXT, MakeOptions, parse_make_args
-from .readtext import ar_name
+from .makeflags import (command_variables, decode_makeflags, define_makeflags, quote_for_env,
+                        split_env_words)
+from .options import _ASSIGN, VERSION_TEXT, MakeOptions, parse_make_args
+from .archive import split_name
+from .readtext import ar_name, parse_file_seq
 from .reader import OUTRANKS_FILE, Reader, apply_special_targets
 from .remake import LoopsForever, MakeFatal, Remake, StackOverflow
-from .shell import ShellContext, UnsupportedShell
+from .shell import ShellContext, UnsupportedShell, shell_options
 from .targetvars import parent_walk, scope_of
 from .vpath import VPath
 
@@ -42,7 +45,7 @@ _EXPORTABLE = re.compile(r"[A-Za-z_][A-Za-z_0-9]*\Z")
 if TYPE_CHECKING:  # pragma: no cover
     from .sim import Simulation
 
-RM_INCLUDED, RM_DONTCARE = 1, 2
+RM_INCLUDED, RM_DONTCARE, RM_NO_DEFAULT_GOAL = 1, 2, 4
 MAX_INCLUDE_DEPTH = 200  # nested includes that mean "for ever" (read_makefile_file)
 # main.c: .FEATURES as GNU make 4.3 sets it, less what kbsim does not model ('load')
 FEATURES = ("target-specific order-only second-expansion else-if shortest-stem undefine "
@@ -53,6 +56,24 @@ DEFAULT_INCLUDE_DIRS = ("/usr/local/include", "/usr/include", "/usr/include")
 _NAME = attrgetter("name")
 SIGSEGV_STATUS = 128 + 11  # how a shell reports a make killed by SIGSEGV
 HANG_STATUS = 124  # a make that never exits: the status timeout(1) reports
+
+
+class IncludeDirs(Variable):
+    """.INCLUDE_DIRS (read.c construct_include_path), its value worked out when read."""
+
+    __slots__ = ("proc",)
+
+    def __init__(self, proc: "MakeProcess"):
+        self.proc = proc
+        super().__init__(".INCLUDE_DIRS", "", True, "default")
+
+    @property
+    def value(self) -> str:  # type: ignore[override]
+        return " ".join(self.proc.include_directories())
+
+    @value.setter
+    def value(self, v: str) -> None:
+        pass
 
 
 class ReExec(Exception):
@@ -72,10 +93,10 @@ class Child:
     """``struct child``: one job, the recipe lines of one target."""
 
     __slots__ = ("file", "lines", "origin", "idx", "noerror", "recursive", "status", "proc",
-                 "line_text", "cwd", "ctx", "started")
+                 "line_text", "cwd", "ctx", "started", "buf", "dontcare")
 
     def __init__(self, proc: "MakeProcess", file: FileEntry, lines: list[str],
-                 origin: list[int] | None = None):
+                 origin: list[int] | None = None, dontcare: bool = False):
         self.proc = proc
         self.file = file
         self.lines = lines
@@ -89,6 +110,11 @@ class Child:
         self.line_text = ""
         self.ctx: ShellContext | None = None
         self.started = False
+        # -O: the output of this job's synchronized lines, written when it is dumped
+        self.buf: list | None = None
+        # job.c new_job: the file's dontcare flag as the job starts (a makefile that may
+        # be missing: its failure is neither reported nor fatal)
+        self.dontcare = dontcare
 
 
 def _split_command_lines(lines: list[str]) -> tuple[list[str], list[int]]:
@@ -109,6 +135,88 @@ def _split_command_lines(lines: list[str]) -> tuple[list[str], list[int]]:
         parts.append(text[start:])
         origin.append(k)
     return parts, origin
+
+
+def _load_limit(text: str) -> float | None:
+    """-l's value as main.c reads it (atof; a negative one, no limit)."""
+    try:
+        v = float(text)
+    except ValueError:
+        m = re.match(r"\s*[-+]?\d*\.?\d*", text)
+        v = float(m.group()) if m and m.group().strip() not in ("", "+", "-", ".") else 0.0
+    return v if v >= 0 else None
+
+
+def _gives_jobs(args: list[str]) -> bool:
+    """Does a make command line ARGS give -j (or --jobs) itself?"""
+    for a in args:
+        if a == "--":
+            break
+        if a.startswith("--"):
+            if a.startswith("--jobs") or (len(a) > 3 and "--jobs".startswith(a.split("=")[0])):
+                return True
+            continue
+        if a.startswith("-"):
+            for c in a[1:]:
+                if c == "j":
+                    return True
+                if c in "CfIloOWE":  # (the rest of the word is that option's argument)
+                    break
+    return False
+
+
+def _collapse_in_references(line: str) -> str:
+    """job.c new_job: a backslash-newline inside a variable or function reference of a
+    recipe line (not one quoted by another backslash), with the blanks before it and
+    the spaces after it, becomes one space before the line is expanded (the function
+    must not see it; elsewhere the shell removes it)."""
+    out: list[str] = []
+    i, n = 0, len(line)
+    while True:
+        ref = line.find("$", i)
+        if ref < 0 or ref + 1 >= n:
+            out.append(line[i:])
+            break
+        out.append(line[i:ref + 1])
+        i = ref + 1
+        o = line[i]
+        if o not in "({":
+            continue
+        close = ")" if o == "(" else "}"
+        out.append(o)
+        i += 1
+        start = len(out)
+        count = 0
+        while i < n:
+            c = line[i]
+            if c == close:
+                count -= 1
+                if count < 0:
+                    break
+                out.append(c)
+                i += 1
+            elif c == "\\" and i + 1 < n and line[i + 1] == "\n":
+                k = i - 1
+                quoted = False
+                while k > ref + 1 and line[k] == "\\":
+                    quoted = not quoted
+                    k -= 1
+                if quoted:
+                    out.append(c)
+                    i += 1
+                    continue
+                i += 2
+                while i < n and line[i] in " \t\n\v\f\r":
+                    i += 1
+                while len(out) > start and out[-1] in (" ", "\t"):
+                    out.pop()
+                out.append(" ")
+            else:
+                if c == o:
+                    count += 1
+                out.append(c)
+                i += 1
+    return "".join(out)
 
 
 def _oneshell_script(text: str) -> str:
@@ -155,10 +263,21 @@ class MakeProcess(Remake, Implicit, VPath):
         self.files = FileTable()
         self.pattern_rules: list = []
         self.pattern_version = 0  # bumps when pattern_rules changes (implicit.py)
+        self._rule_table_cache: tuple | None = None
         self.pattern_extra: list[str] = []  # the global .EXTRA_PREREQS (reader.py)
+        self.vars_initialized: set | None = None  # files given a variable set (secondexp.py)
+        self.shell_target_vars = False  # a target or pattern variable SHELL/.SHELLFLAGS
+        self.snapped_deps = False  # file.c snap_deps ran: no rule may be added now
         self.posix = False  # read.c posix_pedantic: a .POSIX target was read
         self.include_depth = 0  # makefiles being read, one inside the other
-        self.include_directories: list[str] = []  # read.c include_directories
+        # output.c: -O's mode (None, 'line', 'target' or 'recurse'), the buffer output
+        # goes to now (output_context), and where this make's own output goes (sink)
+        self.output_sync: str | None = options.output_sync
+        if self.output_sync == "none":
+            self.output_sync = None
+        self.output_context: list | None = None
+        self.sink: list | None = None
+        self._include_dirs: list[str] | None = None  # read.c include_directories
         self.second_expansion = False  # a .SECONDEXPANSION target was read
         self._pattern_suffixes = None
         self.expander = Expander(self)
@@ -175,6 +294,7 @@ class MakeProcess(Remake, Implicit, VPath):
         self.gpaths = None
         self.vpath_on = False  # any list to search (else no name is ever searched for)
         self.renames = False  # a vpath name merged one entry into another (rehash_file)
+        self.lib_found = False  # a '-lNAME' was found by library_search (it was renamed)
         # flags
         self.just_print_flag = options.just_print
         self.question_flag = options.question
@@ -221,37 +341,74 @@ class MakeProcess(Remake, Implicit, VPath):
         self.trace_stats = sim.trace_stats
         self.errors: list[dict] = []
         self.finish_callbacks: list = []
-        # job slots: 1 = serial, None = unlimited, 0 = use the jobserver
-        if sim.jobserver is not None and (level > 0 or options.jobs != 1):
-            self.job_slots: int | None = 0 if sim.jobserver.limited else None
+        # job slots: 1 = serial, None = unlimited, 0 = use the jobserver (this make's:
+        # its parent's, or one of its own: see jobserver_reset)
+        self.jobserver = parent.jobserver if parent is not None else sim.jobserver
+        if self.jobserver is not None and (level > 0 or options.jobs != 1):
+            self.job_slots: int | None = 0 if self.jobserver.limited else None
         else:
             self.job_slots = 1 if options.jobs == 1 else options.jobs
+        self.jobserver_note: str | None = None  # a warning main.c prints at the start
         pd = options.print_directory
         if pd is None:
             pd = not options.silent and (bool(options.directories) or level > 0)
         self.print_directory = pd
 
     # ------------------------------------------------------------------ output
+    def write(self, stream: str, text: str) -> None:
+        """Where this make's standard output and error go: the simulation's, or, for a
+        sub-make whose recipe line's output is being synchronized (-O), that job's
+        buffer (output.c: the child writes to the parent job's temporary file)."""
+        if self.sink is not None:
+            self.sink.append((stream, text))
+        else:
+            self.sim.write(stream, text)
+
+    def emit(self, stream: str, text: str) -> None:
+        """output.c outputs: into the output context (a job whose output is being
+        synchronized, or the makefiles being read under -Oline/-Otarget), or out."""
+        ctx = self.output_context
+        if ctx is not None:
+            ctx.append((stream, text))
+        else:
+            self.output_start()
+            self.write(stream, text)
+
     def output_start(self) -> None:
-        if not self.traced and self.print_directory:
+        """output.c output_start: the 'Entering directory' line before this make's
+        first output (with -Oline/-Otarget each dump has its own instead)."""
+        if not self.traced and self.print_directory and \
+                self.output_sync in (None, "recurse"):
             self.traced = True
-            self.sim.write("out", f"{self.prog}: Entering directory '{self.cwd}'\n")
+            self.write("out", f"{self.prog}: Entering directory '{self.cwd}'\n")
+
+    def output_dump(self, buf: list | None) -> None:
+        """output.c output_dump: a job's synchronized output written at once, between
+        'Entering' and 'Leaving directory' lines when directories are printed (not
+        under -Orecurse)."""
+        if not buf:
+            return
+        wrap = self.print_directory and self.output_sync != "recurse"
+        if wrap:
+            self.write("out", f"{self.prog}: Entering directory '{self.cwd}'\n")
+        for stream, text in buf:
+            self.write(stream, text)
+        if wrap:
+            self.write("out", f"{self.prog}: Leaving directory '{self.cwd}'\n")
+        buf.clear()
 
     def out(self, text: str) -> None:
         if text:
-            self.output_start()
-            self.sim.write("out", text)
+            self.emit("out", text)
 
     def out_stdout(self, text: str) -> None:
         self.out(text)
 
     def err(self, line: str) -> None:
-        self.output_start()
-        self.sim.write("err", line + "\n")
+        self.emit("err", line + "\n")
 
     def err_raw(self, text: str) -> None:
-        self.output_start()
-        self.sim.write("err", text)
+        self.emit("err", text)
 
     def out_stderr(self, text: str) -> None:
         self.err_raw(text)
@@ -367,10 +524,10 @@ class MakeProcess(Remake, Implicit, VPath):
             base = pattern[slash + 1:]
             dname = pattern[:slash] or "/"
             if has_glob(dname):
-                dirs = [(d + pattern[slash:slash + 1 + (len(dpart) - len(dpart.rstrip("/")) - 1)]
-                         + "/", d) for d in self._glob(dname.rstrip("/") or "/")
+                # each directory matched, then the run of slashes as written
+                slashes = pattern[len(dpart.rstrip("/")):slash + 1]
+                dirs = [(d + slashes, d) for d in self._glob(dname.rstrip("/") or "/")
                         if self.fs.isdir(d, self.cwd)]
-                dirs = [(d[0] if d[0].endswith("/") else d[0] + "/", d[1]) for d in dirs]
             else:
                 dirs = [(dpart, dname)]
         hits = []
@@ -409,11 +566,7 @@ class MakeProcess(Remake, Implicit, VPath):
         v["MAKE"] = Variable("MAKE", "$(MAKE_COMMAND)", True, "default")
         v["MAKELEVEL"] = Variable("MAKELEVEL", str(self.level), False, "environment", True)
         v["CURDIR"] = Variable("CURDIR", self.cwd, False, "file")
-        incl = [d for d in opts.include_dirs if self.fs.isdir(d, self.cwd)]
-        incl = [d.rstrip("/") or "/" for d in incl] + [
-            d for d in DEFAULT_INCLUDE_DIRS if self.fs.isdir(d)]
-        self.include_directories = incl
-        v[".INCLUDE_DIRS"] = Variable(".INCLUDE_DIRS", " ".join(incl), True, "default")
+        v[".INCLUDE_DIRS"] = IncludeDirs(self)
         v["MAKE_VERSION"] = Variable("MAKE_VERSION", "4.3", False, "default")
         v["MAKE_HOST"] = Variable("MAKE_HOST", "x86_64-pc-linux-gnu", False, "default")
         v["SHELL"] = Variable("SHELL", "/bin/sh", False, "file")
@@ -464,6 +617,15 @@ class MakeProcess(Remake, Implicit, VPath):
             else:
                 v[name] = Variable(name, value, True, "command line", True)
 
+    def include_directories(self) -> list[str]:
+        """read.c construct_include_path: the -I directories that exist, then the
+        default ones that do (worked out when first needed)."""
+        if self._include_dirs is None:
+            incl = [d.rstrip("/") or "/" for d in self.opts.include_dirs
+                    if self.fs.isdir(d, self.cwd)]
+            self._include_dirs = incl + [d for d in DEFAULT_INCLUDE_DIRS if self.fs.isdir(d)]
+        return self._include_dirs
+
     def install_default_suffix_rules(self) -> None:
         """default.c set_default_suffixes and install_default_suffix_rules: .SUFFIXES
         has the default suffixes as its prerequisites and each built-in suffix rule is a
@@ -478,6 +640,17 @@ class MakeProcess(Remake, Implicit, VPath):
         for name, recipe in BUILTIN_SUFFIX_RULES:
             f = self.files.enter(name)
             f.cmds = Recipe([recipe], None, 0)
+
+    def drop_builtin_rules(self) -> None:
+        """main.c, a makefile that added -r to MAKEFLAGS: .SUFFIXES loses the default
+        suffixes when it still has them as set_default_suffixes left them (its 'builtin'
+        mark: a makefile rule for .SUFFIXES clears it; kbsim tells by the list being the
+        default one), SUFFIXES becomes empty; convert_to_pattern then adds no built-in
+        pattern rule."""
+        sfx = self.files.lookup(".SUFFIXES")
+        if sfx is not None and [d.name for d in sfx.deps] == BUILTIN_SUFFIXES.split():
+            sfx.deps = []
+        self.variables["SUFFIXES"] = Variable("SUFFIXES", "", False, "default")
 
     def convert_to_pattern(self) -> None:
         """rule.c convert_to_pattern, after snap_deps: for each suffix of .SUFFIXES a
@@ -536,7 +709,7 @@ class MakeProcess(Remake, Implicit, VPath):
         except OSError as e:
             error = e.strerror or "No such file or directory"
             if flags & RM_INCLUDED and not name.startswith("/"):
-                for d in self.include_directories:
+                for d in self.include_directories():
                     cand = d + "/" + name
                     if self.fs.isfile(cand, self.cwd):
                         name, data, error = cand, self.fs.read(cand, self.cwd), None
@@ -560,10 +733,15 @@ class MakeProcess(Remake, Implicit, VPath):
         # as file names do (os.fsdecode), and are written back as they were
         text = data.decode("utf-8", "surrogateescape")
         self.event("read", file=name)
+        reader = self.reader
+        saved = reader.set_default
+        if flags & RM_NO_DEFAULT_GOAL:
+            reader.set_default = False
         try:
-            self.reader.read_makefile(name, text)
+            reader.read_makefile(name, text)
         finally:
             self.include_depth -= 1
+            reader.set_default = saved
         return True
 
     def do_include(self, names: list[str], dontcare: bool, floc) -> None:
@@ -652,13 +830,19 @@ class MakeProcess(Remake, Implicit, VPath):
                 self.remove_intermediates()
             except MakeFatal:
                 status = 2
+            if self.output_context is not None:
+                buf, self.output_context = self.output_context, None
+                self.output_dump(buf)
             if self.traced:
-                self.sim.write("out", f"{self.prog}: Leaving directory '{self.cwd}'\n")
+                self.write("out", f"{self.prog}: Leaving directory '{self.cwd}'\n")
         self.exit_status = status
         return status
 
     def _main(self) -> int:
-        if self.opts.print_version:
+        opts = self.opts
+        if self.jobserver_note is not None:
+            self.err(f"{self.prog}: {self.jobserver_note}")
+        if opts.print_version:
             # main.c: -v prints the version and exits (die (MAKE_SUCCESS))
             self.out(VERSION_TEXT)
             return 0
@@ -689,6 +873,11 @@ class MakeProcess(Remake, Implicit, VPath):
         for f in goal_files:
             f.cmd_target = True
         self.reader = Reader(self)
+        if self.output_sync not in (None, "line", "target", "recurse"):
+            self.fatal(f"unknown output-sync type '{self.output_sync}'")
+        if self.output_sync in ("line", "target"):
+            # main.c: what reading the makefiles prints is synchronized too (make_sync)
+            self.output_context = []
         if opts.eval_strings:
             # main.c: each --eval string is read (eval_buffer) before the makefiles, and
             # $(-*-eval-flags-*-) passes them to sub-makes through MAKEFLAGS
@@ -698,6 +887,12 @@ class MakeProcess(Remake, Implicit, VPath):
                 "-*-eval-flags-*-", " ".join("--eval=" + quote_for_env(t)
                                              for t in opts.eval_strings),
                 False, "automatic")
+        mfs = self.variables.get("MAKEFILES")
+        if mfs is not None and mfs.value:
+            # read.c read_all_makefiles: the files of $(MAKEFILES) first, as included
+            # makefiles that may be missing and that do not set the default goal
+            for name in self.expander.expand(mfs.value).split():
+                self.read_makefile_file(name, RM_INCLUDED | RM_DONTCARE | RM_NO_DEFAULT_GOAL)
         if opts.makefiles:
             for mf in opts.makefiles:
                 if not self.read_makefile_file(mf, 0):
@@ -714,12 +909,30 @@ class MakeProcess(Remake, Implicit, VPath):
         # does not force the makefiles, only the goals)
         self.always_make_set = opts.always_make
         jobs_before = opts.jobs
+        builtin_rules = not opts.no_builtin_rules
+        builtin_variables = not opts.no_builtin_variables
         self.decode_makeflags()
+        if builtin_rules and opts.no_builtin_rules:
+            self.drop_builtin_rules()
+        if builtin_variables and opts.no_builtin_variables:
+            # default.c undefine_default_variables: those the makefiles left as they were
+            v = self.variables
+            for name, _value in BUILTIN_VARIABLES:
+                old = v.get(name)
+                if old is not None and old.origin == "default":
+                    del v[name]
         if opts.jobs != jobs_before:
             self.jobs_from_makefile()
         apply_special_targets(self)
         self.convert_to_pattern()
         self.build_vpath_lists()  # main.c: after reading, before -o/-W
+        if self.output_context is not None:
+            # main.c: "Dump any output we've collected" (make_sync); and without
+            # parallel jobs there is nothing to synchronize
+            buf, self.output_context = self.output_context, None
+            self.output_dump(buf)
+        if self.output_sync is not None and self.job_slots == 1:
+            self.output_sync = None
         for n in opts.old_files:
             self.mark_old(n)
         if not self.restarts:
@@ -747,11 +960,17 @@ class MakeProcess(Remake, Implicit, VPath):
             name = ""
             if dg is not None:
                 name = self.expander.expand(dg.value) if dg.recursive else dg.value
-            name = name.strip()
             if name:
-                if len(name.split()) > 1:
-                    self.fatal(".DEFAULT_GOAL contains more than one target")
-                goals = [[self.files.enter(name), 0, False]]
+                # main.c: the value names a file as it is; else it is parsed as a list
+                # of names, which must hold one
+                f = self.files.lookup(name)
+                if f is None:
+                    names = parse_file_seq(name)[0]
+                    if len(names) > 1:
+                        self.fatal(".DEFAULT_GOAL contains more than one target")
+                    f = self.files.enter(names[0]) if names else None
+                if f is not None:
+                    goals = [[f, 0, False]]
         if not goals:
             mfl = self.variables.get("MAKEFILE_LIST")
             if mfl and mfl.value.strip():
@@ -801,9 +1020,9 @@ class MakeProcess(Remake, Implicit, VPath):
         keeps the slots it started with: kbsim does not model -j forced in a sub-make.)"""
         from .sim import Jobserver
         sim = self.sim
-        if self.level != 0 or sim.jobserver is not None or self.opts.jobs == 1:
+        if self.level != 0 or self.jobserver is not None or self.opts.jobs == 1:
             return
-        js = sim.jobserver = Jobserver(self.opts.jobs)
+        js = self.jobserver = sim.jobserver = Jobserver(self.opts.jobs)
         js.sim = sim
         self.job_slots = 0 if js.limited else None
 
@@ -865,16 +1084,16 @@ class MakeProcess(Remake, Implicit, VPath):
         if self.question_flag or self.touch_flag or self.all_secondary:
             return
         removed = []
-        for f in self.files:
-            if (f.intermediate and (f.dontcare or not f.precious) and not f.secondary
-                    and not f.cmd_target):
-                if f.update_status == US_NONE:
-                    continue
-                if not self.just_print_flag:
-                    if not self.fs.remove(f.name, self.cwd):
-                        continue
-                if not f.dontcare:
-                    removed.append(f.name)
+        doomed = [f for f in self.files
+                  if f.intermediate and (f.dontcare or not f.precious) and not f.secondary
+                  and not f.cmd_target and f.update_status != US_NONE]
+        if len(doomed) > 1:
+            doomed = self.files.hash_order(doomed)  # (make's table order)
+        for f in doomed:
+            if not self.just_print_flag and not self.fs.remove(f.name, self.cwd):
+                continue
+            if not f.dontcare:
+                removed.append(f.name)
         if removed and not self.silent:
             self.out("rm " + " ".join(removed) + "\n")
 
@@ -893,6 +1112,9 @@ class MakeProcess(Remake, Implicit, VPath):
         oo = file.oo
         changed = file.dep_changed or []
         always = self.always_make
+        at, pct = file.name, ""
+        if at[-1:] == ")" and ar_name(at):
+            at, pct = split_name(at)  # 'lib(member)': $@ is lib, $% the member
         if file.n_extra:
             # (.EXTRA_PREREQS: ignore_automatic_vars)
             n = len(deps) - file.n_extra
@@ -908,9 +1130,9 @@ class MakeProcess(Remake, Implicit, VPath):
             if file.cmds is not None and self.default_file is not None and \
                     file.cmds is self.default_file.cmds:
                 less = file.name
-            return {"@": file.name, "<": less, "^": " ".join(caret), "+": " ".join(names),
+            return {"@": at, "<": less, "^": " ".join(caret), "+": " ".join(names),
                     "?": " ".join(caret) if always else "", "|": "",
-                    "*": self.stem_of(file), "%": ""}
+                    "*": self.stem_of(file), "%": pct}
         if oo is None:
             # No order-only deps (the steps below without the order-only cases), in C
             # where possible: $? takes the 'changed' flag of each name's first entry.
@@ -926,8 +1148,8 @@ class MakeProcess(Remake, Implicit, VPath):
             if file.cmds is not None and self.default_file is not None and \
                     file.cmds is self.default_file.cmds:
                 less = file.name
-            return {"@": file.name, "<": less, "^": " ".join(caret), "+": " ".join(names),
-                    "?": " ".join(qmark), "|": "", "*": self.stem_of(file), "%": ""}
+            return {"@": at, "<": less, "^": " ".join(caret), "+": " ".join(names),
+                    "?": " ".join(qmark), "|": "", "*": self.stem_of(file), "%": pct}
         less = ""
         plus = []
         for i, d in enumerate(deps):
@@ -955,8 +1177,8 @@ class MakeProcess(Remake, Implicit, VPath):
         if file.cmds is not None and self.default_file is not None and \
                 file.cmds is self.default_file.cmds:
             less = file.name
-        return {"@": file.name, "<": less, "^": " ".join(caret), "+": " ".join(plus),
-                "?": " ".join(qmark), "|": " ".join(bar), "*": self.stem_of(file), "%": ""}
+        return {"@": at, "<": less, "^": " ".join(caret), "+": " ".join(plus),
+                "?": " ".join(qmark), "|": " ".join(bar), "*": self.stem_of(file), "%": pct}
 
     def stem_of(self, file: FileEntry) -> str:
         """commands.c set_file_variables: $* is the stem of a pattern rule; for another
@@ -1013,24 +1235,27 @@ class MakeProcess(Remake, Implicit, VPath):
             else:
                 for k, raw in enumerate(cmds.lines):
                     exp.floc = (cmds.filename, cmds.lineno + k)
+                    if "\\\n" in raw and "$" in raw:
+                        raw = _collapse_in_references(raw)
                     lines.append(exp.expand(raw))
         finally:
             exp.auto = None
             exp.scope = None
-        prefix = cmds.prefix
-        if any("\n" + prefix in ln for ln in lines):
-            # job.c start_job_command: a recipe prefix after a backslash-newline is
-            # dropped (POSIX), so neither the echo nor the shell sees it
-            lines = [ln.replace("\n" + prefix, "\n") for ln in lines]
         origin = None
-        if not self.one_shell and any("\n" in ln for ln in lines):
-            lines, origin = _split_command_lines(lines)
-        c = Child(self, file, lines, origin)
+        if "\n" in "".join(lines):
+            prefix = cmds.prefix
+            if any("\n" + prefix in ln for ln in lines):
+                # job.c start_job_command: a recipe prefix after a backslash-newline is
+                # dropped (POSIX), so neither the echo nor the shell sees it
+                lines = [ln.replace("\n" + prefix, "\n") for ln in lines]
+            if not self.one_shell:
+                lines, origin = _split_command_lines(lines)
+        c = Child(self, file, lines, origin, file.dontcare)
         if self.job_slots == 1 or self.not_parallel:
             while len(self.children) >= 1:
                 self.reap_children(True)
         elif self.job_slots == 0:
-            js = self.sim.jobserver
+            js = self.jobserver
             while True:
                 if self.jobserver_tokens == 0:
                     break
@@ -1042,6 +1267,14 @@ class MakeProcess(Remake, Implicit, VPath):
                 self.wait("token")
         elif self.job_slots is not None:
             while len(self.children) >= self.job_slots:
+                self.reap_children(True)
+        if self.opts.load_average and self.children:
+            # job.c start_waiting_job: with a job running, wait while load_too_high();
+            # kbsim's load average is the number of recipe lines running in the
+            # whole simulation (docs/make-semantics.md)
+            limit = _load_limit(self.opts.load_average)
+            while self.children and limit is not None and sum(
+                    len(p.children) for p in self.sim.processes) >= limit:
                 self.reap_children(True)
         self.jobserver_tokens += 1
         if self.opts.trace or self.opts.debug_why:
@@ -1129,6 +1362,12 @@ class MakeProcess(Remake, Implicit, VPath):
                 if p[i] == "@":
                     silent = True
                 elif p[i] == "+":
+                    if not recurse and k < len(flags):
+                        # job.c start_job_command: a '+' the expansion brought keeps its
+                        # mark on the recipe's line ("lines_flags |= COMMANDS_RECURSE"),
+                        # which notice_finished_file reads under -n, -q and -t
+                        flags[k] = True
+                        file.cmds.any_recurse = True
                     recurse = True
                 elif p[i] == "-":
                     noerror = True
@@ -1138,20 +1377,33 @@ class MakeProcess(Remake, Implicit, VPath):
                 p = _oneshell_script(p)
             c.noerror = noerror
             c.recursive = recurse
-            if not p.strip(" \t\n"):
-                continue
+            if not p.strip(" \t\n") or ("\\\n" in p and not p.replace("\\\n", "").strip(" \t\n")):
+                continue  # (job.c: a line of blanks and backslash-newlines runs nothing)
             if self.question_flag and not recurse:
                 file.update_status = US_QUESTION
                 self.notice_finished_file(file)
                 return
             if self.touch_flag and not recurse:
                 continue
+            # job.c: this line's output is synchronized under -O unless it is recursive
+            # (all of them under -Orecurse); the output held so far goes out first
+            sync = self.output_sync is not None and (self.output_sync == "recurse"
+                                                     or not recurse)
+            if sync:
+                if c.buf is None:
+                    c.buf = []
+            elif c.buf:
+                self.output_dump(c.buf)
             if self.just_print_flag or self.opts.trace or (not silent and not self.silent):
-                self.out(p + "\n")
+                if sync:
+                    c.buf.append(("out", p + "\n"))
+                else:
+                    self.out(p + "\n")
             self.commands_started += 1
             if self.just_print_flag and not recurse:
                 continue
-            self.output_start()
+            if not sync:
+                self.output_start()
             c.line_text = p
             self.run_line(c, p)
             self.set_command_state(file, CS_RUNNING)
@@ -1159,6 +1411,34 @@ class MakeProcess(Remake, Implicit, VPath):
 
     def run_line(self, c: Child, line: str) -> None:
         ctx = ShellContext(self, c.file.name, line)
+        ctx.recursive = c.recursive
+        sh = self.variables.get("SHELL")
+        fl = self.variables.get(".SHELLFLAGS")
+        if (sh is not None and sh.value != "/bin/sh") or (fl is not None and fl.value != "-c") \
+                or self.shell_target_vars:
+            # job.c construct_command_argv: '$(SHELL) $(.SHELLFLAGS) LINE', both
+            # expanded for the target
+            exp = self.expander
+            saved = exp.scope
+            exp.scope = scope_of(self, parent_walk(c.file)[0])
+            try:
+                shell = exp.lookup("SHELL")
+                flags = exp.lookup(".SHELLFLAGS")
+            finally:
+                exp.scope = saved
+            how = shell_options(shell, flags)
+            if how is None:
+                # another program as the shell: it runs with the flags and the line
+                # ('$(SHELL) $(.SHELLFLAGS)' is split as make's own parser splits a
+                # simple command: quotes removed)
+                try:
+                    ctx.shell_argv = shlex.split(f"{shell} {flags}")
+                except ValueError:
+                    ctx.shell_argv = [*shell.split(), *flags.split()]
+            else:
+                ctx.errexit, ctx.xtrace = how
+        if c.buf is not None and (self.output_sync == "recurse" or not c.recursive):
+            ctx.sink = c.buf
         c.ctx = ctx
         if self.sim.tracing:
             self.event("run", target=c.file.name, line=line)
@@ -1192,8 +1472,8 @@ class MakeProcess(Remake, Implicit, VPath):
         """job.c free_child: give back the jobserver token this job held."""
         if c in self.children:
             self.children.remove(c)
-        if self.jobserver_tokens > 1 and self.job_slots == 0 and self.sim.jobserver is not None:
-            self.sim.jobserver.release()
+        if self.jobserver_tokens > 1 and self.job_slots == 0 and self.jobserver is not None:
+            self.jobserver.release()
         if self.jobserver_tokens > 0:
             self.jobserver_tokens -= 1
 
@@ -1218,20 +1498,24 @@ class MakeProcess(Remake, Implicit, VPath):
                     self.child_error(c, status, True)
                     failed = 0
                 else:
-                    if failed == 2:
+                    if failed == 2 and not c.dontcare:
                         self.child_error(c, status, False)
                     file.update_status = US_FAILED if failed == 2 else US_QUESTION
                     self.delete_target(c)
             if not failed:
                 if c.idx < len(c.lines):
+                    if self.output_sync == "line" and c.buf:
+                        self.output_dump(c.buf)  # (the previous line's, first)
                     self.start_job_command(c)
                     if file.command_state == CS_RUNNING:
                         continue
                 else:
                     file.update_status = US_SUCCESS
+            if c.buf:
+                self.output_dump(c.buf)  # job.c: "Synchronize any remaining output."
             self.notice_finished_file(file)
             self.free_child(c)
-            if failed and not self.keep_going and not self.dying:
+            if failed and not self.keep_going and not self.dying and not c.dontcare:
                 if self.job_slots != 1:
                     self.say_waiting()
                 raise MakeFatal("child failed", status=failed)  # job.c: die (child_failed)
@@ -1250,12 +1534,19 @@ class MakeProcess(Remake, Implicit, VPath):
         self.record_error("recipe-failed", c.file.name)
         if ignored and self.silent:
             return
-        # job.c child_error: the error of the included makefile being remade comes first
-        self.show_goal_error()
-        if ignored:
-            self.err(f"{self.prog}: [{nm}: {c.file.name}] Error {status} (ignored)")
-        else:
-            self.err(f"{self.prog}: *** [{nm}: {c.file.name}] Error {status}")
+        # job.c child_error (with the job's output context: under -O its message goes
+        # with the job's output): the error of the included makefile being remade first
+        saved = self.output_context
+        if c.buf is not None:
+            self.output_context = c.buf
+        try:
+            self.show_goal_error()
+            if ignored:
+                self.err(f"{self.prog}: [{nm}: {c.file.name}] Error {status} (ignored)")
+            else:
+                self.err(f"{self.prog}: *** [{nm}: {c.file.name}] Error {status}")
+        finally:
+            self.output_context = saved
 
     def delete_target(self, c: Child) -> None:
         f = c.file
@@ -1279,15 +1570,51 @@ class MakeProcess(Remake, Implicit, VPath):
         mk = self.sim.make_program
         return name == mk or name.endswith("/" + mk)
 
+    def jobserver_reset(self, how: str | None) -> None:
+        """main.c, a sub-make given the parent's jobserver in MAKEFLAGS: with a -jN of
+        its own it starts one of its own ("-jN forced in submake"); started by a line
+        make did not know was recursive, it cannot reach the parent's (its descriptors
+        were closed) and runs serially ("jobserver unavailable")."""
+        if how is None:
+            return
+        from .sim import Jobserver
+        if how == "unavailable":
+            self.jobserver = None
+            self.job_slots = 1
+            self.opts.jobs = 1
+            self.jobserver_note = ("warning: jobserver unavailable: using -j1.  Add '+' "
+                                   "to parent make rule.")
+            return
+        jobs = self.opts.jobs
+        self.jobserver_note = (f"warning: -j{jobs if jobs is not None else 0} forced in "
+                               f"submake: resetting jobserver mode.")
+        if jobs == 1:
+            self.jobserver = None
+            self.job_slots = 1
+            return
+        js = self.jobserver = Jobserver(jobs)
+        js.sim = self.sim
+        self.job_slots = 0 if js.limited else None
+
     def submake_handler(self, ctx: ShellContext, argv: list[str], io):
         opts = self.child_options(argv[1:])
+        reset = None
+        if self.jobserver is not None and self.jobserver.limited and self.job_slots != 1:
+            # (the child finds --jobserver-auth in its MAKEFLAGS)
+            if _gives_jobs(argv[1:]):
+                reset = "forced"
+            elif not ctx.recursive:
+                reset = "unavailable"
         env = self.recipe_env(ctx.target)
         for name, value in ctx.child_env().items():  # the shell's exports and prefixes
             if value is None:
                 env.pop(name, None)
             else:
                 env[name] = value
-        handle = self.sim.spawn(opts, ctx.cwd, self.level + 1, self, env=env)
+        # (its output goes where this line's goes: the job's buffer under -O)
+        handle = self.sim.spawn(opts, ctx.cwd, self.level + 1, self, env=env,
+                                sink=ctx.sink if ctx.sink is not None else self.sink,
+                                jobserver_reset=reset)
         status = yield ("wait", handle)
         return status
 
@@ -1297,7 +1624,21 @@ class MakeProcess(Remake, Implicit, VPath):
         while makefiles are remade, not -n, -q or -t either (define_makeflags (1, 1))."""
         o = self.opts
         remaking = self.rebuilding_makefiles
+        # main.c define_makeflags: the variable definitions travel as ' -- $(MAKEOVERRIDES)'
+        # (a makefile may change MAKEOVERRIDES: emptied, nothing is passed down)
+        variables = o.variables
+        mo = self.variables.get("MAKEOVERRIDES")
+        if mo is None:
+            variables = []
+        elif mo.value != "${-*-command-variables-*-}" or not mo.recursive:
+            text = self.expander.expand(mo.value) if mo.recursive else mo.value
+            variables = []
+            for w in split_env_words(text):
+                m = _ASSIGN.match(w)
+                if m:
+                    variables.append((m.group(1), m.group(2), m.group(3)))
         base = o.copy(
+            variables=list(variables),
             directories=[], makefiles=[], goals=[], what_if=[], old_files=[],
             just_print=o.just_print and not remaking, question=o.question and not remaking,
             touch=o.touch and not remaking,

@@ -42,6 +42,85 @@ _CONDITIONALS = frozenset(("ifdef", "ifndef", "ifeq", "ifneq", "else", "endif"))
 _NO_TARGETS = {"targets": []}
 
 
+_PREPARSED: dict[tuple[str, bool], tuple] = {}
+_DEFINITIONS: dict[tuple[str, int], tuple | None] = {}
+
+
+def _preparse(line: str, posix: bool) -> tuple[str, tuple | None, str | None, str]:
+    """A logical line as eval first looks at it: collapse_continuations, then
+    remove_comments, then parse_var_assignment, else its first word and the rest after
+    it (None: nothing there). Pure functions of the text, so remembered: every make
+    process reads the same makefile lines again (a kbuild replay: ~40,000 lines, a few
+    hundred different)."""
+    key = (line, posix)
+    r = _PREPARSED.get(key)
+    if r is None:
+        if len(_PREPARSED) >= 50_000:
+            _PREPARSED.clear()
+        collapsed = remove_comments(collapse_continuations(line, posix))
+        va = parse_var_assignment(collapsed)
+        word, rest = None, ""
+        p = next_token(collapsed)
+        if va is None and p < len(collapsed):
+            e = end_of_token(collapsed, p)
+            word = collapsed[p:e]
+            rest = collapsed[next_token(collapsed, e):]
+        r = _PREPARSED[key] = (collapsed, va, word, rest)
+    return r
+
+
+_RULE_LINES: dict[tuple, tuple] = {}
+
+
+def _rule_line(line: str, collapse: bool, posix: bool) -> tuple:
+    """The start of eval's rule parsing, a pure function of the line (remembered, see
+    _preparse): the recipe after an unquoted ';' that comes before any '#' (it keeps
+    its backslash-newlines), the rest collapsed, and its first word (get_next_mword)."""
+    key = (line, collapse, posix)
+    r = _RULE_LINES.get(key)
+    if r is None:
+        if len(_RULE_LINES) >= 50_000:
+            _RULE_LINES.clear()
+        text, k = find_map_unquote(line, ";#", True)
+        cmdleft = None
+        if k >= 0 and text[k] == "#":
+            text = text[:k]
+        elif k >= 0:
+            cmdleft = text[k + 1:]
+            text = text[:k]
+        if collapse:
+            text = collapse_continuations(text, posix)
+        r = _RULE_LINES[key] = (text, cmdleft, *get_next_mword(text, 0))
+    return r
+
+
+_LINES: dict[str, list] = {}
+_LINES_SIZE = [0]
+
+
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """split_logical_lines, remembered for the texts read again (see _preparse)."""
+    r = _LINES.get(text)
+    if r is None:
+        if _LINES_SIZE[0] > 20_000_000:
+            _LINES.clear()
+            _LINES_SIZE[0] = 0
+        r = _LINES[text] = split_logical_lines(text)
+        _LINES_SIZE[0] += len(text)
+    return r
+
+
+def _variable_definition(line: str, start: int) -> tuple | None:
+    """parse_variable_definition, remembered (see _preparse)."""
+    key = (line, start)
+    r = _DEFINITIONS.get(key, False)
+    if r is False:
+        if len(_DEFINITIONS) >= 50_000:
+            _DEFINITIONS.clear()
+        r = _DEFINITIONS[key] = parse_variable_definition(line, start)
+    return r
+
+
 def _string_lines(text: str) -> list[str]:
     """read.c readstring: TEXT split at the newlines no odd run of backslashes escapes."""
     out = []
@@ -95,13 +174,15 @@ class Reader:
         self.exp = proc.expander
         self.files = proc.files
         self.cmd_prefix = "\t"  # main.c cmd_prefix: the first character of .RECIPEPREFIX
+        self.set_default = True  # read.c eval's set_default (not for $(MAKEFILES))
         # where every line of the $(eval) text being read is located (read.c eval_buffer:
         # GNU make 4.3 reports each line of the buffer at the line that expanded it)
         self.eval_at: tuple[str, int] | None = None
 
     # ----------------------------------------------------------------- helpers
     def err(self, msg: str, floc: tuple[str, int]) -> MakeError:
-        return MakeError(msg, floc)
+        # (an $(eval) outside any makefile, in a second expansion: no location)
+        return MakeError(msg, floc if floc and floc[0] else None)
 
     def define(self, name: str, value: str, recursive: bool, origin: str = "file",
                floc: tuple[str, int] | None = None) -> None:
@@ -206,9 +287,8 @@ class Reader:
         undefine), a conditional, export/unexport, vpath, include, and else a rule."""
         exp = self.exp
         proc = self.proc
-        posix = proc.posix
         if at is None:
-            lines = split_logical_lines(text)
+            lines = _logical_lines(text)
         else:
             # read.c readstring: an $(eval) buffer is split at unescaped newlines, every
             # line located at AT (its line count is never advanced)
@@ -254,16 +334,15 @@ class Reader:
                         rule["cmds_line"] = lineno
                     rule["cmds"].append(line[1:])
                     continue
-            collapsed = collapse_continuations(line, posix)
-            collapsed = remove_comments(collapsed)
-            va = parse_var_assignment(collapsed)
+            collapsed, va, word, rest = _preparse(line, proc.posix)
             if va is not None:
                 mods, start = va
                 if ignoring:
                     if "define" in mods:
                         in_ignored_define = True
                     continue
-                record_waiting()
+                if rule is not None or no_targets:
+                    record_waiting()
                 if "undefine" in mods:
                     self.undefine(collapsed[start:],
                                   "override" if "override" in mods else "file", floc)
@@ -272,13 +351,8 @@ class Reader:
                 else:
                     self.assign_line(collapsed, start, mods, floc)
                 continue
-            p = next_token(collapsed)
-            if p >= len(collapsed):
-                continue
-            e = end_of_token(collapsed, p)
-            word = collapsed[p:e]
-            p2 = next_token(collapsed, e)
-            rest = collapsed[p2:]
+            if word is None:
+                continue  # (a blank line, or only a comment)
             if in_ignored_define:
                 # read.c: the first 'endef' (with nothing after it but a comment) ends it
                 if word == "endef" and not rest:
@@ -335,7 +409,7 @@ class Reader:
 
     def assign_line(self, line: str, start: int, mods: set[str], floc) -> None:
         """An assignment line (read.c eval: try_variable_definition) with its modifiers."""
-        pv = parse_variable_definition(line, start)
+        pv = _variable_definition(line, start)
         name_b, name_e, op, vpos = pv
         value = line[next_token(line, vpos):]
         kw = {}  # (only what differs from assign's defaults)
@@ -523,6 +597,11 @@ class Reader:
         if _ORIGIN_RANK.get(origin, 0) >= _ORIGIN_RANK.get(v.origin, 0):
             del self.proc.variables[name]
 
+    def _ar_glob(self, arname: str, pattern: str) -> list[str]:
+        """ar.c ar_glob: the members of ARNAME that match PATTERN."""
+        from .archive import glob_members
+        return glob_members(self.proc.fs, arname, pattern, self.proc.cwd)
+
     def _glob(self, pattern: str) -> list[str]:
         """glob(3) as parse_file_seq calls it (through make's directory cache): the
         sorted matches of one pattern."""
@@ -537,20 +616,8 @@ class Reader:
         targets, whose recipe is skipped)."""
         exp = self.exp
         exp.floc = floc
-        # the recipe after an unquoted ';' that comes before any '#' keeps its
-        # backslash-newlines; the rest is collapsed
-        line, k = find_map_unquote(line, ";#", True)
-        semip = None
-        cmdleft = None
-        if k >= 0 and line[k] == "#":
-            line = line[:k]
-        elif k >= 0:
-            cmdleft = line[k + 1:]
-            semip = cmdleft
-            line = line[:k]
-        if collapse:
-            line = collapse_continuations(line, self.proc.posix)
-        wtype, b, e = get_next_mword(line, 0)
+        line, cmdleft, wtype, b, e = _rule_line(line, collapse, self.proc.posix)
+        semip = cmdleft
         if wtype == W_EOL:
             if cmdleft is not None:
                 raise self.err("missing rule before recipe", floc)
@@ -559,10 +626,11 @@ class Reader:
             return _NO_TARGETS
         lb_next = e
         p2 = exp.expand(line[b:e])
+        seg = 0  # where the word being looked at starts in P2 (each is searched once)
         colonp = -1
         while True:
             if cmdleft is None:
-                p2, sk = find_char_unquote(p2, ";")
+                p2, sk = find_char_unquote(p2, ";", seg)
                 if sk >= 0:
                     # ';' from an expansion: the rest of the line is expanded too, then
                     # cut there
@@ -570,25 +638,27 @@ class Reader:
                     lb_next = len(line)
                     cmdleft = p2[sk + 1:] + tail
                     p2 = p2[:sk]
-            p2, colonp = find_char_unquote(p2, ":")
+            p2, colonp = find_char_unquote(p2, ":", seg)
             if colonp >= 0:
-                if colonp > 0 and p2[colonp - 1] == "&":
+                if colonp > seg and p2[colonp - 1] == "&":
                     colonp -= 1
                 break
             wtype, b, e = get_next_mword(line, lb_next)
             if wtype == W_EOL:
                 break
-            p2 = p2 + " " + exp.expand(line[b:e])
+            p2 = p2 + " "
+            seg = len(p2)
+            p2 = p2 + exp.expand(line[b:e])
             lb_next = e
         if colonp < 0:
             if not p2.strip(SPACE):
                 return None
-            if line.startswith("        "):
+            if self.cmd_prefix == "\t" and line.startswith("        "):
                 raise self.err("missing separator (did you mean TAB instead of 8 "
                                "spaces?)", floc)
             raise self.err("missing separator", floc)
         also = p2[colonp] == "&"
-        targets, _, _ = parse_file_seq(p2[:colonp], glob=self._glob)
+        targets, _, _ = parse_file_seq(p2[:colonp], glob=self._glob, ar_glob=self._ar_glob)
         after = p2[colonp + (2 if also else 1):]
         if not targets:
             return _NO_TARGETS
@@ -644,15 +714,10 @@ class Reader:
         if pv is None:
             raise self.err("Malformed target-specific variable definition", floc)
         name_b, name_e, op, vpos = pv
-        exp = self.exp
-        exp.floc = floc
-        name = exp.expand(text[name_b:name_e])
-        if not name:
-            raise self.err("empty variable name", floc)
         value = text[next_token(text, vpos):]
-        define_target_variable(self.proc, target, name, op, value,
+        define_target_variable(self.proc, target, text[name_b:name_e], op, value,
                                "override" if "override" in mods else "file",
-                               "export" in mods, floc, "private" in mods)
+                               "export" in mods, floc, "private" in mods, raw_name=True)
 
     def _glob_words(self, words: list[str]) -> list[str]:
         """Prerequisite words are globbed only if they contain ? * [ (read.c parse_file_seq)."""
@@ -670,10 +735,12 @@ class Reader:
     def split_prereqs(self, depstr: str) -> tuple[list[str], list[str]]:
         """file.c split_prereqs: the normal prerequisites up to an unquoted '|', the
         order-only ones after it (where a further '|' is a name)."""
-        normal, p, depstr = parse_file_seq(depstr, stops="|", glob=self._glob)
+        normal, p, depstr = parse_file_seq(depstr, stops="|", glob=self._glob,
+                                           ar_glob=self._ar_glob)
         oo: list[str] = []
         if p < len(depstr):
-            oo, _, _ = parse_file_seq(depstr, start=p + 1, glob=self._glob)
+            oo, _, _ = parse_file_seq(depstr, start=p + 1, glob=self._glob,
+                                      ar_glob=self._ar_glob)
         return normal, oo
 
     def record_rule(self, r: dict) -> None:
@@ -684,6 +751,9 @@ class Reader:
             return
         proc = self.proc
         floc = r["floc"]
+        if proc.snapped_deps:
+            # ("We can't add more rules at this time, since they won't get snapped")
+            raise self.err("prerequisites cannot be defined in recipes", floc)
         has_recipe = r["has_recipe"] or bool(r["cmds"])
         cmds = (Recipe(r["cmds"], floc[0], r.get("cmds_line", floc[1]), self.cmd_prefix)
                 if has_recipe else None)
@@ -720,9 +790,10 @@ class Reader:
                                                    floc, second))
             return
         files = self.files
-        for t in targets:
-            if t in _SPECIAL_SETTINGS:
-                _SPECIAL_SETTINGS[t](proc)
+        if not _SPECIAL_SETTINGS.keys().isdisjoint(targets):
+            for t in targets:
+                if t in _SPECIAL_SETTINGS:
+                    _SPECIAL_SETTINGS[t](proc)
         if static is None and cmds is None and not r["double"] and not normal \
                 and not oo and second is None:
             # Only targets (the '$(deps_T):' rule of every .cmd file): the loop below
@@ -818,8 +889,10 @@ class Reader:
         """read.c eval, after parsing a rule line: when .DEFAULT_GOAL is empty, the first
         target that is not a pattern rule's (that ends the search), does not start with
         '.' (unless it has a '/'), and is not a suffix rule's name."""
+        if not self.set_default:
+            return
         v = self.proc.variables.get(".DEFAULT_GOAL")
-        if v is not None and (v.value if not v.recursive else self.exp.expand(v.value)):
+        if v is not None and v.value and (not v.recursive or self.exp.expand(v.value)):
             return
         sfx = self.files.files.get(".SUFFIXES")
         suffixes = [d.name for d in sfx.deps] if sfx is not None else []
@@ -896,6 +969,7 @@ def apply_special_targets(proc: "MakeProcess") -> None:
     .EXPORT_ALL_VARIABLES; and read.c record_files' .ONESHELL."""
     from .filedb import NONEXISTENT
     files = proc.files
+    proc.snapped_deps = True
     if proc.second_expansion:
         from .secondexp import expand_all_deps
         expand_all_deps(proc)
@@ -975,7 +1049,9 @@ def _extra_prereqs(proc: "MakeProcess") -> None:
     """file.c snap_file and snap_implicit_rules: the names of .EXTRA_PREREQS
     (expand_extra_prereqs) become prerequisites of every target that has no target
     variables, appended, and of every pattern rule; a file with target variables takes
-    only its own .EXTRA_PREREQS. A list that names the file itself is not added.
+    only its own .EXTRA_PREREQS (snap_file: 'if (f->variables)' looks in the file's own
+    set), and so does one whose prerequisites had a second expansion (expand_deps gave
+    it a set: none). A list that names the file itself is not added.
     Automatic variables do not see them (FileEntry.n_extra)."""
     reader = proc.reader
     exp = proc.expander
@@ -990,6 +1066,7 @@ def _extra_prereqs(proc: "MakeProcess") -> None:
     global_extra = names_of(proc.variables.get(".EXTRA_PREREQS"))
     proc.pattern_extra = global_extra
     target_vars = proc.target_vars
+    initialized = proc.vars_initialized
     if not global_extra and not any(".EXTRA_PREREQS" in v for v in target_vars.values()):
         return
     # (without a global list only files with target variables can get one)
@@ -998,6 +1075,8 @@ def _extra_prereqs(proc: "MakeProcess") -> None:
         while f is not None:
             if target_vars and (f.double_colon or f) in target_vars:
                 names = names_of(target_vars[f.double_colon or f].get(".EXTRA_PREREQS"))
+            elif initialized and f in initialized:
+                names = []
             elif f.is_target:
                 names = global_extra
             else:

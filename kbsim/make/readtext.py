@@ -12,6 +12,7 @@ a stop character is halved away, as make compacts its buffer), ``unescape_char``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 # main.c initialize_stopchar_map: ISSPACE is isspace() in the C locale (MAP_SPACE),
@@ -300,6 +301,10 @@ def get_next_mword(s: str, p: int) -> tuple[int, int, int]:
     return wtype, beg, p - 1
 
 
+# the characters parse_variable_definition looks at: none of these
+_ORDINARY = re.compile(r"[^#$ \t=:+?!]*")
+
+
 def parse_variable_definition(s: str, p: int = 0) -> tuple[int, int, str, int] | None:
     """variable.c parse_variable_definition: (name start, name end, operator, index
     after the operator) when S[P:] is NAME OP VALUE; None otherwise (a comment or the
@@ -310,7 +315,9 @@ def parse_variable_definition(s: str, p: int = 0) -> tuple[int, int, str, int] |
     name = p
     e = -1
     wspace = False
+    ordinary = _ORDINARY.match
     while True:
+        p = ordinary(s, p).end()  # (a run of characters that need no test below)
         if p >= n:
             return None
         c = s[p]
@@ -360,6 +367,8 @@ def parse_variable_definition(s: str, p: int = 0) -> tuple[int, int, str, int] |
 
 
 _MODIFIERS = ("export", "override", "private")
+# an assignment whose name has nothing parse_variable_definition looks into
+_SIMPLE_ASSIGNMENT = re.compile(r"([ \t\n\v\f\r]*)[A-Za-z0-9_./-]+[ \t]*(?:::|[:+?!])?=")
 
 
 def _word_is(s: str, p: int, e: int, word: str) -> bool:
@@ -370,6 +379,9 @@ def parse_var_assignment(s: str) -> tuple[set[str], int] | None:
     """read.c parse_var_assignment: the modifiers ('export', 'override', 'private') and
     'define' or 'undefine' before an assignment, and where the rest starts (the
     assignment, or the name after define/undefine); None when S is no assignment."""
+    m = _SIMPLE_ASSIGNMENT.match(s)
+    if m is not None:
+        return set(), m.end(1)  # (what the loop below finds for NAME OP VALUE)
     mods: set[str] = set()
     n = len(s)
     p = next_token(s, 0)
@@ -394,16 +406,72 @@ def parse_var_assignment(s: str) -> tuple[set[str], int] | None:
             return None
 
 
+def _has_glob(name: str) -> bool:
+    return "*" in name or "?" in name or "[" in name
+
+
 def ar_name(name: str) -> bool:
     """arscan.c ar_name: 'lib(member)': a '(' not first and a ')' at the end."""
     k = name.find("(")
     return k > 0 and name.endswith(")") and len(name) > k + 2
 
 
+_SEQS: dict[tuple, tuple] = {}
+# what makes parse_file_seq do more than split at blanks: a backslash, a bracket (an
+# archive member), a glob, '~', a space that is not a blank, or a word starting './'
+_SEQ_SPECIAL = ("\\", "(", ")", "*", "?", "[", "~", "\n", "\r", "\f", "\v", " ./", "\t./")
+
+
+def _plain_seq(s: str, start: int) -> bool:
+    """Nothing in S from START that parse_file_seq would unquote, strip, glob or group:
+    no backslash, parenthesis, glob character, '~', newline or other blank than space
+    and tab, no word starting with './'. (Each a scan of the string in C: a rule's
+    prerequisites can be 100 kB, where a regular expression costs tens of instructions
+    a character.)"""
+    if s.startswith("./", start):
+        return False
+    for c in _SEQ_SPECIAL:
+        if s.find(c, start) >= 0:
+            return False
+    return True
+
+
 def parse_file_seq(s: str, stops: str = "", noar: bool = False, noglob: bool = False,
                    oneword: bool = False, nostrip: bool = False, start: int = 0,
-                   glob: Callable[[str], list[str]] | None = None
+                   glob: Callable[[str], list[str]] | None = None,
+                   ar_glob: Callable[[str, str], list[str]] | None = None
                    ) -> tuple[list[str], int, str]:
+    """(see _parse_file_seq); remembered when nothing in S can reach the filesystem
+    (no glob character, no archive member): every make process of a build parses the
+    same rule lines again."""
+    if not oneword and not nostrip and _plain_seq(s, start):
+        # (nothing to unquote, strip, glob or group: the blank-separated words up to
+        # the first stop character, as the loop below would find them)
+        end = len(s)
+        for c in stops:
+            k = s.find(c, start)
+            if 0 <= k < end:
+                end = k
+        return s[start:end].split(), end, s
+    pure = not (("*" in s or "?" in s or "[" in s) and not noglob) and \
+        (noar or "(" not in s)
+    if not pure:
+        return _parse_file_seq(s, stops, noar, noglob, oneword, nostrip, start, glob, ar_glob)
+    key = (s, stops, noar, oneword, nostrip, start)
+    r = _SEQS.get(key)
+    if r is None:
+        if len(_SEQS) >= 50_000:
+            _SEQS.clear()
+        names, p, s2 = _parse_file_seq(s, stops, noar, True, oneword, nostrip, start)
+        r = _SEQS[key] = (tuple(names), p, s2)
+    return list(r[0]), r[1], r[2]
+
+
+def _parse_file_seq(s: str, stops: str = "", noar: bool = False, noglob: bool = False,
+                    oneword: bool = False, nostrip: bool = False, start: int = 0,
+                    glob: Callable[[str], list[str]] | None = None,
+                    ar_glob: Callable[[str, str], list[str]] | None = None
+                    ) -> tuple[list[str], int, str]:
     """read.c parse_file_seq: the file names in S from START up to an unquoted character
     of STOPS (or the end): (names, where it stopped, S with its quoting backslashes
     removed). A name ends at an unquoted blank (unless ONEWORD); a backslash quotes a
@@ -462,12 +530,16 @@ def parse_file_seq(s: str, stops: str = "", noar: bool = False, noglob: bool = F
         if noglob or glob is None:
             names.append(name)
             continue
-        if ("*" in name or "?" in name or "[" in name):
-            if not noar and ar_name(name):
-                k = name.find("(")
-                hits = glob(name[:k])
-                names.extend(h + name[k:] for h in hits) if hits else names.append(name)
-                continue
+        if not noar and ar_name(name):
+            # an archive member: the archive's name is globbed, then the member's
+            # within each archive (ar.c ar_glob); no match keeps the name
+            k = name.find("(")
+            arname, mem = name[:k], name[k + 1:-1]
+            arnames = (glob(arname) or [arname]) if _has_glob(arname) else [arname]
+            for a in arnames:
+                found = ar_glob(a, mem) if ar_glob is not None else []
+                names.extend(found if found else [f"{a}({mem})"])
+        elif _has_glob(name):
             hits = glob(name)
             names.extend(hits if hits else [name])
         else:

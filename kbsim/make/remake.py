@@ -11,10 +11,13 @@ from __future__ import annotations
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
-from .errors import UnsupportedSyntax
+
 from .filedb import (CS_DEPS_RUNNING, CS_FINISHED, CS_NOT_STARTED, CS_RUNNING, NEW,
                      NONEXISTENT, OLD, ORDINARY_MAX, ORDINARY_MIN, UNKNOWN, US_FAILED,
                      US_NONE, US_QUESTION, US_SUCCESS, FileEntry, timestamp_text)
+from ..fs.simfs import LINK
+from .archive import member_date, split_name
+from .readtext import ar_name
 from .vpath import check_renamed
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -109,21 +112,23 @@ class Remake:
     def f_mtime(self: "MakeProcess", file: FileEntry, search: bool = True) -> int:
         """remake.c f_mtime: stat the name, warn on future stamps, clear 'intermediate'.
         A missing file is looked for through vpath when SEARCH (see _vpath_mtime)."""
-        ns = self.fs.mtime(file.name, self.cwd)
+        name = file.name
+        if name.endswith(")") and ar_name(name):
+            return self._member_mtime(file, search)
+        ns = self.fs.mtime(name, self.cwd)
+        if self.opts.check_symlink:
+            ns = self._symlink_mtime(name, ns)
         if self.trace_stats:
             self.event("stat", file=file.name,
                        mtime=None if ns is None else ns, cwd=self.cwd)
         if ns is None:
             mtime = NONEXISTENT
-            if search and not file.ignore_vpath:
-                found = self._vpath_mtime(file) if self.vpath_on else None
+            if search and not file.ignore_vpath and (self.vpath_on or name.startswith("-l")):
+                found = self._vpath_mtime(file)
                 if found is not None:
                     file, mtime = found
                     if file is None:  # renamed through GPATH: file_mtime's answer
                         return mtime
-                elif file.name.startswith("-l") and len(file.name) > 2:
-                    raise UnsupportedSyntax(f"the library search for prerequisite "
-                                            f"'{file.name}' (-lNAME, .LIBPATTERNS)")
         else:
             mtime = ns + ORDINARY_MIN
             if ns < 0 or mtime > ORDINARY_MAX:
@@ -154,20 +159,76 @@ class Remake:
             f = f.prev
         return mtime
 
+    def _symlink_mtime(self: "MakeProcess", name: str, ns: int | None) -> int | None:
+        """remake.c name_mtime under -L: the latest mtime of the symbolic links on the
+        way to the file and of the file (a dangling link gives its own)."""
+        lpath = name
+        fs = self.fs
+        for _ in range(40):
+            st = fs.lstat(lpath, self.cwd)
+            if st is None or st.kind != LINK:
+                break
+            if ns is None or st.mtime > ns:
+                ns = st.mtime
+            target = fs.readlink(lpath, self.cwd) or ""
+            slash = lpath.rfind("/")
+            lpath = target if target.startswith("/") or slash < 0 else \
+                lpath[:slash + 1] + target
+        return ns
+
+    def _member_mtime(self: "MakeProcess", file: FileEntry, search: bool) -> int:
+        """remake.c f_mtime for 'lib(member)': the archive's own mtime first (a missing
+        archive has no members), then the member's date from the archive (ar.c
+        ar_member_date); such a file has .LOW_RESOLUTION_TIME."""
+        arname, memname = split_name(file.name)
+        arfile = self.files.lookup(arname)
+        if arfile is None:
+            arfile = self.files.enter(arname)
+        armtime = self.f_mtime(arfile, search)
+        arfile = check_renamed(arfile)
+        if search and arfile.hname != arname:
+            # "The archive's name has changed. Change the archive-member reference
+            # accordingly": found through GPATH for good (rename_file), else deferred
+            # as any vpath name (rehash_file)
+            name = f"{arfile.hname}({memname})"
+            if arfile.name == arfile.hname:
+                self.rename_file(file, name)
+            else:
+                self.rehash_file(file, name)
+            file = check_renamed(file)
+        file.low_resolution_time = True
+        if armtime == NONEXISTENT:
+            mtime = NONEXISTENT
+        else:
+            date = member_date(self.fs, split_name(file.hname)[0], memname, self.cwd)
+            mtime = NONEXISTENT if date is None else date * NS + ORDINARY_MIN
+        f = file.double_colon if file.double_colon is not None else file
+        propagate = f.updated
+        while f is not None:
+            if f.updated == propagate:
+                f.last_mtime = mtime
+            f = f.prev
+        return mtime
+
     def file_mtime(self: "MakeProcess", f: FileEntry, search: bool = True) -> int:
         m = f.last_mtime
         return self.f_mtime(f, search) if m == UNKNOWN else m
 
     def _vpath_mtime(self: "MakeProcess", file: FileEntry):
         """remake.c f_mtime after a failed stat: vpath_search. None when nothing is found
-        (then a '-lNAME' would go to library_search, which kbsim does not model). Else
+        (then a '-lNAME' goes to library_search, vpath.py). Else
         (the entry, its mtime): the name found becomes FILE's table name at once
         (rehash_file, which may merge FILE into an entry that already has that name: the
         entry returned), and the mtime is the found file's (or the -o/-W stamp of a
         file found by its vpath name, kept as it is). When GPATH lists the directory,
         the name changes too (rename_file) and f_mtime returns what file_mtime gives
         for the new name: (None, that)."""
-        found = self.vpath_search(file.name)
+        found = self.vpath_search(file.name) if self.vpath_on else None
+        if found is None and file.name.startswith("-l"):
+            # "Last resort, is it a library (-lxxx)?"
+            found = self.library_search(file.name)
+            if found is not None:
+                self.lib_found = True  # (names change as vpath's do: update_file_1)
         if found is None:
             return None
         name, mtime = found
@@ -182,6 +243,8 @@ class Remake:
         if mtime == OLD or mtime == NEW:
             return file, mtime
         ns = self.fs.mtime(name, self.cwd)
+        if self.opts.check_symlink:
+            ns = self._symlink_mtime(name, ns)
         if self.trace_stats:
             self.event("stat", file=name, mtime=ns, cwd=self.cwd)
         if ns is None:
@@ -356,7 +419,7 @@ class Remake:
         # a vpath search may have merged FILE into the entry of the name it found: go on
         # with that one, and turn off 'updating' on both at the end
         ofile = file
-        vp = self.vpath_on
+        vp = self.vpath_on or self.lib_found
         if vp and file.renamed is not None:
             file = check_renamed(file)
         noexist = this_mtime == NONEXISTENT
@@ -471,9 +534,7 @@ class Remake:
                     self.err(f"{self.prog}: Circular {file.name} <- {d.name} dependency dropped.")
                     if owner is not file:
                         self.sim.warn(UNMODELLED_SIBLING.format(file.name, d.name, owner.name))
-                    del deps[idx]
-                    if oo is not None:
-                        del oo[idx]
+                    _drop_dep(owner, idx)
                     continue
                 d.parent = file
                 ignore = oo is not None and oo[idx]
@@ -530,6 +591,8 @@ class Remake:
             # (remake.c: the failure ends this list's walk, not the walk over the
             # also_make siblings: each of their lists is entered, dropping circular
             # deps and checking one, before the status stops it)
+        if not vp and self.lib_found:
+            vp = True  # (a '-lNAME' among the deps was just found: its name changed)
         # second pass: the intermediate prerequisites, only if we must remake
         if (must_make or self.always_make) and any(map(_INTERMEDIATE, file.deps)):
             # (none intermediate, most often: the loop below would skip every one)
@@ -685,7 +748,8 @@ class Remake:
         false) and records "up-to-date". Each one left so is "settled" for
         _settled_prefix, which then compares the mtimes. Stops at the first other dep
         (a missing file too, stat'ed, as the parent's loop would have, and left to it)."""
-        if self.default_file is not None or self.rebuilding_makefiles or self.vpath_on:
+        if self.default_file is not None or self.rebuilding_makefiles or self.vpath_on \
+                or self.lib_found:
             return
         sufs = self._suffixes() if self.pattern_rules else ()
         if sufs is None:  # a match-anything pattern rule: every name is searched
@@ -707,6 +771,8 @@ class Remake:
                 # the parent's loop stats it first; f_mtime clears 'intermediate' for an
                 # existing file (every file is intermediate under a bare .SECONDARY:)
                 mtime = f_mtime(d)
+                if d.hname != d.name:
+                    return  # (a '-lNAME' found: update_file_1 takes the name found)
             if mtime == NONEXISTENT or d.intermediate:
                 return
             d.considered = considered
@@ -869,9 +935,7 @@ class Remake:
                     if (d.double_colon or d).updating:  # is_updating
                         self.err(f"{self.prog}: Circular {file.name} <- {d.name} "
                                  f"dependency dropped.")
-                        del deps[idx]
-                        if oo is not None:
-                            del oo[idx]
+                        _drop_dep(file, idx)
                         continue
                     d.parent = file
                     ignore = oo is not None and oo[idx]
@@ -1029,6 +1093,17 @@ class Remake:
     def mark_new(self: "MakeProcess", name: str) -> None:
         f = self.files.enter_file(name)  # main.c: enter_file, not lookup_file
         f.last_mtime = f.mtime_before_update = NEW
+
+
+def _drop_dep(file: FileEntry, idx: int) -> None:
+    """remake.c: a circular prerequisite is taken out of FILE's list (one of the
+    .EXTRA_PREREQS, the last n_extra, leaves one fewer of those)."""
+    deps = file.deps
+    if file.n_extra and idx >= len(deps) - file.n_extra:
+        file.n_extra -= 1
+    del deps[idx]
+    if file.oo is not None:
+        del file.oo[idx]
 
 
 def _renamed_dep(deps: list, idx: int, d: FileEntry) -> FileEntry:

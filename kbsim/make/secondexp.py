@@ -61,6 +61,13 @@ def expand_deps(proc: "MakeProcess", f: "FileEntry") -> None:
         if not scoped:  # (initialize_file_variables, once per file)
             scope = scope_of(proc, parent_walk(f)[0])
             scoped = True
+            # (F, and the first '::' entry of its name, now have a variable set of their
+            # own: snap_file gives such a file only its own .EXTRA_PREREQS, reader.py)
+            if proc.vars_initialized is None:
+                proc.vars_initialized = set()
+            proc.vars_initialized.add(f)
+            if f.double_colon is not None:
+                proc.vars_initialized.add(f.double_colon)
         file_stem = f.stem
         if d.stem is not None:
             f.stem = d.stem

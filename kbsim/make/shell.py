@@ -27,8 +27,10 @@ from typing import TYPE_CHECKING, Callable
 
 from ..fs import NS_PER_S, FsError, parse_time
 from ..fs.simfs import DIR, FILE, LINK
+from .archive import cmd_ar
 from .expand import glob_match
-from .shellscript import For, Group, If, Simple, SWord, UnsupportedShell, parse_script
+from .shellscript import (For, Group, If, Simple, SWord, UnsupportedShell, is_redirection,
+                          parse_script)
 from .shellscript import tokenize as script_tokenize
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -119,21 +121,11 @@ def parse(line: str) -> list[tuple[str, Command]]:
             cmd = Command()
             i += 1
             continue
-        if t in (">", ">>", "2>", "2>>", "&>", "<"):
+        if is_redirection(t):
             if i + 1 >= len(toks) or not isinstance(toks[i + 1], Word):
                 raise UnsupportedShell("redirection")
             cmd.redirs.append((t, toks[i + 1]))
             i += 2
-            continue
-        if t in ("2>&1", ">&"):
-            if t == ">&":
-                if i + 1 < len(toks) and toks[i + 1] in ("2", "1"):
-                    i += 2
-                    cmd.redirs.append((">&", "2"))
-                    continue
-                raise UnsupportedShell("redirection")
-            cmd.redirs.append(("2>&1", ""))
-            i += 1
             continue
         raise UnsupportedShell(f"'{t}'")
     if cmd.argv or cmd.redirs:
@@ -142,62 +134,88 @@ def parse(line: str) -> list[tuple[str, Command]]:
 
 
 class IO:
-    """Where a command's output goes."""
+    """Where a command's output goes: its redirections applied in order to file
+    descriptors 1 and 2 (each the recipe's standard output or error, a file, or
+    /dev/null); '<' is accepted and its file not read."""
 
     def __init__(self, ctx: "ShellContext", cmd: Command):
         self.ctx = ctx
-        self.stdout: list[str] | None = None  # buffered for a file
-        self.stdout_file: tuple[str, bool] | None = None
-        self.stdout_null = False
-        self.stderr_null = False
-        self.stderr_to_stdout = False
+        self.up = ctx.outer  # (an enclosing compound command's or script's output)
+        self.files: dict[str, list] = {}  # path -> [append, chunks]
+        fds: dict[int, tuple] = {1: _STDOUT, 2: _STDERR}
         for op, target in cmd.redirs:
-            if op in (">", ">>", "&>"):
-                if target == "/dev/null":
-                    self.stdout_null = True
-                    if op == "&>":
-                        self.stderr_null = True
-                else:
-                    self.stdout_file = (target, op == ">>")
-                    self.stdout = []
-            elif op in ("2>", "2>>"):
-                if target == "/dev/null":
-                    self.stderr_null = True
-            elif op in ("2>&1", ">&"):
-                self.stderr_to_stdout = True
+            if op == "&>":
+                fds[1] = fds[2] = self._open(target, False)
+                continue
+            n = int(op[0]) if op[0].isdigit() else (0 if op.lstrip("0123456789")[0] == "<"
+                                                      else 1)
+            kind = op.lstrip("0123456789")
+            if kind in (">", ">>", ">|"):
+                fds[n] = self._open(target, kind == ">>")
+            elif kind in (">&", "<&"):
+                if target == "-":
+                    fds[n] = _NULL
+                elif target.isdigit():
+                    fds[n] = fds.get(int(target), _NULL)
+                else:  # '>&FILE': both outputs to the file
+                    fds[1] = fds[2] = self._open(target, False)
+        self.fd_out = fds[1]
+        self.fd_err = fds[2]
+
+    def _open(self, path: str, append: bool) -> tuple:
+        if path == "/dev/null":
+            return _NULL
+        if path in ("/dev/stdout", "/dev/fd/1"):
+            return _STDOUT
+        if path in ("/dev/stderr", "/dev/fd/2"):
+            return _STDERR
+        if path not in self.files:
+            self.files[path] = [append, []]
+        return ("file", path)
 
     def open(self) -> None:
-        if self.stdout_file is not None:
-            path, append = self.stdout_file
+        for path, (append, _) in self.files.items():
             if not append:
                 self.ctx.fs.write(path, b"", self.ctx.cwd)
 
-    def out(self, text: str) -> None:
-        if self.stdout_null:
+    def _write(self, fd: tuple, text: str) -> None:
+        kind = fd[0]
+        if kind == "file":
+            self.files[fd[1]][1].append(text)
             return
-        if self.stdout is not None:
-            self.stdout.append(text)
-        elif self.ctx.outer is not None:
-            self.ctx.outer.out(text)
-        elif self.ctx.capture is not None:
-            self.ctx.capture.append(text)
+        if kind == "null":
+            return
+        ctx = self.ctx
+        if fd[1] == "out":
+            if self.up is not None:
+                self.up.out(text)
+            elif ctx.capture is not None:
+                ctx.capture.append(text)
+            elif ctx.sink is not None:
+                ctx.sink.append(("out", text))  # (-O: the job's output, held)
+            else:
+                ctx.proc.out(text)
         else:
-            self.ctx.proc.out(text)
+            if self.up is not None:
+                self.up.err(text)
+            elif ctx.sink is not None:
+                ctx.sink.append(("err", text))
+            else:
+                ctx.proc.err_raw(text)
+
+    def out(self, text: str) -> None:
+        self._write(self.fd_out, text)
 
     def err(self, text: str) -> None:
-        if self.stderr_null:
-            return
-        if self.stderr_to_stdout:
-            self.out(text)
-        elif self.ctx.outer is not None:
-            self.ctx.outer.err(text)
-        else:
-            self.ctx.proc.err_raw(text)
+        self._write(self.fd_err, text)
 
     def close(self) -> None:
-        if self.stdout_file is not None and self.stdout:
-            path, _ = self.stdout_file
-            self.ctx.fs.write(path, "".join(self.stdout), self.ctx.cwd, append=True)
+        for path, (_, chunks) in self.files.items():
+            if chunks:
+                self.ctx.fs.write(path, "".join(chunks), self.ctx.cwd, append=True)
+
+
+_STDOUT, _STDERR, _NULL = ("std", "out"), ("std", "err"), ("null",)
 
 
 class ShellContext:
@@ -219,10 +237,15 @@ class ShellContext:
         self.shvars: dict[str, str | None] = {}
         self.exported: set[str] = set()
         self.errexit = False
+        self.xtrace = False  # set -x (.SHELLFLAGS -x): each command echoed on stderr
+        # SHELL and .SHELLFLAGS when SHELL is no POSIX shell: the program run with the line
+        self.shell_argv: list[str] | None = None
         self.last_status = 0
         self.cmd_env: dict[str, str] | None = None
         self._environ: dict[str, str] | None = None
         self.outer: IO | None = None  # a script's: where its unredirected output goes
+        self.sink: list | None = None  # -O: the job's buffer its output goes to
+        self.recursive = False  # the recipe line is recursive (make passes its jobserver)
 
     def environ(self) -> dict[str, str]:
         """The environment the shell started with: for a recipe, make's exported
@@ -233,9 +256,28 @@ class ShellContext:
                              else self.proc.recipe_env(self.target))
         return self._environ
 
+    def value(self, name: str, how) -> str:
+        """A parameter expansion: $NAME (HOW True), or ${NAME-word}, ${NAME:-word},
+        ${NAME+word}, ${NAME:+word} (HOW (operator, word))."""
+        if how is True:
+            return self.var(name)
+        op, word = how
+        v = self.var(name)
+        is_set = name in ("?", "$", "PWD") or (
+            self.shvars[name] is not None if name in self.shvars else name in self.environ())
+        if op == "-":
+            return v if is_set else word
+        if op == ":-":
+            return v if v else word
+        if op == "+":
+            return word if is_set else ""
+        return word if v else ""
+
     def var(self, name: str) -> str:
         if name == "?":
             return str(self.last_status)
+        if name == "$":
+            return str(self.proc.pid + 10000)  # (a process id of its own, the same each run)
         if name in self.shvars:
             return self.shvars[name] or ""
         if name == "PWD":  # dash sets it to the directory it runs in, and cd updates it
@@ -736,12 +778,54 @@ class _Exit(Exception):
         self.code = code
 
 
+class _Killed(Exception):
+    """The shell killed itself with a signal ('kill -2 $$'): it ends there, subshells
+    and all."""
+
+    def __init__(self, sig: int):
+        self.sig = sig
+
+
+def cmd_kill(ctx, argv, io):
+    """dash's kill, for the one process kbsim can name: the shell itself ($$), inside
+    $(shell ...) (GNU make's tests do it to see a signal's status: function.c
+    shell_completed gives 128 + the signal). Signal 0 only asks whether it is there.
+    Any other process, or a recipe killing its shell, is not modelled."""
+    import signal as _signal
+    args = argv[1:]
+    sig = 15  # TERM
+    if args and args[0] == "-s" and len(args) > 1:
+        spec, args = args[1], args[2:]
+    elif args and args[0].startswith("-") and args[0] != "--":
+        spec, args = args[0][1:], args[1:]
+    else:
+        spec = None
+    if args and args[0] == "--":
+        args = args[1:]
+    if spec is not None:
+        if spec.isdigit():
+            sig = int(spec)
+        else:
+            name = spec.upper()
+            try:
+                sig = int(_signal.Signals[name if name.startswith("SIG") else "SIG" + name])
+            except KeyError:
+                return _err(io, "kill", f"invalid signal number or name: {spec}")
+    me = ctx.var("$")
+    if ctx.capture is None or not args or any(a != me for a in args):
+        raise _NotModelled("kill")
+    if sig == 0:
+        return 0
+    raise _Killed(sig)
+
+
 BUILTINS: dict[str, Handler] = {
     ":": cmd_true, "true": cmd_true, "false": cmd_false, "touch": cmd_touch,
     "echo": cmd_echo, "printf": cmd_printf, "rm": cmd_rm, "mkdir": cmd_mkdir,
     "cp": cmd_cp, "mv": cmd_mv, "cat": cmd_cat, "ln": cmd_ln, "cd": cmd_cd,
     "sleep": cmd_sleep, "exit": cmd_exit, "pwd": cmd_pwd, "test": cmd_test, "[": cmd_test,
-    "export": cmd_export, "unset": cmd_unset, "set": cmd_set,
+    "export": cmd_export, "unset": cmd_unset, "set": cmd_set, "ar": cmd_ar,
+    "kill": cmd_kill,
 }
 
 
@@ -750,7 +834,7 @@ _IFS = re.compile(r"[ \t\n]+")
 
 def _string(ctx: ShellContext, w: SWord) -> str:
     """W expanded without field splitting or globbing (an assignment, a redirection)."""
-    return "".join(ctx.var(t) if is_var else t for t, _, is_var in w.parts)
+    return "".join(ctx.value(t, is_var) if is_var else t for t, _, is_var in w.parts)
 
 
 def _fields(ctx: ShellContext, w: SWord) -> list[str]:
@@ -770,13 +854,13 @@ def _fields(ctx: ShellContext, w: SWord) -> list[str]:
 
     for text, quoted, is_var in w.parts:
         if not is_var or quoted:
-            value = ctx.var(text) if is_var else text
+            value = ctx.value(text, is_var) if is_var else text
             cur.append(value)
             have = True
             if not quoted and ("*" in value or "?" in value or "[" in value):
                 glob = True
             continue
-        value = ctx.var(text)
+        value = ctx.value(text, is_var)
         words = [x for x in _IFS.split(value) if x]
         if value and value[0] in " \t\n":
             end()
@@ -827,6 +911,15 @@ class Shell:
     def run_line(self, ctx: ShellContext, line: str, recipe_ns: int) -> Generator:
         """A generator: yields delays (ns) or ('wait', handle); returns the exit status."""
         yield recipe_ns
+        if ctx.shell_argv is not None:
+            # job.c: '$(SHELL) $(.SHELLFLAGS) LINE', a program like any other
+            argv = ctx.shell_argv + [line]
+            try:
+                return (yield from self._dispatch(ctx, argv, Command(), line))
+            except _NotModelled:
+                if ctx.capture is not None:
+                    raise UnsupportedShell(f"the shell '{' '.join(argv[:-1])}'") from None
+                return self._assume(ctx, line, " ".join(ctx.shell_argv))
         try:
             try:
                 seq = parse(line)
@@ -842,6 +935,8 @@ class Shell:
             return (yield from self._run_list(ctx, seq, line, False))
         except _Exit as e:
             return e.code
+        except _Killed as e:
+            return 128 + e.sig
         except _NotModelled as e:
             if ctx.capture is not None:
                 raise UnsupportedShell(f"the command '{e.name}'") from None
@@ -850,6 +945,9 @@ class Shell:
     def _dispatch(self, ctx: ShellContext, argv: list[str], cmd, line: str) -> Generator:
         """Run one command ARGV with CMD's redirections; its exit status."""
         name = argv[0]
+        if ctx.xtrace:
+            # dash's xtrace: '+ ' and the words, quoted where they need it
+            IO(ctx, Command()).err("+ " + " ".join(map(_xtrace_word, argv)) + "\n")
         handler = self.commands.get(name)
         if handler is None and ctx.proc.is_make_command(name):
             if ctx.capture is not None:
@@ -920,6 +1018,7 @@ class Shell:
             sub._environ = dict(ctx.environ())
             sub._environ.update({k: v for k, v in ctx.child_env().items() if v is not None})
             sub.outer = io
+            sub.sink = ctx.sink
             try:
                 return (yield from shell._run_list(sub, script, text, False))
             except _Exit as e:
@@ -961,6 +1060,27 @@ class Shell:
             return (yield from self._dispatch(ctx, argv, node, line))
         if isinstance(node, Simple):
             return (yield from self._run_simple(ctx, node, line))
+        redirs = getattr(node, "redirs", None)
+        if redirs:
+            # a compound command's redirections hold for every command in it
+            cmd = Command()
+            cmd.redirs = [(op, _string(ctx, t)) for op, t in redirs]
+            io = IO(ctx, cmd)
+            saved = ctx.outer
+            try:
+                io.open()
+                ctx.outer = io
+                node.redirs = None
+                try:
+                    return (yield from self._run_node(ctx, node, line, tested))
+                finally:
+                    node.redirs = redirs
+            except FsError as e:
+                io.err(f"/bin/sh: 1: cannot create {e.filename}: {e.strerror}\n")
+                return 2
+            finally:
+                ctx.outer = saved
+                io.close()
         if isinstance(node, For):
             status = 0
             values = [f for w in node.words for f in _fields(ctx, w)]
@@ -991,8 +1111,7 @@ class Shell:
         values = [(name, _string(ctx, w)) for name, w in node.assigns]
         cmd = Command()
         for op, target in node.redirs:
-            cmd.redirs.append((op, "2" if op == ">&" else
-                               _string(ctx, target) if target is not None else ""))
+            cmd.redirs.append((op, _string(ctx, target) if target is not None else ""))
         if not argv:  # assignments (and redirections) alone
             for name, v in values:
                 ctx.shvars[name] = v
@@ -1025,6 +1144,35 @@ class Shell:
         except FsError:
             pass
         return 0
+
+
+_XTRACE_SAFE = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
+
+
+def _xtrace_word(w: str) -> str:
+    if _XTRACE_SAFE.fullmatch(w):
+        return w
+    return "'" + w.replace("'", "'\\''") + "'"
+
+
+def shell_options(shell: str, flags: str) -> tuple[bool, bool] | None:
+    """What kbsim runs a recipe line with, for make's SHELL and .SHELLFLAGS: (errexit,
+    xtrace) for a POSIX shell (sh, dash, bash) given -c, with -e and -x before it in
+    any grouping ('-ec', '-x -c', '-xec'); None for any other shell or flags (the line
+    is then not modelled)."""
+    if shell.rsplit("/", 1)[-1] not in ("sh", "dash", "bash"):
+        return None
+    words = flags.split()
+    if not words or not words[-1].endswith("c"):
+        return None
+    letters = ""
+    for w in words:
+        if not w.startswith("-") or len(w) < 2:
+            return None
+        letters += w[1:]
+    if letters[-1] != "c" or any(c not in "ex" for c in letters[:-1]):
+        return None
+    return "e" in letters, "x" in letters
 
 
 def _find_program(ctx: ShellContext, name: str) -> tuple[str | None, int]:

@@ -23,11 +23,42 @@ import re
 _NAME_START = re.compile(r"[A-Za-z_]")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 _ASSIGN = re.compile(r"([A-Za-z_][A-Za-z_0-9]*)=")
-_OPS = ["&&", "||", ">>", "2>>", "2>&1", "2>", "&>", ">&", ";", "|", "&", "<", ">", "(", ")"]
+_OPS = ["&&", "||", ";", "|", "&", "(", ")"]
+# a redirection operator, with its optional file descriptor number: 2>, >>, 1>&, <&, &>
+_REDIR = re.compile(r"&>|[0-9]?(?:>>|>&|<&|>\||>|<)")
 # a run of characters that only the final branch of tokenize handles (no blank, quote,
-# escape, comment, expansion, operator or '2' that may start '2>')
-_WORD_RUN = re.compile(r"""[^ \t\n#\\'"`$;&|<>()2]+""")
+# escape, comment, expansion, operator or digit that may start a redirection)
+_WORD_RUN = re.compile(r"""[^ \t\n#\\'"`$;&|<>()0-9]+""")
+
+
+def is_redirection(tok) -> bool:
+    """Is TOK (a token of tokenize) a redirection operator?"""
+    return tok.__class__ is str and _REDIR.fullmatch(tok) is not None
 _UNSUPPORTED_KEYWORDS = {"while", "until", "case", "esac", "function", "[[", "]]", "select"}
+
+
+_PARAM_OP = re.compile(r"([A-Za-z_][A-Za-z_0-9]*)(:?[-+])(.*)", re.S)
+
+
+def _unquote(word: str) -> str:
+    """A ${NAME-word} word as dash reads it (quotes removed)."""
+    if "'" not in word and '"' not in word and "\\" not in word:
+        return word
+    out, i, n = [], 0, len(word)
+    while i < n:
+        c = word[i]
+        if c in "'\"":
+            k = word.find(c, i + 1)
+            k = n if k < 0 else k
+            out.append(word[i + 1:k])
+            i = k + 1
+        elif c == "\\" and i + 1 < n:
+            out.append(word[i + 1])
+            i += 2
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
 
 
 class UnsupportedShell(Exception):
@@ -63,21 +94,21 @@ class Simple:
 
 
 class For:
-    __slots__ = ("name", "words", "body")
+    __slots__ = ("name", "words", "body", "redirs")
 
     def __init__(self, name: str, words: list[SWord], body: list):
         self.name, self.words, self.body = name, words, body
 
 
 class If:
-    __slots__ = ("branches", "otherwise")
+    __slots__ = ("branches", "otherwise", "redirs")
 
     def __init__(self, branches: list[tuple[list, list]], otherwise: list | None):
         self.branches, self.otherwise = branches, otherwise
 
 
 class Group:
-    __slots__ = ("body", "subshell")
+    __slots__ = ("body", "subshell", "redirs")
 
     def __init__(self, body: list, subshell: bool):
         self.body, self.subshell = body, subshell
@@ -109,12 +140,17 @@ def tokenize(line: str) -> list:
         if nxt == "{":
             k = line.find("}", j + 2)
             name = line[j + 2:k] if k >= 0 else ""
-            if k < 0 or not (_NAME.fullmatch(name) or name == "?"):
+            m = _PARAM_OP.fullmatch(name)
+            if m is not None and "$" not in m.group(3) and "`" not in m.group(3):
+                # ${NAME-word} ${NAME:-word} ${NAME+word} ${NAME:+word}: the word as written
+                parts.append((m.group(1), quoted, (m.group(2), _unquote(m.group(3)))))
+                return k + 1
+            if k < 0 or not (_NAME.fullmatch(name) or name in ("?", "$")):
                 raise UnsupportedShell("parameter expansion")
             parts.append((name, quoted, True))
             return k + 1
-        if nxt == "?":
-            parts.append(("?", quoted, True))
+        if nxt == "?" or nxt == "$":
+            parts.append((nxt, quoted, True))  # the status; the shell's process id
             return j + 2
         m = _NAME.match(line, j + 1)
         if m is None:
@@ -190,9 +226,13 @@ def tokenize(line: str) -> list:
             i = variable(i, False)
         else:
             op = None
-            if c in ";&|<>()2":
+            if c in "<>&" or (c.isdigit() and not have):
+                m = _REDIR.match(line, i)
+                if m is not None:
+                    op = m.group()
+            if op is None and c in ";&|()":
                 for o in _OPS:
-                    if line.startswith(o, i) and not (o[0] == "2" and have):
+                    if line.startswith(o, i):
                         op = o
                         break
             if op is not None:
@@ -279,10 +319,18 @@ class _Parser:
         return self.parse_simple()
 
     def after_compound(self, node):
+        """The redirections after a compound command (they apply to all of it)."""
+        node.redirs = []
+        while is_redirection(self.peek()):
+            target = self.toks[self.i + 1] if self.i + 1 < len(self.toks) else None
+            if not isinstance(target, SWord):
+                raise UnsupportedShell("redirection")
+            node.redirs.append((self.peek(), target))
+            self.i += 2
         tok = self.peek()
-        if tok is not None and tok not in (";", "&&", "||", ")") and \
+        if tok is not None and tok not in (";", "&&", "||", ")", "|") and \
                 self.keyword() not in ("then", "elif", "else", "fi", "do", "done", "}"):
-            raise UnsupportedShell("redirection of a compound command")
+            raise UnsupportedShell("syntax after a compound command")
         return node
 
     def parse_for(self) -> For:
@@ -345,25 +393,14 @@ class _Parser:
                 cmd.words.append(tok)
                 self.i += 1
                 continue
-            if tok in (">", ">>", "2>", "2>>", "&>", "<"):
+            if is_redirection(tok):
                 target = self.toks[self.i + 1] if self.i + 1 < len(self.toks) else None
                 if not isinstance(target, SWord):
                     raise UnsupportedShell("redirection")
                 cmd.redirs.append((tok, target))
                 self.i += 2
                 continue
-            if tok == "2>&1":
-                cmd.redirs.append(("2>&1", None))
-                self.i += 1
-                continue
-            if tok == ">&":
-                nxt = self.toks[self.i + 1] if self.i + 1 < len(self.toks) else None
-                if self.keyword(nxt) == "2":
-                    cmd.redirs.append((">&", None))
-                    self.i += 2
-                    continue
-                raise UnsupportedShell("redirection")
-            if tok in ("|", "&", "<"):
+            if tok in ("|", "&"):
                 raise UnsupportedShell(f"'{tok}'")
             break
         if not (cmd.words or cmd.assigns or cmd.redirs):

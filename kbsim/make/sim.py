@@ -168,7 +168,8 @@ class Simulation:
         step()
 
     def spawn(self, options: MakeOptions, cwd: str, level: int,
-              parent: MakeProcess | None, env: dict[str, str] | None = None) -> Handle:
+              parent: MakeProcess | None, env: dict[str, str] | None = None,
+              sink: list | None = None, jobserver_reset: str | None = None) -> Handle:
         handle = Handle()
         sim = self
         if env is not None:
@@ -178,12 +179,25 @@ class Simulation:
 
         def body():
             restarts = 0
+            traced = False
             while True:
                 # a process may change its switches (MAKEFLAGS += -s in a makefile); a
                 # re-exec starts again from the command line and the environment it was
                 # given (main.c re_exec passes environ, not the new MAKEFLAGS)
-                proc = sim.new_process(sim, options.copy(), cwd, level, restarts, penv,
-                                       parent)
+                # (the plan tier's factory reads the makefiles before returning: a process
+                # whose output, jobserver or "Entering directory" line is set up here
+                # first runs on the reference)
+                special = sink is not None or traced or \
+                    (jobserver_reset is not None and not restarts)
+                new = MakeProcess if special else sim.new_process
+                proc = new(sim, options.copy(), cwd, level, restarts, penv, parent)
+                if special:
+                    proc.sink = sink
+                    if not restarts:
+                        proc.jobserver_reset(jobserver_reset)
+                    # main.c: a re-exec that printed "Entering directory" says so in
+                    # MAKE_RESTARTS ('-N'), and does not print it again
+                    proc.traced = traced
                 proc.glet = g
                 handle.procs.append(proc)
                 sim.processes.append(proc)
@@ -198,6 +212,7 @@ class Simulation:
                 except ReExec:
                     sim.event(proc, "reexec")
                     restarts += 1
+                    traced = proc.traced
                     if restarts > MAX_RESTARTS:
                         proc.err(f"{proc.prog}: *** kbsim: more than {MAX_RESTARTS} re-execs "
                                  f"(makefiles keep being remade).  Stop.")
@@ -213,13 +228,15 @@ class Simulation:
         self._ready.append(g)
         return handle
 
-    def run(self, options: MakeOptions, cwd: str, env: dict[str, str] | None = None) -> int:
-        """Run a top-level make to completion; returns its exit status."""
+    def run(self, options: MakeOptions, cwd: str, env: dict[str, str] | None = None,
+            level: int = 0) -> int:
+        """Run a top-level make to completion; returns its exit status. LEVEL: its
+        MAKELEVEL (a make started by a recipe of a real make is not at level 0)."""
         self._main = getcurrent()
         if options.jobs != 1 and self.jobserver is None:
             self.jobserver = Jobserver(options.jobs)
             self.jobserver.sim = self
-        handle = self.spawn(options, cwd, 0, None, env)
+        handle = self.spawn(options, cwd, level, None, env)
         # remake.c recurses once per level of the dependency graph, and so does
         # remake.py (about three Python frames a level); GNU make handles chains tens of
         # thousands deep, so lift Python's default limit of 1000 while we run.
@@ -281,9 +298,9 @@ def simulate_make(fs: SimFS, args: list[str] | MakeOptions, cwd: str, *,
 
 
 def real_environment() -> dict[str, str]:
-    """The environment a real make would import (without MAKEFLAGS and friends)."""
-    skip = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEFILES", "MAKE_RESTARTS", "GNUMAKEFLAGS"}
-    return {k: v for k, v in os.environ.items() if k not in skip}
+    """The environment a real make imports (MAKEFLAGS, GNUMAKEFLAGS and MAKELEVEL
+    included: makeflags.options_from_environment reads them)."""
+    return dict(os.environ)
 
 
 __all__ = ["Simulation", "simulate_make", "MakeRun", "Jobserver", "Deadlock", "MakeError",

@@ -96,17 +96,35 @@ def _assign_in_set(proc: "MakeProcess", vset: dict, name: str, op: str, value: s
 
 
 def define_target_variable(proc: "MakeProcess", target: str, name: str, op: str, value: str,
-                           origin: str, export: bool, floc, private: bool = False) -> None:
-    """read.c record_target_var for one target name (a pattern when it holds '%')."""
+                           origin: str, export: bool, floc, private: bool = False,
+                           raw_name: bool = False) -> None:
+    """read.c record_target_var for one target name (a pattern when it holds '%').
+    RAW_NAME: NAME is as written, and is expanded as make expands it: with the
+    target's own variables in force (variable.c assign_variable_definition while
+    current_variable_set_list is the target's), in the global set for a pattern."""
     exp = proc.expander
     exp.floc = floc
+    if raw_name:
+        if "%" in target:
+            name = exp.expand(name)
+        else:
+            f0 = proc.files.enter(target)
+            if f0.double_colon is not None:
+                f0 = f0.double_colon
+            vset0 = proc.target_vars.get(f0)
+            name = _in_set(exp, vset0, exp.expand, name) if vset0 else exp.expand(name)
+        if not name:
+            from .errors import MakeError
+            raise MakeError("empty variable name", floc)
+    if name in ("SHELL", ".SHELLFLAGS"):
+        proc.shell_target_vars = True  # (process.py run_line looks them up then)
     # record_target_var: unless it is an override, a command-line (or -e environment)
     # setting of the name replaces the value (and, for a target, the 'append')
     gv = proc.variables.get(name) if origin != "override" else None
     if gv is not None and gv.origin not in ("command line", "environment override"):
         gv = None
     if "%" in target:
-        if gv is not None:
+        if gv is not None and not _overridden(proc, target, name):
             value, origin = gv.value, gv.origin
         elif op in (":=", "::="):
             value = exp.expand(value)  # expanded once, while reading (global scope)
@@ -123,10 +141,18 @@ def define_target_variable(proc: "MakeProcess", target: str, name: str, op: str,
     if vset is None:
         vset = proc.target_vars[f] = {}
     assign_in_set(proc, vset, name, op, value, origin, export, floc, private)
-    if gv is not None:
+    v = vset.get(name)
+    if gv is not None and v is not None and v.origin != "override":
         vset[name] = TargetVariable(name, gv.value, gv.recursive, gv.origin, export, False,
                                     floc)
         vset[name].private = private
+
+
+def _overridden(proc: "MakeProcess", pattern: str, name: str) -> bool:
+    """Has PATTERN an 'override' definition of NAME already (a later plain one leaves
+    it, and the command line's value does not replace it)?"""
+    return any(r[0] == pattern and r[1] == name and r[4] == "override"
+               for r in proc.pattern_vars)
 
 
 def _pattern_set(proc: "MakeProcess", name: str) -> dict | None:

@@ -25,6 +25,10 @@ from typing import TYPE_CHECKING
 
 from .filedb import NEW, OLD, ORDINARY_MAX, ORDINARY_MIN, UNKNOWN
 
+# remake.c library_search's directories, as Debian 12's make 4.3 has them (with the
+# multiarch directory its build adds; `strings /usr/bin/make`)
+LIBRARY_DIRS = ("/lib", "/usr/lib", "/usr/lib/x86_64-linux-gnu", "/usr/local/lib")
+
 if TYPE_CHECKING:  # pragma: no cover
     from .process import MakeProcess
 
@@ -152,19 +156,62 @@ class VPath:
     def vpath_search(self: "MakeProcess", file: str) -> tuple[str, int] | None:
         """vpath.c vpath_search: (the name found, its mtime or UNKNOWN when no stat was
         needed, OLD/NEW for a -o/-W file) or None."""
+        r = self.vpath_search_indexed(file)
+        return None if r is None else (r[0], r[1])
+
+    def vpath_search_indexed(self: "MakeProcess", file: str
+                             ) -> tuple[str, int, int, int] | None:
+        """vpath_search with vpath.c's VPATH_INDEX (the list, counted over all of them
+        in order, then VPATH's) and PATH_INDEX (the directory in that list)."""
         if file.startswith("/") or not self.vpath_on:
             return None
+        k = 0
         for v in self.vpaths:
             if pattern_matches(v.pattern, v.percent, file):
                 r = self._selective_vpath_search(v, file)
                 if r is not None:
-                    return r
+                    return r[0], r[1], k, r[2]
+            k += 1
         if self.general_vpath is not None:
-            return self._selective_vpath_search(self.general_vpath, file)
+            r = self._selective_vpath_search(self.general_vpath, file)
+            if r is not None:
+                return r[0], r[1], k, r[2]
         return None
 
+    def library_search(self: "MakeProcess", lib: str) -> tuple[str, int] | None:
+        """remake.c library_search for '-lNAME': each pattern of .LIBPATTERNS with NAME
+        for '%' ('lib%.so lib%.a'), looked for in the current directory (the first
+        found wins), through vpath, and in /lib, /usr/lib and /usr/local/lib; of the
+        others the earliest in the search order wins. (name, mtime) or None."""
+        pats = self.expander.expand("$(.LIBPATTERNS)").split()
+        name = lib[2:]
+        best: tuple[str, int] | None = None
+        best_rank = None
+        for p in pats:
+            k = p.find("%")
+            if k < 0:
+                self.err(f"{self.prog}: .LIBPATTERNS element '{p}' is not a pattern")
+                continue
+            libbuf = p[:k] + name + p[k + 1:]
+            ns = self.fs.mtime(libbuf, self.cwd)
+            if ns is not None:
+                return libbuf, ns + ORDINARY_MIN
+            r = self.vpath_search_indexed(libbuf)
+            if r is not None:
+                rank = (r[2], r[3])
+                if best is None or rank < best_rank:
+                    best, best_rank = (r[0], r[1]), rank
+            for i, d in enumerate(LIBRARY_DIRS):
+                cand = f"{d}/{libbuf}"
+                ns = self.fs.mtime(cand, self.cwd)
+                if ns is not None:
+                    rank = (1 << 32, i)  # (after every vpath list)
+                    if best is None or rank < best_rank:
+                        best, best_rank = (cand, ns + ORDINARY_MIN), rank
+        return best
+
     def _selective_vpath_search(self: "MakeProcess", path: VPathList,
-                                file: str) -> tuple[str, int] | None:
+                                file: str) -> tuple[str, int, int] | None:
         files = self.files
         f = files.lookup(file)
         not_target = f is None or not f.is_target
@@ -173,7 +220,7 @@ class VPath:
             dprefix, filename = file[:slash], file[slash + 1:]
         else:
             dprefix, filename = "", file
-        for vdir in path.dirs:
+        for di, vdir in enumerate(path.dirs):
             prefix = vdir + "/" + dprefix if dprefix else vdir
             if prefix and prefix[-1] != "/":
                 name = stat_name = prefix + "/" + filename
@@ -200,7 +247,7 @@ class VPath:
             if not exists:
                 continue
             if not exists_in_cache:
-                return stat_name, mtime  # (named in the makefiles: no stat)
+                return stat_name, mtime, di  # (named in the makefiles: no stat)
             ns = self.fs.mtime(stat_name, self.cwd)
             if self.trace_stats:
                 self.event("stat", file=stat_name, mtime=ns, cwd=self.cwd)
@@ -209,7 +256,7 @@ class VPath:
             mtime = ns + ORDINARY_MIN
             if ns < 0 or mtime > ORDINARY_MAX:
                 mtime = ORDINARY_MAX
-            return stat_name, mtime
+            return stat_name, mtime, di
         return None
 
     # ------------------------------------------------------------ file.c

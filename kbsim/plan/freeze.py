@@ -10,7 +10,7 @@ arrays of its own, so one Plan serves every process that read the same inputs.
 such a process runs on the reference engine. The refusals are the kernel's contract:
 '::' rules, vpath, grouped or multi-target pattern rules (also_make), target- and
 pattern-specific variables, .DEFAULT, .LOW_RESOLUTION_TIME, .ONESHELL, -n -q -t -B -o -W,
---trace, a makefile that has a rule of its own or could get one from a pattern, and
+--trace, -O under -j, -l, -L, archive members 'lib(member)', '-lNAME' library names, a makefile that has a rule of its own or could get one from a pattern, and
 ``$(eval)`` reachable from a recipe (it changes what was read).
 """
 
@@ -21,7 +21,8 @@ from operator import attrgetter
 
 from ..make.expand import FUNCTIONS, Expander, Variable, VariableNames
 from ..make.filedb import NONEXISTENT, UNKNOWN, FileEntry, PatternRule, Recipe
-from ..make.process import MakeProcess
+from ..make.process import IncludeDirs, MakeProcess
+from ..make.readtext import ar_name
 
 # FileEntry slots whose read-time values a Plan carries (or checks are at their default)
 _CARRIED = {
@@ -141,6 +142,9 @@ def freeze(mp: MakeProcess) -> Plan | str:
     variables = dict(mp.variables)
     if isinstance(variables.get(".VARIABLES"), VariableNames):  # (it lists its own table)
         variables[".VARIABLES"] = VariableNames(variables)
+    inc = variables.get(".INCLUDE_DIRS")
+    if isinstance(inc, IncludeDirs):  # (worked out from the process: kept as its value)
+        variables[".INCLUDE_DIRS"] = Variable(".INCLUDE_DIRS", inc.value, True, "default")
     saved = mp.variables
     mp.variables = variables
     mp.expander.vars = variables
@@ -222,9 +226,12 @@ def _refusal(mp: MakeProcess) -> str:
     for flag, what in ((mp.just_print_flag, "-n"), (mp.question_flag, "-q"),
                        (mp.touch_flag, "-t"), (mp.always_make_set or o.always_make, "-B"),
                        (o.old_files, "-o"), (o.what_if, "-W"), (o.trace, "--trace"),
-                       (o.debug_why, "--debug=why")):
+                       (o.debug_why, "--debug=why"), (o.load_average, "-l"),
+                       (o.check_symlink, "-L")):
         if flag:
             return f"the option {what}"
+    if mp.output_sync is not None:
+        return "the option -O"
     if mp.vpath_on or mp.vpaths or mp.general_vpath or mp.gpaths:
         return "vpath"
     if mp.target_vars or mp.pattern_vars:
@@ -253,6 +260,10 @@ def _refusal(mp: MakeProcess) -> str:
             return f"the grouped targets of '{f.name}'"
         if f.low_resolution_time:
             return ".LOW_RESOLUTION_TIME"
+        if f.name.endswith(")") and ar_name(f.name):
+            return f"the archive member '{f.name}'"
+        if f.name.startswith("-l"):
+            return f"the library search for '{f.name}'"
     why = _makefile_refusal(mp)
     if why:
         return why

@@ -9,12 +9,14 @@ simulation's shell, so the commands, their timing and their output are the refer
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Generator
 from itertools import compress
 
 from ..make.filedb import CS_NOT_STARTED, CS_RUNNING, UNKNOWN, US_FAILED, \
     US_QUESTION, US_SUCCESS
-from ..make.process import Child, _split_command_lines
+from ..make.process import Child, _collapse_in_references, _split_command_lines
+from ..make.shell import shell_options
 from ..make.remake import MakeFatal, StackOverflow
 from ..fs import FsError
 from ..make.shell import IO, Command, ShellContext, _Exit, cmd_echo
@@ -65,22 +67,24 @@ class PlanJobs:
         try:
             for k, raw in enumerate(cmds.lines):
                 exp.floc = (cmds.filename, cmds.lineno + k)
+                if "\\\n" in raw and "$" in raw:
+                    raw = _collapse_in_references(raw)
                 lines.append(exp.expand(raw))
         finally:
             exp.auto = None
-        prefix = cmds.prefix
-        if any("\n" + prefix in ln for ln in lines):
-            # (a recipe prefix after a backslash-newline is dropped: MakeProcess.new_job)
-            lines = [ln.replace("\n" + prefix, "\n") for ln in lines]
         origin = None
-        if any("\n" in ln for ln in lines):
+        if "\n" in "".join(lines):
+            prefix = cmds.prefix
+            if any("\n" + prefix in ln for ln in lines):
+                # (a recipe prefix after a backslash-newline is dropped: MakeProcess.new_job)
+                lines = [ln.replace("\n" + prefix, "\n") for ln in lines]
             lines, origin = _split_command_lines(lines)
         c = Child(self, file, lines, origin)
         if self.job_slots == 1 or self.not_parallel:
             while len(self.children) >= 1:
                 self.reap_children(True)
         elif self.job_slots == 0:
-            js = self.sim.jobserver
+            js = self.jobserver
             while True:
                 if self.jobserver_tokens == 0:
                     break
@@ -205,8 +209,8 @@ class PlanJobs:
             p = p[i:]
             c.noerror = noerror
             c.recursive = recurse
-            if not p.strip(" \t\n"):
-                continue
+            if not p.strip(" \t\n") or ("\\\n" in p and not p.replace("\\\n", "").strip(" \t\n")):
+                continue  # (job.c: a line of blanks and backslash-newlines runs nothing)
             if self.just_print_flag or (not silent and not self.silent):
                 self.out(p + "\n")
             self.commands_started += 1
@@ -219,12 +223,29 @@ class PlanJobs:
             return
 
     def run_line(self, c: Child, line: str) -> None:
+        """MakeProcess.run_line (no target variables: SHELL and .SHELLFLAGS as read)."""
         ctx = ShellContext(self, self.names[c.file], line)
+        ctx.recursive = c.recursive
+        sh = self.variables.get("SHELL")
+        fl = self.variables.get(".SHELLFLAGS")
+        default_shell = (sh is None or sh.value == "/bin/sh") and (fl is None or fl.value == "-c")
+        if not default_shell:
+            exp = self.expander
+            shell_prog, flags = exp.lookup("SHELL"), exp.lookup(".SHELLFLAGS")
+            how = shell_options(shell_prog, flags)
+            if how is None:
+                try:
+                    ctx.shell_argv = shlex.split(f"{shell_prog} {flags}")
+                except ValueError:
+                    ctx.shell_argv = [*shell_prog.split(), *flags.split()]
+            else:
+                ctx.errexit, ctx.xtrace = how
         c.ctx = ctx
         if self.sim.tracing:
             self.event("run", target=self.names[c.file], line=line)
         shell = self.sim.shell
-        handler = shell.commands.get(line.split(" ", 1)[0]) if _PLAIN_LINE.match(line) else None
+        handler = shell.commands.get(line.split(" ", 1)[0]) \
+            if default_shell and _PLAIN_LINE.match(line) else None
         if handler is not None and handler is not cmd_echo:
             gen = _plain_command(ctx, line.split(), handler, self.opts.recipe_ns)
         else:
@@ -241,8 +262,8 @@ class PlanJobs:
         """job.c free_child: give back the jobserver token this job held."""
         if c in self.children:
             self.children.remove(c)
-        if self.jobserver_tokens > 1 and self.job_slots == 0 and self.sim.jobserver is not None:
-            self.sim.jobserver.release()
+        if self.jobserver_tokens > 1 and self.job_slots == 0 and self.jobserver is not None:
+            self.jobserver.release()
         if self.jobserver_tokens > 0:
             self.jobserver_tokens -= 1
 

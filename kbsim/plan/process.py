@@ -16,7 +16,7 @@ from collections import deque
 from ..make.errors import MakeError, UnsupportedSyntax
 from ..make.expand import Expander
 from ..make.filedb import (CS_NOT_STARTED, UNKNOWN, US_FAILED, US_NONE, US_QUESTION,
-                           strip_dot_slash)
+                           hash_slots, strip_dot_slash)
 from ..make.readtext import ar_name
 from ..make.implicit import Implicit
 from ..make.process import HANG_STATUS, SIGSEGV_STATUS, MakeProcess, ReExec
@@ -59,6 +59,7 @@ class PlanProcess(PlanRemake, PlanImplicit, PlanJobs):
         self.pattern_rules = plan.pattern_rules
         self.pattern_version = 0  # (the rules do not change after reading)
         self._pattern_suffixes = None
+        self._rule_table_cache = None
         self.reader = _GlobOnly(self)  # what the pattern search asks of the reader
         # switches and snap_deps flags as reading left them
         self.just_print_flag = plan.just_print
@@ -72,6 +73,11 @@ class PlanProcess(PlanRemake, PlanImplicit, PlanJobs):
         self.all_secondary = plan.all_secondary
         self.print_directory = plan.print_directory
         self.traced = plan.traced
+        self.output_sync = None  # (freeze refuses -O under -j)
+        self.output_context = None
+        self.sink = None
+        # (its parent's: a parent whose jobserver was reset has one of its own)
+        self.jobserver = parent.jobserver if parent is not None else sim.jobserver
         self.rebuilding_makefiles = False
         self.default_file = None
         # dir.c's cache as reading left it, its directories known by this run's inodes
@@ -149,12 +155,14 @@ class PlanProcess(PlanRemake, PlanImplicit, PlanJobs):
         self.trace_stats = sim.trace_stats
         self.errors: list[dict] = []
         self.finish_callbacks: list = []
-        if sim.jobserver is not None and (level > 0 or options.jobs != 1):
-            self.job_slots: int | None = 0 if sim.jobserver.limited else None
+        if self.jobserver is not None and (level > 0 or options.jobs != 1):
+            self.job_slots: int | None = 0 if self.jobserver.limited else None
         else:
             self.job_slots = 1 if options.jobs == 1 else options.jobs
 
     # ------------------------------------------------------------------ the reference's own
+    write = MakeProcess.write
+    emit = MakeProcess.emit
     output_start = MakeProcess.output_start
     out = MakeProcess.out
     out_stdout = MakeProcess.out_stdout
@@ -199,6 +207,7 @@ class PlanProcess(PlanRemake, PlanImplicit, PlanJobs):
     _suffixes = Implicit._suffixes
     _pattern_search = Implicit._pattern_search
     _rule_deps = Implicit._rule_deps
+    _rule_table = Implicit._rule_table
     _found = Implicit._found
 
     def start_waiting_jobs(self) -> None:
@@ -387,16 +396,19 @@ class PlanProcess(PlanRemake, PlanImplicit, PlanJobs):
         if self.question_flag or self.touch_flag or self.all_secondary:
             return
         removed = []
-        for f, name in enumerate(self.names):
-            if (self.intermediate[f] and (self.dontcare[f] or not self.precious[f])
-                    and not self.secondary[f] and not self.cmd_target[f]):
-                if self.update_status[f] == US_NONE:
-                    continue
-                if not self.just_print_flag:
-                    if not self.fs.remove(name, self.cwd):
-                        continue
-                if not self.dontcare[f]:
-                    removed.append(name)
+        doomed = [f for f in range(len(self.names))
+                  if self.intermediate[f] and (self.dontcare[f] or not self.precious[f])
+                  and not self.secondary[f] and not self.cmd_target[f]
+                  and self.update_status[f] != US_NONE]
+        if len(doomed) > 1:  # (make's table order: the names in the order entered)
+            rank = hash_slots(self.names)
+            doomed.sort(key=lambda f: rank[self.names[f]])
+        for f in doomed:
+            name = self.names[f]
+            if not self.just_print_flag and not self.fs.remove(name, self.cwd):
+                continue
+            if not self.dontcare[f]:
+                removed.append(name)
         if removed and not self.silent:
             self.out("rm " + " ".join(removed) + "\n")
 
