@@ -54,7 +54,7 @@ print(json.dumps({"load": load, "runs": runs, "passes": r.passes,
 """
 
 
-# the environment examples/real-kernel/build-linux-6.1.sh built with: init/version.o
+# the environment examples/real-kernel/build-linux.sh built with: init/version.o
 # depends on include/generated/compile.h, which names the build user and host, so a
 # make with another user or host is no longer a no-op (it rewrites compile.h and
 # recompiles version.o, and the next make, back in the build's environment, again)

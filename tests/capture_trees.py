@@ -9,6 +9,7 @@ writers the kbuild tests compare with real files); objects by tests/elfwriter.py
 from __future__ import annotations
 
 import os
+import posixpath
 from pathlib import Path
 
 from elfwriter import kernel_object
@@ -190,3 +191,224 @@ def e1_tree(base: Path, *, same_tick: bool = True) -> Path:
     put(b / "modules.order", "drivers/media/v4l2-core/videodev.ko\narch/x86/kvm/kvm.ko\n",
         T + 52 * NS)
     return b
+
+
+def e6_linked_tree(base: Path, *, header_mtime=T - 3600 * NS, blob_elf_mtime=T + 30 * NS,
+                   realmode=True, asm_wrapper: str | None = None) -> tuple[Path, Path]:
+    """A 6.12-style tree built to the end, in the order the real build writes it (each
+    file's mtime says when): lib/a.o (obj-y) and lib/m.o (module m) compiled; the
+    archives lib/built-in.a, built-in.a, lib/modules.order, modules.order; vmlinux.a,
+    vmlinux.o; modpost's Module.symvers, lib/m.mod.c and .vmlinux.export.c; vmlinux (with
+    .vmlinux.export.o, init/version-timestamp.o, System.map, .version); lib/m.mod.o and
+    lib/m.ko. With REALMODE, arch/x86/realmode/rmpiggy.o (obj-y) includes
+    rm/realmode.bin by .incbin, a prerequisite only arch/x86/realmode/Makefile declares;
+    rm/realmode.bin is made from rm/realmode.elf (mtime BLOB_ELF_MTIME) by its own
+    sub-make. ASM_WRAPPER (the text of the source tree's scripts/Makefile.asm-headers,
+    v6.12, or Makefile.asm-generic, v6.1, rule line): lib/a.o also includes the generated
+    wrapper arch/x86/include/generated/uapi/asm/termbits.h ('#include
+    <asm-generic/termbits.h>', written at 5 s) of include/uapi/asm-generic/termbits.h."""
+    b, s = base / "build", base / "src"
+    sec = lambda n: T + n * NS  # noqa: E731
+    put(s / "Makefile", "VERSION = 6\n", T - 3600 * NS)
+    for f in ("lib/a.c", "lib/m.c", "init/version-timestamp.c", "scripts/link-vmlinux.sh",
+              "scripts/module-common.c", "arch/x86/realmode/rmpiggy.S"):
+        put(s / f, "", T - 3600 * NS)
+    put(s / "include/linux/x.h", "", header_mtime)
+    put(s / "arch/x86/realmode/Makefile",
+        "obj-y += rmpiggy.o\n\n$(obj)/rmpiggy.o: $(obj)/rm/realmode.bin\n\n"
+        "$(obj)/rm/realmode.bin: FORCE\n\t$(Q)$(MAKE) $(build)=$(obj)/rm $@\n", T - 3600 * NS)
+    b.mkdir(parents=True)
+    os.symlink(str(s), b / "source")
+    e6, nm = ERAS["e6"], NAMINGS["e5-raw"]
+
+    def compile_(target: str, src: str, at: int, headers=None) -> None:
+        hs = headers if headers is not None else [(f"{s}/include/linux/x.h", ["FOO"])]
+        put(b / posixpath.dirname(target) / f".{posixpath.basename(target)}.cmd",
+            write_cmd(e6, nm, target, f"gcc -c -o {target} {src}", src, hs, [], []), at)
+
+    def saved(target: str, command: str, at: int) -> None:
+        put(b / posixpath.dirname(target) / f".{posixpath.basename(target)}.cmd",
+            f"savedcmd_{target} := {command}\n", at)
+
+    a_headers = None
+    if asm_wrapper is not None:
+        name, rule = asm_wrapper.split(":", 1)
+        put(s / name, f"# the rule of the wrappers\n{rule.lstrip()}\n\t$(call cmd,wrap)\n",
+            T - 3600 * NS)
+        put(s / "include/uapi/asm-generic/termbits.h", "", T - 3600 * NS)
+        wrapper = "arch/x86/include/generated/uapi/asm/termbits.h"
+        put(b / wrapper, "#include <asm-generic/termbits.h>\n", sec(5))
+        a_headers = [(f"{s}/include/linux/x.h", ["FOO"]), (wrapper, []),
+                     (f"{s}/include/uapi/asm-generic/termbits.h", [])]  # gcc -MMD: both
+    compile_("lib/a.o", f"{s}/lib/a.c", sec(10), headers=a_headers)
+    put(b / "lib/a.o", kernel_object([], ["a_export"], style="6.5"), sec(10))
+    compile_("lib/m.o", f"{s}/lib/m.c", sec(11))
+    put(b / "lib/m.o", kernel_object([], [], ["a_export"], style="6.5"), sec(11))
+    saved("lib/m.mod", "printf '%s\\n' m.o | awk '!x[$$0]++ { print(\"lib/\"$$0) }' > "
+          "lib/m.mod", sec(11))
+    put(b / "lib/m.mod", "lib/m.o\n", sec(11))
+    members = ["a.o"]
+    if realmode:
+        put(b / "arch/x86/realmode/rm/realmode.elf", "", blob_elf_mtime)
+        saved("arch/x86/realmode/rm/realmode.bin", "objcopy -O binary "
+              "arch/x86/realmode/rm/realmode.elf arch/x86/realmode/rm/realmode.bin", sec(31))
+        put(b / "arch/x86/realmode/rm/realmode.bin", "", sec(31))
+        compile_("arch/x86/realmode/rmpiggy.o", f"{s}/arch/x86/realmode/rmpiggy.S", sec(32),
+                 headers=[])
+        put(b / "arch/x86/realmode/rmpiggy.o", "", sec(32))
+        saved("arch/x86/realmode/built-in.a", 'rm -f arch/x86/realmode/built-in.a;  printf '
+              '"arch/x86/realmode/%s " rmpiggy.o | xargs ar cDPrST '
+              'arch/x86/realmode/built-in.a', sec(33))
+        put(b / "arch/x86/realmode/built-in.a", "!<thin>\n", sec(33))
+    saved("lib/built-in.a", 'rm -f lib/built-in.a;  printf "lib/%s " a.o | xargs ar cDPrST '
+          'lib/built-in.a', sec(40))
+    put(b / "lib/built-in.a", "!<thin>\n", sec(40))
+    tops = ["lib/built-in.a"] + (["arch/x86/realmode/built-in.a"] if realmode else [])
+    saved("built-in.a", 'rm -f built-in.a;  printf "./%s " ' + " ".join(tops)
+          + " | xargs ar cDPrST built-in.a", sec(41))
+    put(b / "built-in.a", "!<thin>\n", sec(41))
+    saved("lib/modules.order", "{   echo lib/m.o; :; } > lib/modules.order", sec(41))
+    put(b / "lib/modules.order", "lib/m.o\n", sec(41))
+    saved("modules.order", "{   cat lib/modules.order; :; } > modules.order", sec(42))
+    put(b / "modules.order", "lib/m.o\n", sec(42))
+    saved("vmlinux.a", "rm -f vmlinux.a; ar cDPrST vmlinux.a ./built-in.a", sec(43))
+    put(b / "vmlinux.a", "!<thin>\n", sec(43))
+    saved("vmlinux.o", "ld -r -o vmlinux.o --whole-archive vmlinux.a --no-whole-archive",
+          sec(44))
+    put(b / "vmlinux.o", kernel_object([], ["a_export"], style="6.5"), sec(44))
+    put(b / "scripts/mod/modpost", "", T - 100 * NS)
+    saved("Module.symvers", "scripts/mod/modpost -M -E -o Module.symvers -T modules.order "
+          "-t vmlinux.o", sec(45))
+    put(b / "Module.symvers", "", sec(45))
+    put(b / "lib/m.mod.c", "", sec(45))
+    put(b / ".vmlinux.export.c", "", sec(45))
+    compile_(".vmlinux.export.o", ".vmlinux.export.c", sec(46), headers=[])
+    put(b / ".vmlinux.export.o", "", sec(46))
+    put(b / "include/generated/utsversion.h", "", sec(46))
+    compile_("init/version-timestamp.o", f"{s}/init/version-timestamp.c", sec(47),
+             headers=[("include/generated/utsversion.h", [])])
+    put(b / "init/version-timestamp.o", "", sec(47))
+    put(b / ".vmlinux.cmd", f"savedcmd_vmlinux := {s}/scripts/link-vmlinux.sh \"ld\"\n\n"
+        f"source_vmlinux := {s}/scripts/link-vmlinux.sh\n\ndeps_vmlinux := \\\n\n"
+        "vmlinux: $(deps_vmlinux)\n\n$(deps_vmlinux):\n", sec(48))
+    put(b / "vmlinux", kernel_object(["a_export"], [], style="6.5"), sec(48))
+    put(b / "System.map", "", sec(48))
+    put(b / ".version", "1\n", sec(48))
+    compile_("lib/m.mod.o", "lib/m.mod.c", sec(49), headers=[])
+    put(b / "lib/m.mod.o", "", sec(49))
+    compile_(".module-common.o", f"{s}/scripts/module-common.c", sec(49))
+    put(b / ".module-common.o", "", sec(49))
+    saved("lib/m.ko", "ld -r -o lib/m.ko lib/m.o lib/m.mod.o .module-common.o", sec(50))
+    put(b / "lib/m.ko", kernel_object([], [], ["a_export", "__this_module"], style="6.5"),
+        sec(50))
+    put(b / "include/config/FOO", "", T - 60 * NS)
+    put(b / "include/config/kernel.release", "6.12.118\n", T - 60 * NS)
+    put(b / "include/config/auto.conf", "CONFIG_TRIM_UNUSED_KSYMS=y\nCONFIG_MODULES=y\n"
+        "CONFIG_FOO=y\n", T - 60 * NS)
+    return b, s
+
+
+def e5_race_tree(base: Path) -> tuple[Path, Path]:
+    """A 6.1-style tree (era e5, 1 s timestamps) left by a build that hit the 1-second race:
+    net/ipv4/tcp_rate.o declares EXPORT_SYMBOL(tcp_rate_check_app_limited) and was compiled
+    before autoksyms.h asked for it; the adjust script then touched
+    include/ksym/tcp_rate_check_app_limited in the same second as the object was written,
+    so the re-run make did not recompile it, and modpost failed for drivers/net/dummy.ko,
+    which needs the symbol (make deleted Module.symvers: .DELETE_ON_ERROR). crypto/crypto.o
+    is a composite module (api.o, cipher.o). Every mtime is a whole second."""
+    b, s = base / "build", base / "src"
+    sec = lambda n: T + n * NS  # noqa: E731
+    sym = "tcp_rate_check_app_limited"
+    put(s / "Makefile", "VERSION = 6\n", T - 3600 * NS)
+    for f in ("net/ipv4/tcp_rate.c", "drivers/net/dummy.c", "crypto/api.c", "crypto/cipher.c",
+              "init/version-timestamp.c", "scripts/link-vmlinux.sh"):
+        put(s / f, "", T - 3600 * NS)
+    put(s / "include/linux/export.h", "", T - 3600 * NS)
+    b.mkdir(parents=True)
+    os.symlink(str(s), b / "source")
+    e5, nm = ERAS["e5"], NAMINGS["e5-raw"]
+
+    def compile_(target: str, src: str, at: int, ksyms=(), headers=None) -> None:
+        hs = headers if headers is not None else [
+            (f"{s}/include/linux/export.h", ["MODULES", "TRIM_UNUSED_KSYMS"])]
+        put(b / posixpath.dirname(target) / f".{posixpath.basename(target)}.cmd",
+            write_cmd(e5, nm, target, f"gcc -c -o {target} {src}", src, hs, [], list(ksyms)),
+            at)
+
+    def saved(target: str, command: str, at: int) -> None:
+        put(b / posixpath.dirname(target) / f".{posixpath.basename(target)}.cmd",
+            f"cmd_{target} := {command}\n", at)
+
+    def archive(d: str, members: list[str], at: int) -> None:
+        pre = "" if d == "." else d + "/"
+        saved(f"{pre}built-in.a", f'rm -f {pre}built-in.a;  printf "{d}/%s " '
+              + " ".join(members) + f" | xargs ar cDPrST {pre}built-in.a", at)
+        put(b / f"{pre}built-in.a", "!<thin>\n", at)
+
+    def order(d: str, lines: list[str], at: int) -> None:
+        pre = "" if d == "." else d + "/"
+        saved(f"{pre}modules.order", "{ " + " ".join(lines) + " :; } > "
+              f"{pre}modules.order", at)
+
+    # pass 1 (autoksyms.h empty): everything compiled without exports
+    put(b / "include/generated/autoksyms.h", "", sec(0))
+    compile_("crypto/api.o", f"{s}/crypto/api.c", sec(2), ksyms=["crypto_alg_list"])
+    put(b / "crypto/api.o", kernel_object([], ["crypto_alg_list"]), sec(2))
+    compile_("crypto/cipher.o", f"{s}/crypto/cipher.c", sec(2))
+    put(b / "crypto/cipher.o", kernel_object([], [], ["crypto_alg_list"]), sec(2))
+    saved("crypto/crypto.mod", "printf '%s\\n' api.o cipher.o | awk '!x[$$0]++ "
+          "{ print(\"crypto/\"$$0) }' > crypto/crypto.mod", sec(2))
+    put(b / "crypto/crypto.mod", "crypto/api.o\ncrypto/cipher.o\n", sec(2))
+    put(b / "crypto/crypto.usyms", "", sec(3))
+    saved("crypto/crypto.o", "ld -r -o crypto/crypto.o @crypto/crypto.mod", sec(3))
+    put(b / "crypto/crypto.o", kernel_object([], ["crypto_alg_list"]), sec(3))
+    compile_("drivers/net/dummy.o", f"{s}/drivers/net/dummy.c", sec(3))
+    put(b / "drivers/net/dummy.o", kernel_object([], [], [sym]), sec(3))
+    saved("drivers/net/dummy.mod", "printf '%s\\n' dummy.o | awk '!x[$$0]++ "
+          "{ print(\"drivers/net/\"$$0) }' > drivers/net/dummy.mod", sec(3))
+    put(b / "drivers/net/dummy.mod", "drivers/net/dummy.o\n", sec(3))
+    put(b / "drivers/net/dummy.usyms", f"{sym}\n", sec(3))
+    archive("crypto", [], sec(4))
+    order("crypto", ["echo crypto/crypto.ko;"], sec(4))
+    put(b / "crypto/modules.order", "crypto/crypto.ko\n", sec(4))
+    archive("drivers/net", [], sec(4))
+    order("drivers/net", ["echo drivers/net/dummy.ko;"], sec(4))
+    put(b / "drivers/net/modules.order", "drivers/net/dummy.ko\n", sec(4))
+    archive("drivers", ["net/built-in.a"], sec(4))
+    order("drivers", ["cat drivers/net/modules.order;"], sec(4))
+    put(b / "drivers/modules.order", "drivers/net/dummy.ko\n", sec(4))
+    # the last object of pass 1, written in second 5 ...
+    compile_("net/ipv4/tcp_rate.o", f"{s}/net/ipv4/tcp_rate.c", sec(5), ksyms=[sym])
+    put(b / "net/ipv4/tcp_rate.o", kernel_object([], [sym]), sec(5))
+    archive("net/ipv4", ["tcp_rate.o"], sec(5))
+    order("net/ipv4", [], sec(5))
+    put(b / "net/ipv4/modules.order", "", sec(5))
+    archive("net", ["ipv4/built-in.a"], sec(5))
+    order("net", ["cat net/ipv4/modules.order;"], sec(5))
+    put(b / "net/modules.order", "", sec(5))
+    archive(".", ["crypto/built-in.a", "net/built-in.a", "drivers/built-in.a"], sec(5))
+    order(".", ["cat crypto/modules.order;", "cat net/modules.order;",
+                "cat drivers/modules.order;"], sec(5))
+    put(b / "modules.order", "crypto/crypto.ko\ndrivers/net/dummy.ko\n", sec(5))
+    # ... and the adjust script's touch in that same second (1 s timestamps)
+    put(b / f"include/ksym/{sym}", "", sec(5))
+    put(b / "include/generated/autoksyms.h",
+        "/*\n * Automatically generated file; DO NOT EDIT.\n */\n\n"
+        f"#define __KSYM_{sym} 1\n", sec(5))
+    # pass 2: nothing recompiled (tcp_rate.o and its ksym file have equal mtimes)
+    # modpost wrote the .mod.c files, then failed: make deleted Module.symvers
+    put(b / "crypto/crypto.mod.c", "", sec(9))
+    put(b / "drivers/net/dummy.mod.c", "", sec(9))
+    saved("vmlinux.a", "rm -f vmlinux.a; ar cDPrST vmlinux.a ./built-in.a", sec(7))
+    put(b / "vmlinux.a", "!<thin>\n", sec(7))
+    saved("vmlinux.o", "ld -r -o vmlinux.o --whole-archive vmlinux.a --no-whole-archive",
+          sec(8))
+    put(b / "vmlinux.o", kernel_object([], [sym]), sec(8))
+    put(b / "scripts/mod/modpost", "", T - 100 * NS)
+    put(b / ".vmlinux.cmd", f"cmd_vmlinux := {s}/scripts/link-vmlinux.sh \"ld\"\n", sec(1))
+    put(b / "include/config/MODULES", "", T - 60 * NS)
+    put(b / "include/config/TRIM_UNUSED_KSYMS", "", T - 60 * NS)
+    put(b / "include/config/kernel.release", "6.1.192\n", T - 60 * NS)
+    put(b / "include/config/auto.conf", "CONFIG_TRIM_UNUSED_KSYMS=y\nCONFIG_MODULES=y\n",
+        T - 60 * NS)
+    return b, s

@@ -103,8 +103,12 @@ def test_replay_fields_are_the_kbuild_layer_s(tiny, failed):
         [(s.target, s.missing) for s in raw.stale]
     assert failed.modpost_errors == raw.modpost_errors and failed.failed
     assert failed.passes[0].pass_no == 1 and failed.to_json()["passes"][0]["pass"] == 1
-    assert failed.rebuild == [kbsim.api.Rebuild(target=c.target, reasons=c.reasons)
-                              for c in raw.compiles if c.pass_no == 1]
+    # a model's next make: the compiles of every pass, in the order they started
+    assert failed.rebuild == [
+        kbsim.api.Rebuild(target=c.target, stage="compile", pass_no=c.pass_no,
+                          reasons=c.reasons, writes=[c.target])
+        for c in sorted(raw.compiles, key=lambda c: c.start_ns)]
+    assert {r.pass_no for r in failed.rebuild} == {c.pass_no for c in raw.compiles}
     assert failed.engines.plan + failed.engines.faithful == len(raw.sim.processes)
     assert "== summary ==" in failed.text() and failed.log() == raw.log()
 

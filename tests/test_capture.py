@@ -535,7 +535,9 @@ def test_replay_of_a_capture_predicts_the_next_make(tmp_path):
     assert first[0].reasons == ["due to: include/ksym/a_export"]
     res = run_cli(["replay", str(p2), "--json"])
     doc = json.loads(res.output)
-    assert doc["rebuild"] == [{"target": "lib/a.o", "reasons": ["due to: include/ksym/a_export"]}]
+    assert doc["rebuild"] == [{"target": "lib/a.o", "stage": "compile", "pass": 1,
+                               "reasons": ["due to: include/ksym/a_export"],
+                               "writes": ["lib/a.o"]}]
     spec = load_capture_spec(p, from_clean=True)
     assert spec.capture is not None and spec.era == "e5"
 

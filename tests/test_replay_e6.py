@@ -62,6 +62,21 @@ def test_e6_perturbed_module_object_is_found_by_its_dot_o_name(tmp_path):
     assert r.make_status == 0
 
 
+def test_e6_modpost_reads_the_exports_of_vmlinux_o(tmp_path):
+    """v6.5+ modpost takes every EXPORT_SYMBOL of vmlinux.o (its .export_symbol entries):
+    a relinked vmlinux does not lose them."""
+    b, _ = e6_tree(tmp_path, module_needs=("a_export",), header_mtime=T + 15 * NS)
+    _vmlinux(b)
+    put(b / "vmlinux.o", kernel_object([], ["a_export", "a_unused"], style="6.5"),
+        T + 25 * NS)
+    cap = capture(str(b))
+    assert cap.objects["vmlinux.o"].markers == ["a_export", "a_unused"]
+    r = replay(spec_from_capture(cap), jobs=2)
+    assert sorted(c.target for c in r.compiles) == ["lib/a.o", "lib/m.o"]
+    assert "  LD      vmlinux\n" in r.log()
+    assert r.modpost_errors == [] and r.exit_code == 0
+
+
 def test_savedcmd_tree_of_the_e5_era(tmp_path):
     """A v6.2-v6.4 tree: e5 (ksym files, recursion) with savedcmd_ lines."""
     b, _ = e5_tree(tmp_path, module_needs=("a_export",), auto_syms=("a_export",))
@@ -161,3 +176,25 @@ def test_the_heading_says_how_the_granularity_was_decided(tmp_path):
     r = replay(spec, jobs=1, granularity="ns")
     assert header(r).splitlines()[1].startswith("  ns mtimes as asked (the tree suggested 1s: ")
     assert replay_json(r)["granularity_evidence"].startswith("as asked")
+
+
+def test_diagnose_e6_kept_trimmed_and_the_same_tick_ksymtab(tmp_path):
+    """v6.5+: modpost's KSYMTAB files decide; an export.c rewritten in the tick of its
+    object's last compile is the e6 way to lose an export."""
+    from capture_trees import e6_linked_tree
+
+    from kbsim.tree.captured import CapturedTree
+    from kbsim.tree.diagnose import diagnose
+    b, _ = e6_linked_tree(tmp_path / "ok", realmode=False)
+    ct = CapturedTree(capture(str(b)))
+    d = diagnose(ct, "a_export")
+    assert d.case == "ok" and d.exporters[0].object == "vmlinux.o"
+    assert [n.module for n in d.needed_by] == ["lib/m.ko"]
+    b2, _ = e6_linked_tree(tmp_path / "tick", realmode=False)
+    put(b2 / "vmlinux", kernel_object([], [], style="6.5"), T + 48 * NS)  # no KSYMTAB
+    os.utime(b2 / ".vmlinux.export.c", ns=(T + 46 * NS,) * 2)  # == .vmlinux.export.o
+    d2 = diagnose(CapturedTree(capture(str(b2))), "a_export")
+    assert d2.case == "ksymtab-same-tick"
+    assert "Unknown symbol a_export" in d2.explanation[0]
+    os.utime(b2 / "Module.symvers", ns=(T + 40 * NS,) * 2)  # older than modules.order
+    assert diagnose(CapturedTree(capture(str(b2))), "a_export").case == "modpost-not-run"

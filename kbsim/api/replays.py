@@ -70,10 +70,16 @@ class Pass(Record):
 
 
 class Rebuild(Record):
-    """An object the (next) make recompiles, and why."""
+    """A target whose recipe the (next) make runs, and why: its stage (``compile``; for a
+    captured tree also ``prepare``, ``link``, ``modpost``, ``vmlinux``, ``modfinal``,
+    ``boot``), the make pass, and the files the recipe wrote (a filechk target, which
+    kbsim does not regenerate, writes none)."""
 
     target: str
+    stage: str
+    pass_no: int = Field(alias="pass")
     reasons: list[str]
+    writes: list[str]
 
 
 class Stale(Record):

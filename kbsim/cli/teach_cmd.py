@@ -23,7 +23,8 @@ from .progress import Activity
 from .typer_app import app
 
 _SOURCE_HELP = ("A model file (.toml), a captured tree, the name of a shipped model such as "
-                "lindroth-2018, or a directory (make is simulated in it, read-only).")
+                "lindroth-2018, a kernel build directory (captured read-only, its next make "
+                "replayed), or another directory (make is simulated in it, read-only).")
 
 
 def _open(source: str, *, seed, era, granularity, jobs, guard, normalise, makefile=None,
@@ -33,7 +34,11 @@ def _open(source: str, *, seed, era, granularity, jobs, guard, normalise, makefi
     from ..api.makeruns import make_in_dir
     from ..api.replays import run_replay
     from ..make.sim import real_environment
-    is_dir = Path(source).is_dir()
+    from ..tree.capture import is_build_dir
+    # a kbuild build directory (without -f/--goal) is captured, read-only, and its next
+    # make replayed, as `kbsim replay BUILD_DIR` does; any other directory: make in it
+    is_dir = Path(source).is_dir() and not (is_build_dir(source) and not goal
+                                            and not makefile)
     check_engine(engine)
     if is_dir and not allow_dir:
         raise InputError(f"{source}: is a directory; this command needs a model or a "

@@ -516,10 +516,17 @@ class KbuildRuntime:
         start = fs.clock.now
         yield self.t.modpost_ns
         exports = set(self._content(ctx, "vmlinux").exports)
-        mods = []
-        for ko in kos:
-            c = self._content(ctx, ko[:-3] + ".o")
-            mods.append((ko, c))
+        if not self.era.recursion:  # v6.5+: modpost reads every EXPORT_SYMBOL of vmlinux.o
+            exports.update(self._content(ctx, "vmlinux.o").markers)
+        mods = [(ko, self._content(ctx, ko[:-3] + ".o")) for ko in kos]
+        return self.report_modpost(ctx, io, exports, mods, start)
+
+    def report_modpost(self, ctx, io, exports: set[str], mods, start: int | None = None
+                       ) -> int:
+        """modpost's undefined-symbol check: each module's undefined symbols against
+        EXPORTS and the modules' own, printed in the era's format; records the run."""
+        exports = set(exports)
+        for ko, c in mods:
             exports.update(c.exports if self.era.recursion else (c.markers or c.exports))
         if not self.era.modpost_in_order:
             mods = sorted(mods, key=lambda m: posixpath.basename(m[0]), reverse=True)
@@ -540,5 +547,7 @@ class KbuildRuntime:
                    f"warnings because there were too many)\n")
             shown = errors[:cap]
         status = 1 if errors else 0
-        self.modpost = ModpostRecord(fs.clock.now, start, shown, len(kos), status)
+        self.modpost = ModpostRecord(self.fs.clock.now,
+                                     self.fs.clock.now if start is None else start, shown,
+                                     len(mods), status)
         return status

@@ -259,6 +259,8 @@ def lay_out(fs: SimFS, spec: BuildSpec, era: Era, naming: Naming) -> None:
     w("scripts/Kbuild.include", kbuild_include(era))
     w("scripts/Makefile.build", makefile_build(era))
     w("scripts/Makefile.modpost", MAKEFILE_MODPOST)
+    model = {"Makefile", "scripts/Kbuild.include", "scripts/Makefile.build",
+             "scripts/Makefile.modpost"} | {f"{d.path}/Makefile" for d in spec.dirs}
     configs: set[str] = set()
     for h, opts in spec.headers.items():
         w(h, "")
@@ -288,5 +290,9 @@ def lay_out(fs: SimFS, spec: BuildSpec, era: Era, naming: Naming) -> None:
         full = path if path.startswith("/") else f"{root}/{path}"
         if mtime is None:
             fs.remove(full)
+            continue
+        rel = full[len(root) + 1:] if full.startswith(root + "/") else None
+        if rel in model:  # a captured tree's own Makefile: the model's text, its mtime
+            fs.set_mtime(full, mtime)
             continue
         w(path, data if data is not None else b"", mtime)

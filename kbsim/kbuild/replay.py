@@ -18,7 +18,9 @@ from ..make.gcpause import paused_gc
 from ..plan import Engine
 from .commands import AdjustRecord, CompileRecord, KbuildRuntime
 from .eras import Era, get_era, with_formats
-from .layout import AUTOKSYMS, lay_out
+from .layout import AUTOKSYMS, kbuild_include, lay_out
+from .steps import TreeSteps
+from .treegraph import lay_out_tree
 from .naming import Naming, get_naming
 from .objects import ObjectContent, parse_autoksyms
 from .spec import BuildSpec
@@ -59,6 +61,26 @@ class ReplayResult:
     # how the granularity was decided: "" (the model's setting), or the evidence
     granularity_note: str = ""
     engines: dict[str, int] = field(default_factory=dict)  # make processes run by each tier
+    # a captured tree's steps after the compiles (archives, modpost, links), in order
+    steps: list = field(default_factory=list)
+
+    def rebuilds(self) -> list[dict]:
+        """Every target whose recipe the make ran, in the order the recipes started: the
+        compiles and (captured trees) the later steps, each with its stage (compile,
+        link, modpost, vmlinux, modfinal, boot, prepare), pass, reasons and the files it
+        wrote (the target's ``.cmd`` file aside)."""
+        tree = self.spec.tree
+        rows = []
+        for i, c in enumerate(self.compiles):
+            tt = tree.targets.get(c.target) if tree is not None else None
+            rows.append((c.start_ns, 0, i, {
+                "target": c.target, "stage": tt.stage if tt is not None else "compile",
+                "pass": c.pass_no, "reasons": c.reasons, "writes": [c.target]}))
+        for i, st in enumerate(self.steps):
+            rows.append((st.start_ns, 1, i, {
+                "target": st.target, "stage": st.stage, "pass": st.pass_no,
+                "reasons": st.reasons, "writes": list(st.writes)}))
+        return [r for *_, r in sorted(rows, key=lambda x: x[:3])]
 
     @property
     def make_errors(self) -> list[str]:
@@ -135,10 +157,18 @@ def _replay(spec: BuildSpec, *, era: str | None, granularity: str | None, jobs: 
     s = spec.seed if seed is None else seed
     t0 = spec.now_ns if spec.now_ns is not None else start_time(spec, s)
     fs = SimFS(Clock(t0), gran)
-    lay_out(fs, spec, e, nm)
+    if spec.tree is not None:  # a captured tree: the era's stages after the compiles too
+        lay_out_tree(fs, spec, e, kbuild_include(e))
+    else:
+        lay_out(fs, spec, e, nm)
     sim = Simulation(fs, echo=echo, trace=trace, record=trace)
     rt = KbuildRuntime(spec, e, nm, g, s, fs, spec.root)
     rt.register(sim.shell)
+    steps = None
+    if spec.tree is not None:
+        rt.objects.update({o.path: o for o in spec.tree_objects})
+        steps = TreeSteps(rt, spec.tree)
+        steps.register(sim.shell)
     if setup is not None:  # kbsim.experiments hook (stat-cache what-ifs, input stamps)
         sim = setup(sim, rt) or sim
     eng = Engine(engine, read_cache)
@@ -156,7 +186,8 @@ def _replay(spec: BuildSpec, *, era: str | None, granularity: str | None, jobs: 
                         rt.compiles, rt.adjusts, stale,
                         rt.modpost.errors if rt.modpost else [], rt.modpost is not None,
                         sim.output, list(sim.warnings), fs, sim, rt,
-                        [argv for _, argv in rt.make_starts], gnote, eng.tally())
+                        [argv for _, argv in rt.make_starts], gnote, eng.tally(),
+                        steps.records if steps is not None else [])
 
 
 def find_stale(fs: SimFS, rt: KbuildRuntime) -> list[StaleObject]:

@@ -89,6 +89,12 @@ class BuildSpec:
     # (eras.FORMAT_FIELDS, e.g. {"cmd_prefix": "savedcmd_"} for a v6.3 tree of era e5);
     # captured trees fill it from what their files show.
     formats: dict[str, object] = field(default_factory=dict)
+    # A captured tree's targets as kbuild's rules hold them (kbuild/treegraph.TreeGraph):
+    # the replay then lays out the era's stages after the compiles (archives, modpost,
+    # the vmlinux link, the modules' final link) instead of the model layout.
+    tree: object | None = None
+    # compile targets of the tree outside spec.dirs (.mod.o, boot objects, ...)
+    tree_objects: list[ObjectSpec] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         # the spec is what a model file or a capture says: data, never code (security.md)

@@ -80,7 +80,11 @@ class BuildRun:
             parts += ["-C", d]
         for f in o.makefiles:
             parts += ["-f", f]
-        parts += [f"{n}{op}{v}" for n, op, v in o.variables]
+        # a sub-make's command line: its own variables (the ones it inherited from the
+        # parent through MAKEFLAGS come first, and its own assignment of a name wins)
+        last = {n: i for i, (n, _, _) in enumerate(o.variables)}
+        parts += [f"{n}{op}{v}" for i, (n, op, v) in enumerate(o.variables)
+                  if last[n] == i]
         parts += list(o.goals)
         return " ".join(parts)
 
@@ -362,8 +366,11 @@ def open_run(arg: str, *, seed: int | None = None, era: str | None = None,
              now_ns: int | None = None, env: dict[str, str] | None = None,
              allow_dir: bool = True, watch=None, engine: str | None = None,
              read_cache=None) -> BuildRun:
-    """A directory means `make` in it; anything else is a model, captured tree or name."""
-    if Path(arg).is_dir():
+    """A directory means `make` in it, unless it is a kbuild build directory (then it is
+    captured, read-only, and its next make replayed, as `kbsim replay BUILD_DIR` does);
+    anything else is a model, captured tree or name."""
+    from ..tree.capture import is_build_dir
+    if Path(arg).is_dir() and not (is_build_dir(arg) and not goals and not makefiles):
         if not allow_dir:
             raise InputError(f"{arg}: is a directory; this command needs a model or a "
                              f"captured tree")

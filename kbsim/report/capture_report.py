@@ -28,7 +28,10 @@ def diagnosis_text(d, tree: str) -> str:
             out.append(f"  {'':<13} and {len(d.needed_by) - 10} more modules")
     else:
         out.append("  needed by:    no module")
-    if d.autoksyms is None:
+    e6 = d.era == "e6"  # v6.5+: modpost writes the KSYMTAB entries (tree/diagnose.py)
+    if e6:
+        pass
+    elif d.autoksyms is None:
         out.append("  autoksyms.h:  not captured")
     else:
         asks = {True: f"asks for it (#define __KSYM_{d.symbol} 1)",
@@ -40,6 +43,17 @@ def diagnosis_text(d, tree: str) -> str:
         label = "exporter:" if i == 0 else ""
         out.append(f"  {label:<13} {e.object}: {_when(e.mtime_ns) if e.present else 'absent'}")
         out.append(f"  {'':<15}found by {'; '.join(e.found_by)}")
+        if e6:
+            img = e.comparison.get("image", "?")
+            have = {True: f"has __ksymtab_{d.symbol}", False: f"lacks __ksymtab_{d.symbol}",
+                    None: "not captured"}[e.compiled_exports_have_symbol]
+            out.append(f"  {'':<15}KSYMTAB in {img}: {have}")
+            for k in ("Module.symvers", e.comparison.get("ksymtab_file"),
+                      e.comparison.get("ksymtab_object"), img):
+                if k in e.comparison:
+                    out.append(f"  {'':<17}{k}: {e.comparison[k]}")
+            out.append(f"  {'':<15}-> {e.case}")
+            continue
         have = {True: f"has ___ksymtab+{d.symbol}", False: f"lacks ___ksymtab+{d.symbol}",
                 None: "not captured"}[e.compiled_exports_have_symbol]
         out.append(f"  {'':<15}compiled exports: {have}")

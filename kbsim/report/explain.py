@@ -154,6 +154,9 @@ class Explanation(BaseModel):
 def resolve_target(run: BuildRun, target: str) -> tuple[str, str | None]:
     """The make name TARGET means, or InputError with the closest names (difflib)."""
     names = run.known_names()
+    tree = run.replay.spec.tree if run.replay is not None else None
+    if tree is not None:  # a captured tree's targets, considered by this make or not
+        names |= set(tree.targets)
     cand = target
     base = run.cwd.rstrip("/") + "/"
     if cand.startswith(base):
@@ -508,8 +511,7 @@ def explain_target(run: BuildRun, target: str, check: bool = False,
     st = _stale_info(run, name)
     ex.stale = st
     if not views:
-        ex.why = (f"no make process considered '{name}': it is not a prerequisite of any "
-                  f"goal that was updated")
+        ex.why = _not_considered(run, name)
         return ex
     ex.decisions = views
     # the decision that counts: the last one whose rule has a real recipe
@@ -526,6 +528,31 @@ def explain_target(run: BuildRun, target: str, check: bool = False,
     if check and cf is not None and cf.kind in ("mtime", "cache"):
         ex.check = check_counterfactual(run, ex)
     return ex
+
+
+def _not_considered(run: BuildRun, name: str) -> str:
+    """Why no make process took a decision about NAME."""
+    from ..kbuild.treegraph import STAGE_MAKEFILES
+    r = run.replay
+    tree = r.spec.tree if r is not None else None
+    tt = tree.targets.get(name) if tree is not None else None
+    if tt is None:
+        return (f"no make process considered '{name}': it is not a prerequisite of any goal "
+                f"that was updated")
+    if tt.maker in STAGE_MAKEFILES:
+        where = f"{STAGE_MAKEFILES[tt.maker]} (the {tt.stage} stage)"
+    elif tt.maker.startswith("dir:"):
+        where = f"the sub-make scripts/Makefile.build obj={tt.maker[4:]}"
+    else:
+        where = "the top-level Makefile"
+    why = f"no make process considered '{name}', which {where} makes"
+    errs = r.make_errors if r is not None and r.make_status != 0 else []
+    if errs:
+        why += (": the make stopped before it got there ("
+                + "; ".join(e for e in errs[:2]) + ")")
+        if r.modpost_errors:
+            why += f", after modpost reported {r.modpost_errors[0]}"
+    return why
 
 
 def _chain(run: BuildRun, final: DecisionView, cf: Counterfactual | None,
@@ -553,7 +580,13 @@ def _run_info(run: BuildRun) -> dict:
     r = run.replay
     if r is not None:
         info.update({"era": r.era.name, "seed": r.seed, "jobs": r.jobs, "guard": r.guard,
-                     "naming": r.naming.name, "passes": r.passes})
+                     "naming": r.naming.name, "passes": r.passes,
+                     # a captured tree: its own state, not a seeded build from clean
+                     "captured": r.spec.now_ns is not None,
+                     "versions": (r.spec.capture.era.versions
+                                  if getattr(r.spec, "capture", None) is not None
+                                  else r.era.versions),
+                     "granularity_evidence": r.granularity_note})
     return info
 
 
@@ -579,13 +612,18 @@ def _rerun(run: BuildRun, proc, name: str, change: tuple[str, int] | None) -> bo
     if change is not None:
         fs2.set_mtime(change[0], change[1], proc.cwd)
     sim = Simulation(fs2, record=True)
-    rt = None
+    rt = steps = None
     r = run.replay
     if r is not None:
         from ..kbuild.commands import KbuildRuntime
         rt = KbuildRuntime(r.spec, r.era, r.naming, r.guard, r.seed, fs2, run.cwd)
         rt.pass_no = r.passes + 1
         rt.register(sim.shell)
+        if r.spec.tree is not None:  # a captured tree's later stages (kbuild/steps.py)
+            from ..kbuild.steps import TreeSteps
+            rt.objects.update({o.path: o for o in r.spec.tree_objects})
+            steps = TreeSteps(rt, r.spec.tree)
+            steps.register(sim.shell)
     opts = proc.opts.copy()
     try:
         sim.run(opts, proc.cwd, dict(proc.env))
@@ -593,6 +631,8 @@ def _rerun(run: BuildRun, proc, name: str, change: tuple[str, int] | None) -> bo
         raise RuntimeError(f"re-running {run.command_of(proc)} failed: {e}") from None
     if rt is not None and _is_kbuild_object(run, name):
         return any(c.target == name for c in rt.compiles)
+    if steps is not None and name in r.spec.tree.targets:
+        return any(s.target == name for s in steps.records)
     for p in sim.processes:
         for d in p.decisions:
             if d.target == name and d.remade and _real_recipe(p.files.lookup(name)):
@@ -639,7 +679,10 @@ def render_text(ex: Explanation, run: BuildRun, max_prereqs: int = 12) -> str:
     info = ex.run
     out = []
     head = f"kbsim explain: {ex.target}"
-    if info["kind"] == "model":
+    if info["kind"] == "model" and info.get("captured"):
+        head += (f" in {info['label']} (the next make of a captured tree: era "
+                 f"{info['era']}, {info['versions']}; {info['granularity']} mtimes)")
+    elif info["kind"] == "model":
         head += (f" in {info['label']} (seed {info['seed']}, era {info['era']}, "
                  f"{info['granularity']} mtimes, "
                  f"{'race guard' if info['guard'] else 'no race guard'})")

@@ -53,6 +53,18 @@ def replay_text(r: ReplayResult, full: bool = False) -> str:
     lines.append(f"passes: {r.passes}; objects compiled: {compiled}; "
                  f"simulated time {(r.end_ns - r.start_ns) / 1e9:.1f} s\n")
     lines.append(engines_line(r.engines))
+    if r.spec.tree is not None:  # a captured tree: the whole next make, stage by stage
+        rows = r.rebuilds()
+        by: dict[str, int] = {}
+        for x in rows:
+            if x["writes"]:
+                by[x["stage"]] = by.get(x["stage"], 0) + 1
+        files = {w for x in rows for w in x["writes"]}
+        fc = sum(1 for x in rows if not x["writes"])
+        lines.append("next make rebuilds: " + (", ".join(f"{n} {st}" for st, n in by.items())
+                                                or "nothing")
+                     + f"; {len(files)} files written (--json: rebuild); {fc} filechk "
+                       f"targets regenerated, assumed unchanged\n")
     if stale:
         lines.append(f"stale objects ({len(stale)}): compiled exports differ from the final "
                      f"autoksyms.h\n")
@@ -135,9 +147,9 @@ def replay_json(r: ReplayResult) -> dict:
         "start_ns": r.start_ns,
         "end_ns": r.end_ns,
         "passes": passes,
-        # what the (next) make recompiles and why, in kbuild's V=2 wording
-        "rebuild": [{"target": c.target, "reasons": c.reasons}
-                    for c in r.compiles if c.pass_no == 1],
+        # what the (next) make rebuilds and why, in kbuild's V=2 wording, in the order
+        # the recipes started: compiles, and for a captured tree every later step
+        "rebuild": r.rebuilds(),
         "stale": [{"target": s.target, "missing": s.missing, "extra": s.extra,
                    "compiled_pass": s.compiled_pass, "mtime_ns": s.mtime_ns}
                   for s in r.stale],

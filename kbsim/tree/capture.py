@@ -18,6 +18,7 @@ from __future__ import annotations
 import errno
 import io
 import os
+import posixpath
 import stat as pystat
 from dataclasses import dataclass
 from typing import Callable
@@ -29,6 +30,7 @@ from .capture_format import (Capture, CmdEntry, EraInfo, GranularityInfo, Object
                              TextFile, encode_lines, lexical_key, module_ko, rel_or_abs)
 from .cmdscan import ScanResult, scan_cmd
 from .detect import detect_era, detect_granularity
+from .linkgraph import declared_prereqs
 from .elfscan import ElfUnavailable, NotAnObject, have_pyelftools, read_facts
 from .scanstore import store_scans
 
@@ -388,11 +390,16 @@ class _Capturer:
         self.progress("stat named files", total, total)
         for rel, m in ksyms.items():
             mtimes.setdefault(rel, m)
+        for rel, m in self.walked.items():  # every build product, for the later stages
+            if not (rel.startswith(".") and rel.endswith(".cmd")):
+                mtimes.setdefault(rel, m)
         for tf in [autoksyms, auto_conf, modorder, *mod_files, *usyms_files]:
             if tf is not None and tf.mtime_ns is not None:
                 mtimes.setdefault(tf.path, tf.mtime_ns)
 
         targets = {r.name: r.target for r in scans}
+        declared = self.makefile_prereqs({names.get(r.target, r.target) for r in scans
+                                          if not r.name.startswith("tools/")})
         objects = self.read_objects(scans, modorder, mod_files, mtimes, names)
 
         trim = None
@@ -434,13 +441,76 @@ class _Capturer:
             elf=self.elf_state, line_table=table, cmd_files=entries,
             mtimes=dict(sorted(mtimes.items())), names=dict(sorted(names.items())),
             file_notes=dict(sorted(notes.items())), symlinks=links,
-            autoksyms=autoksyms, kernel_release=release, auto_conf=auto_conf, modules_order=modorder,
+            autoksyms=autoksyms, kernel_release=release, makefile_prereqs=declared, auto_conf=auto_conf, modules_order=modorder,
             mod_files=mod_files, usyms_files=usyms_files, objects=objects,
             warnings=self.warnings, notes=self.notes, partial=self.partial)
         if self.layout == "table":
             store_scans(cap, scan_by_path)  # so readers need not scan the texts again
         cap._scans = scan_by_path
         return cap
+
+    def makefile_prereqs(self, targets: set[str]) -> dict[str, list[str]]:
+        """Prerequisites the source tree's directory makefiles declare for TARGETS
+        (linkgraph.declared_prereqs): each directory's Kbuild, else Makefile, read only."""
+        if not self.srctree:
+            return {}
+        out: dict[str, list[str]] = {}
+        dirs = sorted({posixpath.dirname(t) or "." for t in targets if not t.startswith("/")})
+        for d in dirs:
+            for name in ("Kbuild", "Makefile"):
+                path = os.path.join(self.srctree, d, name)
+                try:
+                    with self.t.open(path) as fh:
+                        text = fh.read(1 << 20).decode("utf-8", "replace")
+                except OSError:
+                    continue
+                recipes: set[str] = set()
+                for t, deps in declared_prereqs(text, d, recipes).items():
+                    # a target with a .cmd file, or one a plain rule of this makefile
+                    # makes (no .cmd file; it exists in the build directory)
+                    if t in targets or (t in recipes and t in self.walked):
+                        out[t] = deps
+                break
+        out.update(self.asm_wrapper_prereqs())
+        return dict(sorted(out.items()))
+
+    def asm_wrapper_prereqs(self) -> dict[str, list[str]]:
+        """The asm-generic wrappers (arch/*/include/generated[/uapi]/asm/NAME.h holding
+        '#include <asm-generic/NAME.h>'): a plain rule with no .cmd file writes them, and
+        from the kernels whose scripts/Makefile.asm-headers says '$(obj)/%.h:
+        $(srctree)/$(generic)/%.h' each depends on its asm-generic header (6.12; 6.1's
+        scripts/Makefile.asm-generic has no prerequisite, so a wrapper is never remade)."""
+        rule = None
+        for name in ("scripts/Makefile.asm-headers", "scripts/Makefile.asm-generic"):
+            try:
+                with self.t.open(os.path.join(self.srctree, name)) as fh:
+                    text = fh.read(1 << 20).decode("utf-8", "replace")
+            except OSError:
+                continue
+            for ln in text.split("\n"):
+                if ln.startswith("$(obj)/%.h:"):
+                    rule = ln
+            break
+        if rule is None or "$(generic)/%.h" not in rule:
+            return {}
+        out: dict[str, list[str]] = {}
+        for rel in self.walked:
+            parts = rel.split("/")
+            if len(parts) < 5 or parts[0] != "arch" or parts[2:4] != ["include", "generated"] \
+                    or not rel.endswith(".h"):
+                continue
+            uapi = parts[4] == "uapi"
+            if parts[4 + uapi:] != ["asm", parts[-1]]:
+                continue
+            try:
+                with self.t.open(self.abs(rel)) as fh:
+                    head = fh.read(256).decode("utf-8", "replace")
+            except OSError:
+                continue
+            if head.strip() == f"#include <asm-generic/{parts[-1]}>":
+                gen = "include/uapi/asm-generic" if uapi else "include/asm-generic"
+                out[rel] = [f"{self.srctree}/{gen}/{parts[-1]}"]
+        return out
 
     def key_of(self, spelling: str, cache: dict[str, str]) -> str:
         """Canonical key: the kernel's resolution of the name (from the build dir)."""
@@ -483,6 +553,8 @@ class _Capturer:
             want[ko] = True
             want[ko[:-3] + ".o"] = True
         want.setdefault("vmlinux", False)
+        # v6.5+: vmlinux.o's __export_symbol_ entries are what modpost exports from it
+        want.setdefault("vmlinux.o", False)
         out: dict[str, ObjectEntry] = {}
         items = sorted(want.items())
         elf_missing = False
@@ -524,6 +596,8 @@ class _Capturer:
             if facts.format == "kbsim-object" and self.elf_state in ("off", "unavailable") \
                     and self.elf_mode == "kbsim":
                 self.elf_state = "kbsim"
+            if key not in mtimes and key in self.walked:  # read, so its mtime is known too
+                mtimes[key] = self.walked[key]
             out[key] = ObjectEntry(format=facts.format, exports=facts.exports,
                                    markers=facts.markers, undefined=facts.undefined)
         self.progress("read objects", len(items), len(items))
@@ -532,6 +606,15 @@ class _Capturer:
                       "compiled into ELF objects and the modules' undefined symbols were not "
                       "captured", partial=False)
         return out
+
+
+def is_build_dir(path: str) -> bool:
+    """Does PATH look like a kbuild build directory after a build (its configuration and
+    one of the files a build leaves at the top)?"""
+    if not os.path.isfile(os.path.join(path, "include", "config", "auto.conf")):
+        return False
+    return any(os.path.exists(os.path.join(path, n))
+               for n in ("vmlinux", "built-in.a", "modules.order", "Module.symvers"))
 
 
 def resolve_srctree(root: str, srctree: str | None, tree=None) -> tuple[str | None, str | None]:

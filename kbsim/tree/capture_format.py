@@ -1,4 +1,4 @@
-"""The captured-tree format ``kbsim-capture/3``: pydantic models, reading, writing, and the
+"""The captured-tree format ``kbsim-capture/4``: pydantic models, reading, writing, and the
 bridges to replay (:func:`to_spec`, :func:`initial_files`, :func:`load_capture_spec`).
 
 A capture is one JSON document (gzip-compressed when the file name ends in ``.gz``)
@@ -22,6 +22,9 @@ read by scanstore.py), so loading need not scan ~28 MB of ``.cmd`` text again; v
 files are still read, their texts scanned as before. Version 3 added the kernel release
 (``kernel_release``: include/config/kernel.release) and, for the granularity, the
 filesystem of the build directory and the release of the kernel the capture ran on.
+Version 4 added the prerequisites the source tree's directory makefiles declare for the
+captured targets (``makefile_prereqs``); from version 4 ``mtimes`` also holds every
+regular file of the build directory.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from ..kbuild.eras import ERAS
 from ..kbuild.spec import BuildSpec
 
 FORMAT_NAME = "kbsim-capture"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 FORMAT = f"{FORMAT_NAME}/{FORMAT_VERSION}"
 READABLE = frozenset(f"{FORMAT_NAME}/{n}" for n in range(1, FORMAT_VERSION + 1))
 
@@ -174,10 +177,10 @@ class GranularityInfo(_M):
 
 
 class Capture(_M):
-    """A captured kbuild build tree (``kbsim-capture/3``)."""
+    """A captured kbuild build tree (``kbsim-capture/4``)."""
 
-    format: str = Field(FORMAT, description="kbsim-capture/3 as written by this version "
-                                            "(kbsim-capture/1 and /2 are read too)")
+    format: str = Field(FORMAT, description="kbsim-capture/4 as written by this version "
+                                            "(kbsim-capture/1 to /3 are read too)")
     # not part of the format: the capture's own parse of each usable .cmd file, kept when
     # the capture is used in the same process, so CapturedTree does not parse them again
     _scans: dict | None = PrivateAttr(default=None)
@@ -202,13 +205,19 @@ class Capture(_M):
     mtimes: dict[str, int | None] = Field(
         default_factory=dict, description="Canonical path -> st_mtime_ns, null if absent; "
                                           "every file a .cmd file names, plus the ksym "
-                                          "timestamp files and the captured state files")
+                                          "timestamp files and the captured state files "
+                                          "(format 4: and every regular file of the build "
+                                          "directory)")
     names: dict[str, str] = Field(default_factory=dict,
                                   description="Spelling used in a .cmd file -> canonical "
                                               "path, where the two differ")
     file_notes: dict[str, str] = Field(default_factory=dict,
                                        description="Canonical path -> note (a directory, "
                                                    "not a regular file, stat error)")
+    makefile_prereqs: dict[str, list[str]] = Field(
+        default_factory=dict, description="Format 4: target -> prerequisites its "
+                                          "directory's makefile in the source tree declares "
+                                          "($(obj)/A: $(obj)/B lines), for captured targets")
     symlinks: dict[str, str] = Field(default_factory=dict,
                                      description="Symlinks met in the build directory -> "
                                                  "their target (never followed)")

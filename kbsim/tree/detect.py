@@ -190,8 +190,8 @@ def detect_era(scans: list[ScanResult], *, trim: bool | None, autoksyms: bool,
             versions = "v6.2-v6.4"
             ev.append("savedcmd_ prefix: v6.2 or later (92215e7a801d)")
         elif usyms:
-            versions = "v5.19-v6.2"
-            ev.append(".usyms files: v5.19 or later")
+            versions = "v5.19-v6.1"
+            ev.append(".usyms files (v5.19 or later) and cmd_ lines (before v6.2)")
     if era in ("e1", "e2") and not tmp_versions:
         ev.append("no .tmp_versions/ directory (expected before v5.3)")
     if era is not None and trim is False:

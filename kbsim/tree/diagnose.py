@@ -60,6 +60,14 @@ CASES = {
                          "not rebuilt",
     "aliased-ksym-file": "several names resolve to one ksym file",
     "exports-unknown": "the object's compiled exports were not captured (no ELF data)",
+    # v6.5+ (e6): modpost writes the KSYMTAB entries (.vmlinux.export.c, NAME.mod.c)
+    "modpost-not-run": "modpost has not run since a module or vmlinux.o changed",
+    "ksymtab-stale": "modpost's KSYMTAB file is newer than its object: the next make "
+                     "compiles and links it",
+    "ksymtab-same-tick": "modpost rewrote its KSYMTAB file in the tick in which its object "
+                         "had been compiled (equal mtimes)",
+    "ksymtab-missing": "the exporter declares the symbol but the linked image has no "
+                       "KSYMTAB entry for it, and the timestamps do not say why",
 }
 PROBLEM_CASES = set(CASES) - {"ok", "not-needed", "aliased-ksym-file", "exports-unknown"}
 
@@ -132,6 +140,8 @@ def _fact(ct: CapturedTree, name: str) -> FileFact:
 
 
 def diagnose(ct: CapturedTree, symbol: str) -> Diagnosis:
+    if ct.cap.era.era == "e6":
+        return diagnose_e6(ct, symbol)
     cap = ct.cap
     nm = ct.naming
     notes: list[str] = []
@@ -169,10 +179,11 @@ def diagnose(ct: CapturedTree, symbol: str) -> Diagnosis:
     for k, o in sorted(cap.objects.items()):
         if symbol in (o.markers or []):
             found.setdefault(k, []).append(f"__ksym_marker_{symbol} in its ELF")
-        if symbol in o.exports and k != "vmlinux" and not k.endswith(".ko"):
+        if symbol in o.exports and k not in ("vmlinux", "vmlinux.o") \
+                and not k.endswith(".ko"):
             found.setdefault(k, []).append(f"___ksymtab+{symbol} in its ELF")
     for t in list(found):
-        if t.endswith(".ko") or t == "vmlinux":
+        if t.endswith(".ko") or t in ("vmlinux", "vmlinux.o"):  # links, not exporters
             del found[t]
     related = [t for t in related if t not in found]
     shared = sorted(s for s in ct.known_symbols
@@ -362,3 +373,118 @@ def _judge(ef: ExporterFact, auto: FileFact | None, asks: bool | None
     if km < om:
         return "ksym-file-not-touched", cmp
     return "stale-not-rebuilt", cmp
+
+
+# ---------------------------------------------------------------- v6.5 and later (e6)
+def diagnose_e6(ct: CapturedTree, symbol: str) -> Diagnosis:
+    """v6.5+ (5e9e95cc9148, ddb5cdbafaaa): no autoksyms.h and no ksym files. Every
+    EXPORT_SYMBOL leaves __export_symbol_SYM in its object; modpost marks the symbols some
+    module uses and writes their KSYMTAB entries into .vmlinux.export.c (for vmlinux) or
+    NAME.mod.c (for a module), each only when its text changes; make then compiles that
+    file (.vmlinux.export.o, NAME.mod.o) and links it into vmlinux or NAME.ko. The export
+    goes missing when modpost did not run after a module came to need it, or when the
+    KSYMTAB file was rewritten and its object not recompiled (equal mtimes: two makes in
+    one timestamp tick)."""
+    cap = ct.cap
+    needed = []
+    for ko in ct.modules:
+        syms, src = ct.module_needs(ko)
+        if syms is not None and symbol in syms:
+            needed.append(NeedFact(module=ko, source=src))
+    exporters: list[ExporterFact] = []
+    mods = {ko[:-3] + ".o": ko for ko in ct.modules}
+    for k, o in sorted(cap.objects.items()):
+        if symbol not in (o.markers or []) or k.endswith(".ko") or k == "vmlinux":
+            continue
+        if k != "vmlinux.o" and k not in mods:
+            continue
+        image = "vmlinux" if k == "vmlinux.o" else mods[k]
+        base = "" if k == "vmlinux.o" else mods[k][:-3]
+        ksym_c, ksym_o = ((".vmlinux.export.c", ".vmlinux.export.o") if k == "vmlinux.o"
+                          else (base + ".mod.c", base + ".mod.o"))
+        img = cap.objects.get(image)
+        has = None if img is None or img.format is None else symbol in img.exports
+        m = cap.mtimes.get
+        ef = ExporterFact(object=k, present=m(k) is not None, mtime_ns=m(k),
+                          found_by=[f"__export_symbol_{symbol} in its ELF"],
+                          compiled_exports_have_symbol=has, marker=True)
+        ef.comparison = {"image": image, "ksymtab_file": ksym_c, "ksymtab_object": ksym_o}
+        sym_m, c_m, o_m, img_m = (m("Module.symvers"), m(ksym_c), m(ksym_o), m(image))
+        inputs = [x for x in (m("modules.order"), m("vmlinux.o")) if x is not None]
+        if has or not needed:
+            ef.case = "ok" if has else "not-needed"
+        elif sym_m is None or any(x > sym_m for x in inputs):
+            ef.case = "modpost-not-run"
+        elif c_m is not None and o_m is not None and c_m > o_m:
+            ef.case = "ksymtab-stale"
+        elif c_m is not None and c_m == o_m:
+            ef.case = "ksymtab-same-tick"
+        elif o_m is not None and img_m is not None and o_m > img_m:
+            ef.case = "ksymtab-stale"
+        else:
+            ef.case = "ksymtab-missing"
+        for key, val in (("Module.symvers", sym_m), (ksym_c, c_m), (ksym_o, o_m),
+                         (image, img_m)):
+            ef.comparison[key] = _t(val)
+        exporters.append(ef)
+    cases: list[str] = []
+    if not exporters:
+        cases.append("no-exporter" if needed else "not-needed")
+    elif not needed:
+        cases.append("not-needed")
+    else:
+        order = ["modpost-not-run", "ksymtab-same-tick", "ksymtab-stale", "ksymtab-missing",
+                 "ok"]
+        got = [e.case for e in exporters]
+        cases.append(next((c for c in order if c in got), got[0]))
+    if exporters and any(e.compiled_exports_have_symbol is None for e in exporters):
+        cases.append("exports-unknown")
+    d = Diagnosis(symbol=symbol, case=cases[0], cases=cases, summary="", explanation=[],
+                  era=cap.era.era, versions=cap.era.versions,
+                  granularity=cap.granularity.granularity, autoksyms=None,
+                  autoksyms_asks=None, needed_by=needed, exporters=exporters,
+                  notes=["v6.5+: no autoksyms.h and no ksym files; modpost decides which "
+                         "exports to keep (5e9e95cc9148)"])
+    d.summary = f"{symbol}: {d.case}: {CASES[d.case]}"
+    d.explanation = _explain_e6(d)
+    return d
+
+
+def _explain_e6(d: Diagnosis) -> list[str]:
+    sym = d.symbol
+    e = next((x for x in d.exporters if x.case == d.case), d.exporters[0] if d.exporters
+             else None)
+    mods = ", ".join(n.module for n in d.needed_by[:5])
+    c = d.case
+    if e is not None:
+        cm = e.comparison
+        img, kc, ko = cm["image"], cm["ksymtab_file"], cm["ksymtab_object"]
+    if c == "ok":
+        return [f"{mods} need{'s' if len(d.needed_by) == 1 else ''} {sym}; modpost kept it, "
+                f"and {img} has its KSYMTAB entry (__ksymtab_{sym}), from {kc}."]
+    if c == "not-needed":
+        return [f"No module needs {sym}, so modpost (TRIM_UNUSED_KSYMS) writes no KSYMTAB "
+                f"entry for it: it is trimmed, nothing to fix."]
+    if c == "no-exporter":
+        return [f"{mods} need{'s' if len(d.needed_by) == 1 else ''} {sym}, but no object of "
+                f"the tree declares it (no __export_symbol_{sym}); modpost reports it "
+                f"undefined, and TRIM_UNUSED_KSYMS is not the cause."]
+    head = (f"{mods} need{'s' if len(d.needed_by) == 1 else ''} {sym}, which {e.object} "
+            f"declares, but {img} has no KSYMTAB entry for it. modpost writes that entry "
+            f"into {kc} (only when the file's text changes), make compiles {ko} from it "
+            f"and links it into {img}.")
+    if c == "modpost-not-run":
+        return [head + f" Module.symvers ({cm['Module.symvers']}) is older than modpost's "
+                f"inputs (modules.order, vmlinux.o) or missing: modpost has not run since, so "
+                f"{kc} does not list {sym} yet. The next make runs modpost."]
+    if c == "ksymtab-stale":
+        return [head + f" {kc} ({cm[kc]}) is newer than {ko} ({cm[ko]}) or {ko} newer than "
+                f"{img} ({cm[img]}): the next make compiles and links it."]
+    if c == "ksymtab-same-tick":
+        return [head + f" {kc} and {ko} have the same mtime, {cm[kc]} ({d.granularity} "
+                f"timestamps): modpost rewrote {kc} in the tick in which the previous make "
+                f"had compiled {ko}, and make rebuilds only when a prerequisite is strictly "
+                f"newer. The module loads with 'Unknown symbol {sym}'; modpost itself is "
+                f"satisfied (it checks vmlinux.o, not {img}). To repair: touch {kc} (or "
+                f"delete {ko}) and run make again."]
+    return [head + " The timestamps do not explain it; check the configuration."]

@@ -18,7 +18,12 @@ from operator import itemgetter
 
 from ..kbuild.spec import NS
 from .capture_format import Capture, CapturedBuildSpec
-from .captured import CapturedTree, HeaderConfigs, merge_headers
+from .captured import CapturedTree, HeaderConfigs, config_name, merge_headers
+from .linkgraph import tree_graph
+
+# eras whose stages after the compiles the tree layout models (v5.19+ makefiles, checked
+# against real 6.1 and 6.12 builds); older captures replay in the model layout
+TREE_ERAS = ("e5", "e6")
 
 
 _FIRST = itemgetter(0)
@@ -43,8 +48,10 @@ def spec_from_capture(cap: Capture) -> CapturedBuildSpec:
             names = list(map(_FIRST, hdrs))
         merge_headers(headers, hdrs)
         o.headers = list(dict.fromkeys(names))
-    spec.headers = dict(headers)
     spec.initial_files = ct.initial_files(ct.root)
+    if cap.era.era in TREE_ERAS:
+        _with_tree(ct, spec, headers)
+    spec.headers = dict(headers)
     stamps = [m for m in cap.mtimes.values() if m]
     # the next make starts after the last write the capture saw
     spec.now_ns = (max(stamps) + NS) if stamps else spec.start_ns
@@ -53,3 +60,54 @@ def spec_from_capture(cap: Capture) -> CapturedBuildSpec:
     spec.notes.append("command lines are assumed unchanged (the saved cmd_ lines are taken "
                       "as the current ones)")
     return spec
+
+
+def _with_tree(ct: CapturedTree, spec: CapturedBuildSpec, headers: HeaderConfigs) -> None:
+    """Give SPEC the tree's TreeGraph, an ObjectSpec for every other compile target (.mod.o,
+    the boot image's objects, ...), and modpost's outputs as kbsim writes them."""
+    from ..kbuild.eras import ERAS, with_formats
+    from ..kbuild.objects import ObjectContent
+    from ..kbuild.spec import ObjectSpec
+    from ..kbuild.steps import export_c_text, modpost_outputs, vmlinux_exports
+    era = with_formats(ERAS[ct.cap.era.era], spec.formats)
+    g = tree_graph(ct, era, ct.cap.makefile_prereqs)
+    if "." not in g.subdirs:  # no ./built-in.a or ./modules.order: no descent to model
+        spec.notes.append("no top-level built-in.a or modules.order command: the stages "
+                          "after the compiles are not modelled")
+        return
+    spec.tree = g
+    have = {o.path for o in spec.objects()}
+    for t, tt in g.targets.items():
+        if tt.kind != "compile" or t in have:
+            continue
+        r = ct.by_target.get(t)
+        if r is None or r.source is None:
+            continue
+        src_cfg, hdrs, _ = r.structure()
+        src_key = ct.key(r.source)
+        hdrs = [(h, c) for h, c in hdrs if ct.key(h) != src_key]
+        merge_headers(headers, hdrs)
+        spec.tree_objects.append(ObjectSpec(
+            t, r.source, list(dict.fromkeys(h for h, _ in hdrs)),
+            list(dict.fromkeys(config_name(c) for c in src_cfg)), ct.candidates(t), [],
+            command=r.command))
+    # what modpost last wrote, in kbsim's terms (steps.mod_c_text): recomputed from the
+    # captured objects, so a module whose facts do not change keeps its .mod.c
+    def content(key: str) -> ObjectContent:
+        o = ct.cap.objects.get(key)
+        if o is None:
+            return ObjectContent()
+        return ObjectContent(exports=list(o.exports), markers=list(o.markers or []),
+                             undefined=list(o.undefined or []))
+    vm_exports = vmlinux_exports(content("vmlinux.o"), era.recursion)
+    mods = [(ko, content(ko[:-3] + ".o")) for ko in ct.modules]
+    texts, export_c = modpost_outputs(mods, vm_exports, True, [], not era.recursion)
+    files = spec.initial_files
+    for ko, text in texts.items():
+        k = f"{ct.root}/{ko[:-3]}.mod.c"
+        if k in files and files[k][0] is not None:
+            files[k] = (files[k][0], text.encode())
+    k = f"{ct.root}/.vmlinux.export.c"
+    if k in files and files[k][0] is not None:
+        files[k] = (files[k][0], (export_c if export_c is not None
+                                  else export_c_text([])).encode())

@@ -1,28 +1,32 @@
 #!/usr/bin/env bash
-# Build a small Linux 6.1 tree with CONFIG_TRIM_UNUSED_KSYMS=y and a dozen
-# modules, out of tree (O=), from Debian's linux-source-6.1 tarball.
+# Build a small Linux tree with CONFIG_TRIM_UNUSED_KSYMS=y and a dozen modules,
+# out of tree (O=), from Debian's linux-source-VERSION tarball.
 #
-# Usage: build-linux-6.1.sh [WORKDIR]
+# Usage: build-linux.sh VERSION [WORKDIR]
+#   VERSION is the Debian package's version: 6.1 (bookworm) or 6.12 (bookworm-security).
 #   WORKDIR defaults to a fresh mktemp -d directory.
-#   Source:  WORKDIR/linux-source-6.1   (unpacked once, skipped if present)
-#   Build:   WORKDIR/build-6.1          (make O=...)
-#   Temp:    WORKDIR/tmp                (TMPDIR for the compiler and scripts)
+#   Source:  WORKDIR/linux-source-VERSION   (unpacked once, skipped if present)
+#   Build:   WORKDIR/build-VERSION          (make O=...)
+#   Temp:    WORKDIR/tmp                    (TMPDIR for the compiler and scripts)
 #
-# Needs (Debian): linux-source-6.1 bc bison flex libelf-dev libssl-dev cpio kmod
+# Needs (Debian): linux-source-VERSION bc bison flex libelf-dev libssl-dev cpio kmod
 # plus gcc/make. Nothing is written outside WORKDIR.
 #
-# The tree is meant as real-world input for kbsim: .cmd files with deps_ and
-# ksymdeps_ blocks, include/generated/autoksyms.h, include/ksym/*, *.mod,
-# *.usyms and modules.order, produced by the scripts/adjust_autoksyms.sh
-# recursion of 6.1 (v5.19..v6.4 era).
+# The tree is meant as real-world input for kbsim. 6.1 (the v5.19..v6.4 era, e5):
+# .cmd files with deps_ and ksymdeps_ blocks, include/generated/autoksyms.h,
+# include/ksym/*, *.mod, *.usyms and modules.order, produced by the
+# scripts/adjust_autoksyms.sh recursion. 6.12 (v6.5+, e6): savedcmd_ .cmd files,
+# no ksym files and no recursion: modpost writes .vmlinux.export.c and the
+# modules' needs go to .tmp_vmlinux.*/vmlinux.o through scripts/gen-*.
 set -euo pipefail
 
-TARBALL=${TARBALL:-/usr/src/linux-source-6.1.tar.xz}
-WORK=${1:-$(mktemp -d "${TMPDIR:-/tmp}/kbsim-linux-6.1.XXXXXX")}
+VERSION=${1:?usage: build-linux.sh VERSION [WORKDIR] (VERSION: 6.1 or 6.12)}
+TARBALL=${TARBALL:-/usr/src/linux-source-$VERSION.tar.xz}
+WORK=${2:-$(mktemp -d "${TMPDIR:-/tmp}/kbsim-linux-$VERSION.XXXXXX")}
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
-SRC=$WORK/linux-source-6.1
-BUILD=$WORK/build-6.1
+SRC=$WORK/linux-source-$VERSION
+BUILD=$WORK/build-$VERSION
 JOBS=${JOBS:-$(nproc)}
 
 # Keep compiler / script temporaries inside the work dir too.
@@ -36,7 +40,7 @@ start=$(date +%s.%N)
 elapsed() { awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN{printf "%.1f", e-s}'; }
 
 if [ ! -f "$SRC/Makefile" ]; then
-    [ -r "$TARBALL" ] || { echo "missing $TARBALL (apt-get install linux-source-6.1)" >&2; exit 1; }
+    [ -r "$TARBALL" ] || { echo "missing $TARBALL (apt-get install linux-source-$VERSION)" >&2; exit 1; }
     echo ">>> unpacking $TARBALL into $WORK"
     tar -xJf "$TARBALL" -C "$WORK"
     echo ">>> unpacked after $(elapsed)s"
@@ -51,9 +55,10 @@ if [ ! -f "$BUILD/.config" ]; then
     echo ">>> make tinyconfig"
     "${MAKE[@]}" tinyconfig
 
-    # Core options. TRIM_UNUSED_KSYMS (kernel/module/Kconfig in 6.1):
+    # Core options. TRIM_UNUSED_KSYMS (kernel/module/Kconfig): in 6.1
     #   bool "Trim unused exported kernel symbols" if EXPERT
     #   depends on !COMPILE_TEST
+    # in 6.12 a plain bool (5e9e95cc9148 made it cheap); EXPERT stays harmless.
     "${CFG[@]}" \
         -e 64BIT \
         -e MODULES \

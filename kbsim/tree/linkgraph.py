@@ -1,0 +1,374 @@
+"""A captured tree's targets as kbuild's rules hold them: kbuild/treegraph.py's TreeGraph.
+
+Everything comes from the build directory itself (era e5/e6 trees, v5.19+):
+
+- each target with a ``.cmd`` file; one with a ``source_`` line is a compile
+  (``if_changed_dep``: its prerequisites are its source and, read by make from the same
+  ``.cmd`` file, its ``deps_`` list);
+- the prerequisites of the other targets are the files their saved command names
+  (``$(real-prereqs)``, ``$<`` and ``$^`` are what the commands are made of: the members
+  of an archive, ``@NAME.mod`` for a composite module, the objects of a ``.ko``), plus
+  what a kbuild makefile declares and the command does not name (:data:`DECLARED`, and
+  rules read from the source tree's directory makefiles: :func:`declared_prereqs`);
+- the descent (which directory's sub-make visits which subdirectory, in order) comes from
+  the ``built-in.a`` and ``modules.order`` commands, from ``./built-in.a`` and
+  ``./modules.order`` down;
+- which make process decides a target follows the era's makefiles (treegraph.py).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from ..kbuild.eras import Era
+from ..kbuild.treegraph import TreeGraph, TreeTarget
+from .cmdscan import archive_members
+
+# make processes of the top-level stages, by target (v6.1 and v6.12 makefiles)
+STAGE_OF = {
+    "vmlinux.a": "top",
+    "vmlinux.o": "vmlinux_o", "modules.builtin.modinfo": "vmlinux_o",
+    "modules.builtin": "vmlinux_o", ".tmp_initcalls.lds": "vmlinux_o",
+    "Module.symvers": "modpost", "vmlinux.symvers": "modpost",
+    "modules-only.symvers": "modpost", ".vmlinux.objs": "modpost",
+    "vmlinux": "vmlinux", ".vmlinux.export.o": "vmlinux",
+    ".module-common.o": "modfinal",
+}
+# the stage each make process belongs to, as the rebuild list names it
+STAGE_NAME = {"top": "link", "vmlinux_o": "link", "modpost": "modpost",
+              "vmlinux": "vmlinux", "modfinal": "modfinal", "prepare": "prepare"}
+# targets that the prepare stage makes (top-level Kbuild 'prepare', archheaders,
+# archscripts, scripts, scripts/mod): by directory prefix or exact name
+PREPARE_PREFIXES = ("scripts/", "include/generated/", "arch/x86/include/generated/",
+                    "arch/x86/tools/", "usr/include/", "include/config/")
+PREPARE_NAMES = {"kernel/bounds.s", "arch/x86/kernel/asm-offsets.s"}
+# files written by the vmlinux link besides vmlinux (scripts/link-vmlinux.sh: mksysmap,
+# sorttable, the kallsyms passes), kept when the tree has them
+LINK_SIDE_FILES = ("System.map", ".tmp_vmlinux.nm-sort", ".tmp_vmlinux1", ".tmp_vmlinux2",
+                   ".tmp_vmlinux3", ".tmp_vmlinux.kallsyms1", ".tmp_vmlinux.kallsyms2",
+                   ".tmp_vmlinux0.kallsyms.S", ".tmp_vmlinux1.kallsyms.S",
+                   ".tmp_vmlinux2.kallsyms.S", ".tmp_vmlinux1.syms", ".tmp_vmlinux2.syms")
+# filechk targets (scripts/Kbuild.include filechk): every make runs the generator and
+# writes the file only if the text changed
+FILECHK = {
+    "include/config/kernel.release": "Makefile: filechk kernel.release (setlocalversion)",
+    "include/generated/uapi/linux/version.h": "Makefile: filechk version.h (VERSION, "
+                                              "PATCHLEVEL, SUBLEVEL)",
+    "include/generated/utsrelease.h": "Makefile: filechk utsrelease.h (kernel.release)",
+    "include/generated/compile.h": "Makefile: filechk compile.h (the build user, host and "
+                                   "compiler of the next make)",
+    "include/generated/bounds.h": "Kbuild: filechk offsets (kernel/bounds.s)",
+    "include/generated/timeconst.h": "Kbuild: filechk gentimeconst (CONFIG_HZ)",
+    "include/generated/asm-offsets.h": "Kbuild: filechk offsets (asm-offsets.s)",
+    "init/utsversion-tmp.h": "init/Makefile: filechk uts_version",
+    "scripts/mod/devicetable-offsets.h": "scripts/mod/Makefile: filechk offsets",
+}
+# files every make rewrites in an O= build (top-level Makefile and Kbuild)
+ALWAYS = {
+    "source": "outputmakefile: ln -fsn $(srctree) source, on every make",
+    "Makefile": "outputmakefile: the build directory's Makefile is written on every make",
+    ".missing-syscalls.d": "Kbuild missing-syscalls: checksyscalls.sh runs on every make",
+}
+# prerequisites kbuild's makefiles declare that the saved command does not name
+# (target -> prerequisites, kept when they are targets or files of the tree)
+DECLARED = {
+    # scripts/Makefile.vmlinux: vmlinux: scripts/link-vmlinux.sh vmlinux.o $(KBUILD_LDS)
+    # (+ .vmlinux.export.o with CONFIG_MODULES, scripts/sorttable with table sort)
+    "vmlinux": ("vmlinux.o", "arch/x86/kernel/vmlinux.lds", ".vmlinux.export.o",
+                "scripts/sorttable"),
+    # init/Makefile: $(obj)/version-timestamp.o: include/generated/utsversion.h
+    "init/version-timestamp.o": ("include/generated/utsversion.h",),
+}
+
+_WORD = re.compile(r"[^\s;|&<>(){}'\"`]+")
+
+
+def command_words(command: str) -> list[str]:
+    """The words of a shell command that could name files (quotes and operators dropped,
+    ``$$(...)`` substitutions split), in order."""
+    return [w for w in _WORD.findall(command.replace("$$", " ")) if not w.startswith("-")]
+
+
+def rule_dir(name: str) -> str:
+    """The $(obj) of the makefile whose rule spells target NAME: its directory, less any
+    trailing '..' (compressed/Makefile's $(obj)/../voffset.h is made by obj=compressed)."""
+    d = posixpath.dirname(name)
+    while d.endswith("/.."):
+        d = d[:-3]
+    return d or "."
+
+
+def _mod_members(ct, mod: str) -> list[str]:
+    for tf in ct.cap.mod_files:
+        if tf.path == mod and tf.text is not None:
+            return [ct.key(x.strip()) for x in tf.text.split("\n") if x.strip()]
+    return []
+
+
+def _kind(t: str, r, graph_src: bool) -> str:
+    b = posixpath.basename(t)
+    if t == "vmlinux":
+        return "link"
+    if graph_src:
+        return "compile"
+    if b in ("built-in.a", "lib.a") or t == "vmlinux.a":
+        return "ar"
+    if b == "modules.order":
+        return "order"
+    if t in ("Module.symvers", "vmlinux.symvers", "modules-only.symvers"):
+        return "modpost"
+    if t == "vmlinux.o":
+        return "vmlinux.o"
+    if t.endswith(".ko"):
+        return "ko"
+    if t.endswith(".mod"):
+        return "mod"
+    if t.endswith(".o") and r.command and re.search(r"\s@\S+\.mod\b", r.command):
+        return "ld-r"
+    return "gen"
+
+
+def tree_graph(ct, era: Era, declared: dict[str, list[str]] | None = None) -> TreeGraph:
+    """The TreeGraph of captured tree CT (a CapturedTree) for era ERA (e5 or e6).
+    DECLARED: prerequisites read from the source tree's makefiles (target -> names)."""
+    targets: dict[str, TreeTarget] = {}
+    dep_edges: dict[str, list[str]] = {}
+    known = set(ct.cap.mtimes)
+    # kconfig's own targets are made by 'make *config' and syncconfig, not by this make
+    scans = {t: r for t, r in ct.by_target.items()
+             if not t.startswith(("/", "scripts/kconfig/"))}
+    names = set(scans)
+    # make knows a target by the name its rule spells (the one in its .cmd file:
+    # arch/x86/boot/compressed/../voffset.h), which need not be the canonical path
+    spell = {t: r.target for t, r in scans.items()}
+    by_name = {**spell, **{v: v for v in spell.values()}}  # a key or a spelling -> spelling
+
+    def resolve(words: list[str], me: str) -> list[str]:
+        out = []
+        for w in words:
+            if w.startswith("@"):
+                mod = ct.key(w[1:])
+                out.append(spell.get(mod, mod))
+                out += [spell.get(m, m) for m in _mod_members(ct, mod)]
+                continue
+            k = ct.key(w)
+            if k != me and (k in names or k in known):
+                n = spell.get(k, k)
+                if n not in out:
+                    out.append(n)
+        return out
+
+    for t, r in scans.items():
+        kind = _kind(t, r, r.source is not None and t != "vmlinux")
+        if kind == "compile":
+            prereqs = [r.source]
+        elif kind == "ar":
+            prereqs = [spell.get(m, m) for m in (ct.key(x)
+                                                 for x in archive_members(r.command or ""))
+                       if m != t]
+            if t == "vmlinux.a":
+                prereqs += [w for w in resolve(command_words(r.command or ""), t)
+                            if not w.endswith((".a", ".o")) and w not in prereqs]
+        elif kind == "mod":
+            prereqs = []
+        elif kind == "link":
+            prereqs = [r.source] if r.source else []
+        elif kind == "order":  # $(obj)/modules.order: $(obj-m): the objects, whatever
+            # the command echoes (NAME.ko up to v6.1)
+            prereqs = resolve([w[:-3] + ".o" if w.endswith(".ko") else w
+                               for w in command_words(r.command or "")], t)
+        else:
+            prereqs = resolve(command_words(r.command or ""), t)
+        for extra in list(DECLARED.get(t, ())) + list((declared or {}).get(t, ())):
+            if (extra in names or extra in known) and spell.get(extra, extra) not in prereqs:
+                prereqs.append(spell.get(extra, extra))
+        maker = STAGE_OF.get(t)
+        if maker is None and (t.endswith((".ko", ".mod.o"))):
+            maker = "modfinal"
+        targets[t] = TreeTarget(spell[t], kind, prereqs,
+                                "compile" if kind == "compile" else "link",
+                                maker or f"dir:{rule_dir(spell[t])}")
+        if kind == "compile":  # what make reads from the .cmd file: deps_ (for reach)
+            # (the deps that are targets are relative names, spelled as their rules spell
+            # them or canonical: a dict lookup each, no key() of every header)
+            dep_edges[spell[t]] = [by_name[p] for p, w in r.deps if not w and p in by_name]
+
+    _synthesize(ct, targets, spell, known)
+    # rules without a .cmd file that the source tree's makefiles declare: plain make
+    # rules, no if_changed; the asm-generic wrappers of scripts/Makefile.asm-headers are
+    # made in prepare (asm-generic), the others (lib/crc32table.h) by their directory's
+    # Makefile.build, where what needs them asks for them
+    for t, deps in (declared or {}).items():
+        if t not in targets and t in known and all(p in known for p in deps):
+            spell[t] = t
+            wrapper = "/include/generated/" in "/" + t
+            targets[t] = TreeTarget(t, "plain", [spell.get(p, p) for p in deps],
+                                    "prepare" if wrapper else "compile",
+                                    "prepare" if wrapper else f"dir:{rule_dir(t)}")
+    # from here on, targets by the name make knows them by
+    targets = {tt.path: tt for tt in targets.values()}
+
+    # the descent, from ./built-in.a and ./modules.order down
+    subdirs: dict[str, list[str]] = {}
+    order: list[str] = []
+
+    def descend(d: str) -> None:
+        if d in subdirs:
+            return
+        subdirs[d] = []
+        order.append(d)
+        pre = "" if d == "." else d + "/"
+        kids: list[str] = []
+        for n in ("built-in.a", "modules.order"):
+            tt = targets.get(pre + n)
+            if tt is None:
+                continue
+            for p in tt.prereqs:
+                if p.endswith("/" + n) and posixpath.dirname(p) not in kids:
+                    kids.append(posixpath.dirname(p))
+        subdirs[d] = kids
+        for k in kids:
+            descend(k)
+
+    if "built-in.a" in targets or "modules.order" in targets:
+        descend(".")
+    in_descent = set(subdirs)
+
+    # the goals of each directory (Makefile.build: $(obj)/: targets-for-builtin
+    # targets-for-modules): lib.a, built-in.a, the modules' .o and .mod, modules.order
+    goals: dict[str, list[str]] = {d: [] for d in subdirs}
+    for d in subdirs:
+        pre = "" if d == "." else d + "/"
+        g = goals[d]
+        for n in ("lib.a", "built-in.a"):
+            if pre + n in targets:
+                g.append(pre + n)
+        mo = targets.get(pre + "modules.order")
+        if mo is not None:
+            for p in mo.prereqs:
+                if p.endswith(".o") and posixpath.dirname(p) == (d if d != "." else ""):
+                    g.append(p)
+                    if p[:-2] + ".mod" in targets:
+                        g.append(p[:-2] + ".mod")
+            g.append(mo.path)
+
+    # what the directories' goals reach, and what the stages and the image reach besides
+    image = next((t for t in sorted(targets) if re.fullmatch(r"arch/[^/]+/boot/bzImage", t)),
+                 None)
+
+    def closure(start: list[str]) -> set[str]:
+        seen: set[str] = set()
+        stack = list(start)
+        while stack:
+            x = stack.pop()
+            if x in seen:
+                continue
+            seen.add(x)
+            tt = targets.get(x)
+            if tt is not None:
+                stack += [p for p in tt.prereqs + dep_edges.get(x, []) if p in targets]
+        return seen
+
+    by_dirs = closure([x for g in goals.values() for x in g])
+    by_all = by_dirs | closure([t for t, tt in targets.items()
+                                if not tt.maker.startswith("dir:")] + ([image] if image else []))
+    link_made = {"init/version-timestamp.o"}  # made by link-vmlinux.sh's own make
+    for t, tt in targets.items():
+        d = tt.maker[4:] if tt.maker.startswith("dir:") else None
+        if d is None or t in by_dirs or t in link_made:
+            continue
+        if t.startswith(PREPARE_PREFIXES) or t in PREPARE_NAMES \
+                or posixpath.basename(t).startswith(".checked-"):
+            tt.maker = "prepare"
+        elif d in in_descent:  # extra-y / always-y of a directory (vmlinux.lds, ...)
+            goals[d].insert(0, t)
+        elif t not in by_all:  # asked for by nothing this make runs: the prepare stage
+            tt.maker = "prepare"
+    for t, tt in targets.items():
+        if tt.kind != "compile":  # a directory's plain rule (a generated header): compile
+            tt.stage = STAGE_NAME.get(tt.maker, "compile" if tt.kind == "plain" else "link")
+        elif tt.maker in STAGE_NAME and tt.maker != "top":
+            tt.stage = STAGE_NAME[tt.maker]
+        if tt.maker.startswith("dir:") and image and \
+                tt.maker[4:].startswith(posixpath.dirname(image)):
+            tt.stage = "boot"
+        if t in link_made:
+            tt.stage = "vmlinux"
+    if "vmlinux" in targets:
+        targets["vmlinux"].writes = [f for f in LINK_SIDE_FILES if f in known]
+    va = targets.get("vmlinux.a")
+    g = TreeGraph(targets=targets, subdirs=subdirs, goals=goals,
+                  vmlinux_objs=list(va.prereqs) if va is not None else [],
+                  lds=next((p for p in targets.get("vmlinux", TreeTarget("", "")).prereqs
+                            if p.endswith("vmlinux.lds")), None))
+    if image:
+        g.image, g.image_goal = image, posixpath.basename(image)
+        g.image_link = next((s for s in sorted(ct.cap.symlinks)
+                             if s.endswith("/boot/" + g.image_goal) and s != image), None)
+    if ct.cap.srctree and ct.cap.srctree.rstrip("/") != ct.root:  # an O= build
+        g.always = [(f, why) for f, why in ALWAYS.items()
+                    if f in known or f in ct.cap.symlinks]
+    g.filechk = [(f, why) for f, why in FILECHK.items() if f in known]
+    return g
+
+
+def _synthesize(ct, targets: dict[str, TreeTarget], spell: dict[str, str],
+                known: set[str]) -> None:
+    """The later stages' targets a build that stopped early has no .cmd file for (the
+    saved command is written only after a recipe succeeds; a failed modpost leaves no
+    Module.symvers, .DELETE_ON_ERROR): modpost's output, vmlinux, each module's .mod.o
+    and .ko, with the prerequisites their makefiles give them."""
+    def add(t: str, kind: str, prereqs: list[str], maker: str) -> None:
+        if t not in targets:
+            spell[t] = t
+            targets[t] = TreeTarget(t, kind, [spell.get(p, p) for p in prereqs
+                                              if p in targets or p in known],
+                                    "compile" if kind == "compile" else "link", maker)
+    if "vmlinux.o" not in targets:
+        return
+    mods = ct.modules
+    # Makefile.modpost: $(output-symdump): $(MODORDER) vmlinux.o $(MODPOST) FORCE
+    add("Module.symvers", "modpost", ["modules.order", "vmlinux.o", "scripts/mod/modpost"],
+        "modpost")
+    add("vmlinux", "link", [f"{ct.cap.srctree}/scripts/link-vmlinux.sh"] + [
+        x for x in DECLARED["vmlinux"]], "vmlinux")
+    for ko in mods:  # Makefile.modfinal: %.ko: %.o %.mod.o $(ARCH_MODULE_LDS) FORCE
+        base = ko[:-3]
+        add(base + ".mod.o", "compile", [base + ".mod.c"], "modfinal")
+        add(ko, "ko", [base + ".o", base + ".mod.o", ".module-common.o",
+                       "scripts/module.lds"], "modfinal")
+
+
+_RULE = re.compile(r"^\$\(obj\)/(\S+)\s*:\s*([^=]*)$")
+
+
+def declared_prereqs(makefile_text: str, d: str,
+                     recipes: set[str] | None = None) -> dict[str, list[str]]:
+    """Explicit prerequisites a directory makefile declares for its own targets:
+    ``$(obj)/A: $(obj)/B ...`` lines (no variables but $(obj), no patterns), the way
+    arch/x86/realmode/Makefile gives rmpiggy.o its .incbin input rm/realmode.bin.
+    RECIPES, if given, receives the targets whose line is followed by a recipe (lib/
+    Makefile's crc32table.h: a plain rule, '$(call cmd,crc32)', no .cmd file)."""
+    out: dict[str, list[str]] = {}
+    pre = "" if d == "." else d + "/"
+    lines = makefile_text.replace("\\\n", " ").split("\n")
+    for i, ln in enumerate(lines):
+        if ln.startswith("\t"):
+            continue
+        m = _RULE.match(ln.split("#", 1)[0].rstrip())
+        if not m or "%" in m.group(1) or ";" in m.group(2):
+            continue
+        deps = []
+        for w in m.group(2).split():
+            if w == "FORCE":
+                continue
+            if not w.startswith("$(obj)/") or "$" in w[7:]:
+                deps = []
+                break
+            deps.append(pre + w[7:])
+        if deps:
+            out.setdefault(pre + m.group(1), []).extend(deps)
+            if recipes is not None and i + 1 < len(lines) and lines[i + 1].startswith("\t"):
+                recipes.add(pre + m.group(1))
+    return out
