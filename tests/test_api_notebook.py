@@ -94,3 +94,25 @@ def test_example_notebook_executes(tmp_path, monkeypatch):
         assert "exit code 1" in text[4]
         assert "stale: arch/x86/lib/usercopy_64.o, missing" in text[4]
         assert "clear_user" in text[4]
+
+
+def test_notebook_table_without_pandas(monkeypatch):
+    """pandas is optional: without it the table cell makes a Markdown table (CI has pandas,
+    so the notebook run above takes the DataFrame branch)."""
+    nbformat = pytest.importorskip("nbformat")
+    pytest.importorskip("IPython")
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    cell = next(c.source for c in nb.cells
+                if c.cell_type == "code" and "to_records(per=\"cell\")" in c.source)
+    sweep = kbsim.whatif(str(TINY), vary={"granularity": ["ns", "1s"], "guard": [True, False]},
+                         trials=2, workers=1)
+    monkeypatch.setitem(sys.modules, "pandas", None)  # `import pandas` raises ImportError
+    scope = {"sweep": sweep}
+    exec(compile(cell, "table-cell", "exec"), scope)
+    table = scope["table"].data.splitlines()
+    assert table[0].startswith("| granularity | guard | failed |")
+    # tests/data/tiny-2018.toml fails on 1 s stamps without the guard, at every seed
+    assert table[2:] == ["| ns | on | 0/2 | 0% | 0%-66% | 0.00 |",
+                         "| ns | off | 0/2 | 0% | 0%-66% | 0.00 |",
+                         "| 1s | on | 0/2 | 0% | 0%-66% | 0.00 |",
+                         "| 1s | off | 2/2 | 100% | 34%-100% | 3.00 |"]
