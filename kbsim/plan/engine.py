@@ -185,7 +185,8 @@ class Engine:
                            + [f"{n}{op}{v}" for n, op, v in mp.opts.variables]
                            + list(mp.opts.goals))
             raise PlanRefused(f"--engine plan: the make process `{cmd}` in {mp.cwd} "
-                              f"uses {why}, which the plan does not run")
+                              f"is outside the plan ({why}); --engine auto runs it on "
+                              f"the reference engine")
         self.counts["faithful"] += 1
         self.refusals[why] += 1
         mp.tier = "faithful"
