@@ -18,12 +18,17 @@ of each (t(2N) / t(N)) and kbsim's growth over make's (target: <= 1.2 at every s
     python bench/bench_growth.py                      # both shapes, 10k..80k, 1 run each
     python bench/bench_growth.py --shape wide --repeat 3
     python bench/bench_growth.py --sizes 5000,10000,20000
+    python bench/bench_growth.py --cpu    # user+sys seconds of each process, not wall
+
+On a shared machine (other processes on the same cores) wall-clock times stretch with
+the load; --cpu counts each process's own CPU time (getrusage of the waited child).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -48,12 +53,18 @@ def write_chain(d: str, n: int) -> None:
 SHAPES = {"wide": write_wide, "chain": write_chain}
 
 
-def timed(argv: list[str]) -> float | str:
-    """Seconds, or what went wrong (GNU make 4.3 dies of SIGSEGV on a chain of ~40,000:
-    its recursion outgrows an 8 MB stack)."""
+def _cpu_of_children() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def timed(argv: list[str], cpu: bool = False) -> float | str:
+    """Seconds (wall, or CPU of the process with CPU), or what went wrong (GNU make 4.3
+    dies of SIGSEGV on a chain of ~40,000: its recursion outgrows an 8 MB stack)."""
     t = time.perf_counter()
+    c = _cpu_of_children()
     p = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    s = time.perf_counter() - t
+    s = (_cpu_of_children() - c) if cpu else time.perf_counter() - t
     if p.returncode < 0:
         return f"signal {-p.returncode}"
     if p.returncode != 0:
@@ -76,6 +87,8 @@ def main() -> None:
     ap.add_argument("--shape", choices=[*SHAPES, "both"], default="both")
     ap.add_argument("--sizes", default="10000,20000,40000,80000")
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--cpu", action="store_true",
+                    help="time each process's user+sys CPU, not wall-clock")
     ap.add_argument("--make", default="make")
     ap.add_argument("--kbsim", default=None,
                     help="the kbsim command (default: this Python's -m kbsim)")
@@ -85,7 +98,7 @@ def main() -> None:
     shapes = list(SHAPES) if a.shape == "both" else [a.shape]
     top = tempfile.mkdtemp(prefix="kbsim-growth-")
     print(f"kbsim make -n vs {a.make} -rR -n, whole processes, median of {a.repeat} "
-          f"(alternating)")
+          f"(alternating), {'CPU (user+sys)' if a.cpu else 'wall-clock'} seconds")
     try:
         for shape in shapes:
             rows = []
@@ -98,8 +111,8 @@ def main() -> None:
                 SHAPES[shape](d, n)
                 tm, tk = [], []
                 for _ in range(a.repeat):
-                    tm.append(timed([a.make, "-rR", "-n", "-C", d]))
-                    tk.append(timed(kbsim + ["make", "-n", "-C", d]))
+                    tm.append(timed([a.make, "-rR", "-n", "-C", d], a.cpu))
+                    tk.append(timed(kbsim + ["make", "-n", "-C", d], a.cpu))
                 m, k = _med(tm), _med(tk)
                 both = not isinstance(m, str) and not isinstance(k, str)
                 line = (f"  {n:>8,} {_cell(m, 8)} {_cell(k, 8)} "

@@ -83,10 +83,35 @@ def _stop_children() -> None:
         p.join(2)
     # multiprocessing's resource tracker (started by spawned workers, e.g. Dask's) would
     # leave after us and linger unreaped: stop it and reap it now
-    rt = sys.modules.get("multiprocessing.resource_tracker")
-    stop = getattr(getattr(rt, "_resource_tracker", None), "_stop", None)
+    tracker = getattr(sys.modules.get("multiprocessing.resource_tracker"),
+                      "_resource_tracker", None)
+    stop = getattr(tracker, "_stop", None)
     if stop is not None:
         try:
+            # first: a queue finalizer running from here on (in any thread) would start
+            # a new tracker, with our stderr, to unregister a semaphore it never saw,
+            # and that one prints a KeyError traceback
+            tracker.ensure_running = lambda: None
             stop()
         except Exception:  # noqa: BLE001  (a private helper of another version)
             pass
+    _reap_orphans()
+
+
+def _reap_orphans(within_s: float = 1.0) -> None:
+    """Reap what is left: the orphans a whatif adopted (runner.adopt_orphans), each a
+    trial process that dies with its stopped worker. Waits at most WITHIN_S for those
+    still on their way out; a process with no children returns at once."""
+    import time
+    end = time.monotonic() + within_s
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:  # no children at all
+            return
+        except OSError:  # pragma: no cover
+            return
+        if pid == 0:  # children left, none finished yet
+            if time.monotonic() >= end:
+                return
+            time.sleep(0.01)

@@ -52,9 +52,11 @@ def whatif_cmd(
     objects, adjust passes, the failing symbols, and which rebuild rules would have caught
     the stale objects; then say which settings change the failure rate."""
     from ..api.sweeps import Interrupted, run_whatif
+    from ..experiments.runner import adopt_orphans
     # a bar on a terminal; elsewhere (a log, CI) a line every ~10 s
     mode = ("bar" if sys.stderr.isatty() else "heartbeat") if progress is None else \
         ("bar" if progress else "off")
+    adopt_orphans()  # what a stopped worker leaves, kbsim reaps (cli.run)
     try:
         res = run_whatif(model, vary, set_, trials=trials, seed=seed, workers=workers,
                          executor=executor, address=address, engine=engine,

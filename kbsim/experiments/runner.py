@@ -141,6 +141,20 @@ def _leave_now(signum, frame) -> None:  # noqa: ARG001
     os._exit(1)
 
 
+def adopt_orphans() -> None:
+    """Linux: make this process the reaper of its descendants' orphans (a trial process
+    whose worker was killed), so it can reap them before it exits (cli.run) instead of
+    leaving them to init. For the kbsim command, not for a program that embeds kbsim."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        PR_SET_CHILD_SUBREAPER = 36
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1)
+    except (OSError, AttributeError):  # pragma: no cover
+        pass
+
+
 def _die_with_parent() -> None:
     """Linux: the kernel kills this process when the worker that forked it dies (even by
     SIGKILL), so no trial runs on after its sweep was stopped."""
@@ -197,11 +211,14 @@ def _trial_in_child(spec: BuildSpec, task: Task, engine: str | None = None) -> T
     cache = read_cache()
     mark = len(cache.added)
     r, w = os.pipe()
+    # SIGTERM waits until _CHILD names the child, so _leave_now never misses it
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     pid = os.fork()
     if pid == 0:  # the child: run, send, leave without any teardown
         status = 0
         try:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
             _die_with_parent()
             os.close(r)
             # off the caller's terminal and pipes: a child left running after its worker
@@ -226,6 +243,7 @@ def _trial_in_child(spec: BuildSpec, task: Task, engine: str | None = None) -> T
         finally:
             os._exit(status)
     _CHILD = pid
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     try:
         os.close(w)
         with os.fdopen(r, "rb") as fh:
@@ -605,7 +623,7 @@ def _run_dask(spec, tasks, workers, address, done, bar=None,
             # its worker processes start with SIGINT ignored (a disposition kept across
             # exec, and Python then installs no handler): a terminal's Ctrl-C reaches
             # the whole process group, and stopping the workers is kbsim's job
-            with _sigint_ignored():
+            with _sigint_ignored(), _stderr_to_devnull():
                 cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
                                        processes=True, dashboard_address=None)
             client = Client(cluster)
@@ -648,6 +666,31 @@ def _run_dask(spec, tasks, workers, address, done, bar=None,
                 cluster.close(**({"timeout": 1} if stopped else {}))
             except Exception:  # noqa: BLE001  (closing a cluster whose workers we killed)
                 pass
+
+
+class _stderr_to_devnull:
+    """The processes started inside the block (a LocalCluster's workers and
+    multiprocessing's resource tracker they share) write their stderr to /dev/null.
+    Their errors reach the user as the tasks' exceptions; what they print when a stopped
+    sweep kills them (dask's log lines, the tracker's notes on the killed workers'
+    semaphores, a KeyError from a race in it) is not news to the user who stopped it."""
+
+    def __enter__(self):
+        self.saved = None
+        try:
+            sys.stderr.flush()
+            self.saved = os.dup(2)
+        except (OSError, ValueError):  # no stderr to speak of
+            return self
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 2)
+        os.close(null)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.saved is not None:
+            os.dup2(self.saved, 2)
+            os.close(self.saved)
 
 
 class _sigint_noted:

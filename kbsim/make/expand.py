@@ -924,6 +924,81 @@ def has_glob(word: str) -> bool:
     return "*" in word or "?" in word or "[" in word
 
 
+def glob_magic_escaped(word: str) -> bool:
+    """glibc glob_pattern_p with quoting on (make calls glob without GLOB_NOESCAPE): an
+    unquoted '*' or '?', or an unquoted '[' with a ']' after it; a backslash quotes the
+    next character."""
+    i = 0
+    n = len(word)
+    bracket = False
+    while i < n:
+        c = word[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "*" or c == "?" or (c == "]" and bracket):
+            return True
+        if c == "[":
+            bracket = True
+        i += 1
+    return False
+
+
+def glob_unescape(word: str) -> str:
+    """A backslash quoting a character is dropped (a last lone one stays)."""
+    return re.sub(r"\\(.)", r"\1", word, flags=re.S)
+
+
+def glob_regex_escaped(pat: str) -> re.Pattern:
+    """fnmatch without FNM_NOESCAPE for one path component: '\\c' is a literal c, also
+    inside a bracket expression; '[!...]' and '[^...]' negate; an unclosed '[' is text."""
+    out: list[str] = []
+    i = 0
+    n = len(pat)
+    while i < n:
+        c = pat[i]
+        if c == "\\" and i + 1 < n:
+            out.append(re.escape(pat[i + 1]))
+            i += 2
+            continue
+        if c == "*":
+            out.append(".*")
+        elif c == "?":
+            out.append(".")
+        elif c == "[":
+            j = i + 1
+            if j < n and pat[j] in "!^":
+                j += 1
+            if j < n and pat[j] == "]":
+                j += 1
+            while j < n and pat[j] != "]":
+                j += 2 if pat[j] == "\\" else 1
+            if j >= n:
+                out.append(re.escape(c))
+            else:
+                body = pat[i + 1:j]
+                neg = body[:1] in ("!", "^")
+                if neg:
+                    body = body[1:]
+                cls: list[str] = []
+                k = 0
+                while k < len(body):
+                    ch = body[k]
+                    if ch == "\\" and k + 1 < len(body):
+                        cls.append(re.escape(body[k + 1]))
+                        k += 2
+                        continue
+                    cls.append(ch if ch == "-" else re.escape(ch))
+                    k += 1
+                out.append("[" + ("^" if neg else "") + "".join(cls) + "]")
+                i = j + 1
+                continue
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return re.compile("(?s:" + "".join(out) + r")\Z")
+
+
 def glob_match(name: str, pat: str) -> bool:
     """glibc fnmatch for one path component: a leading '.' must be matched explicitly."""
     if name.startswith(".") and not pat.startswith("."):

@@ -17,8 +17,8 @@ from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from .errors import MakeError, UnsupportedSyntax
-from .expand import (AppendVariable, Expander, Variable, VariableNames, glob_match,
-                     has_glob)
+from .expand import (AppendVariable, Expander, Variable, VariableNames, glob_magic_escaped,
+                     glob_match, glob_regex_escaped, glob_unescape, has_glob)
 from .builtins import PATTERN_RULES as BUILTIN_PATTERN_RULES
 from .builtins import SUFFIX_RULES as BUILTIN_SUFFIX_RULES
 from .builtins import SUFFIXES as BUILTIN_SUFFIXES
@@ -268,6 +268,7 @@ class MakeProcess(Remake, Implicit, VPath):
         self.vars_initialized: set | None = None  # files given a variable set (secondexp.py)
         self.shell_target_vars = False  # a target or pattern variable SHELL/.SHELLFLAGS
         self.snapped_deps = False  # file.c snap_deps ran: no rule may be added now
+        self.expanding_recipe: tuple[str, int] | None = None  # new_job: the recipe's start
         self.posix = False  # read.c posix_pedantic: a .POSIX target was read
         self.include_depth = 0  # makefiles being read, one inside the other
         # output.c: -O's mode (None, 'line', 'target' or 'recurse'), the buffer output
@@ -500,11 +501,15 @@ class MakeProcess(Remake, Implicit, VPath):
         """$(wildcard): each word globbed; a literal name is one lstat (V17, V18)."""
         if not self.trace_stats:
             joined = " ".join(words)
-            if "*" not in joined and "?" not in joined and "[" not in joined:
-                # no word has a glob (has_glob): the names that exist, in order
+            if ("*" not in joined and "?" not in joined and "[" not in joined
+                    and "\\" not in joined):
+                # no word has a glob (has_glob) or a quote: the names that exist, in order
                 return self.fs.lexisting(words, self.cwd)
         out: list[str] = []
         for w in words:
+            if "\\" in w:
+                out.extend(self._glob_quoted(w))
+                continue
             if not has_glob(w):
                 if self.fs.lexists(w, self.cwd):
                     out.append(w)
@@ -513,6 +518,31 @@ class MakeProcess(Remake, Implicit, VPath):
                 continue
             out.extend(sorted(self._glob(w)))
         return out
+
+    def _glob_quoted(self, word: str) -> list[str]:
+        """glob(3) as make calls it (no GLOB_NOESCAPE) for a word with a backslash: one
+        quotes the next character ('*\\#.c', 'e\\*'); a word with nothing unquoted to
+        match is unquoted and lstat'ed ('c\\#.c' is 'c#.c'). A quoted directory part
+        with a pattern in it is globbed as before (not modelled)."""
+        if not glob_magic_escaped(word):
+            name = glob_unescape(word)
+            hit = self.fs.lexists(name, self.cwd)
+            if self.trace_stats:
+                self.event("lstat", file=name, exists=hit)
+            return [name] if hit else []
+        slash = word.rfind("/")
+        if slash >= 0 and glob_magic_escaped(word[:slash]):
+            return sorted(self._glob(word))
+        prefix = glob_unescape(word[:slash + 1])
+        dname = prefix[:-1] or "/" if prefix else "."
+        base = word[slash + 1:]
+        rx = glob_regex_escaped(base)
+        dot = base.startswith(".") or base.startswith("\\.")
+        entries = self._dir_entries(dname) or ()
+        gone = self._impossible_in(dname) if self.impossible and entries else ()
+        return sorted(prefix + nm for nm in entries
+                      if (dot or not nm.startswith(".")) and rx.match(nm)
+                      and nm not in gone)
 
     def _glob(self, pattern: str) -> list[str]:
         slash = pattern.rfind("/")
@@ -1227,6 +1257,7 @@ class MakeProcess(Remake, Implicit, VPath):
         autos = exp.auto = self.set_file_variables(file)
         exp.scope = scope
         lines = []
+        self.expanding_recipe = (cmds.filename, cmds.lineno)
         try:
             if self.one_shell:
                 # commands.c chop_commands under .ONESHELL: the recipe is one line
@@ -1241,6 +1272,7 @@ class MakeProcess(Remake, Implicit, VPath):
         finally:
             exp.auto = None
             exp.scope = None
+            self.expanding_recipe = None
         origin = None
         if "\n" in "".join(lines):
             prefix = cmds.prefix

@@ -753,7 +753,11 @@ class Reader:
         floc = r["floc"]
         if proc.snapped_deps:
             # ("We can't add more rules at this time, since they won't get snapped")
-            raise self.err("prerequisites cannot be defined in recipes", floc)
+            # located where read.c eval puts a rule: at the line it starts on, which an
+            # $(eval) in a recipe takes from the recipe's start (expand.c sets
+            # reading_file to cmds->fileinfo; a rule's location has no line offset)
+            raise self.err("prerequisites cannot be defined in recipes",
+                           proc.expanding_recipe or floc)
         has_recipe = r["has_recipe"] or bool(r["cmds"])
         cmds = (Recipe(r["cmds"], floc[0], r.get("cmds_line", floc[1]), self.cmd_prefix)
                 if has_recipe else None)

@@ -160,6 +160,10 @@ def freeze(mp: MakeProcess) -> Plan | str:
     finally:
         mp.variables = saved
         mp.expander.vars = saved
+    if any(c in default_goal for c in " \t\\*?[("):
+        # main.c looks such a name up whole, else parses it (MakeProcess.update_phase);
+        # the plan takes it as one plain name
+        return "a .DEFAULT_GOAL with blanks, quoting, a glob or an archive member"
     contents: dict[object, frozenset[str]] = {}
     for key in mp.dir_cache:
         ident = mp.dir_ids.get(key)

@@ -180,6 +180,7 @@ class PlanProcess(PlanRemake, PlanImplicit, PlanJobs):
     shell_function = MakeProcess.shell_function
     wildcard = MakeProcess.wildcard
     _glob = MakeProcess._glob
+    _glob_quoted = MakeProcess._glob_quoted
     _dir_entries = MakeProcess._dir_entries
     _impossible_in = MakeProcess._impossible_in
     _file_exists_p = MakeProcess.file_exists_p
