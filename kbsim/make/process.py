@@ -1434,8 +1434,10 @@ class MakeProcess(Remake, Implicit, VPath):
             self.commands_started += 1
             if self.just_print_flag and not recurse:
                 continue
-            if not sync:
-                self.output_start()
+            # job.c: "We're sure we're going to invoke a command: set up the output."
+            # (output.c output_start: under -Orecurse too, the 'Entering directory'
+            # line goes to this make's stdout, which its parent is collecting)
+            self.output_start()
             c.line_text = p
             self.run_line(c, p)
             self.set_command_state(file, CS_RUNNING)
