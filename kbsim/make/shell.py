@@ -773,6 +773,23 @@ class _NotModelled(Exception):
         self.name = name
 
 
+def _cannot_create(io: IO, e: FsError) -> int:
+    io.err(f"/bin/sh: 1: cannot create {e.filename}: {e.strerror}\n")
+    return 2
+
+
+def call_command(handler, ctx: ShellContext, argv: list[str], io: IO) -> Generator:
+    """Run a command's HANDLER on ARGV with IO's streams already open; its exit status
+    (a file it cannot create is dash's 'cannot create' and status 2)."""
+    try:
+        r = handler(ctx, argv, io)
+        if isinstance(r, Generator):
+            r = yield from r
+        return int(r or 0)
+    except FsError as e:
+        return _cannot_create(io, e)
+
+
 class _Exit(Exception):
     def __init__(self, code: int):
         self.code = code
@@ -959,17 +976,13 @@ class Shell:
             handler = cmd_coreutils_echo
         io = IO(ctx, cmd)
         try:
-            io.open()
-            r = handler(ctx, argv, io)
-            if isinstance(r, Generator):
-                r = yield from r
-            status = int(r or 0)
-        except FsError as e:
-            io.err(f"/bin/sh: 1: cannot create {e.filename}: {e.strerror}\n")
-            status = 2
+            try:
+                io.open()
+            except FsError as e:
+                return _cannot_create(io, e)
+            return (yield from call_command(handler, ctx, argv, io))
         finally:
             io.close()
-        return status
 
     def _program(self, ctx: ShellContext, argv: list[str], line: str) -> Handler:
         """A command that is not a builtin: looked up as exec looks it up (a name with

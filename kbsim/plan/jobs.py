@@ -18,8 +18,7 @@ from ..make.filedb import CS_NOT_STARTED, CS_RUNNING, UNKNOWN, US_FAILED, \
 from ..make.process import Child, _collapse_in_references, _split_command_lines
 from ..make.shell import shell_options
 from ..make.remake import MakeFatal, StackOverflow
-from ..fs import FsError
-from ..make.shell import IO, Command, ShellContext, _Exit, cmd_echo
+from ..make.shell import IO, Command, ShellContext, _Exit, call_command, cmd_echo
 
 # A recipe line of plain words (no quoting, expansion, globbing, redirection, operator,
 # comment or assignment): the shell would run it as one command with these words.
@@ -337,15 +336,8 @@ def _plain_command(ctx: ShellContext, argv: list[str], handler, recipe_ns: int) 
     echo, whose flavour depends on the line): the recipe line's delay, then the command
     as Shell._dispatch runs it, with no redirections to open or close."""
     yield recipe_ns
-    io = IO(ctx, _NO_REDIRECTIONS)
     try:
-        r = handler(ctx, argv, io)
-        if isinstance(r, Generator):
-            r = yield from r
-        status = int(r or 0)
-    except FsError as e:
-        io.err(f"/bin/sh: 1: cannot create {e.filename}: {e.strerror}\n")
-        status = 2
+        status = yield from call_command(handler, ctx, argv, IO(ctx, _NO_REDIRECTIONS))
     except _Exit as e:  # 'exit N' ends the shell (Shell.run_line)
         return e.code
     ctx.last_status = status
