@@ -11,7 +11,8 @@ ENGINE_HELP = ("Which tier runs each make process: auto (the plan where it can, 
                "reference; the default, or $KBSIM_ENGINE), plan (fail on a process the plan "
                "cannot run), faithful (the reference port of make 4.3 only). The results "
                "are the same.")
-CACHE_HELP = ("Where to keep what make processes read, so a second run starts warm "
+CACHE_HELP = ("Where to keep what make processes (and the capture of a build directory) "
+              "read, so a second run starts warm "
               "(default: $KBSIM_CACHE_DIR, else ~/.cache/kbsim; safe to delete).")
 
 EngineOpt = typer.Option(None, "--engine", metavar="auto|plan|faithful", help=ENGINE_HELP)

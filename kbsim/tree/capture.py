@@ -26,6 +26,7 @@ from typing import Callable
 from .. import __version__
 from ..errors import InputError
 from ..make.gcpause import paused_gc
+from .capcache import CaptureCache, signature
 from .capture_format import (Capture, CmdEntry, EraInfo, GranularityInfo, ObjectEntry,
                              TextFile, encode_lines, lexical_key, module_ko, rel_or_abs)
 from .cmdscan import ScanResult, scan_cmd
@@ -49,6 +50,7 @@ class Entry:
     name: str
     kind: str  # file | dir | link | other
     mtime_ns: int
+    sig: tuple | None = None  # capcache.signature of a real file (None: not cacheable)
 
 
 class RealTree:
@@ -68,7 +70,7 @@ class RealTree:
                 m = st.st_mode
                 kind = ("link" if pystat.S_ISLNK(m) else "dir" if pystat.S_ISDIR(m)
                         else "file" if pystat.S_ISREG(m) else "other")
-                out.append(Entry(e.name, kind, st.st_mtime_ns))
+                out.append(Entry(e.name, kind, st.st_mtime_ns, signature(st)))
         return out
 
     def readlink(self, path: str) -> str:
@@ -199,7 +201,8 @@ def _err(e: OSError) -> str:
 
 class _Capturer:
     def __init__(self, tree, root: str, srctree: str | None, elf: bool | None,
-                 layout: str, progress: Progress | None, elf_mode: str):
+                 layout: str, progress: Progress | None, elf_mode: str,
+                 cache: CaptureCache | None = None):
         self.t = tree
         self.root = root.rstrip("/") or "/"
         self.srctree = srctree
@@ -212,6 +215,8 @@ class _Capturer:
         self.elf_mode = elf_mode
         self.elf_state = "off" if elf is False else elf_mode
         self.walked: dict[str, int] = {}  # regular files reached without a symlink
+        self.sigs: dict[str, tuple | None] = {}  # their stat signatures (capcache.py)
+        self.cache = cache
 
     def abs(self, rel: str) -> str:
         return rel if rel.startswith("/") else f"{self.root}/{rel}"
@@ -257,6 +262,7 @@ class _Capturer:
                 if e.kind != "file":
                     continue
                 self.walked[r] = e.mtime_ns
+                self.sigs[r] = e.sig
                 name = e.name
                 if name.startswith(".") and name.endswith(".cmd") and len(name) > 5:
                     cmds.append((r, e.mtime_ns))
@@ -321,6 +327,7 @@ class _Capturer:
         scan_by_path: dict[str, ScanResult] = {}
         texts: list[str | None] = []
         total = len(cmds)
+        cache = self.cache
         for i, (rel, mtime) in enumerate(cmds):
             if i % 200 == 0:
                 self.progress("read .cmd files", i, total)
@@ -336,7 +343,13 @@ class _Capturer:
             text, err = self.decode(rel, data)
             if err:
                 ent.problems.append(err)
-            r = scan_cmd(text, rel)
+            # the text is read every time (the replay writes it into its tree; reading is
+            # cheaper than keeping it); its scan is kept while the file's stat is unchanged
+            r = cache.scan(rel, self.sigs.get(rel), len(data)) if cache is not None else None
+            if r is None:
+                r = scan_cmd(text, rel)
+                if cache is not None:
+                    cache.put_scan(rel, self.sigs.get(rel), r)
             for p in r.problems:
                 ent.problems.append(p.removeprefix(f"{rel}: "))
             if ent.problems:
@@ -575,24 +588,40 @@ class _Capturer:
                 if key != "vmlinux" or kind != "dir":
                     self.warn(f"{key}: {out[key].error}; contents not read")
                 continue
-            try:
-                with self.t.open(path) as fh:
-                    head = fh.read(16)
-                    if head.startswith(b"\x7fELF") and (self.want_elf is False or elf_missing):
-                        continue
-                    facts = read_facts(head, fh, und)
-            except ElfUnavailable:
-                elf_missing = True
-                self.elf_state = "unavailable"
-                continue
-            except NotAnObject as e:
-                out[key] = ObjectEntry(error=str(e))
-                self.warn(f"{key}: {e}; its compiled exports are unknown")
-                continue
-            except OSError as e:
-                out[key] = ObjectEntry(error=f"cannot read: {_err(e)}")
-                self.warn(f"{key}: cannot read: {_err(e)}")
-                continue
+            sig = self.sigs.get(key)
+            kept = self.cache.obj(key, und, sig) if self.cache is not None else None
+            if kept is not None:
+                is_elf, facts = kept
+                if is_elf and (self.want_elf is False or elf_missing):
+                    continue
+                if isinstance(facts, str):
+                    out[key] = ObjectEntry(error=facts)
+                    self.warn(f"{key}: {facts}; its compiled exports are unknown")
+                    continue
+            else:
+                try:
+                    with self.t.open(path) as fh:
+                        head = fh.read(16)
+                        is_elf = head.startswith(b"\x7fELF")
+                        if is_elf and (self.want_elf is False or elf_missing):
+                            continue
+                        facts = read_facts(head, fh, und)
+                except ElfUnavailable:
+                    elf_missing = True
+                    self.elf_state = "unavailable"
+                    continue
+                except NotAnObject as e:
+                    if self.cache is not None:
+                        self.cache.put_obj(key, und, sig, is_elf, str(e))
+                    out[key] = ObjectEntry(error=str(e))
+                    self.warn(f"{key}: {e}; its compiled exports are unknown")
+                    continue
+                except OSError as e:
+                    out[key] = ObjectEntry(error=f"cannot read: {_err(e)}")
+                    self.warn(f"{key}: cannot read: {_err(e)}")
+                    continue
+                if self.cache is not None:
+                    self.cache.put_obj(key, und, sig, is_elf, facts)
             if facts.format == "kbsim-object" and self.elf_state in ("off", "unavailable") \
                     and self.elf_mode == "kbsim":
                 self.elf_state = "kbsim"
@@ -641,11 +670,16 @@ def resolve_srctree(root: str, srctree: str | None, tree=None) -> tuple[str | No
 
 
 def capture(build_dir: str, *, srctree: str | None = None, elf: bool | None = None,
-            layout: str = "table", progress: Progress | None = None) -> Capture:
+            layout: str = "table", progress: Progress | None = None,
+            cache_dir: str | os.PathLike | None = None, warn: Callable | None = None,
+            stats: dict | None = None) -> Capture:
     """Capture the real build directory BUILD_DIR (read-only).
 
     ``elf``: None reads objects with pyelftools when it is installed (a warning otherwise),
-    True requires it (InputError if missing), False reads no ELF contents."""
+    True requires it (InputError if missing), False reads no ELF contents. ``cache_dir``:
+    keep what was read from each file there and reuse it while the file's stat is
+    unchanged (capcache.py; the caller makes sure it is outside the trees read); WARN
+    says a cache problem in one line; STATS, a dict, gets the cache's hits and misses."""
     if not os.path.exists(build_dir):
         raise InputError(f"{build_dir}: no such directory")
     if not os.path.isdir(build_dir):
@@ -658,12 +692,20 @@ def capture(build_dir: str, *, srctree: str | None = None, elf: bool | None = No
         raise InputError(f"unknown layout {layout!r}; expected table or inline")
     root = os.path.realpath(build_dir)
     src, note = resolve_srctree(root, srctree)
-    c = _Capturer(RealTree(), root, src, elf, layout, progress,
-                  "pyelftools" if have_pyelftools() else "unavailable")
-    if note:
-        c.warn(note, partial=False)
+    mode = "pyelftools" if have_pyelftools() else "unavailable"
     with paused_gc():  # large object graphs, all kept (make/gcpause.py)
-        return c.run()
+        cache = None
+        if cache_dir is not None:
+            cache = CaptureCache(cache_dir, root, src, f"{mode}/{elf}", warn).load()
+        c = _Capturer(RealTree(), root, src, elf, layout, progress, mode, cache)
+        if note:
+            c.warn(note, partial=False)
+        cap = c.run()
+        if cache is not None:
+            cache.save()
+            if stats is not None:
+                stats.update(hits=cache.hits, misses=cache.misses)
+        return cap
 
 
 def capture_simfs(fs, root: str, *, srctree: str | None = None, layout: str = "table",

@@ -41,8 +41,10 @@ def resolve(arg: str) -> Path:
                      f"(shipped: {', '.join(models) or 'none'})")
 
 
-def load_spec(arg: str) -> tuple[BuildSpec, Path]:
-    """A BuildSpec from a model file, a captured tree file, or a shipped model name."""
+def load_spec(arg: str, cache_dir: Path | None = None, warn=None) -> tuple[BuildSpec, Path]:
+    """A BuildSpec from a model file, a captured tree file, or a shipped model name.
+    CACHE_DIR: a build directory's capture keeps what it read there (tree/capcache.py;
+    the caller checked it is not inside the tree), WARN says a problem with it."""
     p = resolve(arg)
     if p.is_dir():
         # a real build directory: capture it in memory (read-only), start from its state
@@ -50,7 +52,8 @@ def load_spec(arg: str) -> tuple[BuildSpec, Path]:
         from .capture import capture
         from .incremental import spec_from_capture
         with paused_gc():  # large object graphs, all kept (make/gcpause.py)
-            spec = spec_from_capture(capture(str(p), layout="inline"))  # texts kept as read
+            spec = spec_from_capture(capture(str(p), layout="inline",  # texts kept as read
+                                             cache_dir=cache_dir, warn=warn))
         spec.source_path = str(p)
         return spec, p
     name = p.name

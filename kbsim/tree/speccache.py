@@ -7,7 +7,8 @@ kbsim's code, so it is kept in ``<cache dir>/specs-1/<digest of both>.bin`` and 
 back, through the same allow-list unpickler as the read cache, building kbsim's spec
 dataclasses only. A file that does not load is ignored (the spec is built again and the
 file rewritten). Captures and build directories are not kept here (a capture's spec
-carries the capture itself).
+carries the capture itself); a build directory's capture keeps what it read from each
+file in the same directory (tree/capcache.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ _ALLOWED = {("kbsim.kbuild.spec", n) for n in
 def load_spec_cached(arg: str, cache_dir: Path | None, warn=None) -> tuple[BuildSpec, Path]:
     """load_spec(ARG), from CACHE_DIR when a model file's spec is there (None: no cache)."""
     p = resolve(arg)
+    if cache_dir is not None and p.is_dir():  # a build directory: its capture cache
+        return load_spec(arg, cache_dir, warn)
     if cache_dir is None or not p.name.endswith(".toml"):
         return load_spec(arg)
     try:
