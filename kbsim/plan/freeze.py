@@ -65,6 +65,7 @@ class Plan:
     rule_floc: tuple
     implicit_rule: tuple
     last_mtime: tuple[int, ...]
+    mtime_before_update: tuple[int, ...]
     suffixes: tuple[str, ...]  # .SUFFIXES (for $* of a rule that is not a pattern rule)
     plain: tuple[bool, ...]  # no prerequisites, no recipe, not phony, no pattern matches
     pattern_rules: tuple[PatternRule, ...]
@@ -125,9 +126,15 @@ def freeze(mp: MakeProcess) -> Plan | str:
     names = cols["name"]
     if names != cols["hname"]:
         return "a file table name differs from its hash name (vpath)"
-    # not stat'ed yet: phony entries are NONEXISTENT (snap_deps), the others UNKNOWN
-    want = tuple(NONEXISTENT if ph else UNKNOWN for ph in cols["phony"])
-    if cols["last_mtime"] != want or cols["mtime_before_update"] != want:
+    # not stat'ed yet: phony entries are NONEXISTENT (snap_deps), the others UNKNOWN,
+    # except a makefile that could not be read (-include of a missing .cmd file), which
+    # read.c eval_makefile marks NONEXISTENT without a stat (process.read_makefile_file)
+    missing = {rf[0].name for rf in mp.read_files if rf[3] is not None}
+    got = tuple(zip(cols["last_mtime"], cols["mtime_before_update"]))
+    want = tuple((NONEXISTENT, NONEXISTENT) if ph else (UNKNOWN, UNKNOWN)
+                 for ph in cols["phony"])
+    if got != want and any(g != w and not (n in missing and g == (NONEXISTENT, UNKNOWN))
+                           for n, g, w in zip(names, got, want)):
         return "an entry has a timestamp after reading"
     index = dict(zip(names, range(len(names))))
     if len(index) != len(names):
@@ -177,6 +184,7 @@ def freeze(mp: MakeProcess) -> Plan | str:
         precious=cols["precious"], cmd_target=cols["cmd_target"], dontcare=cols["dontcare"],
         tried_implicit=cols["tried_implicit"], stem=cols["stem"], rule_floc=cols["rule_floc"],
         implicit_rule=cols["implicit_rule"], last_mtime=cols["last_mtime"],
+        mtime_before_update=cols["mtime_before_update"],
         suffixes=_suffixes(mp), plain=_plain(mp, files),
         pattern_rules=tuple(mp.pattern_rules),
         variables=variables, recipe_env=recipe_env,

@@ -116,7 +116,7 @@ class PlanProcess(PlanRemake, PlanImplicit, PlanJobs):
         self.implicit_rule = list(plan.implicit_rule)
         n = len(plan.names)
         self.last_mtime = list(plan.last_mtime)
-        self.mtime_before_update = list(plan.last_mtime)  # (phony: NONEXISTENT, else UNKNOWN)
+        self.mtime_before_update = list(plan.mtime_before_update)
         self.considered = [0] * n
         self.updating = [False] * n
         self.update_status = [US_NONE] * n
