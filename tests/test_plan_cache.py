@@ -13,14 +13,13 @@ import os
 import pickle
 import subprocess
 import sys
-import zlib
 from pathlib import Path
 
 import pytest
 
 from kbsim.kbuild.replay import replay
 from kbsim.plan import ReadCache
-from kbsim.plan.store import DiskCache, namespace
+from kbsim.plan.store import DiskCache, compress, decompress, namespace
 from kbsim.tree.registry import load_spec
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -49,7 +48,7 @@ def replay_json(cache_dir: Path, *extra: str) -> tuple[dict, str]:
 
 
 def cache_file(cache_dir: Path) -> Path:
-    files = list((cache_dir / "reads-2").glob("*.bin"))
+    files = list((cache_dir / "reads-3").glob("*.bin"))
     assert len(files) == 1, files
     return files[0]
 
@@ -100,21 +99,21 @@ def test_bad_cache_file_is_ignored_with_one_warning(tmp_path, damage):
     elif damage == "empty":
         f.write_bytes(b"")
     elif damage == "foreign":
-        f.write_bytes(zlib.compress(json.dumps({"hello": "world"}).encode()))
+        f.write_bytes(compress(json.dumps({"hello": "world"}).encode()))
     elif damage == "other-code":
-        doc = pickle.loads(zlib.decompress(data))
+        doc = pickle.loads(decompress(data))
         doc["code"] = "0" * 24
-        f.write_bytes(zlib.compress(pickle.dumps(doc, protocol=5)))
+        f.write_bytes(compress(pickle.dumps(doc, protocol=5)))
     elif damage == "wrong-shape":
-        doc = pickle.loads(zlib.decompress(data))
+        doc = pickle.loads(decompress(data))
         doc["entries"] = [{"key": 1}]
-        f.write_bytes(zlib.compress(pickle.dumps(doc, protocol=5)))
+        f.write_bytes(compress(pickle.dumps(doc, protocol=5)))
     else:  # a pickle that runs `touch RAN` when pickle.loads reads it (GLOBAL os.system,
         # the command as a 1-tuple, REDUCE): the cache's unpickler must refuse the global
         cmd = f"touch {marker}".encode()
         payload = (b"\x80\x02cos\nsystem\nX" + len(cmd).to_bytes(4, "little") + cmd
                    + b"\x85R.")
-        f.write_bytes(zlib.compress(payload))
+        f.write_bytes(compress(payload))
     got, err = replay_json(tmp_path)
     assert got == cold
     lines = err.strip().splitlines()
@@ -139,9 +138,9 @@ def test_unwritable_cache_dir_warns_once(tmp_path):
 
 def test_no_cache_writes_nothing(tmp_path):
     got, err = replay_json(tmp_path, "--no-cache")
-    assert err == "" and not (tmp_path / "reads-2").exists()
+    assert err == "" and not (tmp_path / "reads-3").exists()
     got2, _ = replay_json(tmp_path, "--engine", "faithful")
-    assert not (tmp_path / "reads-2").exists()  # the reference keeps no cache
+    assert not (tmp_path / "reads-3").exists()  # the reference keeps no cache
 
 
 def test_cache_dir_inside_the_build_dir_is_refused(tmp_path):
@@ -175,14 +174,14 @@ def test_model_spec_kept_beside_the_read_cache(tmp_path):
     model.write_text((Path(HERE) / "data" / "tiny-2018.toml").read_text())
     cache = tmp_path / "cache"
     r1 = kbsim("replay", str(model), "--json", "--cache-dir", str(cache))
-    specs = list((cache / "specs-1").glob("*.bin"))
+    specs = list((cache / "specs-2").glob("*.bin"))
     assert len(specs) == 1
     r2 = kbsim("replay", str(model), "--json", "--cache-dir", str(cache))
     assert json.loads(r2.stdout) == json.loads(r1.stdout)
     model.write_text(model.read_text().replace('seed = 0', 'seed = 3'))
     r3 = kbsim("replay", str(model), "--json", "--cache-dir", str(cache))
     assert json.loads(r3.stdout)["seed"] == 3
-    assert len(list((cache / "specs-1").glob("*.bin"))) == 2
+    assert len(list((cache / "specs-2").glob("*.bin"))) == 2
     specs[0].write_bytes(b"garbage")
     model.write_text(model.read_text().replace('seed = 3', 'seed = 0'))
     r4 = kbsim("replay", str(model), "--json", "--cache-dir", str(cache))

@@ -3,7 +3,7 @@
 Building the spec of a model (TOML parsed, validated by pydantic, the synthetic bulk
 generated) costs more than a warm replay of a small tree, and importing pydantic alone
 costs a good part of that. The spec is a pure function of the model file's bytes and of
-kbsim's code, so it is kept in ``<cache dir>/specs-1/<digest of both>.bin`` and read
+kbsim's code, so it is kept in ``<cache dir>/specs-2/<digest of both>.bin`` and read
 back, through the same allow-list unpickler as the read cache, building kbsim's spec
 dataclasses only. A file that does not load is ignored (the spec is built again and the
 file rewritten). Captures and build directories are not kept here (a capture's spec
@@ -20,7 +20,7 @@ from ..kbuild.spec import BuildSpec
 from ..plan.store import code_fingerprint, load_data, save_data
 from .registry import load_spec, resolve
 
-SUBDIR = "specs-1"
+SUBDIR = "specs-2"
 _ALLOWED = {("kbsim.kbuild.spec", n) for n in
             ("BuildSpec", "DirSpec", "ObjectSpec", "ModuleSpec", "Timing")}
 
