@@ -57,3 +57,77 @@ def test_every_change_is_seen_from_every_cwd():
                 s(f)
         want = fresh(replayed)
         assert answers(fs) == answers(want), f"after step {k}"
+
+
+# ------------------------------------------------------------ against the real kernel
+from hypothesis import given, settings, strategies as st  # noqa: E402
+import os  # noqa: E402
+import tempfile  # noqa: E402
+
+_PARTS = ["a", "b", "f", "l", "m", ".", "..", ""]
+
+
+@st.composite
+def trees_and_paths(draw):
+    """A small tree (directories, files, symlinks that may dangle, loop or point up)
+    and names to look up in it, with '.', '..', '//' and trailing slashes."""
+    entries = []
+    for d in ("a", "a/b", "b", "a/b/a"):
+        entries.append(("dir", d))
+    for f in draw(st.lists(st.sampled_from(["f", "a/f", "a/b/f", "b/f", "a/m"]),
+                           max_size=4, unique=True)):
+        entries.append(("file", f))
+    links = draw(st.lists(st.tuples(st.sampled_from(["l", "a/l", "a/b/l", "b/m"]),
+                                    st.sampled_from(["a", "../a", "f", "a/b", "l", "..",
+                                                     "/nowhere", "b/f", "."])),
+                          max_size=3, unique_by=lambda t: t[0]))
+    taken = {p for _, p in entries}
+    entries += [("link", p, t) for p, t in links if p not in taken]
+    paths = draw(st.lists(st.lists(st.sampled_from(_PARTS), min_size=1, max_size=5)
+                          .map("/".join), min_size=1, max_size=12))
+    return entries, paths
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(trees_and_paths())
+def test_lookups_answer_as_the_real_filesystem(case):
+    """stat and lstat of every name from two cwds, each asked twice (the second time
+    from the remembered resolutions), as the real kernel answers them on the same tree."""
+    entries, paths = case
+    fs = SimFS(Clock(1_000))
+    fs.mkdir("/w")
+    with tempfile.TemporaryDirectory() as real:
+        for kind, p, *t in entries:
+            if kind == "dir":
+                fs.mkdir("/w/" + p)
+                os.makedirs(os.path.join(real, p), exist_ok=True)
+            elif kind == "file":
+                fs.write("/w/" + p, b"x")
+                open(os.path.join(real, p), "wb").close()
+            else:
+                target = t[0] if not t[0].startswith("/") else t[0]
+                fs.symlink(target, "/w/" + p)
+                os.symlink(target, os.path.join(real, p))
+
+        def real_kind(p, follow):
+            try:
+                st_ = os.stat(p) if follow else os.lstat(p)
+            except OSError:
+                return None
+            import stat as S
+            return "d" if S.S_ISDIR(st_.st_mode) else "l" if S.S_ISLNK(st_.st_mode) else "f"
+
+        def sim_kind(p, cwd, follow):
+            s = fs.stat(p, cwd) if follow else fs.lstat(p, cwd)
+            return None if s is None else {"dir": "d", "link": "l", "file": "f"}.get(
+                s.kind, s.kind)
+
+        for _ in range(2):
+            for cwd_rel in ("", "a/b"):
+                for p in paths:
+                    if not p:
+                        continue
+                    for follow in (True, False):
+                        want = real_kind(os.path.join(real, cwd_rel, p), follow)
+                        got = sim_kind(p, "/w/" + cwd_rel if cwd_rel else "/w", follow)
+                        assert got == want, (p, cwd_rel, follow, entries)

@@ -252,13 +252,11 @@ class SimFS:
         if neg is not None and path in neg:
             return None
         try:
-            node = self._resolve(path, cwd, follow)
+            node = self._resolve_in_parent(path, cwd, follow)
         except FsError:  # the cwd does not resolve
             node = None
         if node is None or node.__class__ is int:
-            if neg is None:
-                neg = neg_by_cwd[cwd] = set()
-            neg.add(path)
+            neg_by_cwd.setdefault(cwd, set()).add(path)
             return None
         cache[path] = node
         keys = node.keys
@@ -267,6 +265,30 @@ class SimFS:
         else:
             keys.append((cache, path))
         return node
+
+    def _resolve_in_parent(self, path: str, cwd: str | None, follow: bool) -> "Node | int":
+        """_resolve, with the directory part found through the cache: most names met for
+        the first time are in a directory met before, so a miss costs a lookup in that
+        directory instead of a walk from the cwd. The answer is _resolve's (its walk
+        ends with the same lookup in the same directory); a name ending in '.', '..' or
+        '/', without a directory part, or naming a symlink to follow, takes the walk."""
+        head, sep, tail = path.rpartition("/")
+        if not head or tail == "" or tail == "." or tail == "..":
+            return self._resolve(path, cwd, follow)
+        d = self._lookup(head, cwd, True)
+        if d is None:
+            return errno.ENOENT
+        if d.kind != DIR:
+            return errno.ENOTDIR
+        kids = d.children
+        if kids is None:
+            kids = self._load_dir(d)
+        child = kids.get(tail)
+        if child is None:
+            return errno.ENOENT
+        if follow and child.kind == LINK:
+            return self._resolve(path, cwd, follow)
+        return child
 
     def _clear_cache(self) -> None:
         """Forget every remembered resolution (a name was removed or moved). Stale
