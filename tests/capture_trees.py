@@ -412,3 +412,109 @@ def e5_race_tree(base: Path) -> tuple[Path, Path]:
     put(b / "include/config/auto.conf", "CONFIG_TRIM_UNUSED_KSYMS=y\nCONFIG_MODULES=y\n",
         T - 60 * NS)
     return b, s
+
+
+def e3_linked_tree(base: Path, *, header_mtime=T - 3600 * NS) -> tuple[Path, Path]:
+    """A 5.10-style O= tree (era e3: ksymdeps_ blocks of include/ksym/*.h names and
+    include/config/*.h CONFIG deps; .cmd lines, files and their mtime order as a real
+    Linux 5.10.223 build writes them), built to the end. Build directories init, arch/x86
+    and lib; arch/x86/kernel's $(head-y) object head64.o is compiled but in no archive;
+    lib/a.o (obj-y) exports a_export, which module m (lib/m.o) uses. Then, in the order
+    link-vmlinux.sh writes them: .version, compile.h, vmlinux.o, vmlinux.symvers,
+    modules.builtin.modinfo, modules.builtin, vmlinux, System.map; Makefile.modpost's
+    modules-only.symvers (modpost, with lib/m.mod.c) and Module.symvers (cat);
+    Makefile.modfinal's lib/m.mod.o and lib/m.ko."""
+    b, s = base / "build", base / "src"
+    sec = lambda n: T + n * NS  # noqa: E731
+    put(s / "Makefile", "VERSION = 5\n", T - 3600 * NS)
+    for f in ("lib/a.c", "lib/m.c", "init/version.c", "arch/x86/kernel/head64.c",
+              "arch/x86/kernel/setup.c", "arch/x86/kernel/vmlinux.lds.S",
+              "scripts/link-vmlinux.sh"):
+        put(s / f, "", T - 3600 * NS)
+    put(s / "include/linux/x.h", "", header_mtime)
+    b.mkdir(parents=True)
+    os.symlink(str(s), b / "source")
+    e3, nm = ERAS["e3"], NAMINGS["e2-collapse"]
+
+    def compile_(target: str, src: str, at: int, headers=None, ksyms=()) -> None:
+        hs = headers if headers is not None else [(f"{s}/include/linux/x.h", ["FOO"])]
+        put(b / posixpath.dirname(target) / f".{posixpath.basename(target)}.cmd",
+            write_cmd(e3, nm, target, f"gcc -c -o {target} {src}", src, hs, [], list(ksyms)),
+            at)
+
+    def saved(target: str, command: str, at: int) -> None:
+        put(b / posixpath.dirname(target) / f".{posixpath.basename(target)}.cmd",
+            f"cmd_{target} := {command}\n", at)
+
+    def archive(d: str, members: list[str], at: int) -> None:  # 5.10 cmd_ar_builtin
+        saved(f"{d}/built-in.a", f"rm -f {d}/built-in.a; ar cDPrST {d}/built-in.a "
+              + " ".join(members), at)
+        put(b / f"{d}/built-in.a", "!<thin>\n", at)
+
+    def order(d: str, lines: list[str], text: str, at: int) -> None:  # cmd_modules_order
+        saved(f"{d}/modules.order", "{ " + " ".join(lines) + " :; } | awk '!x[$$0]++' - > "
+              f"{d}/modules.order", at)
+        put(b / f"{d}/modules.order", text, at)
+
+    put(b / "include/generated/autoksyms.h", "/*\n * Automatically generated file; DO NOT "
+        "EDIT.\n */\n\n#define __KSYM_a_export 1\n", sec(1))
+    put(b / "include/ksym/a/export.h", "", sec(1))
+    put(b / "include/generated/compile.h", "/* version 1 */\n", sec(1))
+    compile_("arch/x86/kernel/head64.o", f"{s}/arch/x86/kernel/head64.c", sec(2))
+    put(b / "arch/x86/kernel/head64.o", kernel_object([]), sec(2))
+    compile_("arch/x86/kernel/setup.o", f"{s}/arch/x86/kernel/setup.c", sec(2))
+    put(b / "arch/x86/kernel/setup.o", kernel_object([]), sec(2))
+    compile_("arch/x86/kernel/vmlinux.lds", f"{s}/arch/x86/kernel/vmlinux.lds.S", sec(2),
+             headers=[])
+    put(b / "arch/x86/kernel/vmlinux.lds", "", sec(2))
+    archive("arch/x86/kernel", ["arch/x86/kernel/setup.o"], sec(3))
+    order("arch/x86/kernel", [], "", sec(3))
+    archive("arch/x86", ["arch/x86/kernel/built-in.a"], sec(3))
+    order("arch/x86", ["cat arch/x86/kernel/modules.order;"], "", sec(3))
+    compile_("init/version.o", f"{s}/init/version.c", sec(4),
+             headers=[("include/generated/compile.h", [])])
+    put(b / "init/version.o", kernel_object([]), sec(4))
+    archive("init", ["init/version.o"], sec(5))
+    order("init", [], "", sec(5))
+    compile_("lib/a.o", f"{s}/lib/a.c", sec(10), ksyms=["a_export"])
+    put(b / "lib/a.o", kernel_object(["a_export"], ["a_export"]), sec(10))
+    compile_("lib/m.o", f"{s}/lib/m.c", sec(11))
+    put(b / "lib/m.o", kernel_object([], [], ["a_export"]), sec(11))
+    # 5.10 Makefile.build: $(obj)/%.mod: $(obj)/%.o FORCE (objects, then undefined symbols)
+    saved("lib/m.mod", "{ echo  lib/m.o; nm lib/m.o | awk '$$1 == \"U\" { printf(\"%s%s\", "
+          "x++ ? \" \" : \"\", $$2) }'; echo; } > lib/m.mod", sec(11))
+    put(b / "lib/m.mod", "lib/m.o\na_export\n", sec(11))
+    archive("lib", ["lib/a.o"], sec(12))
+    order("lib", ["echo lib/m.ko;"], "lib/m.ko\n", sec(12))
+    saved("modules.order", "awk '!x[$$0]++' init/modules.order arch/x86/modules.order "
+          "lib/modules.order > modules.order", sec(13))
+    put(b / "modules.order", "lib/m.ko\n", sec(13))
+    # link-vmlinux.sh
+    put(b / ".version", "1\n", sec(20))
+    put(b / "vmlinux.o", kernel_object(["a_export"], ["a_export"]), sec(21))
+    for f in ("vmlinux.symvers", "modules.builtin.modinfo", "modules.builtin"):
+        put(b / f, "", sec(22))
+    put(b / ".vmlinux.cmd", f"cmd_vmlinux := sh {s}/scripts/link-vmlinux.sh \"ld\" "
+        "\"-m elf_x86_64\" \"--build-id=sha1\";  true\n", sec(23))
+    put(b / "vmlinux", kernel_object(["a_export"], ["a_export"]), sec(23))
+    put(b / "System.map", "", sec(23))
+    # make modules: Makefile.modpost, then Makefile.modfinal
+    put(b / "scripts/mod/modpost", "", T - 100 * NS)
+    saved("modules-only.symvers", "sed 's/ko$$/o/' modules.order | scripts/mod/modpost   -E "
+          " -o modules-only.symvers -i vmlinux.symvers   -T -", sec(24))
+    put(b / "modules-only.symvers", "", sec(24))
+    put(b / "lib/m.mod.c", "", sec(24))
+    saved("Module.symvers", "cat vmlinux.symvers modules-only.symvers > Module.symvers",
+          sec(25))
+    put(b / "Module.symvers", "", sec(25))
+    compile_("lib/m.mod.o", "lib/m.mod.c", sec(26), headers=[])
+    put(b / "lib/m.mod.o", kernel_object([]), sec(26))
+    put(b / "scripts/module.lds", "", T - 100 * NS)
+    saved("lib/m.ko", "ld -r -m elf_x86_64 -T scripts/module.lds -o lib/m.ko lib/m.o "
+          "lib/m.mod.o;  true", sec(27))
+    put(b / "lib/m.ko", kernel_object([], [], ["a_export", "__this_module"]), sec(27))
+    put(b / "include/config/foo.h", "", T - 60 * NS)
+    put(b / "include/config/kernel.release", "5.10.223\n", T - 60 * NS)
+    put(b / "include/config/auto.conf", "CONFIG_TRIM_UNUSED_KSYMS=y\nCONFIG_MODULES=y\n"
+        "CONFIG_FOO=y\n", T - 60 * NS)
+    return b, s

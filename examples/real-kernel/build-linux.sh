@@ -59,6 +59,10 @@ if [ ! -f "$BUILD/.config" ]; then
     #   bool "Trim unused exported kernel symbols" if EXPERT
     #   depends on !COMPILE_TEST
     # in 6.12 a plain bool (5e9e95cc9148 made it cheap); EXPERT stays harmless.
+    # In 5.10 (init/Kconfig) it "depends on !UNUSED_SYMBOLS", and
+    # UNUSED_SYMBOLS defaults to y there; the option went away in 5.13
+    # (Christoph Hellwig's "module: remove EXPORT_UNUSED_SYMBOL*"), where -d
+    # only adds a line that olddefconfig drops.
     "${CFG[@]}" \
         -e 64BIT \
         -e MODULES \
@@ -66,6 +70,7 @@ if [ ! -f "$BUILD/.config" ]; then
         -e EXPERT \
         -d COMPILE_TEST \
         -e TRIM_UNUSED_KSYMS \
+        -d UNUSED_SYMBOLS \
         -e RUNTIME_TESTING_MENU
 
     # Modules (=m). Exporters in lib/ (crc*, libcrc32c) and users of

@@ -47,9 +47,14 @@ class Era:
     # modules.order lists NAME.ko up to v6.1 (6.1 src Makefile.build cmd_modules_order:
     # patsubst %.o,%.ko) and NAME.o from v6.2 (6.12 src cmd_gen_order echoes the .o)
     modorder_ext: str = ".ko"
+    # the goal adjust_autoksyms.sh re-runs make with, when a release differs from its
+    # era's (None: the era's own, reexec_goal)
+    reexec: str | None = None
 
     @property
     def reexec_goal(self) -> str:
+        if self.reexec:
+            return self.reexec
         return "autoksyms_recursive" if self.structure == "self" else "vmlinux"
 
     def describe(self) -> str:
@@ -98,8 +103,65 @@ ERAS: dict[str, Era] = {
 
 
 # Format facts a captured tree can override (BuildSpec.formats): they changed inside eras
-# (savedcmd_ and modules.order's .o names came with v6.2, in the middle of e5).
-FORMAT_FIELDS = ("cmd_prefix", "modorder_ext", "mod_format", "objtool_dep")
+# (savedcmd_ and modules.order's .o names came with v6.2, in the middle of e5; the others
+# inside e3, whose profile follows v5.4: see release_formats).
+FORMAT_FIELDS = ("cmd_prefix", "modorder_ext", "mod_format", "objtool_dep",
+                 "any_prereq_missing", "modpost_prefix", "initial_autoksyms", "modpost_cap",
+                 "reexec")
+
+
+def parse_version(text: str | None) -> tuple[int, int, int] | None:
+    """(version, patchlevel, sublevel) of a release string such as ``5.10.223`` or
+    ``6.1.0-rc3+`` (sublevel 0 when absent)."""
+    if not text:
+        return None
+    nums = []
+    for part in text.strip().split("\n", 1)[0].split(".")[:3]:
+        digits = ""
+        for c in part:
+            if not c.isdigit():
+                break
+            digits += c
+        if not digits:
+            break
+        nums.append(int(digits))
+        if len(digits) < len(part):
+            break
+    if len(nums) < 2:
+        return None
+    return nums[0], nums[1], nums[2] if len(nums) > 2 else 0
+
+
+# stable releases that took 53632ba87d9f "kbuild: link vmlinux only once for
+# CONFIG_TRIM_UNUSED_KSYMS (2nd attempt)" (mainline v5.19): adjust_autoksyms.sh then re-runs
+# 'make -f Makefile autoksyms_recursive', not 'make vmlinux' (5.4.202-rc1 and 5.10.128
+# shortlogs; Debian's 5.10.223 Makefile has it)
+_REEXEC_BACKPORTS = {(5, 4): 202, (5, 10): 128}
+
+
+def release_formats(release: str | None) -> dict:
+    """The FORMAT_FIELDS a v5.x release fixes where its era's profile follows another
+    release (e3 is modelled on v5.4, e4 on v5.15):
+
+    - ``any_prereq_missing`` False from v5.5 (2d3b1b8f0da7 "kbuild: drop $(wildcard $^)
+      check in if_changed* for faster rebuild"; 5.10's Kbuild.include has only
+      newer-prereqs);
+    - ``modpost_prefix`` and ``initial_autoksyms`` "gen" from v5.7 (93c95e526a4e,
+      88694cff4952);
+    - ``modpost_cap`` 10 from v5.13 (4475dff55c54 "kbuild: fix false-positive modpost
+      warning when all symbols are trimmed"; 5.10's modpost.c has no cap);
+    - ``reexec`` autoksyms_recursive where a stable release took 53632ba87d9f."""
+    v = parse_version(release)
+    if v is None or not (5, 0) <= v[:2] < (5, 19):
+        return {}
+    out: dict = {"any_prereq_missing": v[:2] < (5, 5),
+                 "modpost_prefix": v[:2] >= (5, 7),
+                 "initial_autoksyms": "gen" if v[:2] >= (5, 7) else "empty",
+                 "modpost_cap": 10 if v[:2] >= (5, 13) else None}
+    first = _REEXEC_BACKPORTS.get(v[:2])
+    if first is not None and v[2] >= first:
+        out["reexec"] = "autoksyms_recursive"
+    return out
 
 
 def with_formats(era: Era, formats: dict | None) -> Era:

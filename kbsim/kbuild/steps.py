@@ -312,7 +312,11 @@ class TreeSteps:
             n = fs.read(".version", ctx.cwd).decode().strip()
             self._write(ctx, ".version", f"{int(n) + 1 if n.isdigit() else 1}\n", rec.writes)
         ts = "init/version-timestamp.o"
-        if ts in self.g.targets:
+        if rt.era.structure == "recursive-vmlinux":  # v5.x link-vmlinux.sh (5.10 src)
+            status = yield from self._link_v5_init(ctx, io, rec)
+            if status:
+                return status
+        elif ts in self.g.targets:
             uts = "include/generated/utsversion.h"
             io.out(f"  {'UPD':<8}{uts}\n")
             self._write(ctx, uts, f"kbsim build {fs.clock.now}\n", rec.writes)
@@ -323,7 +327,8 @@ class TreeSteps:
         rec.start_ns = fs.clock.now  # the link itself, after that make: its log order
         io.out(f"  {'LD':<8}{target}\n")
         yield rt.t.link_ns
-        oc = ObjectContent(members=[p for p in prereqs if p.endswith(".o")])
+        # v6.1+: vmlinux.o; v5.x: $(vmlinux-deps), archives and $(head-y)
+        oc = ObjectContent(members=[p for p in prereqs if p.endswith((".o", ".a"))])
         for c in self._leaves(ctx, oc.members):
             oc.exports += [x for x in c.exports if x not in oc.exports]
         if not rt.era.recursion:  # v6.5+: the KSYMTAB comes from .vmlinux.export.o
@@ -331,5 +336,39 @@ class TreeSteps:
         self._write(ctx, target, oc.dump(), rec.writes)
         for w in (tt.writes if tt is not None else []):
             if w not in rec.writes:
+                self._always(ctx, w, rec.writes)
+        return 0
+
+    def _link_v5_init(self, ctx, io, rec):
+        """What v5.x link-vmlinux.sh does before its link (5.10 src): 'GEN .version' (done
+        by the caller), then ``make -f scripts/Makefile.build obj=init need-builtin=1``,
+        where init/Makefile's FORCE rule runs mkcompile_h: compile.h's first line carries
+        the new build number (only UTS_VERSION is left out of its comparison), so it is
+        rewritten, init/version.o recompiled and init/built-in.a archived again; then
+        modpost_link writes vmlinux.o (ld -r of $(KBUILD_VMLINUX_OBJS), no .cmd file)."""
+        rt = self.rt
+        fs = rt.fs
+        ch = "include/generated/compile.h"
+        if fs.exists(".version", ctx.cwd) and fs.exists(ch, ctx.cwd):
+            io.out(f"  {'UPD':<8}{ch}\n")
+            self._write(ctx, ch, f"kbsim build {fs.clock.now}\n", rec.writes)
+        if "dir:init" in {t.maker for t in self.g.targets.values()}:
+            status = yield from rt.make(ctx, ["make", "-f", "scripts/Makefile.build",
+                                              "obj=init"], io)
+            if status:
+                return status
+        if fs.exists("vmlinux.o", ctx.cwd):
+            io.out(f"  {'LD':<8}vmlinux.o\n")
+            yield rt.t.link_ns
+            vm = self.g.targets.get("vmlinux")
+            members = [p for p in (vm.prereqs if vm is not None else [])
+                       if p.endswith((".o", ".a"))]
+            self._write(ctx, "vmlinux.o", self._output(ctx, "vmlinux.o", "vmlinux.o",
+                                                       members), rec.writes)
+        # 'make -f scripts/Makefile.modpost MODPOST_VMLINUX=1' (vmlinux.symvers), then
+        # modules.builtin.modinfo and modules.builtin: before the link
+        tt = self.g.targets.get("vmlinux")
+        for w in (tt.writes if tt is not None else []):
+            if w in ("vmlinux.symvers", "modules.builtin.modinfo", "modules.builtin"):
                 self._always(ctx, w, rec.writes)
         return 0

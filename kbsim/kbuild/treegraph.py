@@ -172,8 +172,8 @@ def stage_makefile(g: TreeGraph, stage: str, era: Era) -> str:
     return "\n".join(lines) + "\n"
 
 
-def top_makefile(g: TreeGraph, era: Era) -> str:
-    """The top-level Makefile: v6.1 (e5) and v6.12 (e6) source trees, their stages."""
+def _top_head(g: TreeGraph, era: Era, phony: str) -> list[str]:
+    """The top-level Makefile's goals, prepare and the descent (both layouts)."""
     has = lambda s: any(t.maker == s for t in g.targets.values())  # noqa: E731
     lines = [f"# kbsim model of the top-level Makefile for a captured tree: {era.describe()}",
              "PHONY := __all", "__all: all"]
@@ -181,18 +181,78 @@ def top_makefile(g: TreeGraph, era: Era) -> str:
     if g.image_goal:
         lines.append(f"all: {g.image_goal}")
     lines += ["all: vmlinux", "all: modules", "include scripts/Kbuild.include",
-              "PHONY += all . prepare vmlinux_o modpost modules_check vmlinux modules FORCE"]
+              "PHONY += all . prepare " + phony + " FORCE"]
     # archprepare's first prerequisite is outputmakefile (the 'source' symlink), before
-    # the generated headers and scripts (top-level Makefile, v6.1 and v6.12)
+    # the generated headers and scripts (top-level Makefile, v5.10, v6.1 and v6.12)
     prep = [f"@kbsim-step always {f}" for f, _ in g.always]
     prep += ["@$(MAKE) -f scripts/Makefile.prepare"] if has("prepare") else []
     prep += [f"@kbsim-step filechk {f}" for f, _ in g.filechk]
     lines += _rule("prepare", [], prep or ["@:"])
+    # the descent: v6.1+ 'make $(build)=.' (the top-level Kbuild); v5.x 'descend:
+    # $(build-dirs)', one sub-make per build directory, as obj=. here with the build
+    # directories as its subdir-ym (the same sub-makes, one make level lower)
     lines += _rule(".", ["prepare"], ["@$(MAKE) -f scripts/Makefile.build obj=."])
     made_by_descent = [p for p in [*g.vmlinux_objs, g.lds or "", "modules.order"]
                        if p and p in g.targets]
     if made_by_descent:
         lines.append(f"{' '.join(sorted(set(made_by_descent)))}: . ;")
+    return lines
+
+
+def _top_tail(g: TreeGraph, existing: str) -> list[str]:
+    lines = []
+    if g.image_goal and g.image:
+        rec = [f"@$(MAKE) -f scripts/Makefile.build obj={_dir(g.image)} {g.image}"]
+        if g.image_link:  # arch/x86/Makefile: ln -fsn ../../x86/boot/bzImage ...
+            rec.append(f"@kbsim-step always {g.image_link}")
+        lines += ["PHONY += " + g.image_goal] + _rule(g.image_goal, ["vmlinux"], rec)
+    lines += ["FORCE:", ".PHONY: $(PHONY)",
+              "# the saved command lines of the top-level targets that exist",
+              f"existing-top := $(wildcard {existing})",
+              "-include $(foreach f,$(existing-top),$(dir $(f)).$(notdir $(f)).cmd)"]
+    return lines
+
+
+def top_makefile_v5(g: TreeGraph, era: Era) -> str:
+    """The top-level Makefile of v5.x (e3/e4; 5.10 source tree): after the descent,
+    ``autoksyms_recursive: descend modules.order`` (the adjust step), then
+    ``vmlinux: scripts/link-vmlinux.sh autoksyms_recursive $(vmlinux-deps) FORCE``, an
+    if_changed rule of this Makefile (link-vmlinux.sh writes vmlinux.o, vmlinux.symvers
+    and runs 'make obj=init' itself: kbuild/steps.py), and ``modules: vmlinux
+    modules_check`` plus ``modules: modules.order`` whose recipe runs
+    scripts/Makefile.modpost, whose own recipe runs scripts/Makefile.modfinal."""
+    has = lambda s: any(t.maker == s for t in g.targets.values())  # noqa: E731
+    # (vmlinux is a file target here, not phony as in v6.1)
+    lines = _top_head(g, era, "autoksyms_recursive modules_check modules")
+    if era.recursion:
+        lines += _rule("autoksyms_recursive", [".", "modules.order"],
+                       [f"@kbsim-adjust-ksyms $(MAKE) -f Makefile {era.reexec_goal}"])
+    else:
+        lines += _rule("autoksyms_recursive", ["."], ["@:"])
+    vm = g.targets.get("vmlinux")
+    if vm is not None:
+        pre = list(vm.prereqs)
+        at = 1 if pre and pre[0].endswith("/link-vmlinux.sh") else 0
+        # '+$(call if_changed,link-vmlinux)': link-vmlinux.sh runs make itself
+        lines += _rule("vmlinux", pre[:at] + ["autoksyms_recursive"] + pre[at:] + ["FORCE"],
+                       ["+" + r for r in _recipe(vm)])
+    else:
+        lines += _rule("vmlinux", ["autoksyms_recursive"], ["@:"])
+    lines += _rule("modules_check", ["modules.order"], ["@:"])
+    rec = ["@$(MAKE) -f scripts/Makefile.modpost"] if has("modpost") else []
+    rec += ["@$(MAKE) -f scripts/Makefile.modfinal"] if has("modfinal") else []
+    lines += _rule("modules", ["vmlinux", "modules_check", "modules.order"], rec or ["@:"])
+    lines += _top_tail(g, "vmlinux")
+    return "\n".join(lines) + "\n"
+
+
+def top_makefile(g: TreeGraph, era: Era) -> str:
+    """The top-level Makefile: v6.1 (e5) and v6.12 (e6) source trees, their stages; v5.x
+    trees: :func:`top_makefile_v5`."""
+    if era.structure == "recursive-vmlinux":
+        return top_makefile_v5(g, era)
+    has = lambda s: any(t.maker == s for t in g.targets.values())  # noqa: E731
+    lines = _top_head(g, era, "vmlinux_o modpost modules_check vmlinux modules")
     va = g.targets.get("vmlinux.a")
     if va is not None:
         pre = list(va.prereqs)
@@ -218,15 +278,7 @@ def top_makefile(g: TreeGraph, era: Era) -> str:
                    ["@$(MAKE) -f scripts/Makefile.vmlinux"] if has("vmlinux") else ["@:"])
     lines += _rule("modules", ["modpost"],
                    ["@$(MAKE) -f scripts/Makefile.modfinal"] if has("modfinal") else ["@:"])
-    if g.image_goal and g.image:
-        rec = [f"@$(MAKE) -f scripts/Makefile.build obj={_dir(g.image)} {g.image}"]
-        if g.image_link:  # arch/x86/Makefile: ln -fsn ../../x86/boot/bzImage ...
-            rec.append(f"@kbsim-step always {g.image_link}")
-        lines += ["PHONY += " + g.image_goal] + _rule(g.image_goal, ["vmlinux"], rec)
-    lines += ["FORCE:", ".PHONY: $(PHONY)",
-              "# the saved command lines of the top-level targets that exist",
-              "existing-top := $(wildcard vmlinux.a)",
-              "-include $(foreach f,$(existing-top),$(dir $(f)).$(notdir $(f)).cmd)"]
+    lines += _top_tail(g, "vmlinux.a")
     return "\n".join(lines) + "\n"
 
 

@@ -21,7 +21,7 @@ import posixpath
 from collections.abc import Sequence
 from functools import cached_property
 
-from ..kbuild.eras import ERAS
+from ..kbuild.eras import ERAS, release_formats
 from ..kbuild.naming import NAMINGS, Naming, get_naming
 from ..kbuild.objects import ObjectContent, parse_autoksyms
 from ..kbuild.spec import MS, DirSpec, ModuleSpec, ObjectSpec
@@ -243,6 +243,9 @@ class CapturedTree:
             out["mod_format"] = "tmp_versions"
         elif self.cap.usyms_files:
             out["mod_format"] = "usyms"
+        # what include/config/kernel.release fixes inside an era (v5.x: eras.release_formats)
+        rel = self.cap.kernel_release
+        out.update(release_formats(rel.text if rel is not None else None))
         return out
 
     # ------------------------------------------------------------------ symbols

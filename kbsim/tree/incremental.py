@@ -21,9 +21,10 @@ from .capture_format import Capture, CapturedBuildSpec
 from .captured import CapturedTree, HeaderConfigs, config_name, merge_headers
 from .linkgraph import tree_graph
 
-# eras whose stages after the compiles the tree layout models (v5.19+ makefiles, checked
-# against real 6.1 and 6.12 builds); older captures replay in the model layout
-TREE_ERAS = ("e5", "e6")
+# eras whose stages after the compiles the tree layout models (v5.x makefiles checked
+# against a real 5.10 build, v5.19+ ones against real 6.1 and 6.12 builds); older captures
+# replay in the model layout
+TREE_ERAS = ("e3", "e5", "e6")
 
 
 _FIRST = itemgetter(0)

@@ -49,6 +49,10 @@ LINK_SIDE_FILES = ("System.map", ".tmp_vmlinux.nm-sort", ".tmp_vmlinux1", ".tmp_
                    ".tmp_vmlinux3", ".tmp_vmlinux.kallsyms1", ".tmp_vmlinux.kallsyms2",
                    ".tmp_vmlinux0.kallsyms.S", ".tmp_vmlinux1.kallsyms.S",
                    ".tmp_vmlinux2.kallsyms.S", ".tmp_vmlinux1.syms", ".tmp_vmlinux2.syms")
+# v5.x link-vmlinux.sh (5.10 src): modpost_link writes vmlinux.o, 'make -f
+# scripts/Makefile.modpost MODPOST_VMLINUX=1' vmlinux.symvers (a plain $(call cmd,modpost),
+# no .cmd file), then modules.builtin.modinfo and modules.builtin, before the link
+V5_LINK_FILES = ("vmlinux.o", "vmlinux.symvers", "modules.builtin.modinfo", "modules.builtin")
 # filechk targets (scripts/Kbuild.include filechk): every make runs the generator and
 # writes the file only if the text changed
 FILECHK = {
@@ -106,7 +110,7 @@ def _mod_members(ct, mod: str) -> list[str]:
     return []
 
 
-def _kind(t: str, r, graph_src: bool) -> str:
+def _kind(t: str, r, graph_src: bool, era: Era | None = None) -> str:
     b = posixpath.basename(t)
     if t == "vmlinux":
         return "link"
@@ -117,6 +121,11 @@ def _kind(t: str, r, graph_src: bool) -> str:
     if b == "modules.order":
         return "order"
     if t in ("Module.symvers", "vmlinux.symvers", "modules-only.symvers"):
+        if era is not None and era.structure == "recursive-vmlinux" \
+                and "modpost" not in (r.command or ""):
+            # v5.10-v5.18 scripts/Makefile.modpost: Module.symvers is cmd_cat of
+            # vmlinux.symvers and modules-only.symvers; modpost writes the latter
+            return "gen"
         return "modpost"
     if t == "vmlinux.o":
         return "vmlinux.o"
@@ -125,6 +134,12 @@ def _kind(t: str, r, graph_src: bool) -> str:
     if t.endswith(".mod"):
         return "mod"
     if t.endswith(".o") and r.command and re.search(r"\s@\S+\.mod\b", r.command):
+        return "ld-r"
+    if era is not None and era.structure == "recursive-vmlinux" and t.endswith(".o") \
+            and r.command and re.search(r"\sld\s.*\s-r\s.*-o\s", " " + r.command):
+        # up to v5.18 a composite module names its parts (Makefile.build
+        # cmd_link_multi-m: $(LD) -r -o $@ $(filter %.o,$^)); the '@NAME.mod' response
+        # file came with v5.19
         return "ld-r"
     return "gen"
 
@@ -135,6 +150,9 @@ def tree_graph(ct, era: Era, declared: dict[str, list[str]] | None = None) -> Tr
     targets: dict[str, TreeTarget] = {}
     dep_edges: dict[str, list[str]] = {}
     known = set(ct.cap.mtimes)
+    # v5.x (e3/e4): vmlinux is the top-level Makefile's target and link-vmlinux.sh makes
+    # vmlinux.o and vmlinux.symvers itself (no Makefile.vmlinux_o / Makefile.vmlinux)
+    v5_link = era.structure == "recursive-vmlinux"
     # kconfig's own targets are made by 'make *config' and syncconfig, not by this make
     scans = {t: r for t, r in ct.by_target.items()
              if not t.startswith(("/", "scripts/kconfig/"))}
@@ -160,7 +178,7 @@ def tree_graph(ct, era: Era, declared: dict[str, list[str]] | None = None) -> Tr
         return out
 
     for t, r in scans.items():
-        kind = _kind(t, r, r.source is not None and t != "vmlinux")
+        kind = _kind(t, r, r.source is not None and t != "vmlinux", era)
         if kind == "compile":
             prereqs = [r.source]
         elif kind == "ar":
@@ -171,7 +189,10 @@ def tree_graph(ct, era: Era, declared: dict[str, list[str]] | None = None) -> Tr
                 prereqs += [w for w in resolve(command_words(r.command or ""), t)
                             if not w.endswith((".a", ".o")) and w not in prereqs]
         elif kind == "mod":
-            prereqs = []
+            # up to v5.18 '$(obj)/%.mod: $(obj)/%.o FORCE' (fc93a4cdce1d "kbuild: make
+            # *.mod not depend on *.o", v5.19, dropped the .o): rewritten after the .o
+            prereqs = [spell.get(t[:-4] + ".o", t[:-4] + ".o")] \
+                if era.mod_format == "mod2" and t[:-4] + ".o" in names else []
         elif kind == "link":
             prereqs = [r.source] if r.source else []
         elif kind == "order":  # $(obj)/modules.order: $(obj-m): the objects, whatever
@@ -180,12 +201,19 @@ def tree_graph(ct, era: Era, declared: dict[str, list[str]] | None = None) -> Tr
                                for w in command_words(r.command or "")], t)
         else:
             prereqs = resolve(command_words(r.command or ""), t)
+        if v5_link and kind == "modpost":
+            # v5.10 Makefile.modpost: '$(output-symdump): $(MODORDER) $(input-symdump)
+            # FORCE': modules.order and vmlinux.symvers, not the modpost binary (v6.1 adds
+            # $(MODPOST))
+            prereqs = [p for p in prereqs if p in ("modules.order", "vmlinux.symvers")]
         for extra in list(DECLARED.get(t, ())) + list((declared or {}).get(t, ())):
             if (extra in names or extra in known) and spell.get(extra, extra) not in prereqs:
                 prereqs.append(spell.get(extra, extra))
         maker = STAGE_OF.get(t)
         if maker is None and (t.endswith((".ko", ".mod.o"))):
             maker = "modfinal"
+        if t == "vmlinux" and v5_link:
+            maker = "top"  # v5.x: the top-level Makefile's own if_changed rule
         targets[t] = TreeTarget(spell[t], kind, prereqs,
                                 "compile" if kind == "compile" else "link",
                                 maker or f"dir:{rule_dir(spell[t])}")
@@ -194,7 +222,10 @@ def tree_graph(ct, era: Era, declared: dict[str, list[str]] | None = None) -> Tr
             # them or canonical: a dict lookup each, no key() of every header)
             dep_edges[spell[t]] = [by_name[p] for p, w in r.deps if not w and p in by_name]
 
-    _synthesize(ct, targets, spell, known)
+    if v5_link and "vmlinux" in targets:
+        _v5_vmlinux(ct, targets, known)
+    else:
+        _synthesize(ct, targets, spell, known)
     # rules without a .cmd file that the source tree's makefiles declare: plain make
     # rules, no if_changed; the asm-generic wrappers of scripts/Makefile.asm-headers are
     # made in prepare (asm-generic), the others (lib/crc32table.h) by their directory's
@@ -293,13 +324,18 @@ def tree_graph(ct, era: Era, declared: dict[str, list[str]] | None = None) -> Tr
         if tt.maker.startswith("dir:") and image and \
                 tt.maker[4:].startswith(posixpath.dirname(image)):
             tt.stage = "boot"
-        if t in link_made:
+        if t in link_made or (v5_link and t == "vmlinux"):
             tt.stage = "vmlinux"
     if "vmlinux" in targets:
-        targets["vmlinux"].writes = [f for f in LINK_SIDE_FILES if f in known]
+        side = (V5_LINK_FILES if v5_link else ()) + LINK_SIDE_FILES
+        targets["vmlinux"].writes = [f for f in side if f in known]
     va = targets.get("vmlinux.a")
+    if v5_link and "vmlinux" in targets:  # $(vmlinux-deps) but the lds, made by the descent
+        objs = [p for p in targets["vmlinux"].prereqs if p.endswith((".o", ".a"))]
+    else:
+        objs = list(va.prereqs) if va is not None else []
     g = TreeGraph(targets=targets, subdirs=subdirs, goals=goals,
-                  vmlinux_objs=list(va.prereqs) if va is not None else [],
+                  vmlinux_objs=objs,
                   lds=next((p for p in targets.get("vmlinux", TreeTarget("", "")).prereqs
                             if p.endswith("vmlinux.lds")), None))
     if image:
@@ -311,6 +347,38 @@ def tree_graph(ct, era: Era, declared: dict[str, list[str]] | None = None) -> Tr
                     if f in known or f in ct.cap.symlinks]
     g.filechk = [(f, why) for f, why in FILECHK.items() if f in known]
     return g
+
+
+def _v5_vmlinux(ct, targets: dict[str, TreeTarget], known: set[str]) -> None:
+    """vmlinux's prerequisites in a v5.x top-level Makefile (5.10 src):
+    ``vmlinux: scripts/link-vmlinux.sh autoksyms_recursive $(vmlinux-deps) FORCE`` with
+    ``vmlinux-deps := $(KBUILD_LDS) $(KBUILD_VMLINUX_OBJS) $(KBUILD_VMLINUX_LIBS)``: the
+    linker script, the arch's $(head-y) objects, every build directory's built-in.a and
+    the libs-y directories' lib.a. The .cmd file names only the script; the build
+    directories are those ./modules.order concatenates (every build dir has one:
+    need-modorder=1), $(head-y) the objects compiled in the lds's directory that no
+    archive holds (arch/x86/kernel: head_64.o head64.o ebda.o platform-quirks.o).
+    (autoksyms_recursive is the layout's, treegraph.top_makefile.)"""
+    vm = targets["vmlinux"]
+    script = f"{ct.cap.srctree}/scripts/link-vmlinux.sh" if ct.cap.srctree \
+        else "scripts/link-vmlinux.sh"
+    pre = [script] if script in known else []
+    lds = next((t for t in targets if re.fullmatch(r"arch/[^/]+/kernel/vmlinux\.lds", t)),
+               None)
+    members = {p for tt in targets.values() if tt.kind in ("ar", "ld-r") for p in tt.prereqs}
+    head = []
+    if lds is not None:
+        pre.append(targets[lds].path)
+        d = posixpath.dirname(lds)
+        head = [tt.path for t, tt in sorted(targets.items())
+                if tt.kind == "compile" and t.endswith(".o") and posixpath.dirname(t) == d
+                and t not in members]
+    mo = targets.get("modules.order")
+    dirs = [posixpath.dirname(p) for p in (mo.prereqs if mo is not None else [])
+            if p.endswith("/modules.order")]
+    archives = [f"{d}/{n}" for d in dirs for n in ("built-in.a",) if f"{d}/{n}" in targets]
+    archives += [f"{d}/lib.a" for d in dirs if f"{d}/lib.a" in targets]
+    vm.prereqs = pre + head + [targets[a].path for a in archives]
 
 
 def _synthesize(ct, targets: dict[str, TreeTarget], spell: dict[str, str],
