@@ -3,7 +3,9 @@
 # out of tree (O=), from Debian's linux-source-VERSION tarball.
 #
 # Usage: build-linux.sh VERSION [WORKDIR]
-#   VERSION is the Debian package's version: 6.1 (bookworm) or 6.12 (bookworm-security).
+#   VERSION is the Debian package's version: 5.10 (bullseye), 6.1 (bookworm) or 6.12
+#   (bookworm-security). For a package of another release, point TARBALL at its
+#   tarball (e.g. dpkg-deb -x of bullseye's linux-source-5.10 .deb).
 #   WORKDIR defaults to a fresh mktemp -d directory.
 #   Source:  WORKDIR/linux-source-VERSION   (unpacked once, skipped if present)
 #   Build:   WORKDIR/build-VERSION          (make O=...)
@@ -12,7 +14,11 @@
 # Needs (Debian): linux-source-VERSION bc bison flex libelf-dev libssl-dev cpio kmod
 # plus gcc/make. Nothing is written outside WORKDIR.
 #
-# The tree is meant as real-world input for kbsim. 6.1 (the v5.19..v6.4 era, e5):
+# The tree is meant as real-world input for kbsim. 5.10 (the v5.0..v5.12 era, e3):
+# ksymdeps_ blocks of include/ksym/*.h, include/config/*.h CONFIG deps, NAME.mod with
+# the objects and the undefined symbols on two lines, vmlinux linked by the top-level
+# Makefile (link-vmlinux.sh writes vmlinux.o and vmlinux.symvers), modules-only.symvers.
+# 6.1 (the v5.19..v6.4 era, e5):
 # .cmd files with deps_ and ksymdeps_ blocks, include/generated/autoksyms.h,
 # include/ksym/*, *.mod, *.usyms and modules.order, produced by the
 # scripts/adjust_autoksyms.sh recursion. 6.12 (v6.5+, e6): savedcmd_ .cmd files,
@@ -20,7 +26,7 @@
 # modules' needs go to .tmp_vmlinux.*/vmlinux.o through scripts/gen-*.
 set -euo pipefail
 
-VERSION=${1:?usage: build-linux.sh VERSION [WORKDIR] (VERSION: 6.1 or 6.12)}
+VERSION=${1:?usage: build-linux.sh VERSION [WORKDIR] (VERSION: 5.10, 6.1 or 6.12)}
 TARBALL=${TARBALL:-/usr/src/linux-source-$VERSION.tar.xz}
 WORK=${2:-$(mktemp -d "${TMPDIR:-/tmp}/kbsim-linux-$VERSION.XXXXXX")}
 mkdir -p "$WORK"

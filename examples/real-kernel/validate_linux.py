@@ -193,8 +193,8 @@ def recheck(keep: str, jobs: int) -> int:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("work", help="the work directory build-linux.sh built")
-    ap.add_argument("--version", default="6.1", help="kernel version (6.1, 6.12): the "
-                                                     "tree is WORK/build-VERSION")
+    ap.add_argument("--version", default="6.1", help="kernel version (5.10, 6.1, 6.12): "
+                                                     "the tree is WORK/build-VERSION")
     ap.add_argument("--samples", type=int, default=12, help="files of each kind to touch")
     ap.add_argument("--seeds", default="1", help="comma-separated perturbation seeds")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)

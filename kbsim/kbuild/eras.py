@@ -37,7 +37,7 @@ class Era:
     mod_format: str
     initial_autoksyms: str  # "empty" or "gen" (88694cff4952, v5.7: G.sh output)
     modpost_prefix: bool  # "ERROR: modpost: " from v5.7 (93c95e526a4e)
-    modpost_cap: int | None  # MAX_UNRESOLVED_REPORTS 10 (~v5.10)
+    modpost_cap: int | None  # MAX_UNRESOLVED_REPORTS 10 (v5.13, 4475dff55c54)
     modpost_in_order: bool  # v5.19 "traverse modules in order"; before: reversed lists
     dir_order: tuple[str, ...]
     # the saved command line's variable: savedcmd_T from v6.2 (92215e7a801d "kbuild: rename
