@@ -414,7 +414,8 @@ def e5_race_tree(base: Path) -> tuple[Path, Path]:
     return b, s
 
 
-def e3_linked_tree(base: Path, *, header_mtime=T - 3600 * NS) -> tuple[Path, Path]:
+def e3_linked_tree(base: Path, *, header_mtime=T - 3600 * NS,
+                   objtool_mtime: int | None = None) -> tuple[Path, Path]:
     """A 5.10-style O= tree (era e3: ksymdeps_ blocks of include/ksym/*.h names and
     include/config/*.h CONFIG deps; .cmd lines, files and their mtime order as a real
     Linux 5.10.223 build writes them), built to the end. Build directories init, arch/x86
@@ -423,10 +424,15 @@ def e3_linked_tree(base: Path, *, header_mtime=T - 3600 * NS) -> tuple[Path, Pat
     link-vmlinux.sh writes them: .version, compile.h, vmlinux.o, vmlinux.symvers,
     modules.builtin.modinfo, modules.builtin, vmlinux, System.map; Makefile.modpost's
     modules-only.symvers (modpost, with lib/m.mod.c) and Module.symvers (cat);
-    Makefile.modfinal's lib/m.mod.o and lib/m.ko."""
+    Makefile.modfinal's lib/m.mod.o and lib/m.ko. With OBJTOOL_MTIME: CONFIG_STACK_VALIDATION
+    and tools/objtool/objtool (that mtime), and arch/x86/kernel/Makefile exempts head64.o
+    from objtool (OBJECT_FILES_NON_STANDARD_head64.o := y)."""
     b, s = base / "build", base / "src"
     sec = lambda n: T + n * NS  # noqa: E731
     put(s / "Makefile", "VERSION = 5\n", T - 3600 * NS)
+    if objtool_mtime is not None:
+        put(s / "arch/x86/kernel/Makefile", "extra-y += head64.o\n"
+            "OBJECT_FILES_NON_STANDARD_head64.o\t:= y\nobj-y += setup.o\n", T - 3600 * NS)
     for f in ("lib/a.c", "lib/m.c", "init/version.c", "arch/x86/kernel/head64.c",
               "arch/x86/kernel/setup.c", "arch/x86/kernel/vmlinux.lds.S",
               "scripts/link-vmlinux.sh"):
@@ -434,13 +440,15 @@ def e3_linked_tree(base: Path, *, header_mtime=T - 3600 * NS) -> tuple[Path, Pat
     put(s / "include/linux/x.h", "", header_mtime)
     b.mkdir(parents=True)
     os.symlink(str(s), b / "source")
+    if objtool_mtime is not None:
+        put(b / "tools/objtool/objtool", "", objtool_mtime)
     e3, nm = ERAS["e3"], NAMINGS["e2-collapse"]
 
     def compile_(target: str, src: str, at: int, headers=None, ksyms=()) -> None:
         hs = headers if headers is not None else [(f"{s}/include/linux/x.h", ["FOO"])]
         put(b / posixpath.dirname(target) / f".{posixpath.basename(target)}.cmd",
-            write_cmd(e3, nm, target, f"gcc -c -o {target} {src}", src, hs, [], list(ksyms)),
-            at)
+            write_cmd(e3, nm, target, f"gcc -D__KERNEL__ -c -o {target} {src}", src, hs, [],
+                      list(ksyms)), at)
 
     def saved(target: str, command: str, at: int) -> None:
         put(b / posixpath.dirname(target) / f".{posixpath.basename(target)}.cmd",
@@ -516,5 +524,6 @@ def e3_linked_tree(base: Path, *, header_mtime=T - 3600 * NS) -> tuple[Path, Pat
     put(b / "include/config/foo.h", "", T - 60 * NS)
     put(b / "include/config/kernel.release", "5.10.223\n", T - 60 * NS)
     put(b / "include/config/auto.conf", "CONFIG_TRIM_UNUSED_KSYMS=y\nCONFIG_MODULES=y\n"
-        "CONFIG_FOO=y\n", T - 60 * NS)
+        "CONFIG_FOO=y\n" + ("CONFIG_STACK_VALIDATION=y\nCONFIG_64BIT=y\n"
+                             if objtool_mtime is not None else ""), T - 60 * NS)
     return b, s

@@ -94,6 +94,20 @@ def test_a_newer_module_source_reruns_mod_order_modpost_and_the_module_link(tmp_
     assert rows["lib/m.ko"]["reasons"] == ["due to: lib/m.o"]
 
 
+def test_objects_depend_on_objtool_unless_their_makefile_exempts_them(tmp_path):
+    """5.10 Makefile.build: '$(obj)/%.o: $(src)/%.c ... $$(objtool_dep) FORCE', a
+    prerequisite no .cmd file names. objtool newer (3.5 s) than arch/x86/kernel's objects
+    (2 s): setup.o is rebuilt; head64.o, which arch/x86/kernel/Makefile exempts
+    (OBJECT_FILES_NON_STANDARD_head64.o := y), is not; init/version.o (4 s) is newer."""
+    b, _ = e3_linked_tree(tmp_path, objtool_mtime=T + 3 * NS + NS // 2)
+    r = _replay(b)
+    rows = {x["target"]: x for x in r.rebuilds() if x["writes"]}
+    assert rows["arch/x86/kernel/setup.o"]["reasons"] == ["due to: tools/objtool/objtool"]
+    assert "arch/x86/kernel/head64.o" not in rows
+    assert "lib/a.o" not in rows
+    assert rows["vmlinux"]["reasons"] == ["due to: arch/x86/built-in.a"]
+
+
 def test_the_adjust_step_reruns_autoksyms_recursive_in_5_10_223(tmp_path):
     """autoksyms.h lacks a_export, which lib/m.mod asks for: adjust_autoksyms.sh touches
     include/ksym/a/export.h and, in a 5.10 release with the 53632ba87d9f backport

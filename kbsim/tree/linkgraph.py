@@ -224,6 +224,7 @@ def tree_graph(ct, era: Era, declared: dict[str, list[str]] | None = None) -> Tr
 
     if v5_link and "vmlinux" in targets:
         _v5_vmlinux(ct, targets, known)
+        _v5_objtool_dep(ct, targets, known)
     else:
         _synthesize(ct, targets, spell, known)
     # rules without a .cmd file that the source tree's makefiles declare: plain make
@@ -379,6 +380,76 @@ def _v5_vmlinux(ct, targets: dict[str, TreeTarget], known: set[str]) -> None:
     archives = [f"{d}/{n}" for d in dirs for n in ("built-in.a",) if f"{d}/{n}" in targets]
     archives += [f"{d}/lib.a" for d in dirs if f"{d}/lib.a" in targets]
     vm.prereqs = pre + head + [targets[a].path for a in archives]
+
+
+_NON_STANDARD = re.compile(r"^OBJECT_FILES_NON_STANDARD(_\S+)?\s*:?=\s*([yn])\s*(#.*)?$")
+# (Makefile.build: 'objtool_dep = $(objtool_obj) $(wildcard include/config/orc/unwinder.h
+# include/config/stack/validation.h)')
+OBJTOOL_CONFIGS = ("include/config/orc/unwinder.h", "include/config/stack/validation.h")
+
+
+def objtool_exemptions(makefile_text: str, bits: str = "64") -> tuple[bool, dict[str, bool]]:
+    """(the directory is exempt, {object: exempt}) from a directory makefile's
+    ``OBJECT_FILES_NON_STANDARD := y`` and ``OBJECT_FILES_NON_STANDARD_foo.o := y|n``
+    lines (``$(BITS)`` as BITS): the objects objtool skips."""
+    whole, per = False, {}
+    for ln in makefile_text.replace("\\\n", " ").split("\n"):
+        m = _NON_STANDARD.match(ln.strip())
+        if not m:
+            continue
+        if m.group(1) is None:
+            whole = m.group(2) == "y"
+        else:
+            per[m.group(1)[1:].replace("$(BITS)", bits)] = m.group(2) == "y"
+    return whole, per
+
+
+def _v5_objtool_dep(ct, targets: dict[str, TreeTarget], known: set[str]) -> None:
+    """Up to v5.18 scripts/Makefile.build's pattern rules give each object a prerequisite
+    its .cmd file does not name: '$(obj)/%.o: $(src)/%.c $(recordmcount_source)
+    $$(objtool_dep) FORCE' (and %.S), objtool_dep being tools/objtool/objtool with
+    CONFIG_STACK_VALIDATION (unless the directory makefile says
+    OBJECT_FILES_NON_STANDARD(_foo.o) := y) plus whichever of include/config/
+    orc/unwinder.h and stack/validation.h exist (5.10 src; 6.1 writes the objtool
+    dependency into the .cmd file instead: eras.objtool_dep). Real 5.10, seed 3: an
+    object set equal to its newest .cmd dependency was rebuilt 'due to:
+    tools/objtool/objtool'. The exemptions are read from the source tree's makefiles
+    when it is there (a capture replayed without it takes every object as checked)."""
+    extra_cfg = [c for c in OBJTOOL_CONFIGS if c in known]
+    tool = "tools/objtool/objtool"
+    cfg = ct.config
+    checked = cfg.get("STACK_VALIDATION") == "y" and tool in known
+    if not checked and not extra_cfg:
+        return
+    bits = "64" if cfg.get("64BIT") == "y" else "32"
+    exempt: dict[str, tuple[bool, dict[str, bool]]] = {}
+
+    def skips(d: str, name: str) -> bool:
+        if d not in exempt:
+            exempt[d] = (False, {})
+            src = ct.cap.srctree
+            for mk in ("Kbuild", "Makefile") if src else ():
+                try:
+                    with open(posixpath.join(src, d, mk), "rb") as fh:
+                        exempt[d] = objtool_exemptions(fh.read(1 << 20).decode(
+                            "utf-8", "replace"), bits)
+                    break
+                except OSError:
+                    continue
+        whole, per = exempt[d]
+        return per.get(name, whole)
+
+    for t, tt in targets.items():
+        if tt.kind != "compile" or not tt.maker.startswith("dir:") or t.endswith(".mod.o") \
+                or not t.endswith(".o") or not tt.prereqs \
+                or not tt.prereqs[0].endswith((".c", ".S")):
+            continue
+        r = ct.by_target.get(t)
+        if r is None or "-D__KERNEL__" not in (r.command or ""):  # host programs' objects
+            continue
+        d = posixpath.dirname(t)
+        add = ([tool] if checked and not skips(d, posixpath.basename(t)) else []) + extra_cfg
+        tt.prereqs += [p for p in add if p not in tt.prereqs]
 
 
 def _synthesize(ct, targets: dict[str, TreeTarget], spell: dict[str, str],
