@@ -26,9 +26,15 @@ from kbsim.tree.capture_format import dump_capture
 
 def _fields(cap) -> tuple:
     scans = {k: (r.name, r.target, r.source, r.command, r.prefix, r.deps, r.ksymdeps,
-                 r.other, r.extra_prereqs, r.problems, r.parser)
+                 r.other, r.extra_prereqs, r.problems, r.parser, _structure(r),
+                 r.ksym_paths(), r.names())
              for k, r in cap._scans.items()}
     return dump_capture(cap, pretty=True), scans
+
+
+def _structure(r) -> tuple:
+    src_cfg, headers, ksyms = r.structure()  # (the cache keeps it too)
+    return list(src_cfg), [(h, tuple(c)) for h, c in headers], list(ksyms)
 
 
 def _trees(base: Path):
@@ -190,3 +196,40 @@ def test_replay_of_a_build_dir_warm_equals_no_cache_and_writes_nothing_there(
     r = run_cli(["replay", b, "--json", "--cache-dir", b / "cache"])
     assert r.exit_code == 2 and "inside" in r.stderr
     assert listing(b, s) == before
+
+
+_KSYM_NAMES = ["include/ksym/a", "ksym/b", "x/ksym", "ksym", "include/generated/autoksyms.h",
+               "include/ksymx/c", "include/config/ksym/d.h", "a//ksym//e", "ksyms/f"]
+
+
+@pytest.mark.parametrize("era", list(ERAS))
+def test_scan_views_equal_the_make_readers(era):
+    """ScanResult's derived views (structure, ksym_paths, names; the capture and the
+    cache use them, with C-speed shortcuts for names without a "ksym" component) equal
+    those of the CmdFile the make engine's reader builds, for every era's writer output
+    with ksym-like names in every position, and for the real 6.1 files."""
+    from kbsim.kbuild.cmdfile import parse_cmd
+    from kbsim.kbuild.naming import get_naming
+    from kbsim.tree.cmdscan import scan_cmd
+    e = ERAS[era]
+    texts = []
+    for k in range(len(_KSYM_NAMES)):
+        hs = [(_KSYM_NAMES[k], ["FOO"]), ("include/a.h", ["BAR"]),
+              (_KSYM_NAMES[-1 - k], [])]
+        texts.append(write_cmd(e, get_naming(None, e.naming), "d/x.o", "cc", "d/x.c", hs,
+                               ["BAZ"], ["__clear_user", "sym"] if k % 2 else []))
+        texts.append(f"cmd_d/x.o := cc\n\ndeps_d/x.o := \\\n  {_KSYM_NAMES[k]} \\\n"
+                     f"  $(wildcard {_KSYM_NAMES[k]}) \\\n  $(wildcard {_KSYM_NAMES[-1 - k]}) "
+                     f"\\\n\nd/x.o: $(deps_d/x.o)\n\n$(deps_d/x.o):\n")
+    fix = Path(__file__).resolve().parents[1] / "models" / "fixtures" / "linux-6.1"
+    if era == "e5":
+        texts += [p.read_text() for p in sorted(fix.rglob("*.cmd"))]
+    for text in texts:
+        r, cf = scan_cmd(text, "x"), parse_cmd(text, "x")
+        src_cfg, headers, ksyms = r.structure()
+        assert (list(src_cfg), [(h, list(c)) for h, c in headers], list(ksyms)) == \
+            cf.structure()
+        assert scan_cmd(text, "x").ksym_paths() == cf.ksym_deps() == r.ksym_paths()
+        assert r.names() == list(dict.fromkeys(
+            [n for n in (cf.target, cf.source) if n] + [d.path for d in cf.deps]
+            + [d.path for d in cf.ksymdeps] + r.extra_prereqs))

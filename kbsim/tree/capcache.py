@@ -2,7 +2,7 @@
 
 A second ``kbsim replay BUILD_DIR`` of a tree that changed little need not read and scan
 every ``.cmd`` file and object again: this cache keeps, per file, what the capture took from
-it (a ``.cmd`` file's scan; an object's exports, markers and undefined
+it (a ``.cmd`` file's scan and its structure(); an object's exports, markers and undefined
 symbols, or why it could not be read), with the file's stat signature (mtime, size, inode,
 ctime, all in ns). The next capture still lists every directory and lstat()s every entry
 (so new, deleted and touched files are all seen); it reuses an entry only when the stat
@@ -67,6 +67,7 @@ class CaptureCache:
         self.hits = 0
         self._pairs: dict = {}
         self._names: dict = {}
+        self._headers: dict = {}
         self.misses = 0
         self.loaded = False
 
@@ -112,12 +113,15 @@ class CaptureCache:
     def put_scan(self, rel: str, sig: Sig | None, scan: ScanResult) -> None:
         if not self._settled(sig):
             return
-        pair = self._pairs.setdefault  # one object per (name, wildcard) pair: the file
-        name = self._names.setdefault  # keeps each once, and loads it back fast
+        pair = self._pairs.setdefault  # one object per (name, wildcard) pair and per
+        name = self._names.setdefault  # (header, CONFIG names): the file keeps each
+        hdr = self._headers.setdefault  # once, and loads it back fast
+        src_cfg, headers, ksyms = scan.structure()  # (kept too: its users read it)
         self.new_cmd[rel] = (sig, dataclasses.replace(
             scan, deps=[pair((name(p, p), w), (p, w)) for p, w in scan.deps],
-            ksymdeps=[pair((name(p, p), w), (p, w)) for p, w in scan.ksymdeps],
-            _cmd=None, _structure=None))
+            ksymdeps=[pair((name(p, p), w), (p, w)) for p, w in scan.ksymdeps], _cmd=None,
+            _structure=([name(p, p) for p in src_cfg], [hdr(h, h) for h in headers],
+                        [name(p, p) for p in ksyms])))
 
     # ---------------------------------------------------------------- objects
     def obj(self, key: str, und: bool, sig: Sig | None):
@@ -162,8 +166,11 @@ def _sig_ok(s) -> bool:
 
 
 def _cmd_ok(v) -> bool:
-    return isinstance(v, tuple) and len(v) == 2 and _sig_ok(v[0]) and \
-        isinstance(v[1], ScanResult)
+    if not (isinstance(v, tuple) and len(v) == 2 and _sig_ok(v[0])
+            and isinstance(v[1], ScanResult)):
+        return False
+    st = v[1]._structure
+    return isinstance(st, tuple) and len(st) == 3 and all(isinstance(x, list) for x in st)
 
 
 def _obj_ok(k, v) -> bool:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import errno
 import io
+from itertools import chain
 import os
 import posixpath
 import stat as pystat
@@ -371,7 +372,7 @@ class _Capturer:
         usyms_files = [t for t in (self.text_file(p) for p in usyms) if t is not None]
 
         # every file the .cmd files name, stat()ed like make would
-        spellings: dict[str, None] = {}
+        named = []
         tools = 0
         for r in scans:
             if r.name.startswith("tools/"):
@@ -380,8 +381,8 @@ class _Capturer:
                 # relative to the build directory; kept as text, names not resolved
                 tools += 1
                 continue
-            for nm in r.names():
-                spellings.setdefault(nm, None)
+            named.append(r.all_names())
+        spellings = dict.fromkeys(chain.from_iterable(named))  # (first seen first)
         if tools:
             self.notes.append(f"{tools} .cmd file(s) under tools/ (tools/build's format, "
                               f"names relative to the tool's source directory) were kept as "

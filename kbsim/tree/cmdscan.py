@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from itertools import compress, count
+from itertools import chain, compress, count
 from operator import itemgetter, methodcaller, not_
 from dataclasses import dataclass, field
 
@@ -93,7 +93,7 @@ class ScanResult:
             ksyms: list[str] = []
             deps = self.deps
             paths = tuple(map(_FIRST, deps))
-            if "ksym" not in "\n".join(paths):
+            if not _ksym_component(paths):
                 # no ksym names: every wildcard belongs to the file before it (or to the
                 # source), so cut the list at the files (one step per file, not per dep)
                 at = list(compress(count(), map(not_, map(_SECOND, deps))))  # the files
@@ -119,21 +119,30 @@ class ScanResult:
         """Ksym dependency names (CmdFile.ksym_deps)."""
         if self._structure is not None:  # its ksyms: these same wildcards, in order
             inline = self._structure[2]
-        else:
+        elif self.deps and _ksym_component(map(_FIRST, self.deps)):
             inline = [p for p, w in self.deps if w and "ksym" in p and "ksym" in p.split("/")]
-        return inline + [p for p, _ in self.ksymdeps]
+        else:  # (no name has a "ksym" component: the usual case, found at C speed)
+            inline = []
+        return inline + list(map(_FIRST, self.ksymdeps))
 
     def names(self) -> list[str]:
         """Every file name the file names, in file order (duplicates kept once)."""
-        out: list[str] = []
-        if self.target:
-            out.append(self.target)
-        if self.source:
-            out.append(self.source)
-        out += [p for p, _ in self.deps]
-        out += [p for p, _ in self.ksymdeps]
-        out += self.extra_prereqs
-        return list(dict.fromkeys(out))
+        return list(dict.fromkeys(self.all_names()))
+
+    def all_names(self):
+        """names(), repeats included (an iterator)."""
+        return chain([n for n in (self.target, self.source) if n], map(_FIRST, self.deps),
+                     map(_FIRST, self.ksymdeps), self.extra_prereqs)
+
+
+def _ksym_component(paths) -> bool:
+    """Does any of PATHS have a component "ksym" (the test ``"ksym" in p.split("/")``),
+    found at C speed: names never hold a newline, so in the names joined by newlines such
+    a component is "ksym" between a newline or "/" and a newline or "/"."""
+    j = "\n" + "\n".join(paths) + "\n"
+    if "ksym" not in j:
+        return False
+    return "/ksym/" in j or "\nksym/" in j or "/ksym\n" in j or "\nksym\n" in j
 
 
 class _Fallback(Exception):

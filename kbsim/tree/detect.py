@@ -29,29 +29,42 @@ count: a source tree unpacked by tar has whole-second mtimes whatever the filesy
 from __future__ import annotations
 
 import bisect
+import re
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import compress
+from operator import itemgetter
 
 from ..kbuild.eras import ERAS
 from .cmdscan import ScanResult
 
 NS = 1_000_000_000
 HZ_CANDIDATES = (100, 250, 300, 1000)  # the kernel's CONFIG_HZ choices, coarsest first
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
+_CONFIG_DIR = re.compile("/config/").search
 
 
 def era_hints(r: ScanResult) -> dict[str, bool]:
     """kbsim.kbuild.cmdfile.detect_era_hints on a ScanResult (same keys and values)."""
     ks = r.ksym_paths()
-    cfg = [p for p, w in r.deps if w and "/config/" in p and "/ksym/" not in p] \
-        if r.deps else []
+    cfg: list[str] = []
+    if r.deps:  # the wildcards' names under a config directory, not under a ksym one
+        wild = list(compress(map(_FIRST, r.deps), map(_SECOND, r.deps)))
+        if "/ksym/" in "\n".join(wild):
+            cfg = [p for p in wild if "/config/" in p and "/ksym/" not in p]
+        else:
+            cfg = list(filter(_CONFIG_DIR, wild))
+    # how many of them end in ".h": each ".h\n" of the joined names ends one of them
+    # (names never hold a newline), counted at C speed
+    dot_h = ("\n".join(cfg) + "\n").count(".h\n") if cfg else 0
     return {
         "ksym_in_config_dir": any(p.startswith("include/config/ksym/") for p in ks),
         "ksym_repeated_slash": any("//" in p for p in ks),
         "ksymdeps_block": bool(r.ksymdeps),
         "ksym_raw": any(p.startswith("include/ksym/") and not p.endswith(".h") for p in ks),
         "ksym_dot_h": any(p.startswith("include/ksym/") and p.endswith(".h") for p in ks),
-        "config_dot_h": any(p.endswith(".h") for p in cfg),
-        "config_upper": any(not p.endswith(".h") for p in cfg),
+        "config_dot_h": dot_h > 0,
+        "config_upper": dot_h < len(cfg),
         "savedcmd": r.prefix == "savedcmd_",
     }
 
