@@ -59,6 +59,9 @@ class RealTree:
 
     def __init__(self):
         self._dirs: dict[str, str] = {}  # directory as spelled -> its realpath
+        # realpath's lstat of a leaf that is no symlink: what stat() of it says, so the
+        # capture's stat() of that name right after costs no second system call
+        self._leaf: dict[str, os.stat_result | OSError] = {}
 
     def scandir(self, path: str) -> list[Entry]:
         out = []
@@ -78,7 +81,11 @@ class RealTree:
         return os.readlink(path)
 
     def stat(self, path: str) -> tuple[str, int]:
-        st = os.stat(path)
+        st = self._leaf.pop(path, None)
+        if st is None:
+            st = os.stat(path)
+        elif isinstance(st, OSError):
+            raise st
         m = st.st_mode
         return ("dir" if pystat.S_ISDIR(m) else "file" if pystat.S_ISREG(m) else "other",
                 st.st_mtime_ns)
@@ -102,10 +109,13 @@ class RealTree:
             rd = self._dirs[d] = os.path.realpath(d)
         full = os.path.join(rd, b)
         try:
-            if pystat.S_ISLNK(os.lstat(full).st_mode):
-                return os.path.realpath(full)
-        except OSError:  # missing (or unreadable): realpath keeps the name as it is
-            pass
+            st = os.lstat(full)
+        except OSError as e:  # missing (or unreadable): realpath keeps the name as it is
+            self._leaf[full] = e  # (stat(FULL) fails the same way)
+            return full
+        if pystat.S_ISLNK(st.st_mode):
+            return os.path.realpath(full)
+        self._leaf[full] = st
         return full
 
     def filesystem(self, path: str) -> str | None:
@@ -245,7 +255,7 @@ class _Capturer:
             for e in sorted(entries, key=lambda x: x.name, reverse=True):
                 r = f"{rel}/{e.name}" if rel else e.name
                 n += 1
-                if any("\udc80" <= ch <= "\udcff" for ch in e.name):
+                if not e.name.isascii() and any("\udc80" <= ch <= "\udcff" for ch in e.name):
                     shown = os.fsencode(r).decode("utf-8", "replace")
                     self.warn(f"{shown}: file name is not UTF-8 (skipped)", partial=False)
                     continue

@@ -29,7 +29,6 @@ count: a source tree unpacked by tar has whole-second mtimes whatever the filesy
 from __future__ import annotations
 
 import bisect
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import compress
@@ -41,7 +40,6 @@ from .cmdscan import ScanResult
 NS = 1_000_000_000
 HZ_CANDIDATES = (100, 250, 300, 1000)  # the kernel's CONFIG_HZ choices, coarsest first
 _FIRST, _SECOND = itemgetter(0), itemgetter(1)
-_CONFIG_DIR = re.compile("/config/").search
 
 
 def era_hints(r: ScanResult) -> dict[str, bool]:
@@ -53,7 +51,7 @@ def era_hints(r: ScanResult) -> dict[str, bool]:
         if "/ksym/" in "\n".join(wild):
             cfg = [p for p in wild if "/config/" in p and "/ksym/" not in p]
         else:
-            cfg = list(filter(_CONFIG_DIR, wild))
+            cfg = [p for p in wild if "/config/" in p]
     # how many of them end in ".h": each ".h\n" of the joined names ends one of them
     # (names never hold a newline), counted at C speed
     dot_h = ("\n".join(cfg) + "\n").count(".h\n") if cfg else 0
