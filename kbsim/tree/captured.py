@@ -391,7 +391,7 @@ class CapturedTree:
                 hs.append(hp)
                 merge_configs(headers, hp, cfgs)
             d = posixpath.dirname(t)
-            from .model import infer_group
+            from .groups import infer_group
             ds = dirs.get(d)
             if ds is None:
                 ds = dirs[d] = DirSpec(d, infer_group(d))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from operator import itemgetter
 
 from ..kbuild.eras import Era
 from ..kbuild.treegraph import TreeGraph, TreeTarget
@@ -144,6 +145,9 @@ def _kind(t: str, r, graph_src: bool, era: Era | None = None) -> str:
     return "gen"
 
 
+_FIRST = itemgetter(0)
+
+
 def tree_graph(ct, era: Era, declared: dict[str, list[str]] | None = None) -> TreeGraph:
     """The TreeGraph of captured tree CT (a CapturedTree) for era ERA (e5 or e6).
     DECLARED: prerequisites read from the source tree's makefiles (target -> names)."""
@@ -220,7 +224,10 @@ def tree_graph(ct, era: Era, declared: dict[str, list[str]] | None = None) -> Tr
         if kind == "compile":  # what make reads from the .cmd file: deps_ (for reach)
             # (the deps that are targets are relative names, spelled as their rules spell
             # them or canonical: a dict lookup each, no key() of every header)
-            dep_edges[spell[t]] = [by_name[p] for p, w in r.deps if not w and p in by_name]
+            # (structure()'s headers are the deps that are no wildcard, in order; a
+            # spelling is never empty, so filter(None) drops exactly the misses)
+            dep_edges[spell[t]] = list(filter(None, map(by_name.get, map(
+                _FIRST, r.structure()[1]))))
 
     if v5_link and "vmlinux" in targets:
         _v5_vmlinux(ct, targets, known)

@@ -23,6 +23,7 @@ from ..fs import parse_granularity, parse_time
 from ..kbuild.eras import ERAS
 from ..kbuild.naming import names_code
 from ..kbuild.spec import MS, BuildSpec, DirSpec, ModuleSpec, ObjectSpec, Timing
+from .groups import infer_group
 
 FORMAT = "kbsim-model/1"
 Group = Literal["init", "core", "drivers", "net", "libs", "virt"]
@@ -218,21 +219,6 @@ class TreeModel(_M):
     modules: list[ModuleModel] = Field(default_factory=list, description="Loadable modules")
     synthetic: SyntheticModel | None = Field(None, description="A seeded bulk of ordinary "
                                                                "tree: [synthetic]")
-
-
-def infer_group(path: str) -> str:
-    top = path.split("/")[0]
-    if top == "init":
-        return "init"
-    if top == "drivers" or top == "sound":
-        return "drivers"
-    if top == "net":
-        return "net"
-    if top == "virt":
-        return "virt"
-    if top == "lib" or (top == "arch" and path.rstrip("/").endswith("/lib")):
-        return "libs"
-    return "core"
 
 
 def _user_loc(loc: tuple) -> str:
