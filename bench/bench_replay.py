@@ -12,10 +12,12 @@ steadier one. Each row prints the median of ``--repeat`` runs (and min, max of w
 - ``replay CAPTURE`` (default models/linux-6.1-tinyconfig.json.gz): the CLI, and in one
   process the two steps, ``load_spec`` and ``replay``;
 - ``replay BUILD_DIR`` (``--build-dir``, default /work/kernel/build-6.1 when it exists): the
-  CLI (capture in memory, then replay) against a real no-op ``make O=BUILD_DIR -C SRC
-  -j2`` (``--src``), run alternately. The real make is only run with ``--real-make``: it
-  rewrites a few files of the build directory (GEN Makefile, filechk), as any no-op
-  kernel make does.
+  CLI, ``kbsim replay BUILD_DIR --json`` (capture in memory, then replay), cold (an empty
+  ``--cache-dir`` each run: no capture cache, no read cache) and warm (a cache directory
+  the runs share, filled once before the first), against a real no-op ``make
+  O=BUILD_DIR -C SRC -j2`` (``--src``), the three run alternately. The real make is only
+  run with ``--real-make``: it rewrites a few files of the build directory (GEN Makefile,
+  filechk), as any no-op kernel make does.
 
 Usage: ``/tmp/venv/bin/python bench/bench_replay.py [--repeat 3] [--model M]
 [--capture C] [--build-dir D --src S --real-make] [--json OUT]``
@@ -142,18 +144,25 @@ def main(argv: list[str] | None = None) -> int:
     if "build-dir" not in skip and os.path.isdir(a.build_dir):
         print(f"== target 3b: kbsim replay {a.build_dir}"
               + (f" vs make O={a.build_dir} -C {a.src} -j2" if a.real_make else ""))
-        kb, mk = [], []
-        for _ in range(n):
-            if a.real_make:
-                mk.append(run_once(["make", f"O={a.build_dir}", "-C", a.src, "-j2"],
-                                   env=KERNEL_ENV))
-            kb.append(run_once(KBSIM + ["replay", a.build_dir], REPO))
-        out["build_dir_cli"] = row(f"kbsim replay {a.build_dir} (CLI)", kb)
+        kb, warm, mk = [], [], []
+        argv = KBSIM + ["replay", a.build_dir, "--json", "--cache-dir"]
+        with tempfile.TemporaryDirectory(prefix="kbsim-bench-cache-") as shared:
+            run_once(argv + [shared], REPO)  # (fills the warm runs' cache)
+            for _ in range(n):
+                if a.real_make:
+                    mk.append(run_once(["make", f"O={a.build_dir}", "-C", a.src, "-j2"],
+                                       env=KERNEL_ENV))
+                with tempfile.TemporaryDirectory(prefix="kbsim-bench-cold-") as empty:
+                    kb.append(run_once(argv + [empty], REPO))
+                warm.append(run_once(argv + [shared], REPO))
+        out["build_dir_cli"] = row(f"kbsim replay {a.build_dir} --json (cold)", kb)
+        out["build_dir_cli_warm"] = row(f"kbsim replay {a.build_dir} --json (warm)", warm)
         if a.real_make:
             out["real_make_noop"] = row(f"make O={a.build_dir} -j2 (no-op)", mk)
-            r = out["build_dir_cli"]["wall"] / out["real_make_noop"]["wall"]
-            c = out["build_dir_cli"]["cpu"] / out["real_make_noop"]["cpu"]
-            print(f"ratio kbsim/make: wall {r:.2f}x, CPU {c:.2f}x")
+            for key, what in (("build_dir_cli", "cold"), ("build_dir_cli_warm", "warm")):
+                r = out[key]["wall"] / out["real_make_noop"]["wall"]
+                c = out[key]["cpu"] / out["real_make_noop"]["cpu"]
+                print(f"ratio kbsim ({what})/make: wall {r:.2f}x, CPU {c:.2f}x")
     if a.json:
         with open(a.json, "w") as fh:
             json.dump(out, fh, indent=1)
