@@ -233,3 +233,32 @@ def test_scan_views_equal_the_make_readers(era):
         assert r.names() == list(dict.fromkeys(
             [n for n in (cf.target, cf.source) if n] + [d.path for d in cf.deps]
             + [d.path for d in cf.ksymdeps] + r.extra_prereqs))
+
+
+def test_capture_diagnose_aliases_use_the_cache(tmp_path, settled):
+    """kbsim capture, diagnose and aliases on a build directory keep and reuse the
+    capture cache (--cache-dir), with the outputs of --no-cache; a cache directory inside
+    the build directory is refused."""
+    from test_capture import run_cli
+    b, s = e5_race_tree(tmp_path / "t")
+    cdir = tmp_path / "cache"
+    before = listing(b, s)
+    runs = {"capture": ["capture", b, "-o", "-", "-q"],
+            "diagnose": ["diagnose", b, "-s", "tcp_rate_check_app_limited", "--json"],
+            "aliases": ["aliases", b, "--json"]}
+    for name, argv in runs.items():
+        cold = run_cli(argv + ["--no-cache"])
+        assert cold.exit_code in (0, 1), cold.output
+        assert not cdir.exists()
+        for _ in range(2):
+            warm = run_cli(argv + ["--cache-dir", cdir])
+            assert (warm.exit_code, warm.stdout) == (cold.exit_code, cold.stdout), name
+        (f,) = (cdir / capcache.SUBDIR).iterdir()
+        stats: dict = {}
+        capture(str(b), cache_dir=cdir, stats=stats)
+        assert stats["misses"] == 0 and stats["hits"] > 0
+        r = run_cli(argv + ["--cache-dir", b / "c"])
+        assert r.exit_code == 2 and "inside" in r.stderr, name
+        import shutil
+        shutil.rmtree(cdir)
+    assert listing(b, s) == before

@@ -14,6 +14,7 @@ from ..errors import InputError
 from ..report.capture_report import aliases_text, capture_summary, diagnosis_text
 from .typer_app import app
 from .common import dump_json, warn
+from .engine_opts import CacheDirOpt, NoCacheOpt
 
 MAX_WARNINGS = 10
 
@@ -96,23 +97,29 @@ def _report_warnings(cap, quiet: bool) -> None:
 
 
 def _do_capture(build_dir: str, srctree: str | None, elf: bool | None, layout: str,
-                quiet: bool):
+                quiet: bool, cache_dir: Optional[Path] = None, no_cache: bool = False):
+    """capture(BUILD_DIR), with the capture cache of --cache-dir/--no-cache (the read
+    cache's directory and rules, api/readcache.py: never inside the build directory)."""
+    from ..api.readcache import ReadCacheFile
     from ..tree.capture import capture
+    rc = ReadCacheFile(build_dir, cache_dir, no_cache, None, reads=build_dir)
     prog = _Progress(quiet)
     try:
-        return capture(build_dir, srctree=srctree, elf=elf, layout=layout, progress=prog)
+        return capture(build_dir, srctree=srctree, elf=elf, layout=layout, progress=prog,
+                       cache_dir=rc.dir, warn=rc.warn)
     finally:
         prog.stop()
 
 
-def load_tree(arg: str, srctree: str | None = None, quiet: bool = False):
+def load_tree(arg: str, srctree: str | None = None, quiet: bool = False,
+              cache_dir: Optional[Path] = None, no_cache: bool = False):
     """A CapturedTree from a build directory (captured now, in memory) or a capture file
     (a path or the name of a shipped capture)."""
     from ..tree.capture_format import load_capture
     from ..tree.captured import CapturedTree
     from ..tree.registry import resolve
     if os.path.isdir(arg):
-        cap = _do_capture(arg, srctree, None, "inline", True)
+        cap = _do_capture(arg, srctree, None, "inline", True, cache_dir, no_cache)
         _report_warnings(cap, quiet)
         return CapturedTree(cap)
     p = resolve(arg)
@@ -143,12 +150,14 @@ def capture_cmd(
                                help="How .cmd texts are stored: table (shared lines, "
                                     "compact) or inline (one string per file)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress, no summary."),
+    cache_dir: Optional[Path] = CacheDirOpt,
+    no_cache: bool = NoCacheOpt,
 ) -> None:
     """Capture a kbuild build tree read-only into a kbsim-capture JSON file (format
     version 2, docs/capture-format.md)."""
     out = _output_path(output, build_dir, srctree)
     t0 = time.perf_counter()
-    cap = _do_capture(build_dir, srctree, elf, layout, quiet)
+    cap = _do_capture(build_dir, srctree, elf, layout, quiet, cache_dir, no_cache)
     if cap.srctree and out is not None and _inside(out, cap.srctree):
         raise InputError(f"{output}: inside the source tree {cap.srctree}; kbsim never writes "
                          f"there (use -o with a path outside it)")
@@ -178,10 +187,12 @@ def diagnose_cmd(
     srctree: Optional[str] = typer.Option(None, "--srctree", metavar="DIR"),
     json_out: bool = typer.Option(False, "--json", help="One JSON object on stdout."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No warnings on stderr."),
+    cache_dir: Optional[Path] = CacheDirOpt,
+    no_cache: bool = NoCacheOpt,
 ) -> None:
     """Why is SYM undefined (or not)? Exits 1 when a symbol shows a problem."""
     from ..tree.diagnose import diagnose
-    ct = load_tree(tree, srctree, quiet)
+    ct = load_tree(tree, srctree, quiet, cache_dir, no_cache)
     ds = [diagnose(ct, s.strip()) for s in symbols if s.strip()]
     if not ds:
         raise InputError("--symbol: give a symbol name")
@@ -209,13 +220,15 @@ def aliases_cmd(
                                             "source, target, other."),
     json_out: bool = typer.Option(False, "--json", help="One JSON object on stdout."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No warnings on stderr."),
+    cache_dir: Optional[Path] = CacheDirOpt,
+    no_cache: bool = NoCacheOpt,
 ) -> None:
     """Files that .cmd files name in more than one way, with the targets using each name."""
     from ..tree.aliases import find_aliases
     kinds = ("ksym", "config", "header", "source", "target", "other")
     if kind is not None and kind not in kinds:
         raise InputError(f"--kind {kind!r}: expected one of {', '.join(kinds)}")
-    ct = load_tree(tree, srctree, quiet)
+    ct = load_tree(tree, srctree, quiet, cache_dir, no_cache)
     rep = find_aliases(ct)
     if kind is not None:
         rep.sets = [s for s in rep.sets if s.kind == kind]
