@@ -22,12 +22,13 @@ from kbsim.kbuild.naming import NAMINGS
 from kbsim.tree import capcache
 from kbsim.tree.capture import capture
 from kbsim.tree.capture_format import dump_capture
+from kbsim.tree.detect import era_hints
 
 
 def _fields(cap) -> tuple:
     scans = {k: (r.name, r.target, r.source, r.command, r.prefix, r.deps, r.ksymdeps,
                  r.other, r.extra_prereqs, r.problems, r.parser, _structure(r),
-                 r.ksym_paths(), r.names())
+                 r.ksym_paths(), r.names(), era_hints(r))
              for k, r in cap._scans.items()}
     return dump_capture(cap, pretty=True), scans
 

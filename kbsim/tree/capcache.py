@@ -31,6 +31,7 @@ from pathlib import Path
 
 from ..plan.store import code_fingerprint, load_data, namespace, save_data
 from .cmdscan import ScanResult
+from .detect import era_hints
 from .elfscan import ObjectFacts
 
 FORMAT = "kbsim-capture-cache/1"
@@ -68,6 +69,7 @@ class CaptureCache:
         self._pairs: dict = {}
         self._names: dict = {}
         self._headers: dict = {}
+        self._hints: dict = {}
         self.misses = 0
         self.loaded = False
 
@@ -116,12 +118,14 @@ class CaptureCache:
         pair = self._pairs.setdefault  # one object per (name, wildcard) pair and per
         name = self._names.setdefault  # (header, CONFIG names): the file keeps each
         hdr = self._headers.setdefault  # once, and loads it back fast
-        src_cfg, headers, ksyms = scan.structure()  # (kept too: its users read it)
+        src_cfg, headers, ksyms = scan.structure()  # (kept too: its users read it,
+        hints = era_hints(scan)  # as they read the era hints)
         self.new_cmd[rel] = (sig, dataclasses.replace(
             scan, deps=[pair((name(p, p), w), (p, w)) for p, w in scan.deps],
             ksymdeps=[pair((name(p, p), w), (p, w)) for p, w in scan.ksymdeps], _cmd=None,
             _structure=([name(p, p) for p in src_cfg], [hdr(h, h) for h in headers],
-                        [name(p, p) for p in ksyms])))
+                        [name(p, p) for p in ksyms]),
+            _hints=self._hints.setdefault(tuple(hints.items()), hints)))
 
     # ---------------------------------------------------------------- objects
     def obj(self, key: str, und: bool, sig: Sig | None):
@@ -169,8 +173,9 @@ def _cmd_ok(v) -> bool:
     if not (isinstance(v, tuple) and len(v) == 2 and _sig_ok(v[0])
             and isinstance(v[1], ScanResult)):
         return False
-    st = v[1]._structure
-    return isinstance(st, tuple) and len(st) == 3 and all(isinstance(x, list) for x in st)
+    st, h = v[1]._structure, v[1]._hints
+    return isinstance(st, tuple) and len(st) == 3 and all(isinstance(x, list) for x in st) \
+        and isinstance(h, dict) and all(type(x) is bool for x in h.values())
 
 
 def _obj_ok(k, v) -> bool:

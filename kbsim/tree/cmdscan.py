@@ -55,6 +55,7 @@ class ScanResult:
     parser: str = "fast"  # fast | make | partial
     _cmd: CmdFile | None = None
     _structure: tuple | None = field(default=None, compare=False, repr=False)
+    _hints: dict | None = field(default=None, compare=False, repr=False)  # detect.era_hints
 
     @property
     def usable(self) -> bool:

@@ -43,7 +43,14 @@ _FIRST, _SECOND = itemgetter(0), itemgetter(1)
 
 
 def era_hints(r: ScanResult) -> dict[str, bool]:
-    """kbsim.kbuild.cmdfile.detect_era_hints on a ScanResult (same keys and values)."""
+    """kbsim.kbuild.cmdfile.detect_era_hints on a ScanResult (same keys and values),
+    computed once a ScanResult (the capture cache keeps it too); callers only read it."""
+    if r._hints is None:
+        r._hints = _era_hints(r)
+    return r._hints
+
+
+def _era_hints(r: ScanResult) -> dict[str, bool]:
     ks = r.ksym_paths()
     cfg: list[str] = []
     if r.deps:  # the wildcards' names under a config directory, not under a ksym one
