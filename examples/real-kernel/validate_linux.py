@@ -67,9 +67,12 @@ def tree_mtimes(build: str) -> dict[str, int]:
     return out
 
 
+CACHE_DIR = None  # --cache-dir: captures through the capture cache there
+
+
 def predict(build: str, src: str, jobs: int):
     t = time.time()
-    cap = capture(build, srctree=src)
+    cap = capture(build, srctree=src, cache_dir=CACHE_DIR)
     spec = spec_from_capture(cap)
     r = replay(spec, jobs=jobs)
     compiled = {posixpath.normpath(c.target) for c in r.compiles}
@@ -200,6 +203,9 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--keep", help="keep each run's capture and the files the real make "
                                    "changed in this directory (outside WORK's trees)")
+    ap.add_argument("--cache-dir", help="capture through the capture cache kept in this "
+                    "directory (kbsim/tree/capcache.py; outside WORK): every capture after the "
+                    "first reuses what it read from the files that did not change")
     ap.add_argument("--recheck", action="store_true",
                     help="only replay the captures in --keep DIR and compare them with "
                          "what the real make changed when they were kept")
@@ -216,6 +222,11 @@ def main() -> int:
               f"{a.version} {a.work} first", file=sys.stderr)
         return 2
     seeds = [int(x) for x in a.seeds.split(",") if x.strip()]
+    if a.cache_dir:
+        global CACHE_DIR
+        CACHE_DIR = os.path.abspath(a.cache_dir)
+        if CACHE_DIR == work or CACHE_DIR.startswith(work.rstrip("/") + "/"):
+            ap.error("--cache-dir must be outside WORK")
     real_make(src, build, a.jobs)  # settle: whatever an earlier run left is made first
     rows = [predict_then_make("settled", build, src, a.jobs, "as built, settled", a.keep)]
     for seed in seeds:
