@@ -17,7 +17,7 @@ capture's start by more than :data:`RACY_NS` (two seconds: the coarsest Linux ti
 granularity, FAT's, plus the lag of the kernel's coarse clock); a file touched later is read
 again next time, until it is that old.
 
-Storage: ``<cache dir>/captures-1/<digest of the build dir, source tree and ELF mode>.bin``,
+Storage: ``<cache dir>/captures-2/<digest of the build dir, source tree and ELF mode>.bin``,
 beside the read cache and through its code (kbsim.plan.store: data-only, an allow-list
 unpickler, kbsim's code fingerprint; a damaged or foreign file is one warning line and is
 rewritten). Never inside the tree being read: the caller checks (api/readcache.py).
@@ -34,8 +34,8 @@ from .cmdscan import ScanResult
 from .detect import era_hints
 from .elfscan import ObjectFacts
 
-FORMAT = "kbsim-capture-cache/1"
-SUBDIR = "captures-1"
+FORMAT = "kbsim-capture-cache/2"
+SUBDIR = "captures-2"  # (2: zstd, as the read cache since reads-3)
 RACY_NS = 2_000_000_000
 _ALLOWED = {("kbsim.tree.cmdscan", "ScanResult")}
 _now = time.time_ns  # (the tests move it)
