@@ -537,7 +537,7 @@ def test_replay_of_a_capture_predicts_the_next_make(tmp_path):
     doc = json.loads(res.output)
     assert doc["rebuild"] == [{"target": "lib/a.o", "stage": "compile", "pass": 1,
                                "reasons": ["due to: include/ksym/a_export"],
-                               "writes": ["lib/a.o"]}]
+                               "writes": ["lib/a.o"], "content": None}]
     spec = load_capture_spec(p, from_clean=True)
     assert spec.capture is not None and spec.era == "e5"
 

@@ -72,14 +72,17 @@ class Pass(Record):
 class Rebuild(Record):
     """A target whose recipe the (next) make runs, and why: its stage (``compile``; for a
     captured tree also ``prepare``, ``link``, ``modpost``, ``vmlinux``, ``modfinal``,
-    ``boot``), the make pass, and the files the recipe wrote (a filechk target, which
-    kbsim does not regenerate, writes none)."""
+    ``boot``), the make pass, and the files the recipe wrote. A filechk target (rewritten
+    only when the generator's text differs) has ``content``: ``unchanged``, ``changes``
+    (then it is written) or ``unknown`` (an input kbsim cannot see decides; the reason
+    names it); null for any other target."""
 
     target: str
     stage: str
     pass_no: int = Field(alias="pass")
     reasons: list[str]
     writes: list[str]
+    content: Optional[str] = None
 
 
 class Stale(Record):

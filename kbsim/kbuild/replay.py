@@ -75,11 +75,12 @@ class ReplayResult:
             tt = tree.targets.get(c.target) if tree is not None else None
             rows.append((c.start_ns, 0, i, {
                 "target": c.target, "stage": tt.stage if tt is not None else "compile",
-                "pass": c.pass_no, "reasons": c.reasons, "writes": [c.target]}))
+                "pass": c.pass_no, "reasons": c.reasons, "writes": [c.target],
+                "content": None}))
         for i, st in enumerate(self.steps):
             rows.append((st.start_ns, 1, i, {
                 "target": st.target, "stage": st.stage, "pass": st.pass_no,
-                "reasons": st.reasons, "writes": list(st.writes)}))
+                "reasons": st.reasons, "writes": list(st.writes), "content": st.content}))
         return [r for *_, r in sorted(rows, key=lambda x: x[:3])]
 
     @property

@@ -25,7 +25,9 @@ simulated time the recipe ends. Kinds (the rule each models, v6.1 and v6.12 tree
 - ``gen``: any other if_changed target (the boot image's steps, generated headers, ...);
 - ``always``: a file every make rewrites (``outputmakefile``; ``ln -fsn`` of the image);
 - ``filechk``: a file every make regenerates and writes only if its text changed
-  (scripts/Kbuild.include ``filechk``): listed, not written (kbsim runs no generator).
+  (scripts/Kbuild.include ``filechk``): kbsim runs no generator; the capture's verdict
+  (tree/filechk.py) says whether the text stays, changes (then it is written) or is
+  decided by an input kbsim cannot see (then it is left as it is).
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ class StepRecord:
     start_ns: int
     end_ns: int
     writes: list[str] = field(default_factory=list)  # files whose mtime the step changed
+    # a filechk target's next text: unchanged, changes or unknown (None: not filechk)
+    content: str | None = None
 
 
 def mod_c_text(name: str, exports: list[str], depends: list[str]) -> str:
@@ -149,12 +153,7 @@ class TreeSteps:
         kind, target = argv[1], argv[2]
         if kind == "filechk":  # the generator runs; mv only if the text changed
             yield self.rt.t.recipe_ns
-            why = dict(self.g.filechk).get(target, "filechk")
-            self.records.append(StepRecord(
-                self.rt.pass_no, target, kind, "prepare",
-                [f"regenerated on every make ({why}); the content decides, and kbsim, "
-                 f"which does not run the generator, assumes it unchanged"],
-                self.rt.fs.clock.now, self.rt.fs.clock.now))
+            self.records.append(self._filechk(ctx, target, io))
             return 0
         if kind == "always":
             yield self.rt.t.recipe_ns
@@ -194,6 +193,33 @@ class TreeSteps:
         rec.end_ns = self.rt.fs.clock.now
         self.records.append(rec)
         return status
+
+    def _filechk(self, ctx, target: str, io) -> StepRecord:
+        """scripts/Kbuild.include filechk: the generator's text goes to .NAME.tmp and is
+        moved over the target ('UPD') only if cmp finds a difference; the verdict
+        (tree/filechk.py) says which, or that an input kbsim cannot see decides (then the
+        file is left as it is)."""
+        rule = dict(self.g.filechk).get(target, "filechk")
+        v = self.g.filechk_verdicts.get(target)
+        now = self.rt.fs.clock.now
+        rec = StepRecord(self.rt.pass_no, target, "filechk", "prepare", [], now, now,
+                         content="unknown")
+        if v is None:
+            rec.reasons = [f"regenerated on every make ({rule}); content decided by its "
+                           f"generator, which kbsim does not run: left as it is"]
+            return rec
+        kind, why = v.kind, v.why
+        if v.after is not None and self.rt.fs.mtime(v.after, ctx.cwd) != v.after_mtime:
+            kind, why = "unknown", (f"content decided by {v.after}, which this make "
+                                    f"remade (kbsim does not compile it)")
+        rec.content = kind
+        tail = {"unknown": "; kbsim leaves the file as it is",
+                "changes": "; written (UPD), so what depends on it is rebuilt"}.get(kind, "")
+        rec.reasons = [f"regenerated on every make ({rule}); {why}{tail}"]
+        if kind == "changes":
+            io.out(f"  {'UPD':<8}{target}\n")
+            self._write(ctx, target, v.text or "", rec.writes)
+        return rec
 
     def _stage(self, target: str) -> str:
         tt = self.g.targets.get(target)

@@ -51,6 +51,21 @@ class TreeTarget:
 
 
 @dataclass
+class FilechkVerdict:
+    """What a filechk target's next text will be (tree/filechk.py): ``unchanged``,
+    ``changes`` (TEXT: the new text, which the replay writes) or ``unknown`` (WHY names
+    the input that decides). AFTER: a file of the tree that, if this make remakes it
+    (its mtime moves from AFTER_MTIME), decides the text instead (a 'filechk offsets'
+    target's .s file)."""
+
+    kind: str
+    why: str
+    text: str | None = None
+    after: str | None = None
+    after_mtime: int | None = None
+
+
+@dataclass
 class TreeGraph:
     targets: dict[str, TreeTarget]
     # the descent: directory -> its subdirectories in order ("." is the top)
@@ -66,6 +81,7 @@ class TreeGraph:
     always: list[tuple[str, str]] = field(default_factory=list)
     # filechk targets: regenerated on every make, written only if the text changes
     filechk: list[tuple[str, str]] = field(default_factory=list)
+    filechk_verdicts: dict[str, FilechkVerdict] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     def maker_of(self, path: str) -> str:

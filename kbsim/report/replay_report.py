@@ -60,11 +60,15 @@ def replay_text(r: ReplayResult, full: bool = False) -> str:
             if x["writes"]:
                 by[x["stage"]] = by.get(x["stage"], 0) + 1
         files = {w for x in rows for w in x["writes"]}
-        fc = sum(1 for x in rows if not x["writes"])
+        fc: dict[str, int] = {}
+        for x in rows:
+            if x.get("content"):
+                fc[x["content"]] = fc.get(x["content"], 0) + 1
+        fcs = ", ".join(f"{fc[k]} {k}" for k in ("unchanged", "changes", "unknown") if k in fc)
         lines.append("next make rebuilds: " + (", ".join(f"{n} {st}" for st, n in by.items())
                                                 or "nothing")
-                     + f"; {len(files)} files written (--json: rebuild); {fc} filechk "
-                       f"targets regenerated, assumed unchanged\n")
+                     + f"; {len(files)} files written (--json: rebuild); filechk targets "
+                       f"regenerated: {fcs or 'none'}\n")
     if stale:
         lines.append(f"stale objects ({len(stale)}): compiled exports differ from the final "
                      f"autoksyms.h\n")

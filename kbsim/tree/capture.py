@@ -32,6 +32,7 @@ from .capture_format import (Capture, CmdEntry, EraInfo, GranularityInfo, Object
                              TextFile, encode_lines, lexical_key, module_ko, rel_or_abs)
 from .cmdscan import ScanResult, scan_cmd
 from .detect import detect_era, detect_granularity
+from .filechk import read_filechk_facts
 from .linkgraph import declared_prereqs
 from .elfscan import ElfUnavailable, NotAnObject, have_pyelftools, read_facts
 from .scanstore import store_scans
@@ -213,8 +214,9 @@ def _err(e: OSError) -> str:
 class _Capturer:
     def __init__(self, tree, root: str, srctree: str | None, elf: bool | None,
                  layout: str, progress: Progress | None, elf_mode: str,
-                 cache: CaptureCache | None = None):
+                 cache: CaptureCache | None = None, environ=None):
         self.t = tree
+        self.environ = environ  # recorded for the filechk generators (None: os.environ)
         self.root = root.rstrip("/") or "/"
         self.srctree = srctree
         self.want_elf = elf
@@ -474,6 +476,7 @@ class _Capturer:
             mtimes=dict(sorted(mtimes.items())), names=dict(sorted(names.items())),
             file_notes=dict(sorted(notes.items())), symlinks=links,
             autoksyms=autoksyms, kernel_release=release, makefile_prereqs=declared, auto_conf=auto_conf, modules_order=modorder,
+            filechk=read_filechk_facts(self, self.environ),
             mod_files=mod_files, usyms_files=usyms_files, objects=objects,
             warnings=self.warnings, notes=self.notes, partial=self.partial)
         if self.layout == "table":
@@ -691,14 +694,16 @@ def resolve_srctree(root: str, srctree: str | None, tree=None) -> tuple[str | No
 def capture(build_dir: str, *, srctree: str | None = None, elf: bool | None = None,
             layout: str = "table", progress: Progress | None = None,
             cache_dir: str | os.PathLike | None = None, warn: Callable | None = None,
-            stats: dict | None = None) -> Capture:
+            stats: dict | None = None, environ=None) -> Capture:
     """Capture the real build directory BUILD_DIR (read-only).
 
     ``elf``: None reads objects with pyelftools when it is installed (a warning otherwise),
     True requires it (InputError if missing), False reads no ELF contents. ``cache_dir``:
     keep what was read from each file there and reuse it while the file's stat is
     unchanged (capcache.py; the caller makes sure it is outside the trees read); WARN
-    says a cache problem in one line; STATS, a dict, gets the cache's hits and misses."""
+    says a cache problem in one line; STATS, a dict, gets the cache's hits and misses.
+    ``environ``: the environment the next make is predicted for (os.environ if None;
+    filechk.py)."""
     if not os.path.exists(build_dir):
         raise InputError(f"{build_dir}: no such directory")
     if not os.path.isdir(build_dir):
@@ -716,7 +721,7 @@ def capture(build_dir: str, *, srctree: str | None = None, elf: bool | None = No
         cache = None
         if cache_dir is not None:
             cache = CaptureCache(cache_dir, root, src, f"{mode}/{elf}", warn).load()
-        c = _Capturer(RealTree(), root, src, elf, layout, progress, mode, cache)
+        c = _Capturer(RealTree(), root, src, elf, layout, progress, mode, cache, environ)
         if note:
             c.warn(note, partial=False)
         cap = c.run()
@@ -728,11 +733,12 @@ def capture(build_dir: str, *, srctree: str | None = None, elf: bool | None = No
 
 
 def capture_simfs(fs, root: str, *, srctree: str | None = None, layout: str = "table",
-                  progress: Progress | None = None) -> Capture:
+                  progress: Progress | None = None, environ=None) -> Capture:
     """Capture a simulated tree at ROOT of a SimFS (objects are kbsim object text; ELF
     objects, if any were written there, are read with pyelftools when available)."""
     if not fs.isdir(root):
         raise InputError(f"{root}: no such directory in the simulated filesystem")
-    c = _Capturer(SimTree(fs), fs.canonical(root), srctree, None, layout, progress, "kbsim")
+    c = _Capturer(SimTree(fs), fs.canonical(root), srctree, None, layout, progress, "kbsim",
+                  environ=environ)
     with paused_gc():
         return c.run()

@@ -1,4 +1,4 @@
-"""The captured-tree format ``kbsim-capture/4``: pydantic models, reading, writing, and the
+"""The captured-tree format ``kbsim-capture/5``: pydantic models, reading, writing, and the
 bridges to replay (:func:`to_spec`, :func:`initial_files`, :func:`load_capture_spec`).
 
 A capture is one JSON document (gzip-compressed when the file name ends in ``.gz``)
@@ -24,7 +24,9 @@ files are still read, their texts scanned as before. Version 3 added the kernel 
 filesystem of the build directory and the release of the kernel the capture ran on.
 Version 4 added the prerequisites the source tree's directory makefiles declare for the
 captured targets (``makefile_prereqs``); from version 4 ``mtimes`` also holds every
-regular file of the build directory.
+regular file of the build directory. Version 5 added what decides the content of the
+filechk targets (``filechk``: their texts, the source Makefile's version, the localversion
+files, whether the source tree is a git work tree, the capture's environment).
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ from ..kbuild.eras import ERAS
 from ..kbuild.spec import BuildSpec
 
 FORMAT_NAME = "kbsim-capture"
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 FORMAT = f"{FORMAT_NAME}/{FORMAT_VERSION}"
 READABLE = frozenset(f"{FORMAT_NAME}/{n}" for n in range(1, FORMAT_VERSION + 1))
 
@@ -64,6 +66,37 @@ class TextFile(_M):
     text: str | None = Field(None, description="The content (UTF-8; undecodable bytes "
                                                "replaced, and said so in error)")
     error: str | None = Field(None, description="Why the text is missing or incomplete")
+
+
+class FilechkFacts(_M):
+    """Format 5: what decides the text of the filechk targets (scripts/Kbuild.include
+    ``filechk``: each make regenerates them and writes only a changed text), read-only from
+    the build directory, the source tree it points to and the capture's environment;
+    kbsim/tree/filechk.py turns them into a verdict per target."""
+
+    texts: dict[str, str] = Field(default_factory=dict, description="Filechk target "
+                                  "(relative to the build directory) -> its current text")
+    offsets: dict[str, str] = Field(default_factory=dict, description="Filechk target of "
+                                    "'filechk offsets' -> the text that rule makes of its "
+                                    "current .s file")
+    version: dict[str, str] = Field(default_factory=dict, description="VERSION, PATCHLEVEL, "
+                                    "SUBLEVEL, EXTRAVERSION of the source tree's Makefile")
+    localversion: dict[str, str] = Field(default_factory=dict, description="localversion* "
+                                         "files of the build directory (relative) and of "
+                                         "the source tree (absolute) -> their text")
+    git: bool | None = Field(None, description="The source tree is the top of a git work "
+                                               "tree (has .git); null if not known")
+    scmversion: str | None = Field(None, description="The source tree's .scmversion (read "
+                                                     "by setlocalversion up to v6.2)")
+    package_h: bool = Field(False, description="The source Makefile has a filechk_package.h "
+                                               "rule (Debian)")
+    mtimes: dict[str, int | None] = Field(default_factory=dict, description="Source-tree "
+                                          "inputs of a generator -> st_mtime_ns "
+                                          "(kernel/time/timeconst.bc)")
+    env: dict[str, str | None] = Field(default_factory=dict, description="The capture's "
+                                       "environment: KBUILD_BUILD_USER, KBUILD_BUILD_HOST, "
+                                       "LOCALVERSION, ... (null: unset), and 'whoami' and "
+                                       "'uname -n' (the user and host names)")
 
 
 class CmdScan(_M):
@@ -177,10 +210,10 @@ class GranularityInfo(_M):
 
 
 class Capture(_M):
-    """A captured kbuild build tree (``kbsim-capture/4``)."""
+    """A captured kbuild build tree (``kbsim-capture/5``)."""
 
-    format: str = Field(FORMAT, description="kbsim-capture/4 as written by this version "
-                                            "(kbsim-capture/1 to /3 are read too)")
+    format: str = Field(FORMAT, description="kbsim-capture/5 as written by this version "
+                                            "(kbsim-capture/1 to /4 are read too)")
     # not part of the format: the capture's own parse of each usable .cmd file, kept when
     # the capture is used in the same process, so CapturedTree does not parse them again
     _scans: dict | None = PrivateAttr(default=None)
@@ -221,6 +254,8 @@ class Capture(_M):
     symlinks: dict[str, str] = Field(default_factory=dict,
                                      description="Symlinks met in the build directory -> "
                                                  "their target (never followed)")
+    filechk: FilechkFacts | None = Field(None, description="Format 5: what decides the "
+                                         "filechk targets' content")
     autoksyms: TextFile | None = Field(None, description="include/generated/autoksyms.h")
     kernel_release: TextFile | None = Field(None, description="Format 3: "
                                                               "include/config/kernel.release "
@@ -517,7 +552,8 @@ def capture_format_doc() -> str:
     for title, m in (("Top level", Capture), ("era", EraInfo),
                      ("granularity", GranularityInfo), ("cmd_files[]", CmdEntry),
                      ("cmd_files[].scan", CmdScan),
-                     ("objects{}", ObjectEntry), ("Text files", TextFile)):
+                     ("objects{}", ObjectEntry), ("filechk", FilechkFacts),
+                     ("Text files", TextFile)):
         doc += [f"## {title}", ""] + table(m) + [""]
     return "\n".join(doc)
 

@@ -25,6 +25,7 @@ from operator import itemgetter
 from ..kbuild.eras import Era
 from ..kbuild.treegraph import TreeGraph, TreeTarget
 from .cmdscan import archive_members
+from .filechk import verdicts
 
 # make processes of the top-level stages, by target (v6.1 and v6.12 makefiles)
 STAGE_OF = {
@@ -68,6 +69,7 @@ FILECHK = {
     "include/generated/asm-offsets.h": "Kbuild: filechk offsets (asm-offsets.s)",
     "init/utsversion-tmp.h": "init/Makefile: filechk uts_version",
     "scripts/mod/devicetable-offsets.h": "scripts/mod/Makefile: filechk offsets",
+    "include/generated/package.h": "Makefile: filechk package.h (Debian)",
 }
 # files every make rewrites in an O= build (top-level Makefile and Kbuild)
 ALWAYS = {
@@ -354,6 +356,11 @@ def tree_graph(ct, era: Era, declared: dict[str, list[str]] | None = None) -> Tr
         g.always = [(f, why) for f, why in ALWAYS.items()
                     if f in known or f in ct.cap.symlinks]
     g.filechk = [(f, why) for f, why in FILECHK.items() if f in known]
+    fc = ct.cap.filechk
+    if fc is not None and not fc.package_h:  # not Debian's Makefile: no such rule
+        g.filechk = [(f, why) for f, why in g.filechk if f != "include/generated/package.h"]
+    g.filechk_verdicts = verdicts(fc, ct.config, ct.cap.srctree, ct.cap.mtimes,
+                                  [f for f, _ in g.filechk])
     return g
 
 
