@@ -13,6 +13,7 @@ import os
 from capture_trees import NS, T, e6_linked_tree
 
 from kbsim.kbuild import replay
+from kbsim.kbuild.treegraph import dir_makefile
 from kbsim.tree.capture import capture
 from kbsim.tree.incremental import spec_from_capture
 
@@ -207,3 +208,21 @@ def test_a_plain_rule_that_is_up_to_date(tmp_path):
     put(b / "lib/gen_atable", "", T + 4 * NS)
     put(b / "lib/atable.h", "", T + 5 * NS)
     assert _made(_replay(b)) == [("prepare", "source")]
+
+
+def test_a_plain_rule_target_is_not_in_targets(tmp_path):
+    """Makefile.build reads the .cmd files of $(targets), the if_changed targets; a plain
+    rule's target has none and is not one (an -include of its missing .cmd file would be a
+    makefile make tries to remake, which the plan tier refuses: obj=lib then ran on the
+    reference engine in every replay of a 6.1 tree). The whole replay runs on the plan."""
+    from capture_trees import put
+    b, s = e6_linked_tree(tmp_path)
+    put(s / "lib/Makefile", LIB_MAKEFILE, T - 3600 * NS)
+    put(b / "lib/gen_atable", "", T + 4 * NS)
+    put(b / "lib/atable.h", "", T + 5 * NS)
+    spec = spec_from_capture(capture(str(b)))
+    lib = dir_makefile(spec.tree, "lib")
+    targets = next(ln for ln in lib.splitlines() if ln.startswith("targets := ")).split()
+    assert "lib/a.o" in targets and "lib/atable.h" not in targets
+    r = replay(spec, jobs=1, granularity="ns", engine="plan")
+    assert _made(r) == [("prepare", "source")]

@@ -41,14 +41,26 @@ from kbsim.tree.captured import CapturedTree
 from kbsim.tree.incremental import spec_from_capture
 
 
-def real_make(src: str, build: str, jobs: int) -> float:
-    """make in the build's environment (the one build-linux.sh used): a different
-    KBUILD_BUILD_USER/HOST would rewrite include/generated/compile.h."""
-    t = time.time()
+def make_env(build: str, **extra: str | None) -> dict[str, str]:
+    """The build's environment (the one build-linux.sh used; a different
+    KBUILD_BUILD_USER/HOST would rewrite include/generated/compile.h), with EXTRA set
+    (None: unset). kbsim's capture is given the same one: the filechk targets' content
+    follows it."""
     env = {**os.environ, "LC_ALL": "C", "KBUILD_BUILD_USER": "kbsim",
            "KBUILD_BUILD_HOST": "kbsim", "TMPDIR": os.path.join(os.path.dirname(build), "tmp")}
-    subprocess.run(["make", "-C", src, f"O={build}", f"-j{jobs}"], check=True, env=env,
-                   stdout=subprocess.DEVNULL)
+    for k, v in extra.items():
+        if v is None:
+            env.pop(k, None)
+        else:
+            env[k] = v
+    return env
+
+
+def real_make(src: str, build: str, jobs: int, env: dict[str, str] | None = None) -> float:
+    """make in ENV (default: the build's environment, make_env)."""
+    t = time.time()
+    subprocess.run(["make", "-C", src, f"O={build}", f"-j{jobs}"], check=True,
+                   env=env or make_env(build), stdout=subprocess.DEVNULL)
     return time.time() - t
 
 
@@ -70,9 +82,9 @@ def tree_mtimes(build: str) -> dict[str, int]:
 CACHE_DIR = None  # --cache-dir: captures through the capture cache there
 
 
-def predict(build: str, src: str, jobs: int):
+def predict(build: str, src: str, jobs: int, env: dict[str, str] | None = None):
     t = time.time()
-    cap = capture(build, srctree=src, cache_dir=CACHE_DIR)
+    cap = capture(build, srctree=src, cache_dir=CACHE_DIR, environ=env or make_env(build))
     spec = spec_from_capture(cap)
     r = replay(spec, jobs=jobs)
     compiled = {posixpath.normpath(c.target) for c in r.compiles}

@@ -141,7 +141,10 @@ def dir_makefile(g: TreeGraph, d: str) -> str:
             if made:
                 lines.append(f"{' '.join(made)}: {s} ;")
     lines.append("kbsim-goals := " + " ".join(g.goals.get(d, [])))
-    lines.append("targets := " + " ".join(t.path for t in mine))
+    # $(targets): the if_changed targets, whose .cmd files are read; a plain rule's
+    # target (lib/Makefile's crc32table.h) is not one (it has no .cmd file to read, and
+    # an -include of a missing file would be a makefile make tries to remake)
+    lines.append("targets := " + " ".join(t.path for t in mine if t.kind != "plain"))
     seen: set[str] = set()
     for t in mine:
         lines += _rule(t.path, t.prereqs + ["FORCE"], _recipe(t))
