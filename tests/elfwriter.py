@@ -107,6 +107,8 @@ def kernel_object(exported: list[str], markers: list[str] = (), undefined: list[
     if style != "4.x" and markers:
         sections.append(".discard.ksym")
         syms += [(f"__ksym_marker_{m}", ".discard.ksym", STB_LOCAL) for m in markers]
-    syms += [(s, ".text", STB_GLOBAL) for s in exported]
+    # the symbols themselves: an EXPORT_SYMBOL's symbol is defined whether or not trimming
+    # kept its KSYMTAB entry (a member of a composite module defines it for the others)
+    syms += [(s, ".text", STB_GLOBAL) for s in dict.fromkeys([*exported, *markers])]
     syms += [(u, None, STB_GLOBAL) for u in undefined]
     return elf_object(sections, syms, elfclass, little)

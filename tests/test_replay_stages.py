@@ -146,17 +146,19 @@ def test_an_asm_generic_wrapper_of_61_is_never_remade(tmp_path):
 
 
 def test_a_relinked_composite_module_keeps_its_undefined_symbols(tmp_path):
-    """e5 (v6.1): crypto/crypto.o is linked with ld -r from api.o and cipher.o; the capture
-    reads the undefined symbols of the composite, not of its members (ld -r resolves what
-    one member uses from the other). A recompiled cipher.o relinks crypto.o, which still
-    uses dummy_sym from drivers/net/dummy.ko, so modpost's crypto.mod.c keeps its text
-    ('depends: dummy') and is not rewritten (on Linux 6.1 seed 5 kbsim said
-    crypto/crypto_hash.mod.c was rewritten; the real modpost left it)."""
+    """e5 (v6.1): crypto/crypto.o is linked with ld -r from api.o and cipher.o; cipher.o
+    uses crypto_alg_list, which api.o defines (ld -r resolves it), and dummy_sym from
+    drivers/net/dummy.ko. A recompiled cipher.o relinks crypto.o, which still uses
+    dummy_sym, so modpost's crypto.mod.c keeps its text ('depends: dummy') and is not
+    rewritten (on Linux 6.1 seed 5 kbsim said crypto/crypto_hash.mod.c was rewritten;
+    the real modpost left it)."""
     from capture_trees import e5_race_tree, put
     from elfwriter import kernel_object
     b, s = e5_race_tree(tmp_path)
     sym = "tcp_rate_check_app_limited"
     put(b / "drivers/net/dummy.o", kernel_object([], ["dummy_sym"], [sym]), T + 3 * NS)
+    put(b / "crypto/cipher.o", kernel_object([], [], ["crypto_alg_list", "dummy_sym"]),
+        T + 2 * NS)
     put(b / "crypto/crypto.o", kernel_object([], ["crypto_alg_list"], ["dummy_sym"]),
         T + 3 * NS)
     os.utime(s / "crypto/cipher.c", ns=(T + 20 * NS,) * 2)
@@ -226,3 +228,28 @@ def test_a_plain_rule_target_is_not_in_targets(tmp_path):
     assert "lib/a.o" in targets and "lib/atable.h" not in targets
     r = replay(spec, jobs=1, granularity="ns", engine="plan")
     assert _made(r) == [("prepare", "source")]
+
+
+def test_a_composite_module_needs_what_its_members_need(tmp_path):
+    """modpost reads a composite module's undefined symbols from NAME.o, which ld -r
+    made of its members: their undefined symbols less those another member defines.
+    crypto/cipher.o is newer than crypto/crypto.o (a build that stopped between the two)
+    and now also uses crypto_missing, which nothing exports: the next make relinks
+    crypto.o, its .usyms lists the symbol (so the autoksyms step asks for it) and modpost
+    reports it for crypto.ko; crypto_alg_list, which api.o defines, is not reported."""
+    from capture_trees import e5_race_tree, put
+    from elfwriter import kernel_object
+    b, _ = e5_race_tree(tmp_path)
+    put(b / "crypto/cipher.o", kernel_object([], [], ["crypto_alg_list", "crypto_missing"]),
+        T + 4 * NS)
+    put(b / "crypto/.crypto.usyms.cmd", "cmd_crypto/crypto.usyms := nm crypto/crypto.o | "
+        "sed -n 's/^  *U //p' > crypto/crypto.usyms\n", T + 3 * NS)
+    cap = capture(str(b))
+    assert cap.objects["crypto/cipher.o"].undefined == ["crypto_missing"]  # less api.o's
+    r = replay(spec_from_capture(cap), jobs=1)
+    rows = {x["target"]: x for x in r.rebuilds()}
+    assert rows["crypto/crypto.o"]["reasons"] == ["due to: crypto/cipher.o"]
+    assert rows["crypto/crypto.usyms"]["reasons"] == ["due to: crypto/crypto.o"]
+    assert "crypto_missing" in [t.symbol for a in r.adjusts for t in a.touched]
+    errors = [e for e in r.modpost_errors if "crypto/crypto.ko" in e]
+    assert errors == ['ERROR: modpost: "crypto_missing" [crypto/crypto.ko] undefined!']

@@ -272,6 +272,9 @@ class TreeSteps:
             return ObjectContent(members=members).dump()
         if kind == "order":
             return self._order_text(ctx, prereqs)
+        if kind == "gen" and target.endswith(".usyms") and members:
+            # Makefile.build cmd_undefined_syms (v5.19-v6.4): nm NAME.o | sed -n 's/^  *U //p'
+            return "".join(f"{u}\n" for u in sorted(self._content(ctx, members[0]).undefined))
         if kind not in ("ld-r", "vmlinux.o", "ko"):
             return self._old(ctx, target)
         oc = ObjectContent(members=members)
@@ -285,12 +288,19 @@ class TreeSteps:
             oc.exports += [x for x in sub.exports if x not in ex and not ex.add(x)]
             oc.markers += [x for x in sub.markers if x not in mk and not mk.add(x)]
             oc.undefined += [u for u in sub.undefined if u not in und and not und.add(u)]
-        if kind == "ld-r" and self.rt.era.recursion:
+        if kind == "ld-r" and target in self.g.member_symbols:
             # a composite's undefined symbols are its members' less those another member
-            # defines (ld -r resolves them); the capture reads them from the composite
-            # only, and a recompile changes no symbol a member uses, so the relinked one
-            # keeps them (else modpost's NAME.mod.c 'depends' would lose them: Linux 6.1
-            # seed 5, crypto/crypto_hash.mod.c)
+            # defines (ld -r resolves them): the capture read each member's so (and a
+            # member newer than the module brings what it needs now)
+            oc.undefined = []
+            und = set()
+            for sub in self._leaves(ctx, members):
+                oc.undefined += [u for u in sub.undefined if u not in und and not und.add(u)]
+        elif kind == "ld-r" and self.rt.era.recursion:
+            # without the members' symbols (a capture before they were read), the relinked
+            # module keeps those read from it: a recompile changes no symbol a member
+            # uses (else modpost's NAME.mod.c 'depends' would lose them: Linux 6.1 seed 5,
+            # crypto/crypto_hash.mod.c)
             old = self._content(ctx, target)
             if old.undefined:
                 oc.undefined = list(old.undefined)

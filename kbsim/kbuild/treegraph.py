@@ -82,6 +82,9 @@ class TreeGraph:
     # filechk targets: regenerated on every make, written only if the text changes
     filechk: list[tuple[str, str]] = field(default_factory=list)
     filechk_verdicts: dict[str, FilechkVerdict] = field(default_factory=dict)
+    # composite modules whose members' undefined symbols were captured (less those
+    # another member defines): a relink takes its undefined symbols from them
+    member_symbols: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
 
     def maker_of(self, path: str) -> str:

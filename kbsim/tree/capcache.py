@@ -34,7 +34,7 @@ from .cmdscan import ScanResult
 from .detect import era_hints
 from .elfscan import ObjectFacts
 
-FORMAT = "kbsim-capture-cache/2"
+FORMAT = "kbsim-capture-cache/3"  # /3: object facts carry the defined symbols
 SUBDIR = "captures-2"  # (2: zstd, as the read cache since reads-3)
 RACY_NS = 2_000_000_000
 _ALLOWED = {("kbsim.tree.cmdscan", "ScanResult")}
@@ -139,7 +139,8 @@ class CaptureCache:
         is_elf, r = e[1], e[2]
         if isinstance(r, tuple):
             r = ObjectFacts(r[0], list(r[1]), None if r[2] is None else list(r[2]),
-                            None if r[3] is None else list(r[3]))
+                            None if r[3] is None else list(r[3]),
+                            None if r[4] is None else list(r[4]))
         return is_elf, r
 
     def put_obj(self, key: str, und: bool, sig: Sig | None, is_elf: bool,
@@ -149,7 +150,8 @@ class CaptureCache:
         if isinstance(result, ObjectFacts):
             result = (result.format, tuple(result.exports),
                       None if result.markers is None else tuple(result.markers),
-                      None if result.undefined is None else tuple(result.undefined))
+                      None if result.undefined is None else tuple(result.undefined),
+                      None if result.defined is None else tuple(result.defined))
         self.new_obj[(key, und)] = (sig, is_elf, result)
 
     # ---------------------------------------------------------------- saving
@@ -183,5 +185,5 @@ def _obj_ok(k, v) -> bool:
             and isinstance(v, tuple) and len(v) == 3 and _sig_ok(v[0])):
         return False
     r = v[2]
-    return isinstance(r, str) or (isinstance(r, tuple) and len(r) == 4
+    return isinstance(r, str) or (isinstance(r, tuple) and len(r) == 5
                                   and isinstance(r[0], str))

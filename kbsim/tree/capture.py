@@ -587,10 +587,18 @@ class _Capturer:
             ko = module_ko(lexical_key(ko))
             want[ko] = True
             want[ko[:-3] + ".o"] = True
+        # the members of a composite module (its .mod lists several objects, v5.19+ one a
+        # line): their undefined symbols, less those another member defines, are what the
+        # relinked module needs (composite_members below)
+        composites = composite_members(mod_files)
+        for members in composites.values():
+            for m in members:
+                want[m] = True
         want.setdefault("vmlinux", False)
         # v6.5+: vmlinux.o's __export_symbol_ entries are what modpost exports from it
         want.setdefault("vmlinux.o", False)
         out: dict[str, ObjectEntry] = {}
+        defined: dict[str, list[str] | None] = {}
         items = sorted(want.items())
         elf_missing = False
         for i, (key, und) in enumerate(items):
@@ -651,12 +659,36 @@ class _Capturer:
                 mtimes[key] = self.walked[key]
             out[key] = ObjectEntry(format=facts.format, exports=facts.exports,
                                    markers=facts.markers, undefined=facts.undefined)
+            defined[key] = facts.defined
         self.progress("read objects", len(items), len(items))
+        for members in composites.values():  # ld -r resolves what one member gives another
+            if any(defined.get(m) is None or out[m].undefined is None for m in members):
+                continue
+            for m in members:
+                given = {x for o in members if o != m for x in defined[o]}
+                out[m].undefined = [u for u in out[m].undefined if u not in given]
         if elf_missing:
             self.warn("pyelftools is not installed (pip install 'kbsim[elf]'): the exports "
                       "compiled into ELF objects and the modules' undefined symbols were not "
                       "captured", partial=False)
         return out
+
+
+def composite_members(mod_files) -> dict[str, list[str]]:
+    """Module object -> its members, for the modules linked from several objects
+    (``NAME.mod`` of v5.19+: one member a line; ``foo-y := a.o b.o``)."""
+    out: dict[str, list[str]] = {}
+    for tf in mod_files:
+        if tf.text is None or tf.path.startswith(".tmp_versions/"):
+            continue
+        lines = [x.strip() for x in tf.text.split("\n") if x.strip()]
+        if not lines or not all(" " not in x and x.endswith(".o") for x in lines):
+            continue  # (v5.3-v5.18 NAME.mod: the objects on one line, the symbols after)
+        members = [lexical_key(x) for x in lines]
+        obj = tf.path[:-4] + ".o"
+        if members != [obj]:
+            out[obj] = members
+    return out
 
 
 def is_build_dir(path: str) -> bool:

@@ -161,7 +161,10 @@ class ObjectEntry(_M):
                                                         "every EXPORT_SYMBOL, compiled in "
                                                         "or not)")
     undefined: list[str] | None = Field(None, description="Undefined global symbols (nm "
-                                                          "'U'), captured for modules")
+                                                          "'U'), captured for modules and "
+                                                          "(format 5) the members of "
+                                                          "composite modules, less those "
+                                                          "another member defines")
     error: str | None = Field(None, description="Why it could not be read")
 
 

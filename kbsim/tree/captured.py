@@ -368,7 +368,14 @@ class CapturedTree:
             for m in members:
                 kinds[m] = "m"
             n, _ = self.module_needs(ko)
-            needs[members[0]] = [s for s in (n or []) if s != "__this_module"]
+            own = [cap.objects.get(m) for m in members]
+            if len(members) > 1 and all(o is not None and o.undefined is not None
+                                        for o in own):
+                # a composite's members, read one by one (capture.composite_members)
+                for m, o in zip(members, own):
+                    needs[m] = list(o.undefined)
+            else:
+                needs[members[0]] = [s for s in (n or []) if s != "__this_module"]
         headers: dict[str, list[str]] = HeaderConfigs()
         dirs: dict[str, DirSpec] = {}
         first: dict[str, int] = {}

@@ -43,6 +43,7 @@ _KSYMTAB_SECTION = re.compile(r"^_{2,3}ksymtab(?:_gpl|_unused|_unused_gpl|_gpl_f
 _NOT_EXPORTS = {"strings"}  # __ksymtab_strings is a section, never an export
 SHT_SYMTAB = 2
 STB_GLOBAL = 1
+STB_WEAK = 2
 
 
 class ElfUnavailable(RuntimeError):
@@ -55,6 +56,9 @@ class ObjectFacts:
     exports: list[str] = field(default_factory=list)  # sorted
     markers: list[str] | None = None  # sorted; None when the object has none at all
     undefined: list[str] | None = None  # in symbol-table order; only when asked for
+    # global and weak symbols it defines, with the undefined ones: what one member of a
+    # composite module gives another (ld -r resolves them); kbsim objects: their exports
+    defined: list[str] | None = None
 
 
 def have_pyelftools() -> bool:
@@ -83,7 +87,9 @@ def read_facts(data_head: bytes, fh, want_undefined: bool) -> ObjectFacts:
             raise NotAnObject("a damaged kbsim object")
         return ObjectFacts("kbsim-object", sorted(set(oc.exports)),
                            sorted(set(oc.markers)) if oc.markers else None,
-                           list(oc.undefined) if want_undefined else None)
+                           list(oc.undefined) if want_undefined else None,
+                           sorted(set(oc.exports) | set(oc.markers)) if want_undefined
+                           else None)
     if data_head.startswith(b"!<arch>\n") or data_head.startswith(b"!<thin>\n"):
         raise NotAnObject("an ar archive, not an object")
     if not data_head:
@@ -147,16 +153,20 @@ def _elf_facts_fast(data: bytes, want_undefined: bool) -> ObjectFacts:
             symtab = i
     markers: set[str] = set()
     undefined: list[str] = []
+    defined: list[str] = []
     if symtab is not None:
         _scan_symbols(sec_data(symtab), sec_data(secs[symtab][4]), cls == 2, end,
-                      want_undefined, exports, markers, undefined)
+                      want_undefined, exports, markers, undefined, defined)
     return ObjectFacts("elf", sorted(exports), sorted(markers) if markers else None,
-                       undefined if want_undefined else None)
+                       undefined if want_undefined else None,
+                       defined if want_undefined else None)
 
 
 def _scan_symbols(data: bytes, strtab: bytes, is64: bool, end: str, want_undefined: bool,
-                  exports: set[str], markers: set[str], undefined: list[str]) -> None:
-    """Exports (``__ksymtab_SYM``), markers and global undefined symbols of a symtab."""
+                  exports: set[str], markers: set[str], undefined: list[str],
+                  defined: list[str]) -> None:
+    """Exports (``__ksymtab_SYM``), markers, global undefined symbols and (with them) the
+    global and weak symbols defined, of a symtab."""
     if is64:
         fmt, size, name_i, info_i, shndx_i = end + "IBBHQQ", 24, 0, 1, 3
     else:
@@ -176,8 +186,12 @@ def _scan_symbols(data: bytes, strtab: bytes, is64: bool, end: str, want_undefin
             markers.add(name[len("__ksym_marker_"):])
         elif name.startswith("__export_symbol_"):  # v6.5+ (ddb5cdbafaaa)
             markers.add(name[len("__export_symbol_"):])
-        elif want_undefined and ent[shndx_i] == 0 and ent[info_i] >> 4 == STB_GLOBAL:
-            undefined.append(name)
+        elif want_undefined and ent[info_i] >> 4 in (STB_GLOBAL, STB_WEAK):
+            if ent[shndx_i] == 0:
+                if ent[info_i] >> 4 == STB_GLOBAL:
+                    undefined.append(name)
+            else:
+                defined.append(name)
 
 
 def _elf_facts_pyelftools(fh, want_undefined: bool) -> ObjectFacts:
@@ -199,15 +213,17 @@ def _elf_facts_pyelftools(fh, want_undefined: bool) -> ObjectFacts:
                 symtab = sec
         markers: set[str] = set()
         undefined: list[str] = []
+        defined: list[str] = []
         if symtab is not None:
             strtab = elf.get_section(symtab["sh_link"]).data()
             _scan_symbols(symtab.data(), strtab, elf.elfclass == 64,
                           "<" if elf.little_endian else ">", want_undefined, exports,
-                          markers, undefined)
+                          markers, undefined, defined)
     except (ELFError, struct.error, ValueError, KeyError, AttributeError, TypeError) as e:
         raise NotAnObject(f"damaged ELF file: {e}") from None
     return ObjectFacts("elf", sorted(exports), sorted(markers) if markers else None,
-                       undefined if want_undefined else None)
+                       undefined if want_undefined else None,
+                       defined if want_undefined else None)
 
 
 def read_object(path: str, want_undefined: bool) -> ObjectFacts:

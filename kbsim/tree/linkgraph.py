@@ -356,6 +356,13 @@ def tree_graph(ct, era: Era, declared: dict[str, list[str]] | None = None) -> Tr
         g.always = [(f, why) for f, why in ALWAYS.items()
                     if f in known or f in ct.cap.symlinks]
     g.filechk = [(f, why) for f, why in FILECHK.items() if f in known]
+    objs = ct.cap.objects
+    for t, tt in targets.items():
+        if tt.kind == "ld-r":
+            members = [p for p in tt.prereqs if p.endswith(".o")]
+            if members and all(objs.get(m) is not None and objs[m].undefined is not None
+                               for m in members):
+                g.member_symbols.add(t)
     fc = ct.cap.filechk
     if fc is not None and not fc.package_h:  # not Debian's Makefile: no such rule
         g.filechk = [(f, why) for f, why in g.filechk if f != "include/generated/package.h"]
