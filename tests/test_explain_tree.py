@@ -42,9 +42,12 @@ def test_the_race_tree_replays_to_the_modpost_failure(tree):
     r = replay(spec_from_capture(capture(str(tree))), jobs=2)
     assert r.modpost_errors == [MODPOST] and r.exit_code == 1
     assert [a.changed for a in r.adjusts] == [0]
+    # modpost writes nothing once an error occurred (modpost.c write_buf): no
+    # Module.symvers, so .DELETE_ON_ERROR has nothing to delete (a real 6.1 make that
+    # failed so left Module.symvers as it was)
     assert [(x["stage"], x["target"]) for x in r.rebuilds() if x["writes"]] == [
-        ("prepare", "source"), ("modpost", "Module.symvers")]
-    assert "make[1]: *** Deleting file 'Module.symvers'" in r.make_errors
+        ("prepare", "source")]
+    assert not any("Deleting file" in e for e in r.make_errors)
 
 
 def test_diagnose_says_same_tick(tree):

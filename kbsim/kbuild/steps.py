@@ -75,6 +75,17 @@ def vmlinux_exports(vmlinux_o: ObjectContent, recursion: bool) -> set[str]:
     return set(vmlinux_o.markers) | set(vmlinux_o.exports)
 
 
+def undefined_in(modules: list[tuple[str, ObjectContent]], vmlinux_exports: set[str],
+                 recursion: bool) -> set[str]:
+    """The modules (.ko) with a symbol neither vmlinux nor any module exports: those
+    modpost reports 'undefined!' (commands.report_modpost's rule)."""
+    exports = set(vmlinux_exports)
+    for _, c in modules:
+        exports.update(c.exports if recursion else (c.markers or c.exports))
+    return {ko for ko, c in modules
+            if any(u not in exports and u != "__this_module" for u in c.undefined)}
+
+
 def modpost_outputs(modules: list[tuple[str, ObjectContent]], vmlinux_exports: set[str],
                     trim: bool, whitelist: list[str], ksymtab_by_modpost: bool
                     ) -> tuple[dict[str, str], str | None]:
@@ -257,7 +268,15 @@ class TreeSteps:
         out = []
         for p in prereqs:
             if p.endswith("modules.order"):
-                out.append(self._old(ctx, p).decode("utf-8", "replace"))
+                sub = self.g.targets.get(p)
+                if sub is not None and sub.kind == "order":
+                    # its text as its own rule makes it: the capture read the top-level
+                    # modules.order only, so a subdirectory's is empty in the replay
+                    # until rewritten (with lib's left out, a rewritten top-level list
+                    # lost lib's modules, and the autoksyms step their symbols)
+                    out.append(self._order_text(ctx, sub.prereqs))
+                else:
+                    out.append(self._old(ctx, p).decode("utf-8", "replace"))
             elif p.endswith(".o"):
                 out.append(f"{p[:-2]}{self.rt.era.modorder_ext}\n")
         return "".join(out)
@@ -327,15 +346,25 @@ class TreeSteps:
         vm_exports = vmlinux_exports(self._content(ctx, "vmlinux.o"), rt.era.recursion)
         mods = [(ko, self._content(ctx, ko[:-3] + ".o")) for ko in rt.module_names]
         status = rt.report_modpost(ctx, io, vm_exports, mods)
-        self._write(ctx, target, f"kbsim Module.symvers ({len(mods)} modules)\n", rec.writes)
         texts, export_c = modpost_outputs(
             mods, vm_exports, True, list(rt.spec.whitelist), not rt.era.recursion)
-        for ko, text in texts.items():
-            self._write_if_changed(ctx, ko[:-3] + ".mod.c", text, rec.writes)
+        # modpost.c write_buf writes nothing once an error occurred: v6.1 checks and
+        # writes module by module (write_mod_c_file), so the modules before the first
+        # failing one get their .mod.c; v6.12 checks every module first, so a failure
+        # writes none; Module.symvers (write_dump) comes last (Linux 6.1 and 6.12 sources)
+        failing = undefined_in(mods, vm_exports, rt.era.recursion)
         if export_c is not None or rt.fs.exists(".vmlinux.export.c", ctx.cwd):
-            self._write_if_changed(ctx, ".vmlinux.export.c",
-                                   export_c if export_c is not None else export_c_text([]),
-                                   rec.writes)
+            if not (failing and not rt.era.recursion):
+                self._write_if_changed(ctx, ".vmlinux.export.c",
+                                       export_c if export_c is not None else
+                                       export_c_text([]), rec.writes)
+        for ko, text in texts.items():
+            if ko in failing or (failing and not rt.era.recursion):
+                break
+            self._write_if_changed(ctx, ko[:-3] + ".mod.c", text, rec.writes)
+        if not failing:
+            self._write(ctx, target, f"kbsim Module.symvers ({len(mods)} modules)\n",
+                        rec.writes)
         return status
 
     # ------------------------------------------------------------ link-vmlinux.sh
