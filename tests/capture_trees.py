@@ -100,7 +100,8 @@ def source_makefile(release: str) -> str:
     kernel.release and version.h read (tree/filechk.py)."""
     v = (release.split(".") + ["", ""])[:3]
     return (f"VERSION = {v[0]}\nPATCHLEVEL = {v[1]}\nSUBLEVEL = {v[2]}\n"
-            "EXTRAVERSION =\n")
+            "EXTRAVERSION =\n\ndefine filechk_version.h\n"
+            "\techo \\#define LINUX_VERSION_MAJOR $(VERSION)\nendef\n")
 
 
 def e6_tree(base: Path, *, obj_mtime=T + 10 * NS, header_mtime=T - 3600 * NS,

@@ -139,3 +139,31 @@ def test_offsets_text_is_what_sed_offsets_makes():
             "Kbuild\n */\n\n")
     assert offsets_text(BOUNDS_S, "G") == head + sed + "\n#endif\n"
     assert offsets_text(BOUNDS_S, "__LINUX_BOUNDS_H__") == BOUNDS_H
+
+
+def test_version_h_before_v514_has_two_lines(tmp_path):
+    """Before v5.14 filechk_version.h writes the code and KERNEL_VERSION() only (Linux
+    5.10's Makefile has no LINUX_VERSION_MAJOR): that file is up to date, not 'changes'."""
+    b, s = e6_linked_tree(tmp_path, generated=True)
+    (s / "Makefile").write_text("VERSION = 6\nPATCHLEVEL = 12\nSUBLEVEL = 118\n"
+                                "EXTRAVERSION =\n")
+    (b / "include/generated/uapi/linux/version.h").write_text(
+        "#define LINUX_VERSION_CODE 396406\n#define KERNEL_VERSION(a,b,c) (((a) << 16) + "
+        "((b) << 8) + ((c) > 255 ? 255 : (c)))\n")
+    os.utime(b / "include/generated/uapi/linux/version.h", ns=(T + 3 * NS,) * 2)
+    r = _replay(b, ENV)
+    assert _rows(r)["include/generated/uapi/linux/version.h"]["content"] == "unchanged"
+    assert _made(r) == [("prepare", "source")]
+
+
+def test_compile_h_before_v61_is_left_to_mkcompile_h(tmp_path):
+    """Before v6.1 compile.h also holds UTS_VERSION (2df8220cc511 moved it out), and
+    mkcompile_h compares the other lines itself: kbsim says so and leaves the file."""
+    b, _ = e6_linked_tree(tmp_path, generated=True)
+    (b / "include/generated/compile.h").write_text(
+        '#define UTS_MACHINE "x86_64"\n#define UTS_VERSION "#8 Mon Dec 7 10:50:13 UTC 2026"\n'
+        '#define LINUX_COMPILE_BY "kbsim"\n')
+    os.utime(b / "include/generated/compile.h", ns=(T + 3 * NS,) * 2)
+    ch = _rows(_replay(b, ENV))["include/generated/compile.h"]
+    assert ch["content"] == "unknown" and ch["writes"] == []
+    assert "before v6.1" in ch["reasons"][0]

@@ -90,6 +90,9 @@ class FilechkFacts(_M):
                                                      "by setlocalversion up to v6.2)")
     package_h: bool = Field(False, description="The source Makefile has a filechk_package.h "
                                                "rule (Debian)")
+    version_h_major: bool = Field(False, description="The source Makefile's filechk_version.h "
+                                                     "writes LINUX_VERSION_MAJOR (v5.14+) "
+                                                     "besides the version code")
     mtimes: dict[str, int | None] = Field(default_factory=dict, description="Source-tree "
                                           "inputs of a generator -> st_mtime_ns "
                                           "(kernel/time/timeconst.bc)")

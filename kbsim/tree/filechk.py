@@ -152,7 +152,7 @@ def read_filechk_facts(capturer, environ=None):
             if t is not None:
                 localversion[rel] = t
     git = scm = None
-    pkg = False
+    pkg = major = False
     mtimes: dict[str, int | None] = {}
     in_tree = srctree is not None and srctree.rstrip("/") == capturer.root
     if srctree:
@@ -162,6 +162,7 @@ def read_filechk_facts(capturer, environ=None):
             if m:
                 version.setdefault(m.group(1), m.group(2))
         pkg = "filechk_package.h" in mk
+        major = "LINUX_VERSION_MAJOR $(VERSION)" in mk  # filechk_version.h, v5.14+
         for name in ([] if in_tree else cap_reader.src_names()):
             if name.startswith("localversion") and "~" not in name:
                 t = cap_reader.src_text(name)
@@ -175,6 +176,7 @@ def read_filechk_facts(capturer, environ=None):
         mtimes[os.path.join(srctree, bc)] = cap_reader.src_mtime(bc)
     return FilechkFacts(texts=texts, offsets=offsets, version=version,
                         localversion=localversion, git=git, scmversion=scm, package_h=pkg,
+                        version_h_major=major,
                         mtimes=mtimes, env=capture_env(environ))
 
 
@@ -234,19 +236,22 @@ def release_text(f, config: dict[str, str], srctree: str | None) -> tuple[str | 
     return text + "\n", "; ".join(parts)
 
 
-def version_h_text(v: dict[str, str]) -> str | None:
-    """Makefile filechk_version.h (v6.1, v6.12): the code with SUBLEVEL capped at 255."""
+def version_h_text(v: dict[str, str], major: bool = True) -> str | None:
+    """Makefile filechk_version.h: the code with SUBLEVEL capped at 255, KERNEL_VERSION(),
+    and with MAJOR (v5.14+, v6.1, v6.12) the three parts on their own lines."""
     try:
         ver, pl = int(v["VERSION"]), int(v.get("PATCHLEVEL") or 0)
         sub = int(v.get("SUBLEVEL") or 0)
     except (KeyError, ValueError):
         return None
     code = ver * 65536 + pl * 256 + min(sub, 255)
-    return (f"#define LINUX_VERSION_CODE {code}\n"
+    text = (f"#define LINUX_VERSION_CODE {code}\n"
             "#define KERNEL_VERSION(a,b,c) (((a) << 16) + ((b) << 8) + ((c) > 255 ? 255 : "
-            "(c)))\n"
-            f"#define LINUX_VERSION_MAJOR {ver}\n#define LINUX_VERSION_PATCHLEVEL {pl}\n"
-            f"#define LINUX_VERSION_SUBLEVEL {sub}\n")
+            "(c)))\n")
+    if major:
+        text += (f"#define LINUX_VERSION_MAJOR {ver}\n#define LINUX_VERSION_PATCHLEVEL {pl}\n"
+                 f"#define LINUX_VERSION_SUBLEVEL {sub}\n")
+    return text
 
 
 _COMPILER = re.compile(r'^#define LINUX_COMPILER\t\t"(.*)"$', re.M)
@@ -264,6 +269,10 @@ def compile_h_text(f, config: dict[str, str]) -> tuple[str | None, str]:
                "i386" if config.get("X86_32") == "y" else None)  # arch/x86/Makefile
     cc = config.get("CC_VERSION_TEXT")
     old = f.texts.get(COMPILE_H, "")
+    if "#define UTS_VERSION" in old:
+        return None, ("scripts/mkcompile_h of a tree before v6.1 (2df8220cc511), which also "
+                      "writes UTS_VERSION (the build number and date) and replaces the file "
+                      "only when the other lines differ; kbsim does not model that one")
     m = _COMPILER.search(old)
     ld = m.group(1).rpartition(", ")[2] if m and ", " in m.group(1) else None
     missing = [what for what, v in (("the user name", user), ("the host name", host),
@@ -368,7 +377,7 @@ def verdicts(f, config: dict[str, str], srctree: str | None, mtimes: dict[str, i
                            f"the next {RELEASE}, {r!r}")
             out[t] = v
         elif t == VERSION_H:
-            out[t] = _judge(t, old(t), version_h_text(f.version),
+            out[t] = _judge(t, old(t), version_h_text(f.version, f.version_h_major),
                             "VERSION, PATCHLEVEL, SUBLEVEL of the source Makefile "
                             + ".".join(f.version.get(k, "?") for k in
                                        ("VERSION", "PATCHLEVEL", "SUBLEVEL"))
