@@ -472,7 +472,7 @@ def e3_linked_tree(base: Path, *, header_mtime=T - 3600 * NS,
     from objtool (OBJECT_FILES_NON_STANDARD_head64.o := y)."""
     b, s = base / "build", base / "src"
     sec = lambda n: T + n * NS  # noqa: E731
-    put(s / "Makefile", "VERSION = 5\n", T - 3600 * NS)
+    put(s / "Makefile", source_makefile("5.10.223"), T - 3600 * NS)
     if objtool_mtime is not None:
         put(s / "arch/x86/kernel/Makefile", "extra-y += head64.o\n"
             "OBJECT_FILES_NON_STANDARD_head64.o\t:= y\nobj-y += setup.o\n", T - 3600 * NS)
