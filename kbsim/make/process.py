@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-import shlex
 from collections import deque
 from itertools import compress
 from operator import attrgetter
@@ -35,7 +34,7 @@ from .archive import split_name
 from .readtext import ar_name, parse_file_seq
 from .reader import OUTRANKS_FILE, Reader, apply_special_targets
 from .remake import LoopsForever, MakeFatal, Remake, StackOverflow
-from .shell import ShellContext, UnsupportedShell, shell_options
+from .shell import ShellContext, UnsupportedShell, set_recipe_shell
 from .targetvars import parent_walk, scope_of
 from .vpath import VPath
 
@@ -1460,17 +1459,7 @@ class MakeProcess(Remake, Implicit, VPath):
                 flags = exp.lookup(".SHELLFLAGS")
             finally:
                 exp.scope = saved
-            how = shell_options(shell, flags)
-            if how is None:
-                # another program as the shell: it runs with the flags and the line
-                # ('$(SHELL) $(.SHELLFLAGS)' is split as make's own parser splits a
-                # simple command: quotes removed)
-                try:
-                    ctx.shell_argv = shlex.split(f"{shell} {flags}")
-                except ValueError:
-                    ctx.shell_argv = [*shell.split(), *flags.split()]
-            else:
-                ctx.errexit, ctx.xtrace = how
+            set_recipe_shell(ctx, shell, flags)
         if c.buf is not None and (self.output_sync == "recurse" or not c.recursive):
             ctx.sink = c.buf
         c.ctx = ctx

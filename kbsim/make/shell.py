@@ -21,6 +21,7 @@ import errno
 import os
 import posixpath
 import re
+import shlex
 from collections.abc import Generator, Iterable
 from operator import attrgetter
 from typing import TYPE_CHECKING, Callable
@@ -1186,6 +1187,21 @@ def shell_options(shell: str, flags: str) -> tuple[bool, bool] | None:
     if letters[-1] != "c" or any(c not in "ex" for c in letters[:-1]):
         return None
     return "e" in letters, "x" in letters
+
+
+def set_recipe_shell(ctx: ShellContext, shell: str, flags: str) -> None:
+    """CTX runs recipe lines as '$(SHELL) $(.SHELLFLAGS) LINE' (job.c
+    construct_command_argv): a POSIX shell given -c with its -e and -x (shell_options);
+    another program runs with the flags and the line, '$(SHELL) $(.SHELLFLAGS)' split as
+    make's own parser splits a simple command (quotes removed)."""
+    how = shell_options(shell, flags)
+    if how is not None:
+        ctx.errexit, ctx.xtrace = how
+        return
+    try:
+        ctx.shell_argv = shlex.split(f"{shell} {flags}")
+    except ValueError:
+        ctx.shell_argv = [*shell.split(), *flags.split()]
 
 
 def _find_program(ctx: ShellContext, name: str) -> tuple[str | None, int]:

@@ -9,14 +9,13 @@ simulation's shell, so the commands, their timing and their output are the refer
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Generator
 from itertools import compress
 
 from ..make.filedb import CS_NOT_STARTED, CS_RUNNING, UNKNOWN, US_FAILED, \
     US_QUESTION, US_SUCCESS
 from ..make.process import Child, _collapse_in_references, _split_command_lines
-from ..make.shell import shell_options
+from ..make.shell import set_recipe_shell
 from ..make.remake import MakeFatal, StackOverflow
 from ..make.shell import IO, Command, ShellContext, _Exit, call_command, cmd_echo
 
@@ -230,15 +229,7 @@ class PlanJobs:
         default_shell = (sh is None or sh.value == "/bin/sh") and (fl is None or fl.value == "-c")
         if not default_shell:
             exp = self.expander
-            shell_prog, flags = exp.lookup("SHELL"), exp.lookup(".SHELLFLAGS")
-            how = shell_options(shell_prog, flags)
-            if how is None:
-                try:
-                    ctx.shell_argv = shlex.split(f"{shell_prog} {flags}")
-                except ValueError:
-                    ctx.shell_argv = [*shell_prog.split(), *flags.split()]
-            else:
-                ctx.errexit, ctx.xtrace = how
+            set_recipe_shell(ctx, exp.lookup("SHELL"), exp.lookup(".SHELLFLAGS"))
         c.ctx = ctx
         if self.sim.tracing:
             self.event("run", target=self.names[c.file], line=line)
