@@ -36,6 +36,8 @@ import sys
 import tempfile
 import time
 
+import bytecode  # bench/bytecode.py, beside this script
+
 
 def write_wide(d: str, n: int) -> None:
     with open(os.path.join(d, "Makefile"), "w") as fh:
@@ -93,6 +95,7 @@ def main() -> None:
     ap.add_argument("--kbsim", default=None,
                     help="the kbsim command (default: this Python's -m kbsim)")
     a = ap.parse_args()
+    print(bytecode.ensure(), flush=True)
     sizes = [int(x) for x in a.sizes.split(",")]
     kbsim = a.kbsim.split() if a.kbsim else [sys.executable, "-m", "kbsim"]
     shapes = list(SHAPES) if a.shape == "both" else [a.shape]

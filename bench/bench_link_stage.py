@@ -35,6 +35,8 @@ import subprocess
 import sys
 import tempfile
 
+import bytecode  # bench/bytecode.py, beside this script
+
 CHILD = r"""
 import sys
 import kbsim.tree.incremental as inc
@@ -78,6 +80,7 @@ def main() -> int:
     ap.add_argument("build")
     ap.add_argument("--pairs", type=int, default=5)
     a = ap.parse_args()
+    print(bytecode.ensure(), flush=True)
     with tempfile.TemporaryDirectory(prefix="kbsim-bench-cache-") as cache:
         variants = ("stages", "descent", "compiles")
         for v in variants:

@@ -38,6 +38,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bytecode  # noqa: E402  (bench/bytecode.py, beside this script)
 import gen_kbuild_tree  # noqa: E402
 
 KBSIM_SNIPPET = """\
@@ -191,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--configs-per-object", type=int, default=5)
     g.add_argument("--seed", type=int, default=1)
     a = ap.parse_args(argv)
+    print(bytecode.ensure(), flush=True)
 
     scenarios = [s.strip() for s in a.scenarios.split(",") if s.strip()]
     for s in scenarios:

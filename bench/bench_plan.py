@@ -32,6 +32,8 @@ import sys
 import tempfile
 import time
 
+import bytecode  # bench/bytecode.py, beside this script
+
 KBSIM = [sys.executable, "-m", "kbsim"]
 
 
@@ -119,6 +121,7 @@ def main() -> int:
     ap.add_argument("--build-dir")
     ap.add_argument("--src")
     a = ap.parse_args()
+    print(bytecode.ensure(), flush=True)
     with tempfile.TemporaryDirectory(prefix="kbsim-bench-cache-") as cache:
         print(f"# bench_plan.py, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, "
               f"medians of {a.repeat}", flush=True)

@@ -34,6 +34,8 @@ import sys
 import tempfile
 import time
 
+import bytecode  # bench/bytecode.py, beside this script
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 KBSIM = [sys.executable, "-m", "kbsim"]
@@ -122,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip", default="", help="comma list of model,capture,build-dir")
     ap.add_argument("--json", help="write the medians here")
     a = ap.parse_args(argv)
+    print(bytecode.ensure(), flush=True)
     skip = {s for s in a.skip.split(",") if s}
     out: dict = {}
     n = a.repeat
