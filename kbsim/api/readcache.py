@@ -66,6 +66,13 @@ class ReadCacheFile:
         return load_spec_cached(source, self.dir,
                                 lambda text: self.warn(f"spec cache {text}"))
 
+    def prefetch(self) -> "ReadCacheFile":
+        """Start reading the cache file for cache() on a thread (plan/store.py
+        Prefetch), so that it overlaps loading the tree."""
+        if self.disk is not None:
+            self.disk.prefetch()
+        return self
+
     def cache(self, into=None):
         """The ReadCache to run with, loaded into INTO if given (None: no cache on disk:
         the process's own, in memory only)."""

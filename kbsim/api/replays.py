@@ -234,7 +234,7 @@ def run_replay(model, *, era=None, granularity=None, jobs=None, seed=None, guard
     path = model.path if isinstance(model, Model) else resolve(model)
     # the cache directory is checked before anything is read
     disk = ReadCacheFile(str(path), cache_dir, no_cache, engine,
-                         reads=str(path) if path.is_dir() else None)
+                         reads=str(path) if path.is_dir() else None).prefetch()
     m = load(model, disk.load_spec)
     if era is not None and era not in ERAS:
         raise InputError(f"unknown era {era!r}; expected one of {', '.join(ERAS)}")

@@ -231,7 +231,7 @@ def run_whatif(model, vary: list[str], sets: list[str], *, trials: int = 20, see
     # the read cache on disk: loaded before the workers start (they inherit it), saved
     # with what they learned (kbsim.plan.store); checked before anything is read
     disk = ReadCacheFile(str(path), cache_dir, no_cache, engine,
-                         reads=str(path) if path.is_dir() else None)
+                         reads=str(path) if path.is_dir() else None).prefetch()
     m = load(model, disk.load_spec)
     sweep = Sweep(m.source, m.spec, settings, trials, seed, engine=engine)
     disk.cache(into=read_cache())
