@@ -1,7 +1,7 @@
 """Layer 7: the typer application. Thin: it parses arguments and calls the layers above.
 
 Nothing heavy is imported here: `kbsim --version` answers without typer, and the commands
-(typer_app.py and the *_cmd.py modules) load the layers they run only when they run."""
+(root.py, typer_app.py and the *_cmd.py modules) load the layers they run only when they run."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from ..errors import InputError
 
 def __getattr__(name: str):
     if name == "app":  # the typer application, for those who embed it
-        from .typer_app import app
+        from .typer_app import command
+        command()  # (every command registered on it)
+        from .root import app
         return app
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

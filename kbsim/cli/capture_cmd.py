@@ -12,7 +12,7 @@ import typer
 
 from ..errors import InputError
 from ..report.capture_report import aliases_text, capture_summary, diagnosis_text
-from .typer_app import app
+from .root import app
 from .common import dump_json, warn
 from .engine_opts import CacheDirOpt, NoCacheOpt
 
@@ -153,8 +153,8 @@ def capture_cmd(
     cache_dir: Optional[Path] = CacheDirOpt,
     no_cache: bool = NoCacheOpt,
 ) -> None:
-    """Capture a kbuild build tree read-only into a kbsim-capture JSON file (format
-    version 2, docs/capture-format.md)."""
+    """Capture a kbuild build tree read-only into a kbsim-capture JSON file (its format:
+    docs/capture-format.md, `kbsim schema capture`)."""
     out = _output_path(output, build_dir, srctree)
     t0 = time.perf_counter()
     cap = _do_capture(build_dir, srctree, elf, layout, quiet, cache_dir, no_cache)

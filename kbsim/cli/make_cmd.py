@@ -19,7 +19,7 @@ import typer
 from ..errors import InputError
 from ..fs import GRANULARITY_HELP
 from .common import dump_json, warn
-from .typer_app import app
+from .root import app
 
 # kbsim's own options: name -> takes a value
 _KBSIM_OPTIONS = {"--granularity": True, "-g": True, "--now": True, "--recipe-ms": True,

@@ -10,7 +10,7 @@ import typer
 
 from ..fs import GRANULARITY_HELP
 from ..kbuild import ERAS
-from .typer_app import app
+from .root import app
 from .common import dump_json
 from .engine_opts import CacheDirOpt, EngineOpt, NoCacheOpt
 

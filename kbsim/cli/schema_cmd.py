@@ -8,7 +8,7 @@ import sys
 import typer
 
 from ..errors import InputError
-from .typer_app import app
+from .root import app
 
 FORMATS = ("model", "capture")
 

@@ -20,7 +20,7 @@ from ..fs import GRANULARITY_HELP
 from .common import dump_json, parse_now
 from .engine_opts import CacheDirOpt, EngineOpt, NoCacheOpt, check_engine
 from .progress import Activity
-from .typer_app import app
+from .root import app
 
 _SOURCE_HELP = ("A model file (.toml), a captured tree, the name of a shipped model such as "
                 "lindroth-2018, a kernel build directory (captured read-only, its next make "

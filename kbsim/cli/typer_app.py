@@ -1,5 +1,6 @@
-"""The typer application: the root command and its options. The commands register
-themselves on `app` when their modules are imported (`command()` imports them all).
+"""The application as typer builds it: ``command()`` imports every command module (each
+registers itself on ``root.app``), then gives the command list one-line summaries and
+the options plain metavars.
 
 A command module imports only what its options' help needs at the top; the layers a
 command runs are imported inside it, so `kbsim --help` does not load the make engine."""
@@ -10,28 +11,7 @@ import inspect
 
 import typer
 
-from .. import __version__
-
-app = typer.Typer(
-    name="kbsim",
-    help="Simulate how GNU make 4.3 and Linux kbuild decide what to rebuild.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"kbsim {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                       help="Print the version and exit.")) -> None:
-    """kbsim: simulate GNU make and kbuild rebuild decisions on a simulated filesystem."""
+from .root import app
 
 
 def _one_line_summaries() -> None:

@@ -12,7 +12,7 @@ import typer
 from ..errors import InputError
 from ..experiments.settings import settings_help
 from .engine_opts import CacheDirOpt, EngineOpt, NoCacheOpt
-from .typer_app import app
+from .root import app
 
 
 @app.command("whatif")
