@@ -321,6 +321,18 @@ def test_import_kbsim_loads_nothing_heavy(tmp_path):
     assert line.split() == ["LOADED"], line
 
 
+def test_the_typer_app_handed_to_embedders_has_every_command(tmp_path):
+    """`from kbsim.cli import app` (docs: embedding the CLI) gives the application with
+    every command on it, in a fresh interpreter where no command module was imported."""
+    probe = ("from kbsim.cli import app\n"
+             "print(*sorted(c.name or c.callback.__name__ for c in app.registered_commands))\n")
+    p = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                       cwd=tmp_path, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert set(p.stdout.split()) >= {"replay", "whatif", "capture", "explain", "make",
+                                     "schema"}, p.stdout
+
+
 def test_public_names_are_documented():
     doc = (ROOT / "docs" / "python-api.md").read_text()
     for name in kbsim.__all__:
