@@ -19,8 +19,11 @@ from capture_trees import NS, T, e3_linked_tree
 
 from kbsim.kbuild import replay
 from kbsim.kbuild.eras import release_formats
+from kbsim.report.replay_report import header, replay_json
 from kbsim.tree.capture import capture
+from kbsim.tree.capture_format import load_capture_spec, write_capture
 from kbsim.tree.incremental import spec_from_capture
+from kbsim.tree.linkgraph import objtool_exemptions
 
 
 def _replay(b, **kw):
@@ -133,3 +136,48 @@ def test_release_formats_inside_e3_and_e4():
     assert "reexec" not in release_formats("5.10.127")  # the backport is in 5.10.128
     assert release_formats("5.15.0")["modpost_cap"] == 10
     assert release_formats("6.1.192") == {} and release_formats("4.19.0") == {}
+
+
+def test_a_saved_capture_keeps_the_objtool_exemptions_without_its_source_tree(tmp_path):
+    """The exemptions live in the source tree's arch/x86/kernel/Makefile: the capture
+    records them (format 6), so a saved capture replayed where that tree is gone (another
+    machine) rebuilds what the build directory's replay does: setup.o, not head64.o."""
+    import json
+    b, s = e3_linked_tree(tmp_path, objtool_mtime=T + 3 * NS + NS // 2)
+    here = _replay(b)
+    p = tmp_path / "tree.json"
+    write_capture(capture(str(b)), p)
+    os.rename(s, tmp_path / "src-elsewhere")
+    there = replay(load_capture_spec(p), jobs=1, granularity="ns")
+    assert there.rebuilds() == here.rebuilds()
+    made = dict((t, st) for st, t in _made(there))
+    assert made["arch/x86/kernel/setup.o"] == "compile"
+    assert "arch/x86/kernel/head64.o" not in made
+    assert replay_json(there)["notes"] == []
+    # a format-5 capture has no exemptions: read from the source tree if it is there,
+    # else every object is taken as checked, and the replay says so
+    doc = json.loads(p.read_text())
+    doc["format"] = "kbsim-capture/5"
+    del doc["objtool_exempt"]
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(doc))
+    r = replay(load_capture_spec(old), jobs=1, granularity="ns")
+    assert ("compile", "arch/x86/kernel/head64.o") in _made(r)
+    note, = replay_json(r)["notes"]
+    assert "not in this capture (written before kbsim-capture/6)" in note
+    assert f"the source tree {s} is not there: every kernel object is taken as checked " \
+        "by objtool" in note
+    assert note in header(r)
+    os.rename(tmp_path / "src-elsewhere", s)
+    r = replay(load_capture_spec(old), jobs=1, granularity="ns")
+    assert r.rebuilds() == here.rebuilds()
+    assert replay_json(r)["notes"] == [f"objtool exemptions (OBJECT_FILES_NON_STANDARD): not "
+                                       f"in this capture (written before kbsim-capture/6); "
+                                       f"read from the source tree {s} now"]
+
+
+def test_objtool_exemptions_keep_bits_for_the_replay():
+    text = ("OBJECT_FILES_NON_STANDARD := y\nOBJECT_FILES_NON_STANDARD_vdso$(BITS).o := n\n"
+            "OBJECT_FILES_NON_STANDARD_x.o \\\n\t:= y  # why\n")
+    assert objtool_exemptions(text, None) == (True, {"vdso$(BITS).o": False, "x.o": True})
+    assert objtool_exemptions(text, "32") == (True, {"vdso32.o": False, "x.o": True})

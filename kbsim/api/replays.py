@@ -116,6 +116,8 @@ class ReplayResult(Record):
     make_status: int
     exit_code: int
     warnings: list[str]
+    # what a captured tree's graph had to assume (an old capture's missing facts)
+    notes: list[str] = []
     engines: Engines
 
     _raw: Any = PrivateAttr(None)  # kbsim.kbuild.replay.ReplayResult

@@ -14,7 +14,14 @@ def header(r: ReplayResult) -> str:
            f"make -j{r.jobs}, seed {r.seed}, {g}, naming {r.naming.name}\n")
     if r.granularity_note:  # how the granularity was decided, so the user can judge it
         out += f"  {r.granularity} mtimes {r.granularity_note}; --granularity overrides\n"
+    for n in _tree_notes(r):  # what the captured tree's graph had to assume
+        out += f"  note: {n}\n"
     return out
+
+
+def _tree_notes(r: ReplayResult) -> list[str]:
+    tree = getattr(r.spec, "tree", None)
+    return list(tree.notes) if tree is not None else []
 
 
 def _segments(r: ReplayResult):
@@ -161,6 +168,7 @@ def replay_json(r: ReplayResult) -> dict:
         "make_status": r.make_status,
         "exit_code": r.exit_code,
         "warnings": r.warnings + (r.make_errors if r.make_status != 0 else []),
+        "notes": _tree_notes(r),
         "engines": {"plan": r.engines.get("plan", 0),
                     "faithful": r.engines.get("faithful", 0)},
     }

@@ -29,11 +29,12 @@ from ..errors import InputError
 from ..make.gcpause import paused_gc
 from .capcache import CaptureCache, signature
 from .capture_format import (Capture, CmdEntry, EraInfo, GranularityInfo, ObjectEntry,
-                             TextFile, encode_lines, lexical_key, module_ko, rel_or_abs)
+                             ObjtoolRules, TextFile, encode_lines, lexical_key, module_ko,
+                             rel_or_abs)
 from .cmdscan import ScanResult, scan_cmd
 from .detect import detect_era, detect_granularity
 from .filechk import read_filechk_facts
-from .linkgraph import declared_prereqs
+from .linkgraph import declared_prereqs, objtool_exemptions
 from .elfscan import ElfUnavailable, NotAnObject, have_pyelftools, read_facts
 from .scanstore import store_scans
 
@@ -432,8 +433,8 @@ class _Capturer:
                 mtimes.setdefault(tf.path, tf.mtime_ns)
 
         targets = {r.name: r.target for r in scans}
-        declared = self.makefile_prereqs({names.get(r.target, r.target) for r in scans
-                                          if not r.name.startswith("tools/")})
+        declared, exempt = self.makefile_facts({names.get(r.target, r.target) for r in scans
+                                                 if not r.name.startswith("tools/")})
         objects = self.read_objects(scans, modorder, mod_files, mtimes, names)
 
         trim = None
@@ -475,7 +476,8 @@ class _Capturer:
             elf=self.elf_state, line_table=table, cmd_files=entries,
             mtimes=dict(sorted(mtimes.items())), names=dict(sorted(names.items())),
             file_notes=dict(sorted(notes.items())), symlinks=links,
-            autoksyms=autoksyms, kernel_release=release, makefile_prereqs=declared, auto_conf=auto_conf, modules_order=modorder,
+            autoksyms=autoksyms, kernel_release=release, makefile_prereqs=declared,
+            objtool_exempt=exempt, auto_conf=auto_conf, modules_order=modorder,
             filechk=read_filechk_facts(self, self.environ),
             mod_files=mod_files, usyms_files=usyms_files, objects=objects,
             warnings=self.warnings, notes=self.notes, partial=self.partial)
@@ -484,12 +486,17 @@ class _Capturer:
         cap._scans = scan_by_path
         return cap
 
-    def makefile_prereqs(self, targets: set[str]) -> dict[str, list[str]]:
-        """Prerequisites the source tree's directory makefiles declare for TARGETS
-        (linkgraph.declared_prereqs): each directory's Kbuild, else Makefile, read only."""
+    def makefile_facts(self, targets: set[str]
+                       ) -> tuple[dict[str, list[str]], dict[str, ObjtoolRules] | None]:
+        """What the source tree's directory makefiles of TARGETS say, each directory's
+        Kbuild, else Makefile (kbuild-file), read only: the prerequisites they declare
+        (linkgraph.declared_prereqs) and their objtool exemptions
+        (linkgraph.objtool_exemptions, for the directories that have any; None: no source
+        tree, so nothing known)."""
         if not self.srctree:
-            return {}
+            return {}, None
         out: dict[str, list[str]] = {}
+        exempt: dict[str, ObjtoolRules] = {}
         dirs = sorted({posixpath.dirname(t) or "." for t in targets if not t.startswith("/")})
         for d in dirs:
             for name in ("Kbuild", "Makefile"):
@@ -505,9 +512,13 @@ class _Capturer:
                     # makes (no .cmd file; it exists in the build directory)
                     if t in targets or (t in recipes and t in self.walked):
                         out[t] = deps
+                if "OBJECT_FILES_NON_STANDARD" in text:
+                    whole, per = objtool_exemptions(text, None)  # $(BITS) as written
+                    if whole or per:
+                        exempt[d] = ObjtoolRules(whole=whole, objects=per)
                 break
         out.update(self.asm_wrapper_prereqs())
-        return dict(sorted(out.items()))
+        return dict(sorted(out.items())), exempt
 
     def asm_wrapper_prereqs(self) -> dict[str, list[str]]:
         """The asm-generic wrappers (arch/*/include/generated[/uapi]/asm/NAME.h holding

@@ -1,4 +1,4 @@
-"""The captured-tree format ``kbsim-capture/5``: pydantic models, reading, writing, and the
+"""The captured-tree format ``kbsim-capture/6``: pydantic models, reading, writing, and the
 bridges to replay (:func:`to_spec`, :func:`initial_files`, :func:`load_capture_spec`).
 
 A capture is one JSON document (gzip-compressed when the file name ends in ``.gz``)
@@ -26,7 +26,11 @@ Version 4 added the prerequisites the source tree's directory makefiles declare 
 captured targets (``makefile_prereqs``); from version 4 ``mtimes`` also holds every
 regular file of the build directory. Version 5 added what decides the content of the
 filechk targets (``filechk``: their texts, the source Makefile's version, the localversion
-files, whether the source tree is a git work tree, the capture's environment).
+files, whether the source tree is a git work tree, the capture's environment). Version 6
+added the objtool exemptions of the source tree's directory makefiles (``objtool_exempt``:
+their ``OBJECT_FILES_NON_STANDARD`` lines), which decide which objects of a v5.x tree
+depend on tools/objtool/objtool; a capture before 6 has them read from the source tree at
+replay time, where it still is.
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ from ..kbuild.eras import ERAS
 from ..kbuild.spec import BuildSpec
 
 FORMAT_NAME = "kbsim-capture"
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 FORMAT = f"{FORMAT_NAME}/{FORMAT_VERSION}"
 READABLE = frozenset(f"{FORMAT_NAME}/{n}" for n in range(1, FORMAT_VERSION + 1))
 
@@ -100,6 +104,19 @@ class FilechkFacts(_M):
                                        "environment: KBUILD_BUILD_USER, KBUILD_BUILD_HOST, "
                                        "LOCALVERSION, ... (null: unset), and 'whoami' and "
                                        "'uname -n' (the user and host names)")
+
+
+class ObjtoolRules(_M):
+    """Format 6: one directory makefile's ``OBJECT_FILES_NON_STANDARD`` lines (up to v5.18
+    scripts/Makefile.build gives each kernel object the prerequisite tools/objtool/objtool
+    unless they exempt it; linkgraph.objtool_exemptions reads them)."""
+
+    whole: bool = Field(False, description="OBJECT_FILES_NON_STANDARD := y: objtool skips "
+                                           "every object of the directory")
+    objects: dict[str, bool] = Field(default_factory=dict, description="Object name as the "
+                                     "line writes it ($(BITS) kept) -> y (true: skipped) or "
+                                     "n (false: checked), from OBJECT_FILES_NON_STANDARD_"
+                                     "NAME := y|n; wins over whole")
 
 
 class CmdScan(_M):
@@ -216,10 +233,10 @@ class GranularityInfo(_M):
 
 
 class Capture(_M):
-    """A captured kbuild build tree (``kbsim-capture/5``)."""
+    """A captured kbuild build tree (``kbsim-capture/6``)."""
 
-    format: str = Field(FORMAT, description="kbsim-capture/5 as written by this version "
-                                            "(kbsim-capture/1 to /4 are read too)")
+    format: str = Field(FORMAT, description="kbsim-capture/6 as written by this version "
+                                            "(kbsim-capture/1 to /5 are read too)")
     # not part of the format: the capture's own parse of each usable .cmd file, kept when
     # the capture is used in the same process, so CapturedTree does not parse them again
     _scans: dict | None = PrivateAttr(default=None)
@@ -257,6 +274,11 @@ class Capture(_M):
         default_factory=dict, description="Format 4: target -> prerequisites its "
                                           "directory's makefile in the source tree declares "
                                           "($(obj)/A: $(obj)/B lines), for captured targets")
+    objtool_exempt: dict[str, ObjtoolRules] | None = Field(
+        None, description="Format 6: directory of captured targets ('.': the top) -> the "
+                          "OBJECT_FILES_NON_STANDARD lines of its makefile in the source tree "
+                          "(Kbuild, else Makefile), for the directories whose makefile has "
+                          "any; null: not recorded (before format 6, or no source tree)")
     symlinks: dict[str, str] = Field(default_factory=dict,
                                      description="Symlinks met in the build directory -> "
                                                  "their target (never followed)")
@@ -559,7 +581,7 @@ def capture_format_doc() -> str:
                      ("granularity", GranularityInfo), ("cmd_files[]", CmdEntry),
                      ("cmd_files[].scan", CmdScan),
                      ("objects{}", ObjectEntry), ("filechk", FilechkFacts),
-                     ("Text files", TextFile)):
+                     ("objtool_exempt{}", ObjtoolRules), ("Text files", TextFile)):
         doc += [f"## {title}", ""] + table(m) + [""]
     return "\n".join(doc)
 
@@ -600,7 +622,7 @@ def lexical_key(name: str) -> str:
 
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "READABLE", "Capture", "CmdEntry", "CmdScan",
-           "ObjectEntry", "TextFile",
+           "ObjectEntry", "ObjtoolRules", "TextFile",
            "EraInfo", "GranularityInfo", "CapturedBuildSpec", "CaptureReplayNotImplemented",
            "load_capture", "parse_capture", "write_capture", "dump_capture",
            "load_capture_spec", "to_spec", "initial_files", "cmd_text", "RunTexts", "run_lines",

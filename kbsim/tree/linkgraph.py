@@ -18,6 +18,7 @@ Everything comes from the build directory itself (era e5/e6 trees, v5.19+):
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 from operator import itemgetter
@@ -155,6 +156,7 @@ def tree_graph(ct, era: Era, declared: dict[str, list[str]] | None = None) -> Tr
     DECLARED: prerequisites read from the source tree's makefiles (target -> names)."""
     targets: dict[str, TreeTarget] = {}
     dep_edges: dict[str, list[str]] = {}
+    notes: list[str] = []  # what the graph had to assume (TreeGraph.notes)
     known = set(ct.cap.mtimes)
     # v5.x (e3/e4): vmlinux is the top-level Makefile's target and link-vmlinux.sh makes
     # vmlinux.o and vmlinux.symvers itself (no Makefile.vmlinux_o / Makefile.vmlinux)
@@ -233,7 +235,7 @@ def tree_graph(ct, era: Era, declared: dict[str, list[str]] | None = None) -> Tr
 
     if v5_link and "vmlinux" in targets:
         _v5_vmlinux(ct, targets, known)
-        _v5_objtool_dep(ct, targets, known)
+        _v5_objtool_dep(ct, targets, known, notes)
     else:
         _synthesize(ct, targets, spell, known)
     # rules without a .cmd file that the source tree's makefiles declare: plain make
@@ -345,7 +347,7 @@ def tree_graph(ct, era: Era, declared: dict[str, list[str]] | None = None) -> Tr
     else:
         objs = list(va.prereqs) if va is not None else []
     g = TreeGraph(targets=targets, subdirs=subdirs, goals=goals,
-                  vmlinux_objs=objs,
+                  vmlinux_objs=objs, notes=notes,
                   lds=next((p for p in targets.get("vmlinux", TreeTarget("", "")).prereqs
                             if p.endswith("vmlinux.lds")), None))
     if image:
@@ -409,10 +411,11 @@ _NON_STANDARD = re.compile(r"^OBJECT_FILES_NON_STANDARD(_\S+)?\s*:?=\s*([yn])\s*
 OBJTOOL_CONFIGS = ("include/config/orc/unwinder.h", "include/config/stack/validation.h")
 
 
-def objtool_exemptions(makefile_text: str, bits: str = "64") -> tuple[bool, dict[str, bool]]:
+def objtool_exemptions(makefile_text: str, bits: str | None = "64"
+                       ) -> tuple[bool, dict[str, bool]]:
     """(the directory is exempt, {object: exempt}) from a directory makefile's
     ``OBJECT_FILES_NON_STANDARD := y`` and ``OBJECT_FILES_NON_STANDARD_foo.o := y|n``
-    lines (``$(BITS)`` as BITS): the objects objtool skips."""
+    lines (``$(BITS)`` as BITS; None keeps it as written): the objects objtool skips."""
     whole, per = False, {}
     for ln in makefile_text.replace("\\\n", " ").split("\n"):
         m = _NON_STANDARD.match(ln.strip())
@@ -421,11 +424,25 @@ def objtool_exemptions(makefile_text: str, bits: str = "64") -> tuple[bool, dict
         if m.group(1) is None:
             whole = m.group(2) == "y"
         else:
-            per[m.group(1)[1:].replace("$(BITS)", bits)] = m.group(2) == "y"
+            name = m.group(1)[1:]
+            per[name if bits is None else name.replace("$(BITS)", bits)] = m.group(2) == "y"
     return whole, per
 
 
-def _v5_objtool_dep(ct, targets: dict[str, TreeTarget], known: set[str]) -> None:
+def _source_exemptions(src: str | None, d: str) -> tuple[bool, dict[str, bool]] | None:
+    """objtool_exemptions of directory D's makefile in source tree SRC (Kbuild, else
+    Makefile), $(BITS) kept; None when neither can be read."""
+    for mk in ("Kbuild", "Makefile") if src else ():
+        try:
+            with open(posixpath.join(src, d, mk), "rb") as fh:
+                return objtool_exemptions(fh.read(1 << 20).decode("utf-8", "replace"), None)
+        except OSError:
+            continue
+    return None
+
+
+def _v5_objtool_dep(ct, targets: dict[str, TreeTarget], known: set[str],
+                    notes: list[str]) -> None:
     """Up to v5.18 scripts/Makefile.build's pattern rules give each object a prerequisite
     its .cmd file does not name: '$(obj)/%.o: $(src)/%.c $(recordmcount_source)
     $$(objtool_dep) FORCE' (and %.S), objtool_dep being tools/objtool/objtool with
@@ -434,8 +451,10 @@ def _v5_objtool_dep(ct, targets: dict[str, TreeTarget], known: set[str]) -> None
     orc/unwinder.h and stack/validation.h exist (5.10 src; 6.1 writes the objtool
     dependency into the .cmd file instead: eras.objtool_dep). Real 5.10, seed 3: an
     object set equal to its newest .cmd dependency was rebuilt 'due to:
-    tools/objtool/objtool'. The exemptions are read from the source tree's makefiles
-    when it is there (a capture replayed without it takes every object as checked)."""
+    tools/objtool/objtool'. The exemptions are the capture's (format 6, read from the
+    source tree when it was captured); a capture before format 6 has them read from the
+    source tree now, where it still is, else takes every object as checked (NOTES say
+    which). (A directory without a makefile has no exemption.)"""
     extra_cfg = [c for c in OBJTOOL_CONFIGS if c in known]
     tool = "tools/objtool/objtool"
     cfg = ct.config
@@ -443,20 +462,18 @@ def _v5_objtool_dep(ct, targets: dict[str, TreeTarget], known: set[str]) -> None
     if not checked and not extra_cfg:
         return
     bits = "64" if cfg.get("64BIT") == "y" else "32"
+    recorded = ct.cap.objtool_exempt
+    src = ct.cap.srctree
     exempt: dict[str, tuple[bool, dict[str, bool]]] = {}
 
     def skips(d: str, name: str) -> bool:
         if d not in exempt:
-            exempt[d] = (False, {})
-            src = ct.cap.srctree
-            for mk in ("Kbuild", "Makefile") if src else ():
-                try:
-                    with open(posixpath.join(src, d, mk), "rb") as fh:
-                        exempt[d] = objtool_exemptions(fh.read(1 << 20).decode(
-                            "utf-8", "replace"), bits)
-                    break
-                except OSError:
-                    continue
+            if recorded is not None:
+                r = recorded.get(d or ".")
+                got = (r.whole, r.objects) if r is not None else (False, {})
+            else:
+                got = _source_exemptions(src, d) or (False, {})
+            exempt[d] = (got[0], {k.replace("$(BITS)", bits): v for k, v in got[1].items()})
         whole, per = exempt[d]
         return per.get(name, whole)
 
@@ -471,6 +488,15 @@ def _v5_objtool_dep(ct, targets: dict[str, TreeTarget], known: set[str]) -> None
         d = posixpath.dirname(t)
         add = ([tool] if checked and not skips(d, posixpath.basename(t)) else []) + extra_cfg
         tt.prereqs += [p for p in add if p not in tt.prereqs]
+    if recorded is None and checked:
+        lack = "objtool exemptions (OBJECT_FILES_NON_STANDARD): not in this capture " \
+               "(written before kbsim-capture/6)"
+        if src and os.path.isdir(src):
+            notes.append(f"{lack}; read from the source tree {src} now")
+        else:
+            where = f"the source tree {src} is not there" if src else "no source tree known"
+            notes.append(f"{lack}, and {where}: every kernel object is taken as checked "
+                         f"by objtool (tools/objtool/objtool is its prerequisite)")
 
 
 def _synthesize(ct, targets: dict[str, TreeTarget], spell: dict[str, str],
