@@ -18,7 +18,6 @@ Everything comes from the build directory itself (era e5/e6 trees, v5.19+):
 
 from __future__ import annotations
 
-import os
 import posixpath
 import re
 from operator import itemgetter
@@ -465,6 +464,7 @@ def _v5_objtool_dep(ct, targets: dict[str, TreeTarget], known: set[str],
     recorded = ct.cap.objtool_exempt
     src = ct.cap.srctree
     exempt: dict[str, tuple[bool, dict[str, bool]]] = {}
+    read: list[str] = []  # directories whose makefile was read from the source tree now
 
     def skips(d: str, name: str) -> bool:
         if d not in exempt:
@@ -472,7 +472,11 @@ def _v5_objtool_dep(ct, targets: dict[str, TreeTarget], known: set[str],
                 r = recorded.get(d or ".")
                 got = (r.whole, r.objects) if r is not None else (False, {})
             else:
-                got = _source_exemptions(src, d) or (False, {})
+                got = _source_exemptions(src, d)
+                if got is None:
+                    got = (False, {})
+                else:
+                    read.append(d)
             exempt[d] = (got[0], {k.replace("$(BITS)", bits): v for k, v in got[1].items()})
         whole, per = exempt[d]
         return per.get(name, whole)
@@ -491,10 +495,11 @@ def _v5_objtool_dep(ct, targets: dict[str, TreeTarget], known: set[str],
     if recorded is None and checked:
         lack = "objtool exemptions (OBJECT_FILES_NON_STANDARD): not in this capture " \
                "(written before kbsim-capture/6)"
-        if src and os.path.isdir(src):
+        if read:
             notes.append(f"{lack}; read from the source tree {src} now")
         else:
-            where = f"the source tree {src} is not there" if src else "no source tree known"
+            where = f"no makefile of the source tree {src} can be read" if src \
+                else "no source tree is known"
             notes.append(f"{lack}, and {where}: every kernel object is taken as checked "
                          f"by objtool (tools/objtool/objtool is its prerequisite)")
 
