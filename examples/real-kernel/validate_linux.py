@@ -20,8 +20,9 @@ WORK/linux-source-VERSION):
 Each time it compares every file of the build directory whose mtime the real make
 changed (``lstat``; the ``.cmd`` files that accompany each target left out) with the files
 kbsim says the next make writes (its compiles and the ``writes`` of its other steps:
-archives, modpost's outputs, links, the boot image, files every make rewrites), and the
-.o files among them. It prints one table row per run and exits 1 on any disagreement.
+archives, modpost's outputs, links, the boot image, files every make rewrites, and the
+autoksyms step's ksym files and autoksyms.h), and the .o files among them. It prints one
+table row per run and exits 1 on any disagreement.
 """
 
 from __future__ import annotations
@@ -87,9 +88,22 @@ def predict(build: str, src: str, jobs: int, env: dict[str, str] | None = None):
     cap = capture(build, srctree=src, cache_dir=CACHE_DIR, environ=env or make_env(build))
     spec = spec_from_capture(cap)
     r = replay(spec, jobs=jobs)
+    compiled, written = predicted_writes(r)
+    return compiled, written, time.time() - t, r
+
+
+def predicted_writes(r) -> tuple[set[str], set[str]]:
+    """(the objects compiled, every file written) in replay R's next make: its compiles,
+    the writes of its other steps, and the autoksyms step's (adjust_autoksyms.sh: the ksym
+    files it touched, and include/generated/autoksyms.h, moved into place only when the
+    symbol list changed)."""
     compiled = {posixpath.normpath(c.target) for c in r.compiles}
     written = compiled | {posixpath.normpath(w) for s in r.steps for w in s.writes}
-    return compiled, written, time.time() - t, r
+    for a in r.adjusts:
+        if a.changed:
+            written.add("include/generated/autoksyms.h")
+        written |= {posixpath.normpath(t.path) for t in a.touched}
+    return compiled, written
 
 
 def compare(predicted: set[str], changed: set[str]) -> tuple[bool, str]:
@@ -191,8 +205,7 @@ def recheck(keep: str, jobs: int) -> int:
         if not os.path.exists(os.path.join(keep, slug + ".changed")):
             continue  # its real make has not finished
         r = replay(spec_from_capture(load_capture(os.path.join(keep, name))), jobs=jobs)
-        written = {posixpath.normpath(c.target) for c in r.compiles}
-        written |= {posixpath.normpath(w) for s in r.steps for w in s.writes}
+        _, written = predicted_writes(r)
         with open(os.path.join(keep, slug + ".changed")) as fh:
             changed = set(fh.read().split())
         same = written == changed
