@@ -124,6 +124,7 @@ class PlanImplicit:
         self.rule_floc[f] = rule.floc
         self.is_target[f] = True
         self.intermediate[f] = True
+        self.had_intermediate = True
         self.tried_implicit[f] = True
         self.plain[f] = False  # (it has a rule now)
         if pattern is not None:

@@ -40,6 +40,8 @@ class PlanJobs:
         # is a crash in GNU make 4.3 (targetvars.parent_walk)
         seen: dict[int, int] = {}
         walk: list[int] = []
+        if self.parent_due is not None:
+            self.flush_parent()
         f = file
         while f is not None:
             if f in seen:

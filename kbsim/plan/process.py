@@ -105,6 +105,7 @@ class PlanProcess(PlanRemake, PlanImplicit, PlanJobs):
         self.is_target = list(plan.is_target)
         self.phony = plan.phony  # (only entries added later extend it: see enter)
         self.intermediate = list(plan.intermediate)
+        self.had_intermediate = True in plan.intermediate  # (see update_file_1)
         self.secondary = plan.secondary
         self.precious = plan.precious
         self.cmd_target = plan.cmd_target
@@ -490,7 +491,7 @@ class EntryView:
 
     @property
     def parent(self):
-        i = self._p.parent[self._i]
+        i = self._p.parent_of(self._i)
         return None if i is None else EntryView(self._p, i)
 
     double_colon = None

@@ -32,7 +32,7 @@ class SettledRun:
     for each of ~300 targets in every pass of its goal chain."""
 
     __slots__ = ("deps", "pass_no", "epoch", "mtimes", "flags", "first_running", "fail_at",
-                 "fail_status", "max_status", "top", "any_intermediate", "missing")
+                 "fail_status", "max_status", "top", "any_intermediate", "missing", "newest_at")
 
     def __init__(self, deps, pass_no: int, epoch: int):
         self.deps = deps
@@ -90,11 +90,39 @@ class PlanRemake:
         m.top = max(mtimes)
         m.any_intermediate = True in inter
         m.missing = None  # (the nonexistent normal ones, made when first asked for)
+        m.newest_at = None  # (where the first of the newest is, made when first asked for)
         self.runs[id(deps)] = m
         in_run = self.in_run
         for d in deps:
             in_run[d] = True
         return m
+
+    # ------------------------------------------------------------ parent links
+    # A settled run's targets each set 'parent' of the same long list of prerequisites
+    # (kbuild's top level: ~3,300 objects, each after the same ~300 directories), and
+    # nothing reads those links in between. So that assignment is kept as due (DEPS,
+    # END, FILE) and done when something else writes or reads a link: a write to an
+    # entry of a run (in_run) or any read does it first (flush_parent), and a later
+    # assignment over the same list that covers the due one replaces it.
+    parent_due: tuple | None = None
+
+    def _bulk_parent(self, deps, end: int, file: int) -> None:
+        due = self.parent_due
+        if due is not None and not (due[0] is deps and due[1] <= end):
+            self.flush_parent()
+        self.parent_due = (deps, end, file)
+
+    def flush_parent(self) -> None:
+        deps, end, file = self.parent_due
+        self.parent_due = None
+        parent = self.parent
+        for d in (deps if end == len(deps) else deps[:end]):
+            parent[d] = file
+
+    def parent_of(self, f: int) -> int | None:
+        if self.parent_due is not None:
+            self.flush_parent()
+        return self.parent[f]
 
     # ------------------------------------------------------------ f_mtime
     def f_mtime(self, f: int, search: bool = True) -> int:
@@ -234,7 +262,7 @@ class PlanRemake:
                 return
         self.show_goal_error()
         name = self.names[file]
-        p = self.parent[file]
+        p = self.parent_of(file)
         if p is not None:
             msg = f"No rule to make target '{name}', needed by '{self.names[p]}'"
         else:
@@ -295,6 +323,7 @@ class PlanRemake:
         intermediate = self.intermediate
         dontcare = self.dontcare
         parent = self.parent
+        in_run = self.in_run
         oo = self.oo[file]
         idx = 0
         run = (self._settled_run(deps, pass_no)
@@ -303,8 +332,7 @@ class PlanRemake:
             # the loop below over DEPS, every one taking the inline check_dep, at once
             n = len(deps)
             end = n if keep_going or run.fail_at == n else run.fail_at + 1
-            for d in (deps if end == n else deps[:end]):
-                parent[d] = file
+            self._bulk_parent(deps, end, file)  # (parent[d] = file for DEPS[:END])
             mts = run.mtimes
             if not must_make and (run.top > this_mtime or NONEXISTENT in mts):
                 for j in range(end):
@@ -342,6 +370,8 @@ class PlanRemake:
                 if oo is not None:
                     oo = self.oo[file] = tuple(x for k, x in enumerate(oo) if k != idx)
                 continue
+            if in_run[d] and self.parent_due is not None:
+                self.flush_parent()
             parent[d] = file
             ignore = oo is not None and oo[idx]
             if (considered[d] == pass_no and not rebuilding
@@ -384,14 +414,18 @@ class PlanRemake:
                     after = self.f_mtime(d)
                 changed_flags[idx] = after != mtime or mtime == NONEXISTENT
             idx += 1
-        # second pass: the intermediate prerequisites, only if we must remake
-        if must_make and (run.any_intermediate if run is not None
-                          else True in map(intermediate.__getitem__, self.deps[file])):
+        # second pass: the intermediate prerequisites, only if we must remake (none
+        # when no entry of this process was ever intermediate)
+        if must_make and self.had_intermediate and (
+                run.any_intermediate if run is not None
+                else True in map(intermediate.__getitem__, self.deps[file])):
             deps = self.deps[file]
             for idx, d in enumerate(deps):
                 if not intermediate[d]:
                     continue
                 mtime = self.file_mtime(d)
+                if in_run[d] and self.parent_due is not None:
+                    self.flush_parent()
                 parent[d] = file
                 self._touch(d)
                 if rebuilding:
@@ -437,13 +471,17 @@ class PlanRemake:
         newest_mtime = UNKNOWN
         names = self.names
         n = len(deps)
-        mtimes = list(map(last_mtime.__getitem__, deps)) if n and oo is None else None
+        if run is not None and run.deps is deps and run.epoch == self.run_epoch:
+            mtimes = run.mtimes  # (no member has changed since the run was made)
+        else:
+            run = None
+            mtimes = list(map(last_mtime.__getitem__, deps)) if n and oo is None else None
         if mtimes is not None and UNKNOWN not in mtimes:
             # the loop below, mostly in C, when every prerequisite is normal and its mtime
             # known (the reference's same shortcut): the missing ones in order, the newest
             # is the first of the largest mtime, each flag is ch or noexist or newer
             if NONEXISTENT in mtimes:
-                if run is not None and run.deps is deps and run.epoch == self.run_epoch:
+                if run is not None:
                     miss = run.missing
                     if miss is None:
                         miss = run.missing = [d for d, m in zip(deps, mtimes)
@@ -460,9 +498,17 @@ class PlanRemake:
                         missing = [names[d] for d in miss]
             changed_list = changed_flags[:n]
             deps_changed = True in changed_list
-            top = max(mtimes)
-            if top != NONEXISTENT:
-                newest, newest_mtime = names[deps[mtimes.index(top)]], top
+            if run is not None:
+                top = run.top
+                if top != NONEXISTENT:
+                    at = run.newest_at
+                    if at is None:
+                        at = run.newest_at = mtimes.index(top)
+                    newest, newest_mtime = names[deps[at]], top
+            else:
+                top = max(mtimes)
+                if top != NONEXISTENT:
+                    newest, newest_mtime = names[deps[mtimes.index(top)]], top
             if noexist:
                 changed_list = [True] * n
             elif top > this_mtime:
@@ -536,6 +582,8 @@ class PlanRemake:
                 break
             if in_run[d]:
                 self.run_epoch += 1
+                if self.parent_due is not None:
+                    self.flush_parent()
             parent[d] = file
             considered[d] = pass_no
             no_diag[d] = dontcare[d]
@@ -606,6 +654,8 @@ class PlanRemake:
                         if oo is not None:
                             oo = self.oo[file] = tuple(x for k, x in enumerate(oo) if k != idx)
                         continue
+                    if self.in_run[d] and self.parent_due is not None:
+                        self.flush_parent()
                     self.parent[d] = file
                     ignore = oo is not None and oo[idx]
                     before = must_make
