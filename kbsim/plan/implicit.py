@@ -29,7 +29,7 @@ class PlanImplicit:
         sufs = self._suffixes()
         if sufs is not None and not name.endswith(sufs):
             return False
-        explicit = frozenset(self.names[d] for d in self.deps[file])
+        explicit = frozenset(map(self.names.__getitem__, self.deps[file]))
         memo = self.plan.implicit_memo
         key = (name, explicit)
         hit = memo.get(key)

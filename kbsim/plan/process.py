@@ -238,21 +238,27 @@ class PlanProcess(PlanRemake, PlanImplicit, PlanJobs):
         # the implicit search gives a name one only when a target pattern ends like it)
         sufs = self._suffixes() if self.pattern_rules else ()
         plain = sufs is not None and not (sufs and name.endswith(sufs))
-        for arr, v in ((self.deps, ()), (self.oo, None), (self.cmds, None),
-                       (self.is_target, False), (self.phony, False),
-                       (self.intermediate, False), (self.secondary, False),
-                       (self.precious, False), (self.cmd_target, False),
-                       (self.plain, plain),
-                       (self.dontcare, False), (self.tried_implicit, False),
-                       (self.stem, None), (self.rule_floc, None), (self.implicit_rule, None),
-                       (self.last_mtime, UNKNOWN), (self.mtime_before_update, UNKNOWN),
-                       (self.considered, 0), (self.updating, False),
-                       (self.update_status, US_NONE), (self.command_state, CS_NOT_STARTED),
-                       (self.parent, None), (self.updated, False), (self.no_diag, False),
-                       (self.chg, None), (self.dep_changed, None), (self.nesting, 0),
-                       (self.in_run, False)):
+        self.plain.append(plain)
+        columns = self._columns
+        if columns is None:  # (made once: _own replaces some lists first)
+            columns = self._columns = (
+                (self.deps, ()), (self.oo, None), (self.cmds, None),
+                (self.is_target, False), (self.phony, False),
+                (self.intermediate, False), (self.secondary, False),
+                (self.precious, False), (self.cmd_target, False),
+                (self.dontcare, False), (self.tried_implicit, False),
+                (self.stem, None), (self.rule_floc, None), (self.implicit_rule, None),
+                (self.last_mtime, UNKNOWN), (self.mtime_before_update, UNKNOWN),
+                (self.considered, 0), (self.updating, False),
+                (self.update_status, US_NONE), (self.command_state, CS_NOT_STARTED),
+                (self.parent, None), (self.updated, False), (self.no_diag, False),
+                (self.chg, None), (self.dep_changed, None), (self.nesting, 0),
+                (self.in_run, False))
+        for arr, v in columns:
             arr.append(v)
         return i
+
+    _columns: tuple | None = None  # enter's (entry list, default) pairs but plain
 
     @property
     def files(self) -> "PlanFiles":
