@@ -131,3 +131,18 @@ def test_lookups_answer_as_the_real_filesystem(case):
                         want = real_kind(os.path.join(real, cwd_rel, p), follow)
                         got = sim_kind(p, "/w/" + cwd_rel if cwd_rel else "/w", follow)
                         assert got == want, (p, cwd_rel, follow, entries)
+
+
+TRICKY = NAMES + ["", "/", "d/", "d/.", "d/..", "d/s/", "d/x/", "d/x/y", "gone/x", "./d/x",
+                  "d/./x", "d//x", "link/s/z", "link/../d/x", "d/s/../x", "..", ".", "x/"]
+
+
+def test_lexisting_on_names_met_first_is_lexists():
+    # (lexisting finds a name not remembered yet through its directory part itself)
+    for cwd in (None, "/w", "/w/d", "/"):
+        names = TRICKY if cwd else ["/w/" + n for n in TRICKY] + TRICKY
+        want = [p for p in names if fresh(base).lexists(p, cwd)]
+        fs = fresh(base)
+        assert fs.lexisting(names, cwd) == want, cwd
+        assert fs.lexisting(names, cwd) == want, cwd  # (now from what it remembered)
+        assert [p for p in names if fs.lexists(p, cwd)] == want, cwd
