@@ -99,6 +99,9 @@ class Plan:
     # the implicit searches of the processes run from this plan, with what each one
     # looked at (plan/implicit.py): (name, explicit deps) -> (probes, found)
     implicit_memo: dict = field(default_factory=dict, compare=False)
+    # an entry's key in implicit_memo while its prerequisites are still the plan's (the
+    # same key object each time: a frozenset keeps its hash)
+    implicit_keys: dict = field(default_factory=dict, compare=False)
 
     @property
     def size(self) -> int:

@@ -29,9 +29,17 @@ class PlanImplicit:
         sufs = self._suffixes()
         if sufs is not None and not name.endswith(sufs):
             return False
-        explicit = frozenset(map(self.names.__getitem__, self.deps[file]))
-        memo = self.plan.implicit_memo
-        key = (name, explicit)
+        plan = self.plan
+        deps = self.deps[file]
+        if file < len(plan.deps) and deps is plan.deps[file]:
+            key = plan.implicit_keys.get(file)
+            if key is None:
+                key = plan.implicit_keys[file] = (name, frozenset(map(self.names.__getitem__,
+                                                                      deps)))
+        else:
+            key = (name, frozenset(map(self.names.__getitem__, deps)))
+        explicit = key[1]
+        memo = plan.implicit_memo
         hit = memo.get(key)
         if hit is not None and self._answers_hold(hit[0]):
             found = hit[1]

@@ -136,8 +136,8 @@ def _storable(e: CachedRead) -> CachedRead:
                 Observation(o.method, o.args, Digest(hashlib.blake2b(
                     o.answer, digest_size=16).hexdigest())) for o in e.log)
     plan = e.plan
-    if plan is not None and plan.implicit_memo:
-        plan = dataclasses.replace(plan, implicit_memo={})
+    if plan is not None and (plan.implicit_memo or plan.implicit_keys):
+        plan = dataclasses.replace(plan, implicit_memo={}, implicit_keys={})
     return CachedRead(log, plan, e.refusal)
 
 
