@@ -458,7 +458,8 @@ def e5_race_tree(base: Path) -> tuple[Path, Path]:
 
 
 def e3_linked_tree(base: Path, *, header_mtime=T - 3600 * NS,
-                   objtool_mtime: int | None = None) -> tuple[Path, Path]:
+                   objtool_mtime: int | None = None,
+                   composite: bool = False) -> tuple[Path, Path]:
     """A 5.10-style O= tree (era e3: ksymdeps_ blocks of include/ksym/*.h names and
     include/config/*.h CONFIG deps; .cmd lines, files and their mtime order as a real
     Linux 5.10.223 build writes them), built to the end. Build directories init, arch/x86
@@ -469,7 +470,10 @@ def e3_linked_tree(base: Path, *, header_mtime=T - 3600 * NS,
     modules-only.symvers (modpost, with lib/m.mod.c) and Module.symvers (cat);
     Makefile.modfinal's lib/m.mod.o and lib/m.ko. With OBJTOOL_MTIME: CONFIG_STACK_VALIDATION
     and tools/objtool/objtool (that mtime), and arch/x86/kernel/Makefile exempts head64.o
-    from objtool (OBJECT_FILES_NON_STANDARD_head64.o := y)."""
+    from objtool (OBJECT_FILES_NON_STANDARD_head64.o := y). COMPOSITE: module m is linked
+    from lib/m1.o (needs a_export) and lib/m2.o (m-y := m1.o m2.o, 5.10's cmd_link_multi-m
+    'ld -r'), and lib/a.c also has EXPORT_SYMBOL(b_export), trimmed (a marker, a
+    ksymdeps_ entry, not compiled in)."""
     b, s = base / "build", base / "src"
     sec = lambda n: T + n * NS  # noqa: E731
     put(s / "Makefile", source_makefile("5.10.223"), T - 3600 * NS)
@@ -527,14 +531,24 @@ def e3_linked_tree(base: Path, *, header_mtime=T - 3600 * NS,
     put(b / "init/version.o", kernel_object([]), sec(4))
     archive("init", ["init/version.o"], sec(5))
     order("init", [], "", sec(5))
-    compile_("lib/a.o", f"{s}/lib/a.c", sec(10), ksyms=["a_export"])
-    put(b / "lib/a.o", kernel_object(["a_export"], ["a_export"]), sec(10))
-    compile_("lib/m.o", f"{s}/lib/m.c", sec(11))
+    trimmed = ["b_export"] if composite else []
+    compile_("lib/a.o", f"{s}/lib/a.c", sec(10), ksyms=["a_export"] + trimmed)
+    put(b / "lib/a.o", kernel_object(["a_export"], ["a_export"] + trimmed), sec(10))
+    if composite:
+        for m, und in (("m1", ["a_export"]), ("m2", [])):
+            put(s / f"lib/{m}.c", "", T - 3600 * NS)
+            compile_(f"lib/{m}.o", f"{s}/lib/{m}.c", sec(11))
+            put(b / f"lib/{m}.o", kernel_object([], [], und), sec(11))
+        saved("lib/m.o", "ld -m elf_x86_64   -r -o lib/m.o lib/m1.o lib/m2.o", sec(11))
+        objs = "lib/m1.o lib/m2.o"
+    else:
+        compile_("lib/m.o", f"{s}/lib/m.c", sec(11))
+        objs = "lib/m.o"
     put(b / "lib/m.o", kernel_object([], [], ["a_export"]), sec(11))
     # 5.10 Makefile.build: $(obj)/%.mod: $(obj)/%.o FORCE (objects, then undefined symbols)
-    saved("lib/m.mod", "{ echo  lib/m.o; nm lib/m.o | awk '$$1 == \"U\" { printf(\"%s%s\", "
+    saved("lib/m.mod", f"{{ echo  {objs}; nm lib/m.o | awk '$$1 == \"U\" {{ printf(\"%s%s\", "
           "x++ ? \" \" : \"\", $$2) }'; echo; } > lib/m.mod", sec(11))
-    put(b / "lib/m.mod", "lib/m.o\na_export\n", sec(11))
+    put(b / "lib/m.mod", f"{objs}\na_export\n", sec(11))
     archive("lib", ["lib/a.o"], sec(12))
     order("lib", ["echo lib/m.ko;"], "lib/m.ko\n", sec(12))
     saved("modules.order", "awk '!x[$$0]++' init/modules.order arch/x86/modules.order "

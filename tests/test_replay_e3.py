@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import os
 
-from capture_trees import NS, T, e3_linked_tree
+from capture_trees import NS, T, e3_linked_tree, put
+from elfwriter import kernel_object
 
 from kbsim.kbuild import replay
 from kbsim.kbuild.eras import release_formats
@@ -181,3 +182,22 @@ def test_objtool_exemptions_keep_bits_for_the_replay():
             "OBJECT_FILES_NON_STANDARD_x.o \\\n\t:= y  # why\n")
     assert objtool_exemptions(text, None) == (True, {"vdso$(BITS).o": False, "x.o": True})
     assert objtool_exemptions(text, "32") == (True, {"vdso32.o": False, "x.o": True})
+
+
+def test_a_composite_member_that_needs_a_trimmed_export_reaches_the_autoksyms_step(tmp_path):
+    """Up to v5.18 a module's undefined symbols reach the autoksyms step through its
+    NAME.mod, remade ('$(obj)/%.mod: $(obj)/%.o FORCE', nm) after the module is relinked.
+    A member of composite module m newer than m.o needs b_export, which trimming left out
+    of lib/a.o: m.o is relinked, m.mod lists b_export, adjust_autoksyms.sh touches its
+    ksym file and re-runs autoksyms_recursive, lib/a.o is recompiled (real Linux 5.10,
+    examples/real-kernel/validate_composite.py --version 5.10: crypto/api.o calling
+    get_ibs_caps relinked crypto.o and crypto.mod, touched include/ksym/get/ibs/caps.h,
+    recompiled arch/x86/events/amd/ibs.o)."""
+    b, _ = e3_linked_tree(tmp_path, composite=True)
+    put(b / "lib/m2.o", kernel_object([], [], ["b_export"]), T + 30 * NS)
+    r = _replay(b)
+    made = _made(r)
+    assert ("link", "lib/m.o") in made and ("link", "lib/m.mod") in made
+    assert [(a.changed, [t.path for t in a.touched]) for a in r.adjusts][0] == \
+        (1, ["include/ksym/b/export.h"])
+    assert ("compile", "lib/a.o") in made

@@ -687,15 +687,21 @@ class _Capturer:
 
 def composite_members(mod_files) -> dict[str, list[str]]:
     """Module object -> its members, for the modules linked from several objects
-    (``NAME.mod`` of v5.19+: one member a line; ``foo-y := a.o b.o``)."""
+    (``foo-y := a.o b.o``: ``NAME.mod`` of v5.19+ lists one member a line, v5.3-v5.18's
+    all of them on its first line)."""
     out: dict[str, list[str]] = {}
     for tf in mod_files:
         if tf.text is None or tf.path.startswith(".tmp_versions/"):
             continue
         lines = [x.strip() for x in tf.text.split("\n") if x.strip()]
-        if not lines or not all(" " not in x and x.endswith(".o") for x in lines):
-            continue  # (v5.3-v5.18 NAME.mod: the objects on one line, the symbols after)
-        members = [lexical_key(x) for x in lines]
+        if lines and all(" " not in x and x.endswith(".o") for x in lines):
+            members = [lexical_key(x) for x in lines]
+        elif lines and all(w.endswith(".o") for w in lines[0].split()):
+            # v5.3-v5.18 NAME.mod (Makefile.build cmd_mod): the objects on one line, the
+            # undefined symbols of the linked module on the next
+            members = [lexical_key(x) for x in lines[0].split()]
+        else:
+            continue
         obj = tf.path[:-4] + ".o"
         if members != [obj]:
             out[obj] = members
