@@ -21,9 +21,9 @@ from kbsim.tree.capture import capture
 from kbsim.tree.capture_format import (FORMAT, FORMAT_VERSION, Capture,
                                        CmdEntry,
                                        capture_format_doc, cmd_text, encode_lines,
-                                       load_capture, load_capture_spec, parse_capture,
-                                       write_capture)
+                                       load_capture, parse_capture, write_capture)
 from kbsim.tree.captured import CapturedTree
+from kbsim.tree.incremental import load_capture_spec
 from kbsim.tree.cmdscan import archive_members, scan_cmd
 from kbsim.tree.scanstore import ScanReader, encode_scan, store_scans
 from kbsim.tree.detect import detect_granularity, era_hints
@@ -545,7 +545,7 @@ def test_replay_of_a_capture_predicts_the_next_make(tmp_path):
 def test_to_spec_and_initial_files(tmp_path):
     b, s = e5_tree(tmp_path)
     cap = capture(str(b))
-    from kbsim.tree.capture_format import initial_files, to_spec
+    from kbsim.tree.captured import initial_files, to_spec
     spec = to_spec(cap)
     objs = {o.path: o for o in spec.objects()}
     assert set(objs) == {"lib/a.o", "lib/m.o"}

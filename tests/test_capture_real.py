@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from kbsim.tree.capture_format import FORMAT, cmd_text, load_capture, to_spec
+from kbsim.tree.capture_format import FORMAT, cmd_text, load_capture
+from kbsim.tree.captured import to_spec
 from kbsim.tree.captured import CapturedTree
 from kbsim.tree.diagnose import diagnose
 from kbsim.tree.registry import resolve

@@ -22,7 +22,8 @@ from kbsim.kbuild import replay
 from kbsim.kbuild.eras import release_formats
 from kbsim.report.replay_report import header, replay_json
 from kbsim.tree.capture import capture
-from kbsim.tree.capture_format import load_capture_spec, write_capture
+from kbsim.tree.capture_format import write_capture
+from kbsim.tree.incremental import load_capture_spec
 from kbsim.tree.incremental import spec_from_capture
 from kbsim.tree.linkgraph import objtool_exemptions
 

@@ -39,7 +39,6 @@ import gzip
 import io
 import json
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -49,7 +48,6 @@ from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 from ..errors import InputError
 from ..fs import parse_granularity
 from ..kbuild.eras import ERAS
-from ..kbuild.spec import BuildSpec
 
 FORMAT_NAME = "kbsim-capture"
 FORMAT_VERSION = 6
@@ -475,63 +473,6 @@ def load_capture(path: str | os.PathLike) -> Capture:
     return parse_capture(data, str(p))
 
 
-# ---------------------------------------------------------------------- replay bridges
-@dataclass
-class CapturedBuildSpec(BuildSpec):
-    """A BuildSpec made from a capture, carrying the capture itself.
-
-    ``kbuild.replay`` can duck-type on ``initial_files`` to start from the captured state
-    instead of from clean (the kbuild layer cannot import the tree layer)."""
-
-    capture: Capture | None = None
-    source_path: str | None = None
-    notes: list[str] = field(default_factory=list)
-
-    def initial_files(self, root: str | None = None):
-        return initial_files(self.capture, root=root)
-
-
-def to_spec(cap: Capture) -> CapturedBuildSpec:
-    """(b) A BuildSpec describing the captured tree's structure (see captured.py)."""
-    from .captured import CapturedTree
-    return CapturedTree(cap).to_spec()
-
-
-def initial_files(cap: Capture, root: str | None = None
-                  ) -> dict[str, tuple[int | None, bytes | None]]:
-    """(c) Every captured file: path -> (mtime_ns or None if absent, content or None if
-    only its mtime was captured). With ROOT, build-directory paths become ROOT/PATH;
-    other paths stay absolute. Objects with captured contents get kbsim object text
-    (kbuild/objects.py) carrying their exports, markers and undefined symbols; archives
-    get their member lists from their .cmd command lines."""
-    from .captured import CapturedTree
-    return CapturedTree(cap).initial_files(root)
-
-
-class CaptureReplayNotImplemented(InputError):
-    """kbsim replay of a captured tree from its captured state is not wired yet."""
-
-
-def load_capture_spec(path: str | os.PathLike, *, from_clean: bool = False
-                      ) -> CapturedBuildSpec:
-    """What ``kbsim replay CAPTURE`` runs (called by tree/registry.load_spec).
-
-    Replaying from the captured state (the next make, then the adjust loop and modpost)
-    needs kbuild/replay.py to start from :func:`initial_files`; until that is wired this
-    raises a clear error. ``from_clean=True`` returns the spec anyway, for a build from
-    clean of the captured structure."""
-    from ..make.gcpause import paused_gc
-    with paused_gc():  # large object graphs, all kept (make/gcpause.py)
-        cap = load_capture(path)
-        if from_clean:
-            spec = to_spec(cap)
-        else:
-            from .incremental import spec_from_capture
-            spec = spec_from_capture(cap)
-    spec.source_path = str(path)
-    return spec
-
-
 # ---------------------------------------------------------------------- documentation
 def capture_format_doc() -> str:
     """docs/capture-format.md, generated from these models (a test keeps it in sync)."""
@@ -623,7 +564,7 @@ def lexical_key(name: str) -> str:
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "READABLE", "Capture", "CmdEntry", "CmdScan",
            "ObjectEntry", "ObjtoolRules", "TextFile",
-           "EraInfo", "GranularityInfo", "CapturedBuildSpec", "CaptureReplayNotImplemented",
+           "EraInfo", "GranularityInfo",
            "load_capture", "parse_capture", "write_capture", "dump_capture",
-           "load_capture_spec", "to_spec", "initial_files", "cmd_text", "RunTexts", "run_lines",
+           "cmd_text", "RunTexts", "run_lines",
            "encode_lines", "capture_format_doc", "lexical_key", "module_ko", "rel_or_abs"]

@@ -14,11 +14,13 @@ kernel makefiles that would produce it.
 
 from __future__ import annotations
 
+import os
 from operator import itemgetter
 
 from ..kbuild.spec import NS
-from .capture_format import Capture, CapturedBuildSpec
-from .captured import CapturedTree, HeaderConfigs, config_name, merge_headers
+from .capture_format import Capture, load_capture
+from .captured import (CapturedBuildSpec, CapturedTree, HeaderConfigs, config_name,
+                       merge_headers, to_spec)
 from .linkgraph import tree_graph
 
 # eras whose stages after the compiles the tree layout models (v5.x makefiles checked
@@ -112,3 +114,16 @@ def _with_tree(ct: CapturedTree, spec: CapturedBuildSpec, headers: HeaderConfigs
     if k in files and files[k][0] is not None:
         files[k] = (files[k][0], (export_c if export_c is not None
                                   else export_c_text([])).encode())
+
+
+def load_capture_spec(path: str | os.PathLike, *, from_clean: bool = False
+                      ) -> CapturedBuildSpec:
+    """What ``kbsim replay CAPTURE`` runs (called by tree/registry.load_spec): the spec
+    of the next make from the captured state (spec_from_capture); ``from_clean=True``:
+    the spec of a build from clean of the captured structure instead."""
+    from ..make.gcpause import paused_gc
+    with paused_gc():  # large object graphs, all kept (make/gcpause.py)
+        cap = load_capture(path)
+        spec = to_spec(cap) if from_clean else spec_from_capture(cap)
+    spec.source_path = str(path)
+    return spec

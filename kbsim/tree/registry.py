@@ -61,6 +61,6 @@ def load_spec(arg: str, cache_dir: Path | None = None, warn=None) -> tuple[Build
         from .model import load_model, to_spec
         return to_spec(load_model(p)), p
     if name.endswith(".json") or name.endswith(".json.gz"):
-        from .capture_format import load_capture_spec  # type: ignore[import-not-found]
+        from .incremental import load_capture_spec
         return load_capture_spec(p), p
     raise InputError(f"{p}: unknown model format (expected .toml, .json or .json.gz)")
