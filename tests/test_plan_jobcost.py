@@ -77,3 +77,87 @@ def test_parent_links_after_a_settled_run_are_the_references(tmp_path):
     # (what the case is about: the run's entries end with the last object's link but
     # d03, which 'late' took after the run)
     assert ref["d03"] == "late" and ref["d04"] == OBJS[-1]
+
+
+RECIPES = "\n".join([
+    "PHONY := all FORCE",
+    "simple := s1 s2",
+    "rec = <$(simple)> $(filter-out $(PHONY),$^)",
+    "deep = [$(rec)|$(addprefix p/,$(notdir $?))]",
+    "self = $(self)",
+    "priv_used = $(priv)",
+    "private priv := hidden",
+    "nested = $(patsubst %.h,%.H,$(filter %.h,$+)) $(words $^) $(sort b a $|)",
+    "consts = $(subst a,b,aaa) $(strip  x   y ) $(firstword $(simple)) $(lastword q r)",
+    "fn = $(dir $<)",
+    "why = $(filter-out $(PHONY),$?) -- $(filter-out $(PHONY),$^)",
+    "read := $(shell exit 2)",
+    "all: t1 t2 t3 t4 t5 t6 t7 t8 t9 t11 t12 t13 t10",
+    # pure: the plan's programs (recipe.py)
+    "t1: a.h b.h a.h | c.h FORCE ; @echo '1 $@ $< $(why) $(rec) $(deep) $(nested) $(consts)"
+    " $(fn) [$*] [$%]' $$HOME '$$@'",
+    # each left to the Expander: $(@D), a substitution reference, an undefined or a
+    # private variable, impure functions, a variable that refers to itself (last: fatal)
+    "t2: a.h ; @echo '2 $(@D) $(@F)'",
+    "t3: a.h ; @echo '3 $(simple:s%=S%)'",
+    "t4: a.h ; @echo '4 $(undefined)'",
+    "t5: a.h ; @echo '5 [$(priv_used)]'",
+    "t6: b.h ; @echo '6 $(wildcard *.h)'",
+    "t7: b.h ; @echo '7 $(if $?,new,old) $(foreach w,$^,<$w>)'",
+    "t8: c.h ; @echo '8 $(info said $@)'",
+    "t9: a.h ; @echo '9 $(word 1,$^) $(call rec,x)'",
+    # .SHELLSTATUS: set by reading, then by a recipe's $(shell), read again by the same
+    # line as before
+    "t11: a.h ; @echo 'S [$(.SHELLSTATUS)]'",
+    "t12: a.h ; @echo 'T $(shell exit 5)'",
+    "t13: a.h ; @echo 'S [$(.SHELLSTATUS)]'",
+    "t10: ; @echo '10 $(self)'",
+    "FORCE:",
+    ".PHONY: all FORCE",
+]) + "\n"
+
+
+@pytest.mark.parametrize("args", [[], ["-k"], ["--warn-undefined-variables", "-k"]])
+def test_recipe_programs_expand_as_the_expander(tmp_path, args):
+    (tmp_path / "Makefile").write_text(RECIPES)
+    for i, h in enumerate(["a.h", "b.h", "c.h"]):
+        (tmp_path / h).write_text("")
+        os.utime(tmp_path / h, ns=(1_000_000_000 * (i + 2),) * 2)
+    for t in [f"t{i}" for i in range(1, 14) if i != 10]:  # (t10 is missing: it runs)
+        (tmp_path / t).write_text("")
+        os.utime(tmp_path / t, ns=(1_500_000_000,) * 2)
+    out = {}
+    for engine in ("faithful", "plan"):
+        fs = real_fs(Clock(2_000_000_000_000_000_000), "ns")
+        eng = Engine(engine, ReadCache())
+        r = simulate_make(fs, ["--no-print-directory", "-r", *args], str(tmp_path),
+                          setup=eng.install)
+        out[engine] = (r.stdout, r.stderr, r.exit_code)
+    assert out["plan"] == out["faithful"]
+    stdout = out["plan"][0]
+    # (what the lines are about: each kind of part was expanded)
+    assert stdout.startswith("1 t1 a.h a.h b.h -- a.h b.h <s1 s2> a.h b.h [<s1 s2> a.h b.h|")
+    assert " bbb x y s1 r ./ [] [] $@\n2 . t2\n3 S1 S2\n4 \n5 []\n6 a.h b.h c.h\n" in stdout
+    assert "\nS [2]\nT \nS [5]\n" in stdout
+    assert "Recursive variable 'self' references itself" in out["plan"][1]
+
+
+def test_recipe_programs_which_lines():
+    from kbsim.make.expand import Expander, Variable
+    from kbsim.plan.recipe import program, run
+
+    class Proc:  # (what an Expander asks of its process here)
+        variables = {"PHONY": Variable("PHONY", "__build FORCE", False),
+                     "why": Variable("why", "$(filter-out $(PHONY),$?) -- "
+                                            "$(filter-out $(PHONY),$^)", True),
+                     "x": Variable("x", "$(shell echo)", True)}
+    exp = Expander(Proc())
+    prog = program(exp, Proc.variables, "@kbsim-cc $@ $< $(why)")
+    assert isinstance(prog, tuple)
+    auto = {"@": "a.o", "<": "a.c", "^": "a.c h.h FORCE", "+": "", "?": "h.h FORCE",
+            "|": "", "*": "a", "%": ""}
+    exp.auto = auto
+    assert run(prog, auto, exp) == exp.expand("@kbsim-cc $@ $< $(why)") == \
+        "@kbsim-cc a.o a.c h.h -- a.c h.h"
+    assert program(exp, Proc.variables, "echo $(x)") is None
+    assert program(exp, Proc.variables, "echo $(PHONY) done") == "echo __build FORCE done"

@@ -102,6 +102,8 @@ class Plan:
     # an entry's key in implicit_memo while its prerequisites are still the plan's (the
     # same key object each time: a frozenset keeps its hash)
     implicit_keys: dict = field(default_factory=dict, compare=False)
+    # recipe line text -> its program (plan/recipe.py), made when a job first expands it
+    recipe_programs: dict = field(default_factory=dict, compare=False)
 
     @property
     def size(self) -> int:

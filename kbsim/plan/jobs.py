@@ -18,6 +18,7 @@ from ..make.process import Child, _collapse_in_references, _split_command_lines
 from ..make.shell import set_recipe_shell
 from ..make.remake import MakeFatal, StackOverflow
 from ..make.shell import IO, Command, ShellContext, _Exit, call_command, cmd_echo
+from .recipe import program as recipe_program, run as run_program
 
 # A recipe line of plain words (no quoting, expansion, globbing, redirection, operator,
 # comment or assignment): the shell would run it as one command with these words.
@@ -69,15 +70,20 @@ class PlanJobs:
         self.reap_children(False)
         cmds = self.cmds[file]
         exp = self.expander
-        exp.auto = self.set_file_variables(file)
+        exp.auto = auto = self.set_file_variables(file)
         exp.scope = None
+        programs = self.plan.recipe_programs
         lines = []
         try:
             for k, raw in enumerate(cmds.lines):
                 exp.floc = (cmds.filename, cmds.lineno + k)
                 if "\\\n" in raw and "$" in raw:
                     raw = _collapse_in_references(raw)
-                lines.append(exp.expand(raw))
+                # (a line that is pure expanded by the plan's program for it: recipe.py)
+                prog = programs.get(raw, False)
+                if prog is False:
+                    prog = programs[raw] = recipe_program(exp, self.variables, raw)
+                lines.append(exp.expand(raw) if prog is None else run_program(prog, auto, exp))
         finally:
             exp.auto = None
         origin = None

@@ -136,8 +136,10 @@ def _storable(e: CachedRead) -> CachedRead:
                 Observation(o.method, o.args, Digest(hashlib.blake2b(
                     o.answer, digest_size=16).hexdigest())) for o in e.log)
     plan = e.plan
-    if plan is not None and (plan.implicit_memo or plan.implicit_keys):
-        plan = dataclasses.replace(plan, implicit_memo={}, implicit_keys={})
+    if plan is not None and (plan.implicit_memo or plan.implicit_keys
+                             or plan.recipe_programs):
+        plan = dataclasses.replace(plan, implicit_memo={}, implicit_keys={},
+                                   recipe_programs={})
     return CachedRead(log, plan, e.refusal)
 
 
