@@ -161,3 +161,22 @@ def test_recipe_programs_which_lines():
         "@kbsim-cc a.o a.c h.h -- a.c h.h"
     assert program(exp, Proc.variables, "echo $(x)") is None
     assert program(exp, Proc.variables, "echo $(PHONY) done") == "echo __build FORCE done"
+
+
+def test_a_recipes_shell_status_stays_in_its_process(tmp_path):
+    # (two sub-makes read the same inputs and run from one plan: the first one's
+    # $(shell) in a recipe set .SHELLSTATUS in the plan's table, and the second printed it)
+    (tmp_path / "Makefile").write_text("all: one two\none two: ; @$(MAKE) -s -f sub.mk\n"
+                                       ".PHONY: all one two\n")
+    (tmp_path / "sub.mk").write_text("read := $(shell exit 2)\n"
+                                     "t: ; @echo \"[$(.SHELLSTATUS)]$(shell exit 7)\"\n"
+                                     ".PHONY: t\n")
+    out = {}
+    for engine in ("faithful", "auto"):
+        fs = real_fs(Clock(2_000_000_000_000_000_000), "ns")
+        eng = Engine(engine, ReadCache())
+        r = simulate_make(fs, ["--no-print-directory", "-r"], str(tmp_path), setup=eng.install)
+        out[engine] = (r.stdout, r.stderr, r.exit_code, eng.tally())
+    assert out["faithful"][:3] == ("[2]\n[2]\n", "", 0)
+    assert out["auto"][:3] == out["faithful"][:3]
+    assert out["auto"][3] == {"plan": 3, "faithful": 0}

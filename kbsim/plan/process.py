@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import deque
 
 from ..make.errors import MakeError, UnsupportedSyntax
-from ..make.expand import Expander
+from ..make.expand import Expander, VariableNames
 from ..make.filedb import (CS_NOT_STARTED, UNKNOWN, US_FAILED, US_NONE, US_QUESTION,
                            hash_slots, strip_dot_slash)
 from ..make.readtext import ar_name
@@ -54,7 +54,12 @@ class PlanProcess(PlanRemake, PlanImplicit, PlanJobs):
         self.pid = pid
         self.prog = "make" if level == 0 else f"make[{level}]"
         self.cwd = plan.cwd
-        self.variables = plan.variables  # shared, never changed (freeze: no $(eval))
+        # the plan's variables (freeze: no $(eval)) in a table of this process's own: a
+        # $(shell) in a recipe sets .SHELLSTATUS (Expander.shell), which no other process
+        # run from the plan may see
+        self.variables = variables = dict(plan.variables)
+        if isinstance(variables.get(".VARIABLES"), VariableNames):  # (it lists its own)
+            variables[".VARIABLES"] = VariableNames(variables)
         self.expander = Expander(self)
         self.pattern_rules = plan.pattern_rules
         self.pattern_version = 0  # (the rules do not change after reading)
