@@ -59,6 +59,17 @@ class Node:
         self.keys: list | None = None  # (SimFS._cache dict, path) pairs that reached it
 
 
+def _remember(cache: dict, path: str, node: "Node") -> None:
+    """Keep a resolution in CACHE (one cwd's dict of SimFS._cache), and note on the node
+    where it is kept, so that removing or moving it forgets it (SimFS._forget)."""
+    cache[path] = node
+    keys = node.keys
+    if keys is None:
+        node.keys = [(cache, path)]
+    else:
+        keys.append((cache, path))
+
+
 class SimFS:
     """The simulated filesystem. ``cwd`` arguments are absolute simulated paths."""
 
@@ -258,12 +269,7 @@ class SimFS:
         if node is None or node.__class__ is int:
             neg_by_cwd.setdefault(cwd, set()).add(path)
             return None
-        cache[path] = node
-        keys = node.keys
-        if keys is None:
-            node.keys = [(cache, path)]
-        else:
-            keys.append((cache, path))
+        _remember(cache, path, node)
         return node
 
     def _resolve_in_parent(self, path: str, cwd: str | None, follow: bool) -> "Node | int":
@@ -413,13 +419,8 @@ class SimFS:
                         kids = self._load_dir(d)
                 kids_of[head] = kids
             node = kids.get(tail) if kids is not None else None
-            if node is not None:  # (as _lookup remembers it)
-                cache[p] = node
-                keys = node.keys
-                if keys is None:
-                    node.keys = [(cache, p)]
-                else:
-                    keys.append((cache, p))
+            if node is not None:
+                _remember(cache, p, node)
                 out.append(p)
         return out
 
