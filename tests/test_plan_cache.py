@@ -187,3 +187,57 @@ def test_model_spec_kept_beside_the_read_cache(tmp_path):
     r4 = kbsim("replay", str(model), "--json", "--cache-dir", str(cache))
     assert json.loads(r4.stdout) == json.loads(r1.stdout)
     assert "damaged" in r4.stderr and len(r4.stderr.strip().splitlines()) == 1
+
+
+def test_known_digests_are_used_for_those_objects_only():
+    """observe.known_digests (a build directory's spec cache gives them): Digest.matches
+    takes the digest given for that very bytes object, and computes it for any other."""
+    from kbsim.plan.observe import Digest, digest_of, known_digests
+    data = b"deps_x.o := a.h\n" * 100
+    copy = bytes(bytearray(data))
+    assert copy is not data
+    told = "0" * 32  # (what the cache said for DATA: taken as said)
+    known_digests([(data, told)])
+    try:
+        assert Digest(told).matches(data)
+        assert not Digest(digest_of(data)).matches(data)
+        assert Digest(digest_of(data)).matches(copy) and not Digest(told).matches(copy)
+    finally:
+        known_digests([])
+    assert Digest(digest_of(data)).matches(data)
+
+
+def test_a_damaged_frame_that_still_decodes_is_refused():
+    """The files' frames carry a checksum: a changed byte inside a stored (uncompressed)
+    block decodes to other bytes without it, and is refused with it."""
+    payload = os.urandom(4096)  # (incompressible: zstd stores it as a raw block)
+    blob = bytearray(compress(payload))
+    i = blob.index(payload[100:116]) + 4
+    blob[i] ^= 0xFF
+    with pytest.raises(Exception):
+        decompress(bytes(blob))
+
+
+def test_read_logs_and_plans_share_one_string_a_name(tmp_path):
+    """The names in the read cache's logs and Plans are one string object a text
+    (observe._interned, freeze), so the file holds each once."""
+    spec, _ = load_spec(MODEL)
+    dc = DiskCache(tmp_path, "t")
+    replay(spec, read_cache=dc.load())
+    dc.save()
+    c = DiskCache(tmp_path, "t").load()
+    objs: dict[str, set[int]] = {}
+    seen = 0
+    for es in c.entries.values():
+        for e in es:
+            names = list(e.plan.names) if e.plan is not None else []
+            for o in e.log:
+                for a in o.args:
+                    names += [a] if isinstance(a, str) else [x for x in a or ()
+                                                             if isinstance(x, str)] \
+                        if isinstance(a, (list, tuple)) else []
+            seen += len(names)
+            for n in names:
+                objs.setdefault(n, set()).add(id(n))
+    assert len(objs) > 50 and seen > 2 * len(objs)  # (names met again and again)
+    assert all(len(ids) == 1 for ids in objs.values())

@@ -16,6 +16,7 @@ pattern-specific variables, .DEFAULT, .LOW_RESOLUTION_TIME, .ONESHELL, -n -q -t 
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from operator import attrgetter
 
@@ -31,6 +32,7 @@ _CARRIED = {
     "tried_implicit", "last_mtime", "mtime_before_update",
 }
 _NAME = attrgetter("name")
+_intern = sys.intern
 _COLUMNS = ("name", "hname", "deps", "oo", "cmds", "is_target", "phony", "intermediate",
             "secondary", "precious", "cmd_target", "dontcare", "tried_implicit", "stem",
             "rule_floc", "implicit_rule", "last_mtime", "mtime_before_update")
@@ -131,6 +133,9 @@ def freeze(mp: MakeProcess) -> Plan | str:
     names = cols["name"]
     if names != cols["hname"]:
         return "a file table name differs from its hash name (vpath)"
+    # one string object a name across every Plan (and the read logs: observe.py), so the
+    # read cache's file holds each name once
+    names = tuple(map(_intern, names))
     # not stat'ed yet: phony entries are NONEXISTENT (snap_deps), the others UNKNOWN,
     # except a makefile that could not be read (-include of a missing .cmd file), which
     # read.c eval_makefile marks NONEXISTENT without a stat (process.read_makefile_file)

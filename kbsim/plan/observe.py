@@ -13,11 +13,30 @@ not reusable.
 from __future__ import annotations
 
 import hashlib
+import sys
 from dataclasses import dataclass
 
 # queries with no effect on the simulated filesystem, and how to compare their answers
+_intern = sys.intern
+
 _PURE = ("isdir", "exists", "lexists", "lexisting", "read", "listdir", "canonical", "ino",
          "lstat")
+
+
+def digest_of(data: bytes) -> str:
+    """What a Digest holds of DATA."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+# contents whose digest is known already: id -> (the bytes object, its digest_of); a
+# build directory's spec cache gives the digests of the files it lays out (dircache.py)
+_KNOWN: dict[int, tuple[bytes, str]] = {}
+
+
+def known_digests(pairs) -> None:
+    """PAIRS of (bytes, digest_of(it)) replace those known (one tree's files at a time)."""
+    global _KNOWN
+    _KNOWN = {id(b): (b, h) for b, h in pairs}
 
 
 @dataclass(frozen=True)
@@ -27,7 +46,10 @@ class Digest:
     hex: str
 
     def matches(self, data: bytes) -> bool:
-        return hashlib.blake2b(data, digest_size=16).hexdigest() == self.hex
+        k = _KNOWN.get(id(data))
+        if k is not None and k[0] is data:  # (that very object: its digest is known)
+            return k[1] == self.hex
+        return digest_of(data) == self.hex
 
 
 @dataclass(frozen=True)
@@ -48,7 +70,10 @@ class ObservingFS:
         self._inos: dict[int, int] = {}
 
     def _note(self, method: str, args: tuple, answer):
-        self.log.append(Observation(method, args, _comparable(method, answer, self._inos)))
+        seen = _comparable(method, answer, self._inos)
+        if seen.__class__ is tuple and (method == "lexisting" or method == "listdir"):
+            seen = _interned(seen)
+        self.log.append(Observation(method, _interned(args), seen))
         return answer
 
     def __getattr__(self, name: str):
@@ -68,6 +93,22 @@ class ObservingFS:
             self.reusable = False
             self.why_not = f"the read phase used the filesystem's '{name}'"
         return real
+
+
+def _interned(args: tuple) -> tuple:
+    """ARGS with each name (a str, or a list or tuple of them; the names of an answer)
+    as the interpreter's one string object of that text: the ~340 processes of a kernel tree ask about the same
+    ~15,000 names ~250,000 times, and a log of shared names is a smaller file that loads
+    faster (the pickle keeps each object once)."""
+    out = []
+    for a in args:
+        c = a.__class__
+        if c is str:
+            a = _intern(a)
+        elif (c is list or c is tuple) and all(x.__class__ is str for x in a):
+            a = c(map(_intern, a))
+        out.append(a)
+    return tuple(out)
 
 
 def _comparable(method: str, answer, inos: dict[int, int]):

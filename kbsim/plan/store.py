@@ -29,7 +29,7 @@ import zstandard
 
 from ..make.gcpause import paused_gc
 from .engine import CachedRead, ReadCache
-from .observe import Digest, Observation
+from .observe import Digest, Observation, digest_of
 
 FORMAT = "kbsim-read-cache/3"
 SUBDIR = "reads-3"
@@ -133,8 +133,7 @@ def _storable(e: CachedRead) -> CachedRead:
     """E as the file keeps it: file contents as digests, the plan without what its
     processes learned in this Python process (its implicit searches)."""
     log = tuple(o if o.answer.__class__ is not bytes else
-                Observation(o.method, o.args, Digest(hashlib.blake2b(
-                    o.answer, digest_size=16).hexdigest())) for o in e.log)
+                Observation(o.method, o.args, Digest(digest_of(o.answer))) for o in e.log)
     plan = e.plan
     if plan is not None and (plan.implicit_memo or plan.implicit_keys
                              or plan.recipe_programs):
@@ -145,8 +144,10 @@ def _storable(e: CachedRead) -> CachedRead:
 
 def compress(data: bytes) -> bytes:
     """The files' codec: zstd at level 1. A 6.1 build directory's cache (32 MB of pickle)
-    is 2.1 MB and loads in 0.03 s, where zlib made 5.2 MB and took 0.11 s."""
-    return zstandard.ZstdCompressor(level=1).compress(data)
+    is 2.1 MB and loads in 0.03 s, where zlib made 5.2 MB and took 0.11 s. The frame
+    carries a checksum of its content (XXH64), which decompress checks: a damaged file
+    that would still decode is refused."""
+    return zstandard.ZstdCompressor(level=1, write_checksum=True).compress(data)
 
 
 def decompress(data: bytes) -> bytes:
@@ -199,6 +200,18 @@ def load_data(path: Path, allowed: set[tuple[str, str]], warn=None,
         if kind == "damaged":
             raise raw
         with paused_gc():  # (a large graph of containers, all kept: gcpause.py)
+            return _DataUnpickler(io.BytesIO(raw), allowed).load()
+    except Exception as e:  # noqa: BLE001 - any damage: not used, said once
+        if warn:
+            warn(f"{path} is damaged ({type(e).__name__}); not used (it is rewritten)")
+        return None
+
+
+def loads_data(raw: bytes, allowed: set[tuple[str, str]], path: Path, warn=None):
+    """The object pickled in RAW (a part of PATH's), built as load_data builds one; None
+    when it does not load (said once through WARN)."""
+    try:
+        with paused_gc():
             return _DataUnpickler(io.BytesIO(raw), allowed).load()
     except Exception as e:  # noqa: BLE001 - any damage: not used, said once
         if warn:
