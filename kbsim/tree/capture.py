@@ -740,19 +740,11 @@ def resolve_srctree(root: str, srctree: str | None, tree=None) -> tuple[str | No
                  "the names the .cmd files use (give --srctree to classify them)"
 
 
-def capture(build_dir: str, *, srctree: str | None = None, elf: bool | None = None,
-            layout: str = "table", progress: Progress | None = None,
-            cache_dir: str | os.PathLike | None = None, warn: Callable | None = None,
-            stats: dict | None = None, environ=None) -> Capture:
-    """Capture the real build directory BUILD_DIR (read-only).
-
-    ``elf``: None reads objects with pyelftools when it is installed (a warning otherwise),
-    True requires it (InputError if missing), False reads no ELF contents. ``cache_dir``:
-    keep what was read from each file there and reuse it while the file's stat is
-    unchanged (capcache.py; the caller makes sure it is outside the trees read); WARN
-    says a cache problem in one line; STATS, a dict, gets the cache's hits and misses.
-    ``environ``: the environment the next make is predicted for (os.environ if None;
-    filechk.py)."""
+def capture_setup(build_dir: str, srctree: str | None, elf: bool | None, layout: str
+                  ) -> tuple[str, str | None, str | None, str]:
+    """What capture() settles before it reads the tree: (the build directory's realpath,
+    the source tree, a note about it, the ELF reader available); InputError for a
+    directory it cannot capture."""
     if not os.path.exists(build_dir):
         raise InputError(f"{build_dir}: no such directory")
     if not os.path.isdir(build_dir):
@@ -766,11 +758,31 @@ def capture(build_dir: str, *, srctree: str | None = None, elf: bool | None = No
     root = os.path.realpath(build_dir)
     src, note = resolve_srctree(root, srctree)
     mode = "pyelftools" if have_pyelftools() else "unavailable"
+    return root, src, note, mode
+
+
+def capture(build_dir: str, *, srctree: str | None = None, elf: bool | None = None,
+            layout: str = "table", progress: Progress | None = None,
+            cache_dir: str | os.PathLike | None = None, warn: Callable | None = None,
+            stats: dict | None = None, environ=None, tree=None) -> Capture:
+    """Capture the real build directory BUILD_DIR (read-only).
+
+    ``elf``: None reads objects with pyelftools when it is installed (a warning otherwise),
+    True requires it (InputError if missing), False reads no ELF contents. ``cache_dir``:
+    keep what was read from each file there and reuse it while the file's stat is
+    unchanged (capcache.py; the caller makes sure it is outside the trees read); WARN
+    says a cache problem in one line; STATS, a dict, gets the cache's hits and misses.
+    ``environ``: the environment the next make is predicted for (os.environ if None;
+    filechk.py). ``tree``: what reads the build directory (default: a RealTree; the
+    build directory's spec cache passes one that records what it answered,
+    tree/dircache.py)."""
+    root, src, note, mode = capture_setup(build_dir, srctree, elf, layout)
     with paused_gc():  # large object graphs, all kept (make/gcpause.py)
         cache = None
         if cache_dir is not None:
             cache = CaptureCache(cache_dir, root, src, f"{mode}/{elf}", warn).load()
-        c = _Capturer(RealTree(), root, src, elf, layout, progress, mode, cache, environ)
+        c = _Capturer(RealTree() if tree is None else tree, root, src, elf, layout,
+                      progress, mode, cache, environ)
         if note:
             c.warn(note, partial=False)
         cap = c.run()

@@ -48,12 +48,15 @@ def load_spec(arg: str, cache_dir: Path | None = None, warn=None) -> tuple[Build
     p = resolve(arg)
     if p.is_dir():
         # a real build directory: capture it in memory (read-only), start from its state
-        from ..make.gcpause import paused_gc
-        from .capture import capture
-        from .incremental import spec_from_capture
-        with paused_gc():  # large object graphs, all kept (make/gcpause.py)
-            spec = spec_from_capture(capture(str(p), layout="inline",  # texts kept as read
-                                             cache_dir=cache_dir, warn=warn))
+        if cache_dir is not None:  # the spec kept while the capture's inputs hold
+            from .dircache import build_dir_spec
+            spec = build_dir_spec(p, cache_dir, warn)
+        else:
+            from ..make.gcpause import paused_gc
+            from .capture import capture
+            from .incremental import spec_from_capture
+            with paused_gc():  # large object graphs, all kept (make/gcpause.py)
+                spec = spec_from_capture(capture(str(p), layout="inline"))  # texts as read
         spec.source_path = str(p)
         return spec, p
     name = p.name

@@ -1,0 +1,224 @@
+"""The build directory's spec cache (kbsim/tree/dircache.py): a replay of a build
+directory that takes its spec from the cache gives the result of a replay without any
+cache, and the cache is used only while every answer its capture got is the same again
+(a source header touched, a .cmd file rewritten behind a restored mtime, a file added, a
+source makefile changed, another environment: each one builds the spec again). A damaged,
+truncated or foreign file is one warning line and is rewritten; nothing is written
+outside the cache directory.
+
+Expected outputs come from `kbsim replay --no-cache` on the same tree (the capture and
+spec built with no cache at all)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pickle
+import time
+
+import pytest
+from capture_trees import NS, T, e5_race_tree, e6_linked_tree, listing, put
+from test_capture import run_cli
+
+from kbsim.plan.store import compress, save_data
+from kbsim.tree import capcache, dircache
+
+
+@pytest.fixture
+def settled(monkeypatch):
+    """Every file of the tree counts as written long before the capture (the trees are
+    written a moment before it, and their ctimes are now)."""
+    monkeypatch.setattr(capcache, "_now", lambda: time.time_ns() + 3600 * NS)
+
+
+@pytest.fixture
+def captures(monkeypatch):
+    """How many times a build directory was captured (the spec built again)."""
+    import kbsim.tree.capture as cap_mod
+    real = cap_mod.capture
+    n = [0]
+
+    def counted(*a, **k):
+        n[0] += 1
+        return real(*a, **k)
+    monkeypatch.setattr(cap_mod, "capture", counted)
+    return n
+
+
+def _replay(b, *extra):
+    r = run_cli(["replay", b, "--json", *extra])
+    assert r.exit_code in (0, 1), r.output
+    return r
+
+
+def _check(b, cdir, captures, *, built: bool):
+    """A replay with the cache equals one without; BUILT: whether it captured."""
+    n0 = captures[0]
+    warm = _replay(b, "--cache-dir", cdir)
+    cold = _replay(b, "--no-cache")
+    assert captures[0] - n0 == (2 if built else 1)  # (the --no-cache run captures)
+    assert warm.stdout == cold.stdout
+    assert warm.stderr == cold.stderr
+    return warm
+
+
+@pytest.mark.parametrize("tree", ["e6-linked", "e5-race"])
+def test_spec_cache_equals_no_cache_through_changes(tmp_path, settled, captures, tree):
+    make = e6_linked_tree if tree == "e6-linked" else e5_race_tree
+    b, s = make(tmp_path / "t")
+    cdir = tmp_path / "cache"
+    before = listing(b, s)
+    _check(b, cdir, captures, built=True)
+    assert len(list((cdir / dircache.SUBDIR).iterdir())) == 1
+    _check(b, cdir, captures, built=False)  # the spec from the cache
+
+    # a source header touched (only its stat changes): built again
+    hdr = next(p for p in (s / "include/linux/x.h", s / "include/linux/export.h")
+               if p.exists())
+    os.utime(hdr, ns=(T + 500 * NS, T + 500 * NS))
+    _check(b, cdir, captures, built=True)
+    _check(b, cdir, captures, built=False)
+
+    # a .cmd file rewritten with a command of the same size, its mtime set back: only
+    # its ctime says so
+    cmdf = next(b.rglob(".vmlinux.cmd"))
+    text = cmdf.read_text()
+    m = cmdf.stat().st_mtime_ns
+    put(cmdf, text.replace('"ld"', '"LD"'), m)
+    assert len(cmdf.read_text()) == len(text)
+    _check(b, cdir, captures, built=True)
+    _check(b, cdir, captures, built=False)
+
+    # a source makefile the capture read (its objtool and prerequisite facts)
+    mk = s / "Makefile"
+    put(mk, mk.read_text() + "\n# changed\n", mk.stat().st_mtime_ns)
+    _check(b, cdir, captures, built=True)
+    _check(b, cdir, captures, built=False)
+
+    # a file added to the build directory, then removed
+    put(b / "new-file.txt", "x", T)
+    _check(b, cdir, captures, built=True)
+    (b / "new-file.txt").unlink()
+    _check(b, cdir, captures, built=True)
+    _check(b, cdir, captures, built=False)
+    assert sorted(listing(b, s)) == sorted(before)  # (nothing written there: same names)
+
+
+def test_another_environment_builds_the_spec_again(tmp_path, settled, captures,
+                                                    monkeypatch):
+    """The filechk facts record KBUILD_BUILD_USER and friends: another value is another
+    spec."""
+    b, _ = e6_linked_tree(tmp_path / "t")
+    cdir = tmp_path / "cache"
+    monkeypatch.setenv("KBUILD_BUILD_USER", "one")
+    _check(b, cdir, captures, built=True)
+    _check(b, cdir, captures, built=False)
+    monkeypatch.setenv("KBUILD_BUILD_USER", "two")
+    _check(b, cdir, captures, built=True)
+
+
+def test_racily_clean_tree_is_not_kept(tmp_path, captures):
+    """Files written less than RACY_NS before the capture began could change again in the
+    same timestamp tick without changing their stat: no spec is kept."""
+    b, _ = e6_linked_tree(tmp_path / "t")  # just written: every ctime is now
+    cdir = tmp_path / "cache"
+    _check(b, cdir, captures, built=True)
+    _check(b, cdir, captures, built=True)
+    assert not (cdir / dircache.SUBDIR).exists()
+
+
+def _doc(f):
+    from kbsim.plan.store import load_data
+    return load_data(f, set())
+
+
+@pytest.mark.parametrize("damage", ["empty", "garbage", "truncated", "foreign", "old-code",
+                                    "bad-log", "refused-class", "bad-spec", "bad-shared"])
+def test_damaged_file_is_one_warning_and_rebuilt(tmp_path, settled, captures, damage):
+    b, s = e5_race_tree(tmp_path / "t")
+    cdir = tmp_path / "cache"
+    before = listing(b, s)
+    _check(b, cdir, captures, built=True)
+    (f,) = (cdir / dircache.SUBDIR).iterdir()
+    doc = _doc(f)
+    if damage == "empty":
+        f.write_bytes(b"")
+    elif damage == "garbage":
+        f.write_bytes(b"not zstd at all")
+    elif damage == "truncated":
+        f.write_bytes(f.read_bytes()[:1000])
+    elif damage == "foreign":
+        save_data(f, ["a", "list"])
+    elif damage == "old-code":
+        save_data(f, dict(doc, code="another kbsim"))
+    elif damage == "bad-log":
+        save_data(f, dict(doc, log=[("rm -rf", ("/",), None)]))
+    elif damage == "refused-class":  # a pickle that would run a command when loaded
+        evil = pickle.dumps(os.system)
+        save_data(f, dict(doc, spec=compress(evil)))
+    elif damage == "bad-spec":
+        save_data(f, dict(doc, spec=b"\x28\xb5\x2f\xfd broken"))
+    elif damage == "bad-shared":  # an index past the .cmd files
+        save_data(f, dict(doc, shared=[10 ** 6]))
+    n0 = captures[0]
+    warm = _replay(b, "--cache-dir", cdir)
+    cold = _replay(b, "--no-cache")
+    assert captures[0] - n0 == 2  # built again
+    lines = [ln for ln in warm.stderr.splitlines() if ln not in cold.stderr.splitlines()]
+    assert len(lines) == 1 and str(f) in lines[0] and "Traceback" not in warm.stderr
+    assert warm.stdout == cold.stdout
+    _check(b, cdir, captures, built=False)  # rewritten
+    assert listing(b, s) == before
+
+
+def test_a_spec_from_the_cache_is_the_spec_built(tmp_path, settled):
+    """Field by field (the capture's own scans aside: the cache does not keep them)."""
+    from pathlib import Path
+    b, _ = e6_linked_tree(tmp_path / "t")
+    cdir = tmp_path / "cache"
+    built = dircache.build_dir_spec(Path(b), cdir)
+    kept = dircache.build_dir_spec(Path(b), cdir)
+    assert kept is not built
+    assert kept.capture.__pydantic_private__ == {"_scans": None}
+    built.capture.__pydantic_private__["_scans"] = None
+    for f in dataclasses.fields(built):
+        assert getattr(kept, f.name) == getattr(built, f.name), f.name
+    assert kept == built
+    assert kept.capture.cmd_files and all(
+        k.text == c.text and k.model_fields_set == c.model_fields_set
+        for k, c in zip(kept.capture.cmd_files, built.capture.cmd_files))
+
+
+def test_still_same_sees_each_kind_of_change(tmp_path):
+    """The check itself, on a small real directory: a listing, a stat, an open and a
+    realpath answer each change."""
+    from kbsim.tree.capture import RealTree
+    d = tmp_path / "d"
+    put(d / "a.txt", "a", T)
+    put(d / "sub/b.txt", "b", T)
+    rec = dircache.RecordingTree(RealTree())
+    rec.scandir(str(d))
+    rec.stat(str(d / "sub/b.txt"))
+    rec.realpath(str(d / "sub/b.txt"))
+    with rec.open(str(d / "a.txt")) as fh:
+        fh.read()
+    with pytest.raises(OSError):
+        rec.open(str(d / "missing"))
+    log = list(rec.log)
+    assert rec.usable and dircache.still_same(log, RealTree())
+    put(d / "sub/b.txt", "b", T + NS)  # stat
+    assert not dircache.still_same(log, RealTree())
+    put(d / "sub/b.txt", "b", T)
+    assert dircache.still_same(log, RealTree())
+    put(d / "missing", "now here", T)  # the open that failed
+    assert not dircache.still_same(log, RealTree())
+    (d / "missing").unlink()
+    time.sleep(0.05)  # (past the kernel's coarse clock tick, so the ctime moves)
+    put(d / "a.txt", "A", T)  # same size and mtime: the ctime (and the listing) differ
+    assert not dircache.still_same(log, RealTree())
+    rec = dircache.RecordingTree(RealTree())
+    rec.realpath(str(d / "sub/b.txt"))
+    log = list(rec.log)
+    (d / "sub").rename(d / "real")
+    (d / "sub").symlink_to("real")
+    assert not dircache.still_same(log, RealTree())
