@@ -5,6 +5,8 @@ fresh filesystem built in the final state."""
 
 from __future__ import annotations
 
+import pytest
+
 from kbsim.fs import Clock, SimFS
 
 NAMES = ["d/x", "d/y", "e/x", "e/y", "d/s/z", "e/s/z", "d", "e", "link", "link/x", "gone"]
@@ -57,6 +59,49 @@ def test_every_change_is_seen_from_every_cwd():
                 s(f)
         want = fresh(replayed)
         assert answers(fs) == answers(want), f"after step {k}"
+
+
+QUERIES = {
+    "mtime": lambda fs, p, cwd: fs.mtime(p, cwd),
+    "stat": lambda fs, p, cwd: fs.stat(p, cwd),
+    "exists": lambda fs, p, cwd: fs.exists(p, cwd),
+    "lexists": lambda fs, p, cwd: fs.lexists(p, cwd),
+    "isdir": lambda fs, p, cwd: fs.isdir(p, cwd),
+    "lexisting": lambda fs, p, cwd: fs.lexisting([p, p], cwd),
+}
+
+
+@pytest.mark.parametrize("query", sorted(QUERIES))
+def test_each_query_sees_a_change_first(query):
+    """Each query, asked first after a change (before any other query could drop what
+    was remembered), answers as a fresh filesystem: the methods that take a remembered
+    resolution themselves (mtime, lexisting) check it is still good."""
+    ask = QUERIES[query]
+
+    def ask_all(f):
+        return [(cwd, n, ask(f, n if cwd else "/w/" + n, cwd))
+                for cwd in (None, "/w") for n in NAMES]
+    fs = fresh(base)
+    answers(fs)  # remember everything, hits and misses
+    ask_all(fs)
+    steps = [
+        lambda f: f.rename("/w/d", "/w/e"),  # a directory moves: d/... all go
+        lambda f: f.write("/w/e/y", b"3"),  # a missing name appears
+        lambda f: f.mkdir("/w/d"),
+        lambda f: f.symlink("e", "/w/gone"),
+        lambda f: f.remove("/w/e/x"),  # a file goes
+        lambda f: f.remove("/w/link"),  # a symlink goes
+    ]
+    for k, step in enumerate(steps, 1):
+        step(fs)
+
+        def replayed(f, k=k):
+            base(f)
+            for s in steps[:k]:
+                s(f)
+        got = ask_all(fs)  # (first: nothing else asked since the change)
+        assert got == ask_all(fresh(replayed)), f"{query} after step {k}"
+        answers(fs)
 
 
 # ------------------------------------------------------------ against the real kernel
@@ -146,3 +191,65 @@ def test_lexisting_on_names_met_first_is_lexists():
         assert fs.lexisting(names, cwd) == want, cwd
         assert fs.lexisting(names, cwd) == want, cwd  # (now from what it remembered)
         assert [p for p in names if fs.lexists(p, cwd)] == want, cwd
+
+
+# (each new name made once: a second write would find the file)
+WRITES = ["n1", "d/n2", "link/n3", "link/s/n4", "d/s/../n5", "d/./n6", "d//n7", "./d/n8",
+          "gone/n9", "d/x/n10", "link/../n11", "d/s/z/n12", "d/x", "link/x", "link/./n13",
+          "link//s/n14"]
+
+
+@pytest.mark.parametrize("cwd", [None, "/w", "/w/d"])
+def test_writes_create_what_the_kernel_creates(cwd, tmp_path):
+    """Creating a file (a new name's directory found from what was remembered, or walked)
+    succeeds or fails as open(O_CREAT) on the same tree does, and lands on the same name."""
+    real = tmp_path / "w"
+    (real / "d" / "s").mkdir(parents=True)
+    (real / "d" / "x").write_bytes(b"1")
+    (real / "d" / "s" / "z").write_bytes(b"2")
+    os.symlink("d", real / "link")
+    for remembered in (False, True):
+        fs = fresh(base)
+        if remembered:
+            answers(fs)
+        for p in WRITES:
+            sim_p = p if cwd else "/w/" + p
+            real_dir = real if cwd in (None, "/w") else real / "d"
+            try:
+                with open(real_dir / p, "ab"):
+                    pass
+                want = None
+            except OSError as e:
+                want = e.errno
+            try:
+                fs.write(sim_p, b"", cwd)
+                got = None
+            except OSError as e:
+                got = e.errno
+            assert got == want, (p, cwd, remembered)
+        made = sorted(str(q.relative_to(real)) for q in real.rglob("*")
+                      if q.is_file() and not q.is_symlink())
+        assert sorted(p[3:] for p, _ in fs.walk_files("/w")) == made, (cwd, remembered)
+        for q in real.rglob("*"):  # (the next round starts from the base tree again)
+            if q.is_file() and not q.is_symlink() and q.name.startswith("n"):
+                q.unlink()
+
+
+@pytest.mark.parametrize("remembered", [False, True])
+def test_mkdir_p_over_what_is_there(remembered):
+    """mkdir -p: directories that are there (through a symlink too) change nothing, a
+    file in the way is an error, a missing one is made where the symlink points."""
+    fs = fresh(base)
+    if remembered:
+        answers(fs)
+    before = sorted((p, s.mtime) for p, s in fs.walk_files("/w"))
+    d_mtime = fs.stat("/w/d").mtime
+    for p in ("/w/d/x", "/w/d/x/y", "/w/d/s/z", "/w/link/x"):
+        with pytest.raises(OSError):
+            fs.mkdir(p)
+    for p in ("/w/d", "/w/link", "/w/link/s", "/w/d/s/..", "/w/./d/"):
+        fs.mkdir(p)
+    assert fs.stat("/w/d").mtime == d_mtime
+    fs.mkdir("/w/link/q/r")
+    assert fs.isdir("/w/d/q/r") and not fs.lexists("/w/q")
+    assert sorted((p, s.mtime) for p, s in fs.walk_files("/w")) == before

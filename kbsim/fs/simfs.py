@@ -312,9 +312,13 @@ class SimFS:
             raise FsError(errno.EEXIST, path)
         head, _, name = p.rpartition("/")
         if not _:
-            parent = self._walk(cwd, None, True) if cwd else self.root
+            parent = self._cwd_node(cwd) if cwd else self.root
         else:
-            parent = self._walk(head or "/", cwd, True, path)
+            # (the remembered resolution when there is one: the same node _walk reaches;
+            # a failure walks again, for its errno)
+            parent = self._lookup(head or "/", cwd, True)
+            if parent is None:
+                parent = self._walk(head or "/", cwd, True, path)
         if parent.kind != DIR:
             raise FsError(errno.ENOTDIR, path)
         if name in ("", ".", ".."):
@@ -358,7 +362,13 @@ class SimFS:
     def mtime(self, path: str, cwd: str | None = None) -> int | None:
         """Fast stat for make: the mtime, or None if missing."""
         self.stat_count += 1
-        n = self._lookup(path, cwd, True)
+        n = None
+        if self._cache_gen == self.removals:  # (_lookup's hit, without the call)
+            cache = self._cache[True].get(cwd)
+            if cache is not None:
+                n = cache.get(path)
+        if n is None:
+            n = self._lookup(path, cwd, True)
         if n is None:
             return None
         n.queried = True
@@ -396,10 +406,15 @@ class SimFS:
             cache = by_cwd[cwd] = {}
         get = cache.get  # (the dict _lookup fills for this cwd: nothing clears it here)
         lookup = self._lookup
+        if paths.__class__ is not list:
+            paths = list(paths)
+        hits = list(map(get, paths))
+        if None not in hits:
+            return list(paths)  # (every one remembered: the usual case)
         kids_of: dict[str, dict | None] = {}  # directory part -> its entries (None: none)
         out = []
-        for p in paths:
-            if get(p) is not None:
+        for p, hit in zip(paths, hits):
+            if hit is not None:
                 out.append(p)
                 continue
             head, _, tail = p.rpartition("/")
@@ -475,6 +490,9 @@ class SimFS:
     # ------------------------------------------------------------------ changes
     def mkdir(self, path: str, cwd: str | None = None, parents: bool = True) -> None:
         if parents:
+            n = self._lookup(path, cwd, True)
+            if n is not None and n.kind == DIR:
+                return  # (every component is there: the walk below would change nothing)
             base = self.root if path.startswith("/") or not cwd else self._walk(cwd, None, True)
             cur = base
             for comp in path.split("/"):
