@@ -95,12 +95,11 @@ class ModpostRecord:
 
 def split_why(argv: list[str], first: int) -> tuple[list[str], list[str], list[str]]:
     """ARGS... NEWER... -- ALL... as the makefiles pass them: (args, $?, $^)."""
-    rest = argv[first:]
-    if "--" not in rest:
-        return rest, [], []
-    k = rest.index("--")
-    newer = rest[:k]
-    return [], newer, rest[k + 1:]
+    try:
+        k = argv.index("--", first)
+    except ValueError:
+        return argv[first:], [], []
+    return [], argv[first:k], argv[k + 1:]
 
 
 def if_changed(ctx, era: Era, target: str, command: str, newer: list[str],
@@ -292,7 +291,9 @@ class KbuildRuntime:
         obj, src = argv[1], argv[2]
         _, newer, prereqs = split_why(argv, 3)
         tool = "AS" if src.endswith(".S") else "CC"
-        d, b = posixpath.split(obj)
+        d, sep, b = obj.rpartition("/")
+        if d.endswith("/") or (sep and not d):  # ('a//b.o', '/b.o': as posixpath says)
+            d, b = posixpath.split(obj)
         o = self.objects.get(obj) or ObjectSpec(obj, src)
         command = o.command or _gcc_command(obj, src, d, b, tool == "AS")
         reasons = if_changed(ctx, self.era, obj, command, newer, prereqs,

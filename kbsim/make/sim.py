@@ -150,14 +150,19 @@ class Simulation:
     def drive(self, gen, done: Callable[[int], None]) -> None:
         """Run a recipe-line generator: it yields delays (ns) or ('wait', Handle)."""
 
+        send = gen.send
+        heap = self._heap
+        clock = self.clock
+
         def step(val=None):
             try:
-                ev = gen.send(val)
+                ev = send(val)
             except StopIteration as e:
                 done(int(e.value or 0))
                 return
-            if isinstance(ev, int):
-                self.call_later(ev, step)
+            if isinstance(ev, int):  # (call_later(ev, step), inline: once a yield)
+                heapq.heappush(heap, (clock.now + max(0, int(ev)), self._seq, step, ()))
+                self._seq += 1
             else:
                 handle: Handle = ev[1]
                 if handle.done:

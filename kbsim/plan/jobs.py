@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Generator
+from types import GeneratorType
 from itertools import compress
 
+from ..fs import FsError
 from ..make.filedb import CS_NOT_STARTED, CS_RUNNING, UNKNOWN, US_FAILED, \
     US_QUESTION, US_SUCCESS
 from ..make.process import Child, _collapse_in_references, _split_command_lines
 from ..make.shell import set_recipe_shell
 from ..make.remake import MakeFatal, StackOverflow
-from ..make.shell import IO, Command, ShellContext, _Exit, call_command, cmd_echo
+from ..make.shell import IO, Command, ShellContext, _cannot_create, _Exit, cmd_echo
 from .recipe import program as recipe_program, run as run_program
 
 # A recipe line of plain words (no quoting, expansion, globbing, redirection, operator,
@@ -136,19 +138,24 @@ class PlanJobs:
         if oo is None and True not in changed:
             dn = list(map(names.__getitem__, deps))
             less = next(filter(None, dn), "")
-            return {"@": name, "<": less, "^": " ".join(dict.fromkeys(dn)), "+": " ".join(dn),
-                    "?": "", "|": "", "*": stem, "%": ""}
+            plus = " ".join(dn)
+            caret = dict.fromkeys(dn)
+            return {"@": name, "<": less, "^": plus if len(caret) == len(dn) else " ".join(caret),
+                    "+": plus, "?": "", "|": "", "*": stem, "%": ""}
         if oo is None:
             dn = list(map(names.__getitem__, deps))
             caret = list(dict.fromkeys(dn))
+            plus = " ".join(dn)
             if len(caret) == len(dn):
                 qmark = list(compress(dn, changed))
+                caret_text = plus  # (no name twice: $^ is $+)
             else:
                 first = dict(zip(reversed(dn), range(len(dn) - 1, -1, -1)))
                 nch = len(changed)
                 qmark = [n for n in caret if first[n] < nch and changed[first[n]]]
+                caret_text = " ".join(caret)
             less = next(filter(None, dn), "")
-            return {"@": name, "<": less, "^": " ".join(caret), "+": " ".join(dn),
+            return {"@": name, "<": less, "^": caret_text, "+": plus,
                     "?": " ".join(qmark), "|": "", "*": stem, "%": ""}
         less = ""
         plus = []
@@ -349,10 +356,18 @@ class PlanJobs:
 def _plain_command(ctx: ShellContext, argv: list[str], handler, recipe_ns: int) -> Generator:
     """Shell.run_line for a line of plain words naming a command the shell knows (not
     echo, whose flavour depends on the line): the recipe line's delay, then the command
-    as Shell._dispatch runs it, with no redirections to open or close."""
+    as Shell._dispatch runs it (call_command's steps, here without a generator of its
+    own between the line and the command), with no redirections to open or close."""
     yield recipe_ns
+    io = IO(ctx, _NO_REDIRECTIONS)
     try:
-        status = yield from call_command(handler, ctx, argv, IO(ctx, _NO_REDIRECTIONS))
+        try:
+            r = handler(ctx, argv, io)
+            if r.__class__ is GeneratorType or isinstance(r, Generator):
+                r = yield from r
+            status = int(r or 0)
+        except FsError as e:  # (call_command: a file it cannot create)
+            status = _cannot_create(io, e)
     except _Exit as e:  # 'exit N' ends the shell (Shell.run_line)
         return e.code
     ctx.last_status = status
