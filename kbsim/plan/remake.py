@@ -13,6 +13,8 @@ a call, as the reference's inline check_dep does.
 
 from __future__ import annotations
 
+from operator import or_
+
 from ..make.errors import UnsupportedSyntax
 from ..make.filedb import (CS_DEPS_RUNNING, CS_FINISHED, CS_NOT_STARTED, CS_RUNNING, NEW,
                            NONEXISTENT, ORDINARY_MAX, ORDINARY_MIN, UNKNOWN, US_FAILED,
@@ -20,7 +22,11 @@ from ..make.filedb import (CS_DEPS_RUNNING, CS_FINISHED, CS_NOT_STARTED, CS_RUNN
 from ..make.remake import MAX_REENTRY, Decision, LoopsForever, StackOverflow
 
 NS = 1_000_000_000
+MAX_NS = ORDINARY_MAX - ORDINARY_MIN  # the largest stat time that is not out of range
 MEMO_MIN = 16  # the shortest prerequisite list worth remembering as a settled run
+# a plain leaf's 'changed' flags (it has no prerequisites): one list for all of them, which
+# nothing changes (dep_changed lists are only read: set_file_variables, the reports)
+_NO_CHANGES: list[bool] = []
 
 
 class SettledRun:
@@ -32,7 +38,8 @@ class SettledRun:
     for each of ~300 targets in every pass of its goal chain."""
 
     __slots__ = ("deps", "pass_no", "epoch", "mtimes", "flags", "first_running", "fail_at",
-                 "fail_status", "max_status", "top", "any_intermediate", "missing", "newest_at")
+                 "fail_status", "max_status", "top", "any_intermediate", "missing", "newest_at",
+                 "any_flag")
 
     def __init__(self, deps, pass_no: int, epoch: int):
         self.deps = deps
@@ -95,6 +102,7 @@ class PlanRemake:
         m = SettledRun(deps, pass_no, self.run_epoch)
         m.mtimes = mtimes
         m.flags = [t == NONEXISTENT for t in mtimes]
+        m.any_flag = True in m.flags
         running = [c == CS_RUNNING or c == CS_DEPS_RUNNING for c in cs]
         m.first_running = running.index(True) if True in running else n
         news = [st if c == CS_FINISHED else US_SUCCESS for st, c in zip(status, cs)]
@@ -145,7 +153,10 @@ class PlanRemake:
         if self.in_run[f]:
             self.run_epoch += 1
         name = self.names[f]
-        ns = self.fs.mtime(name, self.cwd)
+        return self._stat_seen(f, name, self.fs.mtime(name, self.cwd), search)
+
+    def _stat_seen(self, f: int, name: str, ns: int | None, search: bool = True) -> int:
+        """f_mtime after its stat of NAME gave NS."""
         if self.trace_stats:
             self.event("stat", file=name, mtime=ns, cwd=self.cwd)
         if ns is None:
@@ -341,6 +352,7 @@ class PlanRemake:
         in_run = self.in_run
         oo = self.oo[file]
         idx = 0
+        whole = False
         run = (self._settled_run(deps, pass_no)
                if len(deps) >= MEMO_MIN and oo is None and not rebuilding else None)
         if run is not None:
@@ -365,6 +377,7 @@ class PlanRemake:
             k = min(run.first_running, end if run.fail_at == n or keep_going else run.fail_at)
             if k:
                 changed_flags[:k] = run.flags[:k] if k < n else run.flags
+            whole = k == n  # (changed_flags[:n] is run.flags, until something changes it)
             idx = n  # (done, or stopped at the failure as the loop would)
         plain = self.plain
         while idx < len(deps):
@@ -435,6 +448,7 @@ class PlanRemake:
                 run.any_intermediate if run is not None
                 else True in map(intermediate.__getitem__, self.deps[file])):
             deps = self.deps[file]
+            whole = False
             for idx, d in enumerate(deps):
                 if not intermediate[d]:
                     continue
@@ -509,8 +523,12 @@ class PlanRemake:
                     must_make = True
                     if self.record:
                         missing = [names[d] for d in miss]
-            changed_list = changed_flags[:n]
-            deps_changed = True in changed_list
+            if whole and run is not None:
+                changed_list = run.flags  # (its copy: never changed, as dep_changed lists)
+                deps_changed = run.any_flag
+            else:
+                changed_list = changed_flags[:n]
+                deps_changed = True in changed_list
             if run is not None:
                 top = run.top
                 if top != NONEXISTENT:
@@ -525,7 +543,11 @@ class PlanRemake:
             if noexist:
                 changed_list = [True] * n
             elif top > this_mtime:
-                changed_list = [ch or m > this_mtime for ch, m in zip(changed_list, mtimes)]
+                # [ch or m > this_mtime for ch, m in zip(changed_list, mtimes)], in C (the
+                # flags are bools)
+                newer = map(this_mtime.__lt__, mtimes)
+                changed_list = (list(map(or_, changed_list, newer)) if deps_changed
+                                else list(newer))
             deps = ()  # (done)
         for idx, d in enumerate(deps):
             d_mtime = last_mtime[d]
@@ -583,6 +605,9 @@ class PlanRemake:
         before, in_run = self.mtime_before_update, self.in_run
         pass_no = self.pass_no
         record = self.record
+        # f_mtime, its usual case inline: no trace, a time in range and not in the future
+        stat = None if self.trace_stats else self.fs.mtime
+        names, cwd = self.names, self.cwd
         n = len(deps)
         while idx < n:
             d = deps[idx]
@@ -590,7 +615,22 @@ class PlanRemake:
                 break
             mtime = last_mtime[d]
             if mtime == UNKNOWN:
-                mtime = self.f_mtime(d)
+                if stat is None:
+                    mtime = self.f_mtime(d)
+                else:
+                    if in_run[d]:
+                        self.run_epoch += 1
+                    name = names[d]
+                    ns = stat(name, cwd)
+                    if (ns is None or ns < 0 or ns > MAX_NS
+                            or (not self.clock_skew_detected
+                                and ns + ORDINARY_MIN > self.adjusted_now)):
+                        mtime = self._stat_seen(d, name, ns)
+                    else:
+                        mtime = last_mtime[d] = ns + ORDINARY_MIN
+                        if command_state[d] == CS_NOT_STARTED and not tried[d] \
+                                and intermediate[d]:
+                            intermediate[d] = False
             if mtime == NONEXISTENT or intermediate[d]:
                 break
             if in_run[d]:
@@ -601,7 +641,7 @@ class PlanRemake:
             considered[d] = pass_no
             no_diag[d] = dontcare[d]
             tried[d] = True
-            dep_changed[d] = []
+            dep_changed[d] = _NO_CHANGES
             command_state[d] = CS_FINISHED
             updated[d] = True
             if before[d] == UNKNOWN:
