@@ -149,3 +149,30 @@ def test_missing_included_makefile_runs_on_the_plan(tmp_path):
     real = run_real(str(tmp_path), ["-r"])  # (last: it writes the tree)
     assert (ref[0], ref[1], ref[2]) == (real.rc, real.out, real.err)
     assert "No rule to make target '.obj.o.cmd'" in ref[2]
+
+
+@pytest.mark.parametrize("flags", ["plain", "k", "j3"])
+def test_plain_prerequisite_cases_on_the_plan(flags, tmp_path):
+    """test_plain_prereqs's cases (runs of plain files next to each kind that must not be
+    settled with them: missing, repeated, order-only, pattern-made, phony, intermediate,
+    one in the future, ...) on the plan, cold and warm, against the reference: the
+    plan's _settle_leaves takes its own stat and future check."""
+    import test_plain_prereqs as pp
+    from oracle import Case
+    args = pp.FLAGS[flags]
+    for name, lines in sorted(pp.CASES.items()):
+        root = str(tmp_path / name)
+        c = Case(root)
+        c.mk(*(line.replace(pp.PRE, "") for line in lines))
+        pp.setup(c)
+        os.utime(c.p("Makefile"), ns=(NOW_NS - 10**9,) * 2)  # (not itself in the future)
+        for cmd in (["-r", *args], ["-r", *args, "t2", "t4"]):
+            ref, _ = run(root, cmd, "faithful", None)
+            cache = ReadCache()
+            for what in ("cold", "warm"):
+                got, eng = run(root, cmd, "auto", cache)
+                # (.DEFAULT, .LOW_RESOLUTION_TIME and a pattern that could remake the
+                # Makefile are the reference's: freeze refuses them)
+                assert eng.counts["plan"] == 1 or name in (
+                    "default-rule", "low-resolution", "match-anything"), (name, eng.refusals)
+                assert got == ref, (name, cmd, what)
