@@ -161,7 +161,7 @@ class Simulation:
                 done(int(e.value or 0))
                 return
             if isinstance(ev, int):  # (call_later(ev, step), inline: once a yield)
-                heapq.heappush(heap, (clock.now + max(0, int(ev)), self._seq, step, ()))
+                heapq.heappush(heap, (clock.now + (ev if ev > 0 else 0), self._seq, step, ()))
                 self._seq += 1
             else:
                 handle: Handle = ev[1]

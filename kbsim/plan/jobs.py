@@ -69,7 +69,8 @@ class PlanJobs:
     def new_job(self, file: int) -> None:
         """job.c new_job (MakeProcess.new_job)."""
         self.start_waiting_jobs()
-        self.reap_children(False)
+        if self.dead:  # (reap_children(False) returns at once when no child has ended)
+            self.reap_children(False)
         cmds = self.cmds[file]
         exp = self.expander
         exp.auto = auto = self.set_file_variables(file)
@@ -190,10 +191,6 @@ class PlanJobs:
 
     default_shell: bool | None = None  # SHELL and .SHELLFLAGS are /bin/sh -c (run_line)
 
-    def _line_silent(self, file: int) -> bool:
-        sf = self.silent_files
-        return sf is True or (not isinstance(sf, bool) and self.names[file] in sf)
-
     def start_job_command(self, c: Child) -> None:
         """job.c start_job_command (MakeProcess.start_job_command, no .ONESHELL)."""
         file = c.file
@@ -207,7 +204,8 @@ class PlanJobs:
             k = c.idx
             p = c.lines[k]
             c.idx += 1
-            silent = self._line_silent(file)
+            sf = self.silent_files  # (MakeProcess._line_silent)
+            silent = sf is True or (sf.__class__ is not bool and self.names[file] in sf)
             igf = self.ignore_files
             noerror = self.ignore_errors or igf is True or (
                 not isinstance(igf, bool) and self.names[file] in igf)
@@ -231,14 +229,17 @@ class PlanJobs:
             p = p[i:]
             c.noerror = noerror
             c.recursive = recurse
-            if not p.strip(" \t\n") or ("\\\n" in p and not p.replace("\\\n", "").strip(" \t\n")):
+            # (p[0] is no blank now: only a newline can start a line of blanks)
+            if not p or (p[0] == "\n" and not p.strip(" \t\n")) or (
+                    "\\\n" in p and not p.replace("\\\n", "").strip(" \t\n")):
                 continue  # (job.c: a line of blanks and backslash-newlines runs nothing)
             if self.just_print_flag or (not silent and not self.silent):
                 self.out(p + "\n")
             self.commands_started += 1
             if self.just_print_flag and not recurse:
                 continue
-            self.output_start()
+            if not self.traced:  # (output_start does nothing once it has)
+                self.output_start()
             c.line_text = p
             self.run_line(c, p)
             self.set_command_state(file, CS_RUNNING)
