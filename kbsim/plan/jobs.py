@@ -136,28 +136,23 @@ class PlanJobs:
         changed = self.dep_changed[file] or []
         name = names[file]
         stem = self.stem_of(file)
-        if oo is None and True not in changed:
-            dn = list(map(names.__getitem__, deps))
-            less = next(filter(None, dn), "")
-            plus = " ".join(dn)
-            caret = dict.fromkeys(dn)
-            return {"@": name, "<": less, "^": plus if len(caret) == len(dn) else " ".join(caret),
-                    "+": plus, "?": "", "|": "", "*": stem, "%": ""}
         if oo is None:
             dn = list(map(names.__getitem__, deps))
-            caret = list(dict.fromkeys(dn))
             plus = " ".join(dn)
-            if len(caret) == len(dn):
-                qmark = list(compress(dn, changed))
-                caret_text = plus  # (no name twice: $^ is $+)
-            else:
+            less = next(filter(None, dn), "")
+            if len(set(deps)) == len(deps):  # (no name twice: one entry a name, $^ is $+)
+                return {"@": name, "<": less, "^": plus, "+": plus,
+                        "?": " ".join(compress(dn, changed)) if True in changed else "",
+                        "|": "", "*": stem, "%": ""}
+            caret = list(dict.fromkeys(dn))
+            if True in changed:
                 first = dict(zip(reversed(dn), range(len(dn) - 1, -1, -1)))
                 nch = len(changed)
-                qmark = [n for n in caret if first[n] < nch and changed[first[n]]]
-                caret_text = " ".join(caret)
-            less = next(filter(None, dn), "")
-            return {"@": name, "<": less, "^": caret_text, "+": plus,
-                    "?": " ".join(qmark), "|": "", "*": stem, "%": ""}
+                qmark = " ".join(n for n in caret if first[n] < nch and changed[first[n]])
+            else:
+                qmark = ""
+            return {"@": name, "<": less, "^": " ".join(caret), "+": plus,
+                    "?": qmark, "|": "", "*": stem, "%": ""}
         less = ""
         plus = []
         for i, d in enumerate(deps):
