@@ -222,3 +222,50 @@ def test_still_same_sees_each_kind_of_change(tmp_path):
     (d / "sub").rename(d / "real")
     (d / "sub").symlink_to("real")
     assert not dircache.still_same(log, RealTree())
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_checking_in_a_child_process_or_here(tmp_path, monkeypatch, fork):
+    """dircache.Checking: the answer of still_same, from a forked child or (no fork,
+    $KBSIM_NO_FORK) in this process."""
+    from kbsim.tree.capture import RealTree
+    if not fork:
+        monkeypatch.setenv("KBSIM_NO_FORK", "1")
+    elif not hasattr(os, "fork"):
+        pytest.skip("no fork here")
+    d = tmp_path / "d"
+    put(d / "a.txt", "a", T)
+    rec = dircache.RecordingTree(RealTree())
+    rec.scandir(str(d))
+    log = list(rec.log)
+    c = dircache.Checking(log, RealTree())
+    assert (c.pid is not None) == fork
+    assert c.result() is True
+    put(d / "a.txt", "a", T + NS)
+    assert dircache.Checking(log, RealTree()).result() is False
+
+
+def test_a_child_that_does_not_answer_is_not_waited_for(tmp_path, monkeypatch):
+    """A child stuck in its check is killed after TIMEOUT_S and the check runs here."""
+    from kbsim.tree.capture import RealTree
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork here")
+    d = tmp_path / "d"
+    put(d / "a.txt", "a", T)
+    rec = dircache.RecordingTree(RealTree())
+    rec.scandir(str(d))
+    me = os.getpid()
+
+    class Stuck(RealTree):
+        def scandir(self, path):
+            if os.getpid() != me:
+                time.sleep(60)
+            return super().scandir(path)
+    monkeypatch.setattr(dircache.Checking, "TIMEOUT_S", 0.5)
+    t = time.monotonic()
+    c = dircache.Checking(list(rec.log), Stuck())
+    pid = c.pid
+    assert pid is not None and c.result() is True
+    assert time.monotonic() - t < 30
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # (reaped)

@@ -6,9 +6,10 @@ costs a good part of that. The spec is a pure function of the model file's bytes
 kbsim's code, so it is kept in ``<cache dir>/specs-2/<digest of both>.bin`` and read
 back, through the same allow-list unpickler as the read cache, building kbsim's spec
 dataclasses only. A file that does not load is ignored (the spec is built again and the
-file rewritten). Captures and build directories are not kept here (a capture's spec
-carries the capture itself); a build directory's capture keeps what it read from each
-file in the same directory (tree/capcache.py).
+file rewritten). Captures are not kept here (a capture's spec carries the capture
+itself); a build directory's spec is kept in the same directory with what its capture
+observed (tree/dircache.py), and its capture keeps what it read from each file
+(tree/capcache.py).
 """
 
 from __future__ import annotations
