@@ -241,3 +241,34 @@ def test_read_logs_and_plans_share_one_string_a_name(tmp_path):
                 objs.setdefault(n, set()).add(id(n))
     assert len(objs) > 50 and seen > 2 * len(objs)  # (names met again and again)
     assert all(len(ids) == 1 for ids in objs.values())
+
+
+def test_existence_checks_reuse_answers_while_the_namespace_is_unchanged():
+    """observe.still_true's lexisting answers are kept while the SimFS's generation is
+    the same (no name added, removed or moved): a second check asks the filesystem
+    nothing new, and one after a file is created or removed sees the change."""
+    from kbsim.fs import SimFS
+    from kbsim.plan.observe import ObservingFS, still_true
+    fs = SimFS()
+    fs.mkdir("/b/d")
+    fs.write("/b/d/x.h", b"x")
+    names = ["d/x.h", "d/y.h", "d/x.h", "e/z.h"]
+    obs = ObservingFS(fs)
+    assert obs.lexisting(names, "/b") == ["d/x.h", "d/x.h"]
+    log = obs.log
+    asked: list[list[str]] = []
+    real = fs.lexisting
+
+    def spy(paths, cwd=None):
+        asked.append(list(paths))
+        return real(paths, cwd)
+    fs.lexisting = spy
+    assert still_true(log, fs)
+    assert still_true(log, fs)
+    assert sorted(asked[0]) == ["d/x.h", "d/y.h", "e/z.h"] and len(asked) == 1
+    fs.write("/b/d/y.h", b"y")  # a name added
+    assert not still_true(log, fs)
+    fs.remove("/b/d/y.h")
+    assert still_true(log, fs)
+    fs.remove("/b/d/x.h")  # a name removed
+    assert not still_true(log, fs)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import sys
+import weakref
+from itertools import compress
 from dataclasses import dataclass
 
 # queries with no effect on the simulated filesystem, and how to compare their answers
@@ -123,12 +125,52 @@ def _comparable(method: str, answer, inos: dict[int, int]):
     return answer
 
 
+class _Existing:
+    """lexisting's answers on one SimFS while its namespace is unchanged (its
+    ``generation``, which every name added, removed or moved bumps, and which its own
+    cache of failed resolutions keys on): the ~340 read logs of a kernel tree ask about
+    ~5,500 names ~250,000 times, mostly with no change in between."""
+
+    def __init__(self) -> None:
+        self.fs: weakref.ref | None = None
+        self.generation = -1
+        self.known: dict[object, dict[str, bool]] = {}  # cwd -> name -> exists
+
+    def lexisting(self, fs, args: tuple):
+        gen = getattr(fs, "generation", None)
+        if gen is None or len(args) != 2:
+            return fs.lexisting(*args)
+        if self.fs is None or self.fs() is not fs or self.generation != gen:
+            self.fs = weakref.ref(fs)
+            self.generation = gen
+            self.known = {}
+        paths, cwd = args
+        known = self.known.get(cwd)
+        if known is None:
+            known = self.known[cwd] = {}
+        new = set(paths).difference(known)
+        if new:
+            new = list(new)
+            found = set(fs.lexisting(new, cwd))
+            for p in new:
+                known[p] = p in found
+            if fs.generation != gen:  # (it cannot change: a query, not a write)
+                self.fs = None
+        return list(compress(paths, map(known.__getitem__, paths)))
+
+
+_EXISTING = _Existing()
+
+
 def still_true(log: list[Observation], fs) -> bool:
     """Whether every observation in LOG comes out the same on FS now."""
     inos: dict[int, int] = {}
     for ob in log:
         try:
-            answer = getattr(fs, ob.method)(*ob.args)
+            if ob.method == "lexisting":
+                answer = _EXISTING.lexisting(fs, ob.args)
+            else:
+                answer = getattr(fs, ob.method)(*ob.args)
         except OSError as e:
             answer = ("error", e.errno)
         a = _comparable(ob.method, answer, inos)
