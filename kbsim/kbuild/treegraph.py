@@ -130,10 +130,12 @@ def _cmd_includes(var: str) -> list[str]:
             f"-include $(foreach f,$(existing-{var}),$(dir $(f)).$(notdir $(f)).cmd)"]
 
 
-def dir_makefile(g: TreeGraph, d: str) -> str:
-    """.kbsim/dirs/D.mk: the rules of directory D's sub-make."""
+def dir_makefile(g: TreeGraph, d: str, mine: list[TreeTarget] | None = None) -> str:
+    """.kbsim/dirs/D.mk: the rules of directory D's sub-make. MINE: the targets it makes
+    (those whose maker is dir:D, in the order of g.targets), if the caller has them."""
     maker = f"dir:{d}"
-    mine = [t for t in g.targets.values() if t.maker == maker]
+    if mine is None:
+        mine = [t for t in g.targets.values() if t.maker == maker]
     lines = [f"# kbsim: {d} (the rules scripts/Makefile.build reads for obj={d})"]
     subs = g.subdirs.get(d, [])
     if subs:
@@ -311,10 +313,12 @@ def tree_makefiles(g: TreeGraph, era: Era, kbuild_include: str) -> dict[str, str
     for stage, path in STAGE_MAKEFILES.items():
         if any(t.maker == stage for t in g.targets.values()):
             out[path] = stage_makefile(g, stage, era)
-    dirs = set(g.goals) | {t.maker[4:] for t in g.targets.values()
-                           if t.maker.startswith("dir:")}
+    by_maker: dict[str, list[TreeTarget]] = {}  # (one pass, not one a directory)
+    for t in g.targets.values():
+        by_maker.setdefault(t.maker, []).append(t)
+    dirs = set(g.goals) | {m[4:] for m in by_maker if m.startswith("dir:")}
     for d in sorted(dirs):
-        out[f".kbsim/dirs/{d}.mk"] = dir_makefile(g, d)
+        out[f".kbsim/dirs/{d}.mk"] = dir_makefile(g, d, by_maker.get(f"dir:{d}", []))
     return out
 
 
@@ -330,13 +334,19 @@ def lay_out_tree(fs, spec, era: Era, kbuild_include_text: str) -> None:
     def full(p: str) -> str:
         return p if p.startswith("/") else f"{root}/{p}"
 
+    made: set[str] = set()  # directories made here (each made once: ~600 for ~6,000 files)
     for path, (mtime, data) in (spec.initial_files or {}).items():
+        p = full(path)
         if mtime is None:
-            fs.remove(full(path))
+            if fs.remove(p):
+                made.clear()  # (a name removed: make each directory again)
             continue
-        fs.mkdir(posixpath.dirname(full(path)))
-        fs.write(full(path), data if data is not None else b"")
-        fs.set_mtime(full(path), mtime)
+        d = posixpath.dirname(p)
+        if d not in made:
+            fs.mkdir(d)
+            made.add(d)
+        fs.write(p, data if data is not None else b"")
+        fs.set_mtime(p, mtime)
     for path, text in tree_makefiles(spec.tree, era, kbuild_include_text).items():
         p = full(path)
         m = fs.mtime(p)
