@@ -133,7 +133,8 @@ def _doc(f):
 
 
 @pytest.mark.parametrize("damage", ["empty", "garbage", "truncated", "foreign", "old-code",
-                                    "bad-log", "refused-class", "bad-spec", "bad-shared"])
+                                    "bad-log", "bad-args", "log-not-list", "refused-class",
+                                    "bad-spec", "bad-shared"])
 def test_damaged_file_is_one_warning_and_rebuilt(tmp_path, settled, captures, damage):
     b, s = e5_race_tree(tmp_path / "t")
     cdir = tmp_path / "cache"
@@ -153,6 +154,10 @@ def test_damaged_file_is_one_warning_and_rebuilt(tmp_path, settled, captures, da
         save_data(f, dict(doc, code="another kbsim"))
     elif damage == "bad-log":
         save_data(f, dict(doc, log=[("rm -rf", ("/",), None)]))
+    elif damage == "bad-args":  # (an int would be a file descriptor to os.scandir)
+        save_data(f, dict(doc, log=[("scandir", (0,), ())] + doc["log"]))
+    elif damage == "log-not-list":
+        save_data(f, dict(doc, log={"scandir": 1}))
     elif damage == "refused-class":  # a pickle that would run a command when loaded
         evil = pickle.dumps(os.system)
         save_data(f, dict(doc, spec=compress(evil)))
@@ -231,7 +236,9 @@ def test_checking_in_a_child_process_or_here(tmp_path, monkeypatch, fork):
     from kbsim.tree.capture import RealTree
     if not fork:
         monkeypatch.setenv("KBSIM_NO_FORK", "1")
-    elif not hasattr(os, "fork"):
+    else:
+        monkeypatch.delenv("KBSIM_NO_FORK", raising=False)
+    if fork and not hasattr(os, "fork"):
         pytest.skip("no fork here")
     d = tmp_path / "d"
     put(d / "a.txt", "a", T)
@@ -250,6 +257,7 @@ def test_a_child_that_does_not_answer_is_not_waited_for(tmp_path, monkeypatch):
     from kbsim.tree.capture import RealTree
     if not hasattr(os, "fork"):
         pytest.skip("no fork here")
+    monkeypatch.delenv("KBSIM_NO_FORK", raising=False)
     d = tmp_path / "d"
     put(d / "a.txt", "a", T)
     rec = dircache.RecordingTree(RealTree())

@@ -138,12 +138,30 @@ def _listing(entries) -> tuple:
     return tuple((e.name, e.kind, e.mtime_ns, e.sig) for e in entries)
 
 
+class Damaged(ValueError):
+    """A log that is not one RecordingTree writes."""
+
+
+def verdict(log, tree) -> bool | None:
+    """still_same(LOG, TREE), or None when LOG is damaged."""
+    try:
+        return still_same(log, tree)
+    except Exception:  # noqa: BLE001 - Damaged, or any other surprise in the file
+        return None
+
+
 def still_same(log, tree) -> bool:
     """Does TREE (a fresh capture.RealTree) give every answer of LOG again, asked in
     order? A file opened is checked by its signature: the one its directory listing
     just gave, when it is a regular file the listing reached, else by opening it."""
     listed: dict[str, tuple] = {}  # regular files of the listings checked: path -> sig
-    for method, args, want in log:
+    for entry in log:
+        if not (entry.__class__ is tuple and len(entry) == 3):
+            raise Damaged("a log entry is not a question and its answer")
+        method, args, want = entry
+        if method not in _METHODS or args.__class__ is not tuple or not all(
+                a.__class__ is str for a in args):
+            raise Damaged("a question of the log is not one the capture asks")
         if method == "open":
             path = args[0]
             sig = listed.get(path)
@@ -199,9 +217,8 @@ class DirSpecCache:
         digests = doc.get("digests")
         if not (isinstance(log, list) and isinstance(blob, bytes)
                 and isinstance(shared, list) and all(type(i) is int for i in shared)
-                and isinstance(digests, list) and all(type(h) is str for h in digests)
-                and all(isinstance(x, tuple) and len(x) == 3 and isinstance(x[0], str)
-                        and x[0] in _METHODS and isinstance(x[1], tuple) for x in log)):
+                and isinstance(digests, list) and all(type(h) is str for h in digests)):
+            # (the log's entries are checked as they are asked again: still_same)
             self.warn(f"{self.path} is damaged; not used (it is rewritten)")
             return None
         if doc.get("key") != self.key:
@@ -232,7 +249,11 @@ class DirSpecCache:
                       f"rewritten)")
             check.result()
             return None
-        if not check.result():
+        same = check.result()
+        if same is None:
+            self.warn(f"{self.path} is damaged (its log); not used (it is rewritten)")
+            return None
+        if not same:
             return None  # (the tree changed: built again, and kept instead)
         known_digests(zip(contents, digests))
         return spec
@@ -315,7 +336,7 @@ def _put_back_texts(spec, shared: list[int]) -> None:
 
 
 class Checking:
-    """still_same(LOG, TREE), in a forked child process where there is fork (the parent
+    """verdict(LOG, TREE), in a forked child process where there is fork (the parent
     goes on meanwhile); result() says it. The child only asks the filesystem and writes
     one byte to a pipe; a child that says nothing in time (killed, or stuck) is waited
     for no longer, and the check runs here instead. $KBSIM_NO_FORK=1: always here."""
@@ -341,15 +362,17 @@ class Checking:
         if pid == 0:  # the child: answer, and leave without running anything else
             try:
                 os.close(r)
-                os.write(w, b"1" if still_same(log, tree) else b"0")
+                v = verdict(log, tree)
+                os.write(w, b"d" if v is None else b"1" if v else b"0")
             finally:
                 os._exit(0)
         os.close(w)
         self.pid, self.fd = pid, r
 
-    def result(self) -> bool:
+    def result(self) -> bool | None:
+        """still_same's answer; None: the log is damaged."""
         if self.pid is None:
-            return still_same(self.log, self.tree)
+            return verdict(self.log, self.tree)
         got = b""
         try:
             if select.select([self.fd], [], [], self.TIMEOUT_S)[0]:
@@ -370,7 +393,9 @@ class Checking:
             self.pid = None
         if got in (b"0", b"1"):
             return got == b"1"
-        return still_same(self.log, self.tree)
+        if got == b"d":
+            return None
+        return verdict(self.log, self.tree)
 
 
 class Unpacking:
