@@ -272,3 +272,19 @@ def test_existence_checks_reuse_answers_while_the_namespace_is_unchanged():
     assert still_true(log, fs)
     fs.remove("/b/d/x.h")  # a name removed
     assert not still_true(log, fs)
+
+
+def test_preload_reads_the_file_once_for_a_later_load(tmp_path):
+    """DiskCache.preload (a run calls it while its build directory's spec is checked in
+    a child process): the later load() takes the entries read then, and the file is not
+    read again."""
+    spec, _ = load_spec(MODEL)
+    dc = DiskCache(tmp_path, "t")
+    replay(spec, read_cache=dc.load())
+    dc.save()
+    d2 = DiskCache(tmp_path, "t")
+    d2.prefetch()
+    d2.preload()
+    d2.path.unlink()  # (read already)
+    c = d2.load()
+    assert len(c) == len(dc.cache) > 0 and d2.found

@@ -63,8 +63,11 @@ class ReadCacheFile:
         if self.dir is None:
             from ..tree.registry import load_spec
             return load_spec(source)
+        # (a build directory's spec cache checks the tree in a child process; this run's
+        # read cache is read meanwhile)
         return load_spec_cached(source, self.dir,
-                                lambda text: self.warn(f"spec cache {text}"))
+                                lambda text: self.warn(f"spec cache {text}"),
+                                idle=self.disk.preload if self.disk is not None else None)
 
     def prefetch(self) -> "ReadCacheFile":
         """Start reading the cache file for cache() on a thread (plan/store.py

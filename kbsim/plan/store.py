@@ -78,6 +78,7 @@ class DiskCache:
         self.mark = 0  # len(self.cache.added) when loaded: save() writes if it grew
         self.found = False
         self._raw: Prefetch | None = None
+        self._doc: tuple | None = None  # (the file's document,) once preload() read it
 
     def prefetch(self) -> None:
         """Start reading and decompressing the file on a thread, for a load() later: zstd
@@ -85,11 +86,21 @@ class DiskCache:
         capture of a build directory: 0.03-0.05 s of a warm 6.1 replay)."""
         self._raw = Prefetch(self.path)
 
+    def preload(self) -> None:
+        """Read and unpickle the file now (load() then only takes its entries): a run
+        calls it while it waits for something else (tree/dircache.py's check)."""
+        if self._doc is None:
+            raw, self._raw = self._raw, None
+            self._doc = (load_data(self.path, _ALLOWED, self.warn, raw),)
+
     def load(self, into: ReadCache | None = None) -> ReadCache:
         """The cache on disk, in INTO (default: a new ReadCache)."""
         self.cache = into if into is not None else ReadCache()
-        raw, self._raw = self._raw, None
-        doc = load_data(self.path, _ALLOWED, self.warn, raw)
+        if self._doc is not None:
+            (doc,), self._doc = self._doc, None
+        else:
+            raw, self._raw = self._raw, None
+            doc = load_data(self.path, _ALLOWED, self.warn, raw)
         if doc is not None:
             entries = self._entries(doc)
             if entries is not None:

@@ -202,9 +202,9 @@ class DirSpecCache:
             self.warned = True
             self._warn(text)
 
-    def load(self, tree):
+    def load(self, tree, idle=None):
         """The spec kept, when every answer of its log is still the same on TREE; else
-        None."""
+        None. IDLE(): called while a child process checks the answers."""
         doc = load_data(self.path, _DOC_ALLOWED, self.warn)
         if doc is None:
             return None
@@ -228,6 +228,8 @@ class DirSpecCache:
         # is dropped if the check fails
         check = Checking(log, tree)
         raw = Unpacking(blob)
+        if idle is not None and check.pid is not None:
+            idle()  # (meanwhile: the caller's work overlaps the check and the zstd thread)
         kind, data = raw.result()
         spec = loads_data(data, _SPEC_ALLOWED, self.path, self.warn) if kind == "ok" else None
         if kind != "ok":
@@ -422,10 +424,11 @@ _METHODS = frozenset(("scandir", "readlink", "stat", "lstat_kind", "realpath", "
                       "host_kernel", "open"))
 
 
-def build_dir_spec(path: Path, cache_dir: Path | str, warn=None):
+def build_dir_spec(path: Path, cache_dir: Path | str, warn=None, idle=None):
     """The spec of the next make of the build directory PATH (registry.load_spec), from
     CACHE_DIR when its capture's answers are all the same again; else captured (with
-    the capture cache in CACHE_DIR), built, and kept there."""
+    the capture cache in CACHE_DIR), built, and kept there. IDLE(): work of the caller's
+    to do while a child process checks the answers."""
     from . import capcache
     from .capture import RealTree, capture, capture_setup
     from .filechk import capture_env
@@ -434,7 +437,7 @@ def build_dir_spec(path: Path, cache_dir: Path | str, warn=None):
     key = (root, src, note, mode, None, "inline", tuple(sorted(capture_env().items())))
     cache = DirSpecCache(cache_dir, key, warn)
     with paused_gc():  # large object graphs, all kept (make/gcpause.py)
-        spec = cache.load(RealTree())
+        spec = cache.load(RealTree(), idle)
         if spec is None:
             start = capcache._now()
             rec = RecordingTree(RealTree())

@@ -41,16 +41,18 @@ def resolve(arg: str) -> Path:
                      f"(shipped: {', '.join(models) or 'none'})")
 
 
-def load_spec(arg: str, cache_dir: Path | None = None, warn=None) -> tuple[BuildSpec, Path]:
+def load_spec(arg: str, cache_dir: Path | None = None, warn=None,
+              idle=None) -> tuple[BuildSpec, Path]:
     """A BuildSpec from a model file, a captured tree file, or a shipped model name.
     CACHE_DIR: a build directory's capture keeps what it read there (tree/capcache.py;
-    the caller checked it is not inside the tree), WARN says a problem with it."""
+    the caller checked it is not inside the tree), WARN says a problem with it; IDLE:
+    work to do while the build directory's spec cache is checked (tree/dircache.py)."""
     p = resolve(arg)
     if p.is_dir():
         # a real build directory: capture it in memory (read-only), start from its state
         if cache_dir is not None:  # the spec kept while the capture's inputs hold
             from .dircache import build_dir_spec
-            spec = build_dir_spec(p, cache_dir, warn)
+            spec = build_dir_spec(p, cache_dir, warn, idle)
         else:
             from ..make.gcpause import paused_gc
             from .capture import capture

@@ -26,11 +26,13 @@ _ALLOWED = {("kbsim.kbuild.spec", n) for n in
             ("BuildSpec", "DirSpec", "ObjectSpec", "ModuleSpec", "Timing")}
 
 
-def load_spec_cached(arg: str, cache_dir: Path | None, warn=None) -> tuple[BuildSpec, Path]:
-    """load_spec(ARG), from CACHE_DIR when a model file's spec is there (None: no cache)."""
+def load_spec_cached(arg: str, cache_dir: Path | None, warn=None,
+                     idle=None) -> tuple[BuildSpec, Path]:
+    """load_spec(ARG), from CACHE_DIR when a model file's spec is there (None: no cache).
+    IDLE: work to do while a build directory's spec cache is checked (registry.load_spec)."""
     p = resolve(arg)
     if cache_dir is not None and p.is_dir():  # a build directory: its capture cache
-        return load_spec(arg, cache_dir, warn)
+        return load_spec(arg, cache_dir, warn, idle)
     if cache_dir is None or not p.name.endswith(".toml"):
         return load_spec(arg)
     try:
