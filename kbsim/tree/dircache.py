@@ -78,6 +78,7 @@ class RecordingTree:
         self.log: list[tuple[str, tuple, object]] = []
         self.usable = True
         self.opened: list[tuple] = []  # the signatures of the files read
+        self.newest = 0  # the latest mtime or ctime of a file or link listed
 
     def _ask(self, method: str, args: tuple, answer_of=None):
         try:
@@ -92,7 +93,11 @@ class RecordingTree:
         return got
 
     def scandir(self, path: str):
-        return self._ask("scandir", (path,), _listing)
+        entries = self._ask("scandir", (path,), _listing)
+        for e in entries:
+            if e.sig is not None and e.kind in ("file", "link"):
+                self.newest = max(self.newest, e.sig[0], e.sig[3])
+        return entries
 
     def readlink(self, path: str) -> str:
         return self._ask("readlink", (path,))
@@ -129,13 +134,20 @@ class RecordingTree:
         return fh
 
     def settled(self, start_ns: int) -> bool:
-        """Was every file read last changed before START_NS - RACY_NS (not racily clean)?"""
+        """Was every file read last changed before START_NS - RACY_NS (not racily clean),
+        and every file and link listed? (A tree written to that recently is being built,
+        a make has just run in it: it is likely to change again before the next run,
+        which would then find a spec that no longer holds; keeping it costs ~0.2 s.)"""
         limit = start_ns - RACY_NS
-        return all(max(s[0], s[3]) < limit for s in self.opened)
+        return self.newest < limit and all(max(s[0], s[3]) < limit for s in self.opened)
 
 
 def _listing(entries) -> tuple:
-    return tuple((e.name, e.kind, e.mtime_ns, e.sig) for e in entries)
+    """A listing as the log keeps it: a regular file with its mtime and signature, any
+    other entry by its name and kind (the capture descends into a directory and reads a
+    link's target, which the log has too, but takes no stat of either)."""
+    return tuple((e.name, e.kind, e.mtime_ns, e.sig) if e.kind == "file"
+                 else (e.name, e.kind) for e in entries)
 
 
 class Damaged(ValueError):
@@ -180,9 +192,9 @@ def still_same(log, tree) -> bool:
             if method == "scandir" and got.__class__ is list:
                 got = _listing(got)
                 base = args[0]
-                for name, kind, _, sig in got:
-                    if kind == "file" and sig is not None:
-                        listed[f"{base}/{name}"] = sig
+                for ent in got:
+                    if ent[1] == "file" and ent[3] is not None:
+                        listed[f"{base}/{ent[0]}"] = ent[3]
         if got != want:
             return False
     return True
@@ -226,6 +238,14 @@ class DirSpecCache:
         # the answers are checked by a child process (on the other core) while this one
         # decompresses (on a thread: zstd gives up the GIL) and unpickles the spec, which
         # is dropped if the check fails
+        # the top directory's listing first, here: a make run since changes it (it
+        # rewrites the build directory's Makefile), and nothing more is done then
+        first = verdict(log[:1], tree)
+        if first is None:
+            self.warn(f"{self.path} is damaged (its log); not used (it is rewritten)")
+            return None
+        if not first:
+            return None
         check = Checking(log, tree)
         raw = Unpacking(blob)
         if idle is not None and check.pid is not None:
@@ -264,14 +284,16 @@ class DirSpecCache:
         """Keep SPEC (as built, before any replay changed it) with REC's log, when every
         answer could be recorded and no file read was racily clean."""
         if not (rec.usable and rec.settled(start_ns)):
+            if self.warned:  # a damaged or foreign file, said once: not said again
+                try:
+                    self.path.unlink()
+                except OSError:
+                    pass
             return
         with paused_gc():
+            # (a class of the spec that _SPEC_ALLOWED lacks would make every later load
+            # one warning and a rebuild: tests/test_dir_spec_cache.py loads the specs back)
             shared, data = _pickled(spec)
-        # a class the allow-list lacks would make every later load fail: not kept then
-        if loads_data(data, _SPEC_ALLOWED, self.path, None) is None:
-            self.warn(f"not kept in {self.path.parent}: the spec holds a class the "
-                      f"cache's reader refuses (a kbsim bug; please report it)")
-            return
         contents = _contents(spec)
         digests = [digest_of(b) for b in contents]
         known_digests(zip(contents, digests))
