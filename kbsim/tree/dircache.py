@@ -78,7 +78,6 @@ class RecordingTree:
         self.log: list[tuple[str, tuple, object]] = []
         self.usable = True
         self.opened: list[tuple] = []  # the signatures of the files read
-        self.newest = 0  # the latest mtime or ctime of a file or link listed
 
     def _ask(self, method: str, args: tuple, answer_of=None):
         try:
@@ -93,11 +92,7 @@ class RecordingTree:
         return got
 
     def scandir(self, path: str):
-        entries = self._ask("scandir", (path,), _listing)
-        for e in entries:
-            if e.sig is not None and e.kind in ("file", "link"):
-                self.newest = max(self.newest, e.sig[0], e.sig[3])
-        return entries
+        return self._ask("scandir", (path,), _listing)
 
     def readlink(self, path: str) -> str:
         return self._ask("readlink", (path,))
@@ -134,12 +129,9 @@ class RecordingTree:
         return fh
 
     def settled(self, start_ns: int) -> bool:
-        """Was every file read last changed before START_NS - RACY_NS (not racily clean),
-        and every file and link listed? (A tree written to that recently is being built,
-        a make has just run in it: it is likely to change again before the next run,
-        which would then find a spec that no longer holds; keeping it costs ~0.2 s.)"""
+        """Was every file read last changed before START_NS - RACY_NS (not racily clean)?"""
         limit = start_ns - RACY_NS
-        return self.newest < limit and all(max(s[0], s[3]) < limit for s in self.opened)
+        return all(max(s[0], s[3]) < limit for s in self.opened)
 
 
 def _listing(entries) -> tuple:
@@ -208,6 +200,8 @@ class DirSpecCache:
         self.path = Path(directory) / SUBDIR / f"{namespace(*map(repr, key))}.bin"
         self._warn = warn or (lambda text: None)
         self.warned = False
+        self.kept_top = None  # the top directory's listing in the file's log, if read
+        self.seen = self.path.with_suffix(".seen")  # see save()
 
     def warn(self, text: str) -> None:
         if not self.warned:
@@ -233,6 +227,8 @@ class DirSpecCache:
             # (the log's entries are checked as they are asked again: still_same)
             self.warn(f"{self.path} is damaged; not used (it is rewritten)")
             return None
+        if log and log[0].__class__ is tuple:
+            self.kept_top = log[0]
         if doc.get("key") != self.key:
             return None  # (another environment: built again, and kept instead)
         # the answers are checked by a child process (on the other core) while this one
@@ -283,7 +279,7 @@ class DirSpecCache:
     def save(self, spec, rec: RecordingTree, start_ns: int) -> None:
         """Keep SPEC (as built, before any replay changed it) with REC's log, when every
         answer could be recorded and no file read was racily clean."""
-        if not (rec.usable and rec.settled(start_ns)):
+        if not (rec.usable and rec.settled(start_ns)) or self._churning(rec):
             if self.warned:  # a damaged or foreign file, said once: not said again
                 try:
                     self.path.unlink()
@@ -300,6 +296,33 @@ class DirSpecCache:
         save_data(self.path, {"format": FORMAT, "code": code_fingerprint(),
                               "key": self.key, "log": rec.log, "shared": shared,
                               "digests": digests, "spec": compress(data)}, self.warn)
+
+
+    def _churning(self, rec: RecordingTree) -> bool:
+        """Is the top directory changing from run to run? Every make, even one with
+        nothing to do, rewrites the build directory's Makefile, so a spec kept between
+        two makes is never used, and keeping it costs ~0.2 s. So when the top listing is
+        not the one of the spec kept, the spec is kept only if the previous run saw this
+        same listing (a digest of it in the ``.seen`` file beside); else this run's is
+        written there instead."""
+        top = rec.log[0] if rec.log and rec.log[0][0] == "scandir" else None
+        if top is None or self.kept_top is None or self.kept_top == top or self.warned:
+            return False  # (nothing kept, or the same top, or a damaged file replaced)
+        mark = namespace(repr(top))
+        try:
+            if self.seen.read_text() == mark:
+                self.seen.unlink()
+                return False
+        except OSError:
+            pass
+        try:
+            self.seen.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.seen.with_suffix(f".tmp-{os.getpid()}")
+            tmp.write_text(mark)
+            os.replace(tmp, self.seen)
+        except OSError:
+            pass
+        return True
 
 
 def _contents(spec) -> list[bytes]:
