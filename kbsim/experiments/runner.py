@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 
 from ..errors import InputError
 from ..kbuild.spec import BuildSpec
+from ..make.gcpause import garbage_freed
 from ..plan.engine import read_cache
 from .rebuilders import RULES
 from .settings import SweepSettings, canonical_key, check_against_spec, spec_defaults
@@ -117,27 +118,19 @@ def sim_key(settings: dict[str, str]) -> tuple[tuple[str, str], ...]:
 # ---------------------------------------------------------------------------- workers
 _SPEC: BuildSpec | None = None
 _ENGINE: str | None = None
-_CHILD: int | None = None  # the trial process a pool worker is waiting for
 
 
 def _init_worker(blob: bytes) -> None:
     global _SPEC, _ENGINE
     # The parent decides what a Ctrl-C means (a terminal sends it to every process of
-    # the group); it stops a worker with SIGTERM, which takes the running trial along.
+    # the group); it stops a worker with SIGTERM, which ends the running trial at once.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _leave_now)
     _SPEC, _ENGINE = pickle.loads(blob)
 
 
 def _leave_now(signum, frame) -> None:  # noqa: ARG001
-    """SIGTERM in a pool worker: stop its trial process, reap it, leave at once."""
-    child = _CHILD
-    if child is not None:
-        try:
-            os.kill(child, signal.SIGKILL)
-            os.waitpid(child, 0)
-        except OSError:
-            pass
+    """SIGTERM in a pool worker: leave at once, without any teardown."""
     os._exit(1)
 
 
@@ -155,28 +148,49 @@ def adopt_orphans() -> None:
         pass
 
 
-def _die_with_parent() -> None:
-    """Linux: the kernel kills this process when the worker that forked it dies (even by
-    SIGKILL), so no trial runs on after its sweep was stopped."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
-        PR_SET_PDEATHSIG = 1
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # pragma: no cover
-        pass
-
-
 def _trial(spec: BuildSpec, task: Task, engine: str | None = None) -> TrialResult:
-    """One trial, then a full cyclic collection. A replay runs with the collector paused
-    (make/gcpause.py) and its graph is full of cycles; in a process that runs trial after
-    trial, nothing else would trigger the full collection that frees them, and a worker
-    grew by ~1 GB a minute until the OOM killer stopped it (a 1,200-trial sweep)."""
+    """One trial in this process. Its simulation is freed as soon as the result is made
+    (run_trial's FREE: its reference cycles broken, dismantle.py); the cyclic collector
+    runs only when this process's memory grew all the same (_collect_if_grown).
+
+    A replay runs with the collector paused (make/gcpause.py) and its graph is full of
+    cycles: in a process that runs trial after trial, something has to free them (a
+    worker that never did grew by ~1 GB a minute until the OOM killer stopped it). A full
+    collection after each trial cost 0.4-0.6 s on lindroth-2018 (a third of the trial),
+    and the forked process per trial that replaced it ~0.13 s in copy-on-write faults."""
     try:
-        return run_trial(spec, dict(task.settings), task.seed, engine)
+        return run_trial(spec, dict(task.settings), task.seed, engine, free=True)
     finally:
+        _collect_if_grown()
+
+
+# What this process may grow by between two full collections: small objects (pymalloc
+# blocks; one lindroth-2018 trial left behind is over a million) and resident memory.
+GROWTH_BLOCKS = 250_000
+GROWTH_BYTES = 48 << 20
+_baseline: tuple[int, int] | None = None  # (blocks, resident bytes) after the last one
+
+
+def _resident_bytes() -> int:
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):  # not Linux: the blocks alone decide
+        return 0
+
+
+def _collect_if_grown() -> None:
+    """A full collection when this process grew by GROWTH_BLOCKS or GROWTH_BYTES since
+    the last one (the first call always collects): what dismantle missed is freed, and
+    memory stays bounded whatever it misses. The replays' pending count (gcpause.py) is
+    settled either way."""
+    global _baseline
+    now = (sys.getallocatedblocks(), _resident_bytes())
+    if (_baseline is None or now[0] - _baseline[0] > GROWTH_BLOCKS
+            or now[1] - _baseline[1] > GROWTH_BYTES):
         gc.collect()
+        _baseline = (sys.getallocatedblocks(), _resident_bytes())
+    garbage_freed()
 
 
 _REPORTED = 0  # the worker's read cache entries already sent to the sweep's process
@@ -187,85 +201,11 @@ def _run_task(task: Task) -> tuple[TrialResult, list]:
     not seen yet (so that it can keep them on disk: kbsim.plan.store)."""
     global _REPORTED
     assert _SPEC is not None, "worker not initialised"
-    if hasattr(os, "fork"):
-        result = _trial_in_child(_SPEC, task, _ENGINE)
-    else:
-        result = _trial(_SPEC, task, _ENGINE)
+    result = _trial(_SPEC, task, _ENGINE)
     cache = read_cache()
     learned = cache.added[_REPORTED:]
     _REPORTED = len(cache.added)
     return result, learned
-
-
-def _trial_in_child(spec: BuildSpec, task: Task, engine: str | None = None) -> TrialResult:
-    """One trial in a forked child of this pool worker, its result back through a pipe.
-
-    The child's whole object graph goes with its exit: no cyclic collection after the
-    trial (_trial's gc.collect() costs 0.5-0.9 s a trial on lindroth-2018; a sweep takes
-    about 0.84x the wall time this way) and no memory left behind. Only pool workers do
-    this: they are single-threaded, so forking them is safe (a process with other threads,
-    such as the CLI's with its progress bar, or a Dask worker, uses _trial). The read
-    phases the child cached (kbsim.plan) come back with its result, so the worker's
-    next trials start from them."""
-    global _CHILD
-    cache = read_cache()
-    mark = len(cache.added)
-    r, w = os.pipe()
-    # SIGTERM waits until _CHILD names the child, so _leave_now never misses it
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
-    pid = os.fork()
-    if pid == 0:  # the child: run, send, leave without any teardown
-        status = 0
-        try:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
-            _die_with_parent()
-            os.close(r)
-            # off the caller's terminal and pipes: a child left running after its worker
-            # was stopped (an error elsewhere in the sweep) must not hold them open
-            null = os.open(os.devnull, os.O_RDWR)
-            for fd in (0, 1, 2):
-                os.dup2(null, fd)
-            try:
-                out = ("ok", (run_trial(spec, dict(task.settings), task.seed, engine),
-                              cache.since(mark)))
-            except BaseException as e:  # noqa: BLE001  (re-raised in the worker)
-                out = ("error", e)
-            try:
-                data = pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL)
-            except Exception as e:  # an exception that does not pickle
-                data = pickle.dumps(("error", RuntimeError(f"{type(out[1]).__name__}: "
-                                                           f"{out[1]} ({e})")))
-            with os.fdopen(w, "wb") as fh:
-                fh.write(data)
-        except BaseException:
-            status = 1
-        finally:
-            os._exit(status)
-    _CHILD = pid
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
-    try:
-        os.close(w)
-        with os.fdopen(r, "rb") as fh:
-            data = fh.read()  # (all of it before waiting: a full pipe would block the child)
-        _, wstatus = os.waitpid(pid, 0)
-    finally:
-        _CHILD = None
-    if not data:
-        raise RuntimeError(f"trial {dict(task.settings)} seed {task.seed}: the trial "
-                           f"process died ({_exit_text(wstatus)})")
-    kind, value = pickle.loads(data)
-    if kind == "error":
-        raise value
-    result, learned = value
-    cache.merge(learned)
-    return result
-
-
-def _exit_text(wstatus: int) -> str:
-    if os.WIFSIGNALED(wstatus):
-        return f"killed by signal {os.WTERMSIG(wstatus)}"
-    return f"exit status {os.waitstatus_to_exitcode(wstatus)}"
 
 
 def run_task_with_spec(spec: BuildSpec, task: Task, engine: str | None = None) -> TrialResult:

@@ -37,6 +37,7 @@ from ..kbuild.spec import BuildSpec
 from ..make import MakeOptions
 from ..plan import Engine
 from . import statcache
+from .dismantle import dismantle
 from .rebuilders import RULES, BuildFacts, RuleContext, judge
 from .settings import MS, canonical_key, resolve_naming
 
@@ -133,7 +134,26 @@ class History:
 
 
 # ---------------------------------------------------------------------------- settings
+# _apply's results for the model a process runs trials of (one model at a time): equal
+# settings give the same spec object, so what is kept per spec (the .cmd texts, commands.py
+# _cmd_texts_of) serves every trial of a cell instead of being made again, and held
+# again, for each trial
+_APPLIED: dict[tuple, tuple] = {}
+_APPLIED_TO: list = [None]  # the model they are of
+
+
 def _apply(spec: BuildSpec, s: dict[str, str]):
+    if _APPLIED_TO[0] is not spec or len(_APPLIED) >= 256:
+        _APPLIED.clear()
+        _APPLIED_TO[0] = spec
+    key = tuple(sorted(s.items()))
+    hit = _APPLIED.get(key)
+    if hit is None:
+        hit = _APPLIED[key] = _applied(spec, s)
+    return hit[0], dict(hit[1])
+
+
+def _applied(spec: BuildSpec, s: dict[str, str]):
     era = s["era"]
     t = replace(spec.timing, jitter=float(s["compile_jitter"]),
                 touch_ns=int(round(float(s["touch_cost"]) * MS)))
@@ -159,9 +179,11 @@ def _setup_factory(mode: str, histories: list, sims: list):
 
 # ---------------------------------------------------------------------------- the trial
 def run_trial(spec: BuildSpec, settings: dict[str, str], seed: int,
-              engine: str | None = None) -> TrialResult:
+              engine: str | None = None, free: bool = False) -> TrialResult:
     """One trial; ENGINE: the tier that runs the make processes (kbsim.plan), which
-    changes nothing in the result but TrialResult.engines."""
+    changes nothing in the result but TrialResult.engines. FREE: break the simulation's
+    reference cycles before returning (dismantle.py), so it is freed at once instead of
+    waiting for the cyclic collector (a process that runs trial after trial)."""
     t_cpu = time.process_time()
     spec2, kw = _apply(spec, settings)
     late = [] if settings["incremental"] == "off" else settings["incremental"].split("+")
@@ -227,6 +249,8 @@ def run_trial(spec: BuildSpec, settings: dict[str, str], seed: int,
     result.cache_hits = sum(x.shared.hits for x in sims
                             if getattr(x, "shared", None) is not None)
     result.engines = dict(engines)
+    if free:
+        dismantle(r, sims + ([sim] if late else []))
     result.cpu_s = time.process_time() - t_cpu
     return result
 

@@ -15,8 +15,8 @@ test suite) grew by ~30 MB a small replay and never collected them (11 GB before
 killer, 2026-12-07). So a block that leaves garbage behind (a replay: its simulation is
 full of cycles once its result is dropped) counts the objects it moved, and the next
 such block first runs a full collection once they pass PENDING_LIMIT. A one-shot CLI run
-replays once and exits without collecting; a what-if worker collects after each trial
-itself (experiments/runner.py), which resets the count.
+replays once and exits without collecting; a what-if worker frees each trial's graph
+itself and collects when its memory grew (experiments/runner.py), which resets the count.
 """
 
 from __future__ import annotations
@@ -38,6 +38,14 @@ def _full_collection_done(phase: str, info: dict) -> None:
 
 
 gc.callbacks.append(_full_collection_done)
+
+
+def garbage_freed() -> None:
+    """The caller made sure the garbage the blocks left so far is gone (a what-if worker
+    breaks each trial's cycles and checks its memory: experiments/runner.py), so no full
+    collection is owed for it."""
+    global _pending
+    _pending = 0
 
 
 @contextmanager

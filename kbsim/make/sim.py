@@ -155,9 +155,13 @@ class Simulation:
         clock = self.clock
 
         def step(val=None):
+            nonlocal step
             try:
                 ev = send(val)
             except StopIteration as e:
+                # (no longer refers to itself: a finished simulation is freed by reference
+                # counting, without waiting for the cyclic collector; experiments/dismantle.py)
+                step = None
                 done(int(e.value or 0))
                 return
             if isinstance(ev, int):  # (call_later(ev, step), inline: once a yield)

@@ -66,11 +66,6 @@ class ReadCache:
         self.added.append((key, entry))
         self.size += 1
 
-    def since(self, mark: int) -> list[tuple[tuple, CachedRead]]:
-        """The entries stored after len(self.added) was MARK (a forked trial sends them
-        back to its worker, whose later trials then start warm)."""
-        return self.added[mark:]
-
     def merge(self, entries: list[tuple[tuple, CachedRead]]) -> None:
         """Store ENTRIES (from another process) but those this cache already has."""
         for key, entry in entries:
