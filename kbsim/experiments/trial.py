@@ -140,11 +140,13 @@ class History:
 # again, for each trial
 _APPLIED: dict[tuple, tuple] = {}
 _APPLIED_TO: list = [None]  # the model they are of
+_LATE: dict[int, tuple] = {}  # id(spec2) -> (spec2, its copy for incremental trials)
 
 
 def _apply(spec: BuildSpec, s: dict[str, str]):
     if _APPLIED_TO[0] is not spec or len(_APPLIED) >= 256:
         _APPLIED.clear()
+        _LATE.clear()
         _APPLIED_TO[0] = spec
     key = tuple(sorted(s.items()))
     hit = _APPLIED.get(key)
@@ -163,6 +165,21 @@ def _applied(spec: BuildSpec, s: dict[str, str]):
     kwargs = dict(era=era, granularity=s["granularity"], jobs=int(s["jobs"]), guard=guard,
                   naming=resolve_naming(s["normalise"], era))
     return spec2, kwargs
+
+
+def _late_copy(spec2: BuildSpec, late: list[str]) -> tuple[BuildSpec, dict[str, list[str]]]:
+    """SPEC2 as build 1 of an incremental trial sees it: a copy, kept for the cell, whose
+    late modules' member objects use no symbol yet (build 1 edits them, and build 2 gives
+    them back what they use, the dict returned, taken from SPEC2 itself)."""
+    hit = _LATE.get(id(spec2))
+    if hit is None or hit[0] is not spec2:
+        hit = _LATE[id(spec2)] = (spec2, copy.deepcopy(spec2))
+    members = {p for m in spec2.modules if m.name in late for p in m.objects}
+    saved = {o.path: list(o.undefined) for o in spec2.objects() if o.path in members}
+    for o in hit[1].objects():
+        if o.path in members:
+            o.undefined = []
+    return hit[1], saved
 
 
 def _setup_factory(mode: str, histories: list, sims: list):
@@ -189,12 +206,7 @@ def run_trial(spec: BuildSpec, settings: dict[str, str], seed: int,
     late = [] if settings["incremental"] == "off" else settings["incremental"].split("+")
     saved: dict[str, list[str]] = {}
     if late:
-        spec2 = copy.deepcopy(spec2)  # build 1 edits the module objects' references
-        members = {p for m in spec2.modules if m.name in late for p in m.objects}
-        for o in spec2.objects():
-            if o.path in members:
-                saved[o.path] = list(o.undefined)
-                o.undefined = []
+        spec2, saved = _late_copy(spec2, late)  # build 1 edits the module objects
     histories: list[History] = []
     sims: list = []
     setup = _setup_factory(settings["stat_cache"], histories, sims)
