@@ -23,9 +23,11 @@ capcache.RACY_NS before the capture began (git's racily clean rule), so a write 
 same timestamp tick cannot hide. A damaged, truncated, foreign or older file is one
 warning line and is rewritten; the spec is then built as without it.
 
-The check (~0.06 s on the 6.1 tree: ~360 listings, ~7,800 realpaths and stats) runs in a
-forked child process while the parent decompresses and unpickles the spec (``Checking``);
-the file also keeps the digests of the contents the replay lays out from the spec, which
+The check (~0.06 s on the 6.1 tree: ~360 listings, ~7,800 realpaths and stats) runs while
+a thread decompresses the spec (zstd gives up the GIL). Running it in a forked child on
+the other core measured no gain (1.073 s against 1.064 s wall, 8 alternated warm replays
+of the 6.1 tree, 2026-12-07), and a fork while the read cache's prefetch thread runs is
+a risk, so there is none. The file also keeps the digests of the contents the replay lays out from the spec, which
 the read cache's checks would otherwise compute again (plan/observe.py known_digests).
 """
 
@@ -34,8 +36,6 @@ from __future__ import annotations
 import io
 import os
 import pickle
-import select
-import signal
 import threading
 from pathlib import Path
 
@@ -210,7 +210,7 @@ class DirSpecCache:
 
     def load(self, tree, idle=None):
         """The spec kept, when every answer of its log is still the same on TREE; else
-        None. IDLE(): called while a child process checks the answers."""
+        None. IDLE(): called while a thread decompresses the spec."""
         doc = load_data(self.path, _DOC_ALLOWED, self.warn)
         if doc is None:
             return None
@@ -231,9 +231,6 @@ class DirSpecCache:
             self.kept_top = log[0]
         if doc.get("key") != self.key:
             return None  # (another environment: built again, and kept instead)
-        # the answers are checked by a child process (on the other core) while this one
-        # decompresses (on a thread: zstd gives up the GIL) and unpickles the spec, which
-        # is dropped if the check fails
         # the top directory's listing first, here: a make run since changes it (it
         # rewrites the build directory's Makefile), and nothing more is done then
         first = verdict(log[:1], tree)
@@ -242,10 +239,17 @@ class DirSpecCache:
             return None
         if not first:
             return None
-        check = Checking(log, tree)
+        # the rest of the answers are checked while a thread decompresses the spec (zstd
+        # gives up the GIL); the caller's IDLE work overlaps it too
         raw = Unpacking(blob)
-        if idle is not None and check.pid is not None:
-            idle()  # (meanwhile: the caller's work overlaps the check and the zstd thread)
+        if idle is not None:
+            idle()
+        same = verdict(log, tree)
+        if same is None:
+            self.warn(f"{self.path} is damaged (its log); not used (it is rewritten)")
+            return None
+        if not same:
+            return None  # (the tree changed: built again, and kept instead)
         kind, data = raw.result()
         spec = loads_data(data, _SPEC_ALLOWED, self.path, self.warn) if kind == "ok" else None
         if kind != "ok":
@@ -253,7 +257,6 @@ class DirSpecCache:
                       f"rewritten)")
         from .captured import CapturedBuildSpec
         if spec is None:
-            check.result()
             return None
         try:
             if not isinstance(spec, CapturedBuildSpec):
@@ -265,14 +268,7 @@ class DirSpecCache:
         except Exception as e:  # noqa: BLE001 - any damage: not used, said once
             self.warn(f"{self.path} is damaged ({type(e).__name__}); not used (it is "
                       f"rewritten)")
-            check.result()
             return None
-        same = check.result()
-        if same is None:
-            self.warn(f"{self.path} is damaged (its log); not used (it is rewritten)")
-            return None
-        if not same:
-            return None  # (the tree changed: built again, and kept instead)
         known_digests(zip(contents, digests))
         return spec
 
@@ -382,69 +378,6 @@ def _put_back_texts(spec, shared: list[int]) -> None:
         e.__dict__["text"] = files[_cmd_file_key(spec, e)][1].decode("utf-8")
 
 
-class Checking:
-    """verdict(LOG, TREE), in a forked child process where there is fork (the parent
-    goes on meanwhile); result() says it. The child only asks the filesystem and writes
-    one byte to a pipe; a child that says nothing in time (killed, or stuck) is waited
-    for no longer, and the check runs here instead. $KBSIM_NO_FORK=1: always here."""
-
-    TIMEOUT_S = 30.0
-
-    def __init__(self, log, tree):
-        self.log, self.tree = log, tree
-        self.pid: int | None = None
-        self.fd = -1
-        if not hasattr(os, "fork") or os.environ.get("KBSIM_NO_FORK"):
-            return
-        try:
-            r, w = os.pipe()
-        except OSError:
-            return
-        try:
-            pid = os.fork()
-        except OSError:
-            os.close(r)
-            os.close(w)
-            return
-        if pid == 0:  # the child: answer, and leave without running anything else
-            try:
-                os.close(r)
-                v = verdict(log, tree)
-                os.write(w, b"d" if v is None else b"1" if v else b"0")
-            finally:
-                os._exit(0)
-        os.close(w)
-        self.pid, self.fd = pid, r
-
-    def result(self) -> bool | None:
-        """still_same's answer; None: the log is damaged."""
-        if self.pid is None:
-            return verdict(self.log, self.tree)
-        got = b""
-        try:
-            if select.select([self.fd], [], [], self.TIMEOUT_S)[0]:
-                got = os.read(self.fd, 1)
-        except OSError:
-            pass
-        finally:
-            os.close(self.fd)
-            if not got:
-                try:
-                    os.kill(self.pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            try:
-                os.waitpid(self.pid, 0)
-            except OSError:
-                pass
-            self.pid = None
-        if got in (b"0", b"1"):
-            return got == b"1"
-        if got == b"d":
-            return None
-        return verdict(self.log, self.tree)
-
-
 class Unpacking:
     """decompress(BLOB) on a thread; result(): ("ok", bytes) or ("damaged", exception)."""
 
@@ -473,7 +406,7 @@ def build_dir_spec(path: Path, cache_dir: Path | str, warn=None, idle=None):
     """The spec of the next make of the build directory PATH (registry.load_spec), from
     CACHE_DIR when its capture's answers are all the same again; else captured (with
     the capture cache in CACHE_DIR), built, and kept there. IDLE(): work of the caller's
-    to do while a child process checks the answers."""
+    to do while a thread decompresses the kept spec."""
     from . import capcache
     from .capture import RealTree, capture, capture_setup
     from .filechk import capture_env
