@@ -37,6 +37,15 @@ def base(fs: SimFS) -> None:
     fs.symlink("d", "/w/link")
 
 
+def rebuilt(steps, k: int) -> SimFS:
+    """A fresh filesystem in the state that base() and then the first K of STEPS leave."""
+    def build(f):
+        base(f)
+        for s in steps[:k]:
+            s(f)
+    return fresh(build)
+
+
 def test_every_change_is_seen_from_every_cwd():
     fs = fresh(base)
     answers(fs)  # remember everything, hits and misses
@@ -52,13 +61,7 @@ def test_every_change_is_seen_from_every_cwd():
     ]
     for k, step in enumerate(steps, 1):
         step(fs)
-
-        def replayed(f, k=k):
-            base(f)
-            for s in steps[:k]:
-                s(f)
-        want = fresh(replayed)
-        assert answers(fs) == answers(want), f"after step {k}"
+        assert answers(fs) == answers(rebuilt(steps, k)), f"after step {k}"
 
 
 QUERIES = {
@@ -94,13 +97,8 @@ def test_each_query_sees_a_change_first(query):
     ]
     for k, step in enumerate(steps, 1):
         step(fs)
-
-        def replayed(f, k=k):
-            base(f)
-            for s in steps[:k]:
-                s(f)
         got = ask_all(fs)  # (first: nothing else asked since the change)
-        assert got == ask_all(fresh(replayed)), f"{query} after step {k}"
+        assert got == ask_all(rebuilt(steps, k)), f"{query} after step {k}"
         answers(fs)
 
 

@@ -116,10 +116,7 @@ class DiskCache:
             self._warn(f"read cache {text}")
 
     def _entries(self, doc) -> list | None:
-        if (not isinstance(doc, dict) or doc.get("format") != FORMAT
-                or doc.get("code") != code_fingerprint()):
-            self.warn(f"{self.path} was written by another kbsim; not used (it is "
-                      f"rewritten)")
+        if not written_here(doc, FORMAT, self.path, self.warn):
             return None
         entries = doc.get("entries")
         if not isinstance(entries, list) or not all(
@@ -136,8 +133,7 @@ class DiskCache:
         if self.found and len(self.cache.added) == self.mark:
             return  # (nothing new)
         entries = [(k, _storable(e)) for k, es in self.cache.entries.items() for e in es]
-        save_data(self.path, {"format": FORMAT, "code": code_fingerprint(),
-                              "entries": entries}, self.warn)
+        save_document(self.path, FORMAT, {"entries": entries}, self.warn)
 
 
 def _storable(e: CachedRead) -> CachedRead:
@@ -228,6 +224,22 @@ def loads_data(raw: bytes, allowed: set[tuple[str, str]], path: Path, warn=None)
         if warn:
             warn(f"{path} is damaged ({type(e).__name__}); not used (it is rewritten)")
         return None
+
+
+def written_here(doc, fmt: str, path, warn) -> bool:
+    """Is DOC (the document of a cache file at PATH) in format FMT and written by this very
+    kbsim code? Else that is said through WARN, and the caller does not use it (its next
+    save rewrites the file)."""
+    if (isinstance(doc, dict) and doc.get("format") == fmt
+            and doc.get("code") == code_fingerprint()):
+        return True
+    warn(f"{path} was written by another kbsim; not used (it is rewritten)")
+    return False
+
+
+def save_document(path: Path, fmt: str, fields: dict, warn=None) -> None:
+    """FIELDS into PATH (save_data) as a document that written_here accepts."""
+    save_data(path, {"format": fmt, "code": code_fingerprint(), **fields}, warn)
 
 
 def save_data(path: Path, obj, warn=None) -> None:

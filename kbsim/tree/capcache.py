@@ -29,7 +29,7 @@ import dataclasses
 import time
 from pathlib import Path
 
-from ..plan.store import code_fingerprint, load_data, namespace, save_data
+from ..plan.store import load_data, namespace, save_document, written_here
 from .cmdscan import ScanResult
 from .detect import era_hints
 from .elfscan import ObjectFacts
@@ -82,10 +82,7 @@ class CaptureCache:
         doc = load_data(self.path, _ALLOWED, self.warn)
         if doc is None:
             return self
-        if (not isinstance(doc, dict) or doc.get("format") != FORMAT
-                or doc.get("code") != code_fingerprint()):
-            self.warn(f"{self.path} was written by another kbsim; not used (it is "
-                      f"rewritten)")
+        if not written_here(doc, FORMAT, self.path, self.warn):
             return self
         cmd, obj = doc.get("cmd"), doc.get("obj")
         if not (isinstance(cmd, dict) and isinstance(obj, dict)
@@ -163,8 +160,8 @@ class CaptureCache:
                 and all(self.new_cmd[k] is self.old_cmd[k] for k in self.new_cmd) \
                 and all(self.new_obj[k] is self.old_obj[k] for k in self.new_obj):
             return
-        save_data(self.path, {"format": FORMAT, "code": code_fingerprint(),
-                              "cmd": self.new_cmd, "obj": self.new_obj}, self.warn)
+        save_document(self.path, FORMAT, {"cmd": self.new_cmd, "obj": self.new_obj},
+                      self.warn)
 
 
 def _sig_ok(s) -> bool:

@@ -41,8 +41,8 @@ from pathlib import Path
 
 from ..make.gcpause import paused_gc
 from ..plan.observe import digest_of, known_digests
-from ..plan.store import (code_fingerprint, compress, decompress, load_data, loads_data,
-                          namespace, save_data)
+from ..plan.store import (compress, decompress, load_data, loads_data, namespace,
+                          save_document, written_here)
 from .capcache import RACY_NS, signature
 
 FORMAT = "kbsim-build-dir-spec/1"
@@ -214,10 +214,7 @@ class DirSpecCache:
         doc = load_data(self.path, _DOC_ALLOWED, self.warn)
         if doc is None:
             return None
-        if (not isinstance(doc, dict) or doc.get("format") != FORMAT
-                or doc.get("code") != code_fingerprint()):
-            self.warn(f"{self.path} was written by another kbsim; not used (it is "
-                      f"rewritten)")
+        if not written_here(doc, FORMAT, self.path, self.warn):
             return None
         log, blob, shared = doc.get("log"), doc.get("spec"), doc.get("shared")
         digests = doc.get("digests")
@@ -289,10 +286,9 @@ class DirSpecCache:
         contents = _contents(spec)
         digests = [digest_of(b) for b in contents]
         known_digests(zip(contents, digests))
-        save_data(self.path, {"format": FORMAT, "code": code_fingerprint(),
-                              "key": self.key, "log": rec.log, "shared": shared,
-                              "digests": digests, "spec": compress(data)}, self.warn)
-
+        save_document(self.path, FORMAT, {"key": self.key, "log": rec.log, "shared": shared,
+                                          "digests": digests, "spec": compress(data)},
+                      self.warn)
 
     def _churning(self, rec: RecordingTree) -> bool:
         """Is the top directory changing from run to run? Every make, even one with
