@@ -8,6 +8,7 @@ file that names a function (what a pickle does to run code) is refused.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import pickle
@@ -187,6 +188,67 @@ def test_model_spec_kept_beside_the_read_cache(tmp_path):
     r4 = kbsim("replay", str(model), "--json", "--cache-dir", str(cache))
     assert json.loads(r4.stdout) == json.loads(r1.stdout)
     assert "damaged" in r4.stderr and len(r4.stderr.strip().splitlines()) == 1
+
+
+def test_capture_spec_kept_beside_the_read_cache(tmp_path):
+    """A capture file's spec is kept too (tree/speccache.py): the second run loads it and
+    gives the same result as a run without any cache; another capture file gets its own;
+    a damaged or foreign file is one warning line and is rewritten."""
+    cap = tmp_path / "race.json.gz"
+    cap.write_bytes((Path(HERE) / "data" / "race-6.1.json.gz").read_bytes())
+    cache = tmp_path / "cache"
+    r0 = kbsim("replay", str(cap), "--json", "--no-cache")
+    r1 = kbsim("replay", str(cap), "--json", "--cache-dir", str(cache))
+    specs = list((cache / "specs-2").glob("*.bin"))
+    assert len(specs) == 1 and r1.stderr == ""
+    kept = specs[0].read_bytes()
+    r2 = kbsim("replay", str(cap), "--json", "--cache-dir", str(cache))
+    assert r2.stdout == r1.stdout == r0.stdout and r2.stderr == ""
+    assert specs[0].read_bytes() == kept  # (loaded, not built and written again)
+    for damage in (b"garbage", kept[: len(kept) // 2],
+                   compress(pickle.dumps({"format": "kbsim-capture-spec/1", "code": "x"}))):
+        specs[0].write_bytes(damage)
+        r = kbsim("replay", str(cap), "--json", "--cache-dir", str(cache))
+        assert r.stdout == r0.stdout
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert specs[0].read_bytes() != damage  # (rewritten)
+    kept = specs[0].read_bytes()
+    r = kbsim("replay", str(cap), "--json", "--cache-dir", str(cache))
+    assert r.stdout == r0.stdout and r.stderr == "" and specs[0].read_bytes() == kept
+    # the same file edited: its own spec (the key holds the file's bytes)
+    raw = json.loads(gzip.decompress(cap.read_bytes()))
+    assert raw["granularity"]["granularity"] == "1s"
+    raw["granularity"]["granularity"] = "ns"
+    cap.write_bytes(gzip.compress(json.dumps(raw).encode()))
+    r3 = kbsim("replay", str(cap), "--json", "--cache-dir", str(cache))
+    assert r3.stdout == kbsim("replay", str(cap), "--json", "--no-cache").stdout
+    assert json.loads(r3.stdout)["granularity"] != json.loads(r0.stdout)["granularity"]
+    assert len(list((cache / "specs-2").glob("*.bin"))) == 2
+
+
+def test_a_kept_capture_spec_is_what_the_capture_gives(tmp_path):
+    """The spec loaded back equals the one built from the capture, field by field (the
+    texts and scans left out of the pickle put back), and its files' digests are the
+    known ones."""
+    from kbsim.plan.observe import Digest, digest_of
+    from kbsim.tree.speccache import load_spec_cached
+    cap = tmp_path / "race.json.gz"
+    cap.write_bytes((Path(HERE) / "data" / "race-6.1.json.gz").read_bytes())
+    built, _ = load_spec(str(cap))
+    first, _ = load_spec_cached(str(cap), tmp_path / "c")
+    again, _ = load_spec_cached(str(cap), tmp_path / "c")
+    assert again is not first
+    for spec in (first, again):
+        assert pickle.dumps(spec.initial_files) == pickle.dumps(built.initial_files)
+        assert [vars(o) for o in spec.objects()] == [vars(o) for o in built.objects()]
+        assert spec.capture.model_dump() == built.capture.model_dump()
+        assert spec.headers == built.headers and spec.now_ns == built.now_ns
+        assert spec.source_path == built.source_path
+    # the digests kept are given for those very objects (not computed again)
+    from kbsim.plan import observe
+    datas = [d for _, d in again.initial_files.values() if d]
+    assert datas and all(id(d) in observe._KNOWN for d in datas)
+    assert all(Digest(digest_of(d)).matches(d) for d in datas)
 
 
 def test_known_digests_are_used_for_those_objects_only():
