@@ -101,8 +101,8 @@ def _stop_children() -> None:
 
 
 def _reap_orphans(within_s: float = 1.0) -> None:
-    """Reap what is left: the orphans a whatif adopted (runner.adopt_orphans), each a
-    trial process that dies with its stopped worker. Waits at most WITHIN_S for those
+    """Reap what is left: the orphans a whatif adopted (runner.adopt_orphans), e.g. a
+    Dask worker process whose nanny was stopped. Waits at most WITHIN_S for those
     still on their way out; a process with no children returns at once."""
     import time
     end = time.monotonic() + within_s

@@ -135,9 +135,10 @@ def _leave_now(signum, frame) -> None:  # noqa: ARG001
 
 
 def adopt_orphans() -> None:
-    """Linux: make this process the reaper of its descendants' orphans (a trial process
-    whose worker was killed), so it can reap them before it exits (cli.run) instead of
-    leaving them to init. For the kbsim command, not for a program that embeds kbsim."""
+    """Linux: make this process the reaper of its descendants' orphans (a Dask worker
+    process whose nanny was stopped; trials run inside the workers, _trial), so it can
+    reap them before it exits (cli.run) instead of leaving them to init. For the kbsim
+    command, not for a program that embeds kbsim."""
     if not sys.platform.startswith("linux"):
         return
     try:
