@@ -55,14 +55,19 @@ def spec_from_capture(cap: Capture) -> CapturedBuildSpec:
     if cap.era.era in TREE_ERAS:
         _with_tree(ct, spec, headers)
     spec.headers = dict(headers)
-    stamps = [m for m in cap.mtimes.values() if m]
-    # the next make starts after the last write the capture saw
-    spec.now_ns = (max(stamps) + NS) if stamps else spec.start_ns
+    spec.now_ns = next_make_start(spec)
     spec.start_phase = False
     spec.trust_saved_commands = True
     spec.notes.append("command lines are assumed unchanged (the saved cmd_ lines are taken "
                       "as the current ones)")
     return spec
+
+
+def next_make_start(spec: CapturedBuildSpec) -> int:
+    """When the next make starts: after the last write the capture saw (its mtimes; the
+    build directory's spec cache sets it again when it moves an mtime, dircache.py)."""
+    stamps = [m for m in spec.capture.mtimes.values() if m]
+    return (max(stamps) + NS) if stamps else spec.start_ns
 
 
 def _with_tree(ct: CapturedTree, spec: CapturedBuildSpec, headers: HeaderConfigs) -> None:
