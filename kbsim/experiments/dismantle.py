@@ -3,7 +3,8 @@
 A replay's object graph is full of reference cycles: the simulation and its make
 processes refer to each other (``proc.sim``, ``sim.processes``, the engine's bound
 ``new_process``, the jobserver), each process's expander and reader refer back to it,
-a process's variable table holds its ``.VARIABLES`` (which holds the table), and every
+a process's variable table holds its ``.VARIABLES`` (which holds the table), a reference
+process's file table links each prerequisite back to its target (``parent``), and every
 directory of the simulated filesystem is a cycle (``node.parent``, ``parent.children``,
 ``node.keys`` naming the resolution caches that hold the node). Left to the cyclic
 collector, a lindroth-2018 trial's ~300,000 unreachable objects cost a full collection of
@@ -22,6 +23,13 @@ when it grew (runner._collect_if_grown).
 from __future__ import annotations
 
 from ..make.expand import VariableNames
+from ..make.filedb import FileEntry, FileTable
+
+# the slots of a reference process's FileEntry that hold other entries: the update pass
+# points each prerequisite back at the target that needed it (remake.py: d.parent =
+# file, as remake.c's check_dep and update_file_1 do), so every target and its
+# prerequisites form a cycle; a '::' head is its own double_colon
+_ENTRY_LINKS = ("parent", "double_colon", "prev", "renamed", "also_make", "deps")
 
 
 def dismantle(replay_result, sims=()) -> None:
@@ -32,6 +40,9 @@ def dismantle(replay_result, sims=()) -> None:
     for sim in dict.fromkeys([r.sim, *sims]):  # (once each, in order)
         for p in sim.processes:
             d = p.__dict__
+            files = d.get("files")
+            if isinstance(files, FileTable):  # a reference (faithful) process
+                _unlink_entries(files)
             table = d.get("variables")
             if isinstance(table, dict):
                 # every process has a table of its own (PlanProcess copies the Plan's),
@@ -53,3 +64,23 @@ def dismantle(replay_result, sims=()) -> None:
     fs.__dict__.clear()
     r.runtime.__dict__.clear()
     r.__dict__.clear()
+
+
+def _unlink_entries(files: FileTable) -> None:
+    """Cut every edge between the FileEntries of one reference make process (FILES
+    and the entries reachable from it: '::' chains, renamed ones), so its file table is
+    freed with the process. Each process reads into a table of its own (MakeProcess
+    makes one; the read cache keeps frozen Plans, not entries), so nothing later sees it."""
+    stack = list(files)
+    seen = {id(f) for f in stack}
+    while stack:
+        f = stack.pop()
+        for link in _ENTRY_LINKS:
+            v = getattr(f, link, None)
+            if v is None:
+                continue
+            for g in (v if isinstance(v, list) else (v,)):
+                if isinstance(g, FileEntry) and id(g) not in seen:
+                    seen.add(id(g))
+                    stack.append(g)
+            setattr(f, link, None)
