@@ -291,6 +291,41 @@ def test_a_freed_trial_is_the_same_trial_and_leaves_no_cycles(monkeypatch):
     assert len(full) == n + 1
 
 
+def test_each_compile_records_the_inputs_its_cmd_file_lists(monkeypatch):
+    """The input names a trial stamps for each compile (what the rebuild rules judge)
+    are the names the .cmd file that compile wrote lists, in every trial of a worker
+    that runs cells one after another: those names are kept for every trial of a cell
+    (commands.py _input_names_of), while cells spell CONFIG and ksym files differently
+    (normalise, era) and an incremental trial runs build 2 on build 1's runtime and
+    model copy after editing it. Run in both orders, each trial's result is the same:
+    nothing one cell kept leaks into another."""
+    import posixpath
+    from kbsim.experiments import trial
+    from kbsim.kbuild.cmdfile import parse_cmd
+    runs = []
+    real = trial.replay
+    monkeypatch.setattr(trial, "replay", lambda *a, **k: runs.append(real(*a, **k)) or runs[-1])
+    spec, _ = load_spec("alias-stale")
+    sw = Sweep("alias-stale", spec, parse_settings(
+        ["era=e1,e2", "normalise=e2-collapse,seed-patch,era"], [f"incremental={KVM}"]), 2, 0)
+    tasks = sw.tasks()
+    results = {}
+    for task in tasks + tasks[::-1]:
+        res = trial.run_trial(spec, dict(task.settings), task.seed)
+        results.setdefault(task, []).append(replace(res, cpu_s=0.0))
+        rt, fs = runs[-1].runtime, runs[-1].fs
+        last = {c.target: c for c in rt.compiles}  # both builds: build 2's come last
+        assert any(c.pass_no > 1 for c in last.values())
+        assert {len(c.inputs) for c in last.values()} != {1}
+        for c in last.values():
+            d, b = posixpath.split(c.target)
+            cf = parse_cmd(fs.read(f"{d}/.{b}.cmd", rt.root).decode())
+            listed = {cf.source, *(x.path for x in cf.deps + cf.ksymdeps)}
+            listed.discard("./tools/objtool/objtool")
+            assert set(c.inputs) == listed, (task, c.target)
+    assert all(a == b for a, b in results.values())
+
+
 def test_results_do_not_depend_on_the_hash_seed():
     """Workers of a distributed executor are separate interpreters with their own
     PYTHONHASHSEED; set iteration order must not leak into results."""

@@ -163,7 +163,7 @@ _GCC: dict[tuple[str, str, bool], str] = {}
 # the .cmd texts of a (spec, era, naming): the same in every replay of one spec (whatif
 # trials), so a process keeps them while the spec lives (the spec itself is the key's
 # owner: kept in the value, so its id is not reused meanwhile)
-_CMD_TEXTS: dict[tuple[int, str, int], tuple[object, object, dict]] = {}
+_CMD_TEXTS: dict[tuple[int, str, int], tuple[object, object, dict, dict]] = {}
 
 
 def _cmd_texts_of(spec, era, naming) -> dict:
@@ -172,8 +172,17 @@ def _cmd_texts_of(spec, era, naming) -> dict:
     if hit is None or hit[0] is not spec or hit[1] is not naming:
         if len(_CMD_TEXTS) > 64:
             _CMD_TEXTS.clear()
-        hit = _CMD_TEXTS[key] = (spec, naming, {})
+        hit = _CMD_TEXTS[key] = (spec, naming, {}, {})
     return hit[2]
+
+
+def _input_names_of(spec, era, naming) -> dict:
+    """input_names()'s answers, kept as the .cmd texts are: both are made from the
+    spec's objects (source, headers, configs, exports), the era and the naming, which no
+    replay changes (an incremental whatif trial edits only what its late objects use,
+    between its builds). tests/test_whatif.py checks each compile's names against its .cmd."""
+    _cmd_texts_of(spec, era, naming)
+    return _CMD_TEXTS[(id(spec), era.name, id(naming))][3]
 
 
 class KbuildRuntime:
@@ -202,7 +211,7 @@ class KbuildRuntime:
         # --- kbsim.experiments hooks (all off by default; the replay is unchanged) ---
         self.record_inputs = False  # fill CompileRecord.inputs
         self._stamps: dict[str, InputStamp] = {}  # see stamp()
-        self._names: dict[str, list[str]] = {}  # see input_names()
+        self._names: dict[str, list[str]] = _input_names_of(spec, era, naming)
         self._cmd_texts = _cmd_texts_of(spec, era, naming)  # see cc()
         self.on_touch = None  # on_touch(ctx, path): after each adjust-step touch (+guard)
         self.on_reexec = None  # on_reexec(ctx, rec): adjust step done, about to exec make
