@@ -4,7 +4,11 @@
   one command of plain words) without the regular expression's per-word backtracking;
 - remake.py keeps a settled run's ``parent`` assignment due (``_bulk_parent``) instead of
   setting the link of each of its prerequisites for each target: every link must come out
-  as the reference's after the run, including one a later target wrote directly.
+  as the reference's after the run, including one a later target wrote directly;
+- recipe.py ``run_words`` gives a line and its words without splitting it (the filters
+  run on the names themselves) when ``one_word_each`` says the names are words: both must
+  be what ``run`` and ``str.split`` give; jobs.py ``_words_after`` is the split of the line
+  without its prefix characters.
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ from kbsim.fs import Clock
 from kbsim.fs.simfs import real_fs
 from kbsim.make.sim import simulate_make
 from kbsim.plan import Engine, ReadCache
-from kbsim.plan.jobs import _PLAIN_LINE, _plain_line
+from kbsim.make.expand import Expander
+from kbsim.plan.jobs import _PLAIN_LINE, _plain_line, _words_after
+from kbsim.plan.recipe import _PURE, one_word_each, run, run_words
 
 
 @pytest.mark.parametrize("line", [
@@ -35,6 +41,62 @@ def test_plain_line_is_the_regular_expression_on_random_lines():
     for _ in range(20_000):
         line = "".join(rng.choice(alpha) for _ in range(rng.randint(0, 9)))
         assert _plain_line(line) == bool(_PLAIN_LINE.match(line)), repr(line)
+
+
+@pytest.mark.parametrize("names, ok", [
+    ([], True), (["a"], True), (["a", "b/c.h", "FORCE"], True), ([""], False),
+    (["a", ""], False), (["a b"], False), (["a\tb"], False), (["a\n"], False),
+    (["a\x1f"], False), (["a\x0b"], False), (["é"], False), (["a\xa0b"], False),
+    (["a", "b "], False), ([" a"], False),
+])
+def test_one_word_each(names, ok):
+    assert one_word_each(names) == ok
+    if ok:
+        assert " ".join(names).split() == names
+
+
+def test_run_words_is_run_and_split_on_random_programs():
+    """Programs of constants, automatic variables and filters over word lists, random
+    (blanks at the joins or not, empty values and lists, patterns with '%' or a
+    backslash, which run_words leaves to run): the line and words are run's and its
+    split, whenever run_words gives them."""
+    exp = Expander.__new__(Expander)  # (the filters use no state of it)
+    rng = random.Random(18)
+    texts = ["", " ", "\t", "@kbsim-cc ", " -- ", "x", "-D", "a b", " c ", "--", "q\t"]
+    names = ["a.h", "FORCE", "b/c.h", "x", "FORCE", "d.c", "a.h"]
+    pats = ["FORCE", "FORCE a.h", "%.h", "a\\.h", "", "x d.c"]
+    given = 0
+    for _ in range(20_000):
+        lists = {k: [rng.choice(names) for _ in range(rng.randint(0, 4))] for k in "^+?"}
+        auto = {k: " ".join(v) for k, v in lists.items()}
+        auto.update({"@": rng.choice(["o.o", "", "a b"]), "<": rng.choice(["s.c", ""])})
+        prog = []
+        for _ in range(rng.randint(1, 6)):
+            kind = rng.random()
+            if kind < 0.4:
+                prog.append(rng.choice(texts))
+            elif kind < 0.6:
+                prog.append(("a", rng.choice("@<^?")))
+            else:
+                fn = _PURE[rng.choice(["filter", "filter-out", "sort"])]
+                prog.append(("f", fn, (rng.choice(pats), (("a", rng.choice("^+?")),))))
+        prog = tuple(prog)
+        got = run_words(prog, auto, lists)
+        if got is None:
+            continue
+        given += 1
+        line = run(prog, auto, exp)
+        assert got == (line, line.split()), (prog, auto)
+    assert given > 5_000  # (the shapes it takes are most of these)
+
+
+@pytest.mark.parametrize("line", ["@kbsim-cc a b", "@ kbsim-cc a", "@-+kbsim a", "@\tx y",
+                                  "-@ - x", "x y", "@@", "@ @x", "@x\ny", "@\x0bx y"])
+def test_words_after_the_prefix(line):
+    i = 0
+    while i < len(line) and line[i] in "@+- \t":  # (start_job_command's loop)
+        i += 1
+    assert _words_after(line, i, line.split()) == line[i:].split()
 
 
 DIRS = [f"d{i:02}" for i in range(24)]

@@ -24,6 +24,7 @@ from ..make.expand import FUNCTIONS, Expander, Variable, VariableNames
 from ..make.filedb import NONEXISTENT, UNKNOWN, FileEntry, PatternRule, Recipe
 from ..make.process import IncludeDirs, MakeProcess
 from ..make.readtext import ar_name
+from .recipe import one_word_each
 
 # FileEntry slots whose read-time values a Plan carries (or checks are at their default)
 _CARRIED = {
@@ -51,6 +52,7 @@ class Plan:
     """One make process's read phase, frozen (see the module docstring)."""
 
     names: tuple[str, ...]
+    one_word_names: bool  # each name is one word for str.split (recipe.one_word_each)
     index: dict[str, int]
     deps: tuple[tuple[int, ...], ...]
     oo: tuple[tuple[bool, ...] | None, ...]
@@ -187,7 +189,7 @@ def freeze(mp: MakeProcess) -> Plan | str:
         if ident is not None and not isinstance(ident, tuple):
             contents[ident] = frozenset(mp.dir_contents[ident])
     return Plan(
-        names=names, index=index, deps=deps,
+        names=names, one_word_names=one_word_each(names), index=index, deps=deps,
         oo=tuple(tuple(o) if o is not None else None for o in cols["oo"]),
         cmds=cols["cmds"], is_target=cols["is_target"], phony=cols["phony"],
         intermediate=cols["intermediate"], secondary=cols["secondary"],

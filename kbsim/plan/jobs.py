@@ -20,7 +20,11 @@ from ..make.process import Child, _collapse_in_references, _split_command_lines
 from ..make.shell import set_recipe_shell
 from ..make.remake import MakeFatal, StackOverflow
 from ..make.shell import IO, Command, ShellContext, _cannot_create, _Exit, cmd_echo
-from .recipe import program as recipe_program, run as run_program
+from .recipe import program as recipe_program, run as run_program, run_words
+
+# set_file_variables' entry for the word lists of $^ $+ $? (recipe.run_words); not a name
+# any variable can have
+_LISTS = " lists"
 
 # A recipe line of plain words (no quoting, expansion, globbing, redirection, operator,
 # comment or assignment): the shell would run it as one command with these words.
@@ -34,6 +38,25 @@ def _plain_line(line: str) -> bool:
     those characters and blanks, not starting or ending with a blank."""
     return (line.isascii() and line != "" and line[0] != " " and line[-1] != " "
             and not line.encode().translate(None, _PLAIN_BYTES))
+
+
+class PlanChild(Child):
+    """A job of a PlanProcess: WORDS, each line's words when run_words gave them."""
+
+    __slots__ = ("words",)
+
+
+def _words_after(line: str, i: int, words: list[str]) -> list[str]:
+    """LINE[I:].split(), from WORDS, LINE.split(): I is the number of prefix characters
+    ('@', '+', '-', blanks) start_job_command took off its start."""
+    lead = line[:i].split()
+    m = len(lead)
+    if not m:
+        return words
+    if line[i - 1] in " \t":  # (the prefix ends between two words)
+        return words[m:]
+    rest = words[m - 1][len(lead[-1]):]  # (the word the prefix's last one starts)
+    return [rest, *words[m:]] if rest else words[m:]
 
 
 class PlanJobs:
@@ -76,7 +99,9 @@ class PlanJobs:
         exp.auto = auto = self.set_file_variables(file)
         exp.scope = None
         programs = self.plan.recipe_programs
+        lists = auto.get(_LISTS)
         lines = []
+        words: list | None = [] if lists is not None else None
         try:
             for k, raw in enumerate(cmds.lines):
                 exp.floc = (cmds.filename, cmds.lineno + k)
@@ -86,17 +111,26 @@ class PlanJobs:
                 prog = programs.get(raw, False)
                 if prog is False:
                     prog = programs[raw] = recipe_program(exp, self.variables, raw)
-                lines.append(exp.expand(raw) if prog is None else run_program(prog, auto, exp))
+                if prog is None:
+                    lines.append(exp.expand(raw))
+                    r = None
+                else:
+                    r = run_words(prog, auto, lists) if lists is not None else None
+                    lines.append(run_program(prog, auto, exp) if r is None else r[0])
+                if words is not None:
+                    words.append(None if r is None else r[1])
         finally:
             exp.auto = None
         origin = None
         if "\n" in "".join(lines):
+            words = None  # (its lines are cut at the newlines below)
             prefix = cmds.prefix
             if any("\n" + prefix in ln for ln in lines):
                 # (a recipe prefix after a backslash-newline is dropped: MakeProcess.new_job)
                 lines = [ln.replace("\n" + prefix, "\n") for ln in lines]
             lines, origin = _split_command_lines(lines)
-        c = Child(self, file, lines, origin)
+        c = PlanChild(self, file, lines, origin)
+        c.words = words
         if self.job_slots == 1 or self.not_parallel:
             while len(self.children) >= 1:
                 self.reap_children(True)
@@ -136,23 +170,31 @@ class PlanJobs:
         changed = self.dep_changed[file] or []
         name = names[file]
         stem = self.stem_of(file)
+        # (the names as lists too, when each is one word: recipe.run_words)
+        words = self.one_word_names
         if oo is None:
             dn = list(map(names.__getitem__, deps))
             plus = " ".join(dn)
             less = next(filter(None, dn), "")
             if len(set(deps)) == len(deps):  # (no name twice: one entry a name, $^ is $+)
-                return {"@": name, "<": less, "^": plus, "+": plus,
-                        "?": " ".join(compress(dn, changed)) if True in changed else "",
-                        "|": "", "*": stem, "%": ""}
+                newer = list(compress(dn, changed)) if True in changed else []
+                auto = {"@": name, "<": less, "^": plus, "+": plus,
+                        "?": " ".join(newer), "|": "", "*": stem, "%": ""}
+                if words:
+                    auto[_LISTS] = {"^": dn, "+": dn, "?": newer}
+                return auto
             caret = list(dict.fromkeys(dn))
             if True in changed:
                 first = dict(zip(reversed(dn), range(len(dn) - 1, -1, -1)))
                 nch = len(changed)
-                qmark = " ".join(n for n in caret if first[n] < nch and changed[first[n]])
+                newer = [n for n in caret if first[n] < nch and changed[first[n]]]
             else:
-                qmark = ""
-            return {"@": name, "<": less, "^": " ".join(caret), "+": plus,
-                    "?": qmark, "|": "", "*": stem, "%": ""}
+                newer = []
+            auto = {"@": name, "<": less, "^": " ".join(caret), "+": plus,
+                    "?": " ".join(newer), "|": "", "*": stem, "%": ""}
+            if words:
+                auto[_LISTS] = {"^": caret, "+": dn, "?": newer}
+            return auto
         less = ""
         plus = []
         for i, d in enumerate(deps):
@@ -181,8 +223,11 @@ class PlanJobs:
                 caret.append(n)
                 if i < len(changed) and changed[i]:
                     qmark.append(n)
-        return {"@": name, "<": less, "^": " ".join(caret), "+": " ".join(plus),
+        auto = {"@": name, "<": less, "^": " ".join(caret), "+": " ".join(plus),
                 "?": " ".join(qmark), "|": " ".join(bar), "*": stem, "%": ""}
+        if words:
+            auto[_LISTS] = {"^": caret, "+": plus, "?": qmark, "|": bar}
+        return auto
 
     default_shell: bool | None = None  # SHELL and .SHELLFLAGS are /bin/sh -c (run_line)
 
@@ -198,6 +243,7 @@ class PlanJobs:
                 return
             k = c.idx
             p = c.lines[k]
+            w = c.words[k] if c.words is not None else None
             c.idx += 1
             sf = self.silent_files  # (MakeProcess._line_silent)
             silent = sf is True or (sf.__class__ is not bool and self.names[file] in sf)
@@ -221,6 +267,8 @@ class PlanJobs:
                 elif p[i] == "-":
                     noerror = True
                 i += 1
+            if i and w is not None:
+                w = _words_after(p, i, w)
             p = p[i:]
             c.noerror = noerror
             c.recursive = recurse
@@ -236,12 +284,13 @@ class PlanJobs:
             if not self.traced:  # (output_start does nothing once it has)
                 self.output_start()
             c.line_text = p
-            self.run_line(c, p)
+            self.run_line(c, p, w)
             self.set_command_state(file, CS_RUNNING)
             return
 
-    def run_line(self, c: Child, line: str) -> None:
-        """MakeProcess.run_line (no target variables: SHELL and .SHELLFLAGS as read)."""
+    def run_line(self, c: Child, line: str, words: list[str] | None = None) -> None:
+        """MakeProcess.run_line (no target variables: SHELL and .SHELLFLAGS as read).
+        WORDS: LINE.split(), when new_job had them."""
         ctx = ShellContext(self, self.names[c.file], line)
         ctx.recursive = c.recursive
         default_shell = self.default_shell
@@ -264,7 +313,8 @@ class PlanJobs:
             if handler is not None and not _plain_line(line):
                 handler = None
         if handler is not None and handler is not cmd_echo:
-            gen = _plain_command(ctx, line.split(), handler, self.opts.recipe_ns)
+            gen = _plain_command(ctx, line.split() if words is None else words, handler,
+                                 self.opts.recipe_ns)
         else:
             gen = shell.run_line(ctx, line, self.opts.recipe_ns)
         self.sim.drive(gen, lambda status: self._line_finished(c, status))

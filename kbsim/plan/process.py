@@ -24,6 +24,7 @@ from ..make.remake import LoopsForever, MakeFatal, StackOverflow
 from .freeze import Plan
 from .implicit import PlanImplicit
 from .jobs import PlanJobs
+from .recipe import one_word_each
 from .remake import PlanRemake
 
 RM_INCLUDED, RM_DONTCARE = 1, 2
@@ -102,6 +103,7 @@ class PlanProcess(PlanRemake, PlanImplicit, PlanJobs):
             self.dir_cache[key] = self.dir_contents[ino]
         # the file table: the plan's tuples, copied where the update changes them
         self.names = list(plan.names)
+        self.one_word_names = plan.one_word_names  # (and the names entered later: enter)
         self.index = plan.index
         self.extra: dict[str, int] = {}  # entries the implicit search adds (name -> index)
         self.deps = list(plan.deps)
@@ -239,6 +241,8 @@ class PlanProcess(PlanRemake, PlanImplicit, PlanJobs):
         i = len(self.names)
         self.extra[name] = i
         self.names.append(name)
+        if self.one_word_names and not one_word_each((name,)):
+            self.one_word_names = False
         # (plain as freeze.py _plain says: a new entry has no prerequisites or recipe;
         # the implicit search gives a name one only when a target pattern ends like it)
         sufs = self._suffixes() if self.pattern_rules else ()
