@@ -24,13 +24,7 @@ from kbsim.tree.capture import capture
 from kbsim.tree.capture_format import dump_capture
 from kbsim.tree.detect import era_hints
 
-
-@pytest.fixture(autouse=True)
-def _auto_engine(monkeypatch):
-    """These tests are about a cache that only the default tier keeps (a run forced onto
-    the reference engine reads and writes none): they run on it even when $KBSIM_ENGINE
-    forces a tier for the rest of the suite."""
-    monkeypatch.setenv("KBSIM_ENGINE", "auto")
+pytestmark = pytest.mark.usefixtures("default_tier")  # (conftest.py)
 
 
 def _fields(cap) -> tuple:

@@ -23,6 +23,8 @@ from test_capture import run_cli
 from kbsim.plan.store import compress, save_data
 from kbsim.tree import capcache, dircache
 
+pytestmark = pytest.mark.usefixtures("default_tier")  # (conftest.py)
+
 
 @pytest.fixture
 def settled(monkeypatch):

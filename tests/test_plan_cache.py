@@ -26,12 +26,7 @@ from kbsim.tree.registry import load_spec
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODEL = "alias-stale"
 
-
-@pytest.fixture(autouse=True)
-def _auto_engine(monkeypatch):
-    """These tests are about the plan's cache: they run on the default tier even when
-    $KBSIM_ENGINE forces one for the rest of the suite (docs/plan-tier.md)."""
-    monkeypatch.setenv("KBSIM_ENGINE", "auto")
+pytestmark = pytest.mark.usefixtures("default_tier")  # (conftest.py)
 
 
 def kbsim(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
