@@ -38,19 +38,7 @@ def dismantle(replay_result, sims=()) -> None:
     stat-cache what-if's). Nothing of it may be used afterwards."""
     r = replay_result
     for sim in dict.fromkeys([r.sim, *sims]):  # (once each, in order)
-        for p in sim.processes:
-            d = p.__dict__
-            files = d.get("files")
-            if isinstance(files, FileTable):  # a reference (faithful) process
-                _unlink_entries(files)
-            table = d.get("variables")
-            if isinstance(table, dict):
-                # every process has a table of its own (PlanProcess copies the Plan's),
-                # whose .VARIABLES lists that table
-                names = table.get(".VARIABLES")
-                if isinstance(names, VariableNames) and names.table is table:
-                    del table[".VARIABLES"]
-            d.clear()
+        free_processes(sim)
         sim.__dict__.clear()
     fs = r.fs
     stack = [fs.root]
@@ -84,3 +72,23 @@ def _unlink_entries(files: FileTable) -> None:
                     seen.add(id(g))
                     stack.append(g)
             setattr(f, link, None)
+
+
+def free_processes(sim) -> None:
+    """Break the cycles of SIM's make processes and let them go, leaving SIM, its
+    filesystem and the kbuild runtime as they are: an incremental trial's build 1 is
+    done with its ~1,200 processes before build 2 starts on the same filesystem."""
+    for p in sim.processes:
+        d = p.__dict__
+        files = d.get("files")
+        if isinstance(files, FileTable):  # a reference (faithful) process
+            _unlink_entries(files)
+        table = d.get("variables")
+        if isinstance(table, dict):
+            # every process has a table of its own (PlanProcess copies the Plan's),
+            # whose .VARIABLES lists that table
+            names = table.get(".VARIABLES")
+            if isinstance(names, VariableNames) and names.table is table:
+                del table[".VARIABLES"]
+        d.clear()
+    sim.processes.clear()

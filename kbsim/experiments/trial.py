@@ -37,7 +37,7 @@ from ..kbuild.spec import BuildSpec
 from ..make import MakeOptions
 from ..plan import Engine
 from . import statcache
-from .dismantle import dismantle
+from .dismantle import dismantle, free_processes
 from .rebuilders import RULES, BuildFacts, RuleContext, judge
 from .settings import MS, canonical_key, resolve_naming
 
@@ -216,6 +216,9 @@ def run_trial(spec: BuildSpec, settings: dict[str, str], seed: int,
     first_pass, n_compiles0, n_adjusts0, build_start = 1, 0, 0, r.start_ns
     status, stale = r.make_status, r.stale
     if late:
+        if free:  # build 1's make processes: nothing of build 2 or the result needs them
+            for s1 in dict.fromkeys([r.sim, *sims]):
+                free_processes(s1)
         # build 2: the late modules now use their symbols (their sources are edited)
         fs.clock.advance(EDIT_GAP_NS)
         rt.forget_stamps()  # the edit below changes inputs behind the runtime's back

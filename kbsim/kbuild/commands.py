@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import random
+import sys
 from dataclasses import dataclass, field
 
 from ..fs import FsError
@@ -256,7 +257,8 @@ class KbuildRuntime:
             names += [self.naming.config(c) for c in opts]
             if self.era.recursion and (self.era.ksym_in_deps or self.era.ksymdeps_block):
                 names += [self.naming.fixdep_ksym(s) for s in o.exports]
-            names = self._names[o.path] = list(dict.fromkeys(names))
+            # (one string a name in the process: every cell keeps its own lists)
+            names = self._names[o.path] = list(map(sys.intern, dict.fromkeys(names)))
         return names
 
     def stamp(self, ctx, name: str) -> InputStamp:
@@ -331,9 +333,10 @@ class KbuildRuntime:
         if text is None:
             # the same text every pass: it depends only on the spec (fixed during a replay)
             headers = [(h, self.spec.headers.get(h, [])) for h in o.headers]
-            text = texts[key] = write_cmd(
+            # (interned: the cells of a sweep mostly write equal texts, kept once)
+            text = texts[key] = sys.intern(write_cmd(
                 self.era, self.naming, obj, command, src, headers, o.configs,
-                list(o.exports) if self.era.recursion else [])
+                list(o.exports) if self.era.recursion else []))
         self.fs.write(f"{d}/.{b}.cmd", text, ctx.cwd)
         self.compiles.append(CompileRecord(self.pass_no, obj, tool, start, self.fs.clock.now,
                                            mtime, exports, reasons, saw, inputs))
