@@ -355,6 +355,25 @@ def test_an_incremental_trial_lets_build_1s_make_processes_go_before_build_2(mon
     assert alive[1] == alive[3] == 0
 
 
+def test_pool_workers_send_back_only_the_read_phases_they_learned(monkeypatch):
+    """A pool worker starts (forked) with the sweep's process's read cache; what it sends
+    back after a trial (runner._run_task) is what it added, not what it inherited:
+    the inherited entries sent back made the sweep's process unpickle every plan once a
+    worker (an incremental lindroth-2018 sweep's process grew from 136 to 338 MB)."""
+    from kbsim.plan import engine
+    monkeypatch.setattr(engine, "SHARED", engine.ReadCache())  # (empty: none of this suite's)
+    got = []
+    real = engine.ReadCache.merge
+    monkeypatch.setattr(engine.ReadCache, "merge",
+                        lambda self, entries: got.append(len(entries)) or real(self, entries))
+    args = ("alias-stale", ["jobs=1,2"], [f"incremental={KVM}"], 1)
+    sweep(*args, workers=2)
+    assert sum(got) > 0 and len(engine.read_cache()) > 0  # the parent learned them
+    got.clear()
+    sweep(*args, seed=1, workers=2)  # new workers, forked with all of them
+    assert got and sum(got) == 0
+
+
 def test_results_do_not_depend_on_the_hash_seed():
     """Workers of a distributed executor are separate interpreters with their own
     PYTHONHASHSEED; set iteration order must not leak into results."""
