@@ -365,6 +365,7 @@ def test_pool_workers_send_back_only_the_read_phases_they_learned(monkeypatch):
     the inherited entries sent back made the sweep's process unpickle every plan once a
     worker (an incremental lindroth-2018 sweep's process grew from 136 to 338 MB)."""
     from kbsim.plan import engine
+    monkeypatch.setenv("KBSIM_ENGINE", "auto")  # (the read cache is the plan tier's)
     monkeypatch.setattr(engine, "SHARED", engine.ReadCache())  # (empty: none of this suite's)
     got = []
     real = engine.ReadCache.merge
