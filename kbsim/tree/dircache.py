@@ -355,9 +355,7 @@ class DirSpecCache:
             return None
         log, blob, shared = doc.get("log"), doc.get("spec"), doc.get("shared")
         digests = doc.get("digests")
-        if not (isinstance(log, list) and isinstance(blob, bytes)
-                and isinstance(shared, list) and all(type(i) is int for i in shared)
-                and isinstance(digests, list) and all(type(h) is str for h in digests)):
+        if not (isinstance(log, list) and fields_ok(blob, shared, digests)):
             # (the log's entries are checked as they are asked again: Check.run)
             self.warn(f"{self.path} is damaged; not used (it is rewritten)")
             return None
@@ -390,16 +388,10 @@ class DirSpecCache:
         if kind != "ok":
             self.warn(f"{self.path} is damaged ({type(data).__name__}); not used (it is "
                       f"rewritten)")
-        from .captured import CapturedBuildSpec
         if spec is None:
             return None
         try:
-            if not isinstance(spec, CapturedBuildSpec):
-                raise TypeError("not a spec")
-            _put_back_texts(spec, shared)
-            contents = _contents(spec)
-            if len(contents) != len(digests):
-                raise ValueError("digests")
+            contents = restored(spec, shared, digests)
         except Exception as e:  # noqa: BLE001 - any damage: not used, said once
             self.warn(f"{self.path} is damaged ({type(e).__name__}); not used (it is "
                       f"rewritten)")
@@ -429,15 +421,7 @@ class DirSpecCache:
                 except OSError:
                     pass
             return
-        with paused_gc():
-            # (a class of the spec that _SPEC_ALLOWED lacks would make every later load
-            # one warning and a rebuild: tests/test_dir_spec_cache.py loads the specs back)
-            shared, data = _pickled(spec)
-        contents = _contents(spec)
-        digests = [digest_of(b) for b in contents]
-        known_digests(zip(contents, digests))
-        save_document(self.path, FORMAT, {"key": self.key, "log": rec.log, "shared": shared,
-                                          "digests": digests, "spec": compress(data)},
+        save_document(self.path, FORMAT, {"key": self.key, "log": rec.log, **packed(spec)},
                       self.warn)
 
     def _keep(self, check: "Check") -> bool:
@@ -467,6 +451,43 @@ class DirSpecCache:
         except OSError:
             pass
         return False
+
+
+def packed(spec) -> dict:
+    """What a cache file keeps of SPEC (as built, before any replay changed it; the
+    capture file's spec cache keeps it too, speccache.py): its pickle, compressed, without
+    the .cmd texts its initial files also hold ("spec", and their indexes: "shared"), and
+    the digests of the files it lays out ("digests", made known to the read cache's checks
+    here as well)."""
+    with paused_gc():
+        # (a class of the spec that _SPEC_ALLOWED lacks would make every later load one
+        # warning and a rebuild: tests/test_dir_spec_cache.py loads the specs back)
+        shared, data = _pickled(spec)
+    contents = _contents(spec)
+    digests = [digest_of(b) for b in contents]
+    known_digests(zip(contents, digests))
+    return {"shared": shared, "digests": digests, "spec": compress(data)}
+
+
+def fields_ok(blob, shared, digests) -> bool:
+    """Are packed()'s fields, as a file gave them back, of the types it wrote?"""
+    return (isinstance(blob, bytes) and isinstance(shared, list)
+            and all(type(i) is int for i in shared) and isinstance(digests, list)
+            and all(type(h) is str for h in digests))
+
+
+def restored(spec, shared: list[int], digests: list[str]) -> list[bytes]:
+    """SPEC, unpickled from packed()'s "spec", made whole again (its .cmd texts put back);
+    the contents its DIGESTS are of. Raises TypeError or ValueError when it is not what
+    packed() wrote (a damaged file)."""
+    from .captured import CapturedBuildSpec
+    if not isinstance(spec, CapturedBuildSpec):
+        raise TypeError("not a spec")
+    _put_back_texts(spec, shared)
+    contents = _contents(spec)
+    if len(contents) != len(digests):
+        raise ValueError("digests")
+    return contents
 
 
 def _contents(spec) -> list[bytes]:

@@ -24,10 +24,9 @@ import hashlib
 from pathlib import Path
 
 from ..kbuild.spec import BuildSpec
-from ..make.gcpause import paused_gc
-from ..plan.observe import digest_of, known_digests
-from ..plan.store import (code_fingerprint, compress, decompress, load_data, loads_data,
-                          save_data, save_document, written_here)
+from ..plan.observe import known_digests
+from ..plan.store import (code_fingerprint, decompress, load_data, loads_data, save_data,
+                          save_document, written_here)
 from .registry import load_spec, resolve
 
 SUBDIR = "specs-2"
@@ -68,18 +67,12 @@ def load_spec_cached(arg: str, cache_dir: Path | None, warn=None,
 def _capture_spec(arg: str, path: Path, warn):
     """The spec of the capture file ARG, from PATH when it loads; else built and kept
     there."""
-    from .dircache import _contents, _pickled  # (a capture's: not a model's imports)
+    from .dircache import packed  # (a capture's: not a model's imports)
     spec = _kept_capture_spec(path, _once(warn))
     if spec is not None:
         return spec
     spec, _ = load_spec(arg)
-    with paused_gc():  # (as built, before a replay uses it)
-        shared, data = _pickled(spec)
-    contents = _contents(spec)
-    digests = [digest_of(b) for b in contents]
-    known_digests(zip(contents, digests))
-    save_document(path, CAPTURE_FORMAT, {"shared": shared, "digests": digests,
-                                         "spec": compress(data)}, warn)
+    save_document(path, CAPTURE_FORMAT, packed(spec), warn)  # (as built, before a replay)
     return spec
 
 
@@ -97,26 +90,18 @@ def _once(warn):
 def _kept_capture_spec(path: Path, warn):
     """The capture's spec kept in PATH; None when there is none, or it does not load
     (said through WARN)."""
-    from .captured import CapturedBuildSpec
-    from .dircache import _SPEC_ALLOWED, _contents, _put_back_texts
+    from .dircache import _SPEC_ALLOWED, fields_ok, restored
     doc = load_data(path, set(), warn)
     if doc is None or not written_here(doc, CAPTURE_FORMAT, path, warn):
         return None
     try:
         blob, shared, digests = doc["spec"], doc["shared"], doc["digests"]
-        if not (isinstance(blob, bytes) and isinstance(shared, list)
-                and all(type(i) is int for i in shared) and isinstance(digests, list)
-                and all(type(h) is str for h in digests)):
+        if not fields_ok(blob, shared, digests):
             raise TypeError("fields")
         spec = loads_data(decompress(blob), _SPEC_ALLOWED, path, warn)
         if spec is None:
             return None
-        if not isinstance(spec, CapturedBuildSpec):
-            raise TypeError("not a spec")
-        _put_back_texts(spec, shared)
-        contents = _contents(spec)
-        if len(contents) != len(digests):
-            raise ValueError("digests")
+        contents = restored(spec, shared, digests)
     except Exception as e:  # noqa: BLE001 - any damage: not used, said once
         warn(f"{path} is damaged ({type(e).__name__}); not used (it is rewritten)")
         return None
