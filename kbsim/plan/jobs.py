@@ -53,9 +53,9 @@ def _words_after(line: str, i: int, words: list[str]) -> list[str]:
     m = len(lead)
     if not m:
         return words
-    if line[i - 1] in " \t":  # (the prefix ends between two words)
-        return words[m:]
-    rest = words[m - 1][len(lead[-1]):]  # (the word the prefix's last one starts)
+    # (the prefix's last word starts the line's word m - 1: what is left of that word, if
+    # anything, then the words after it)
+    rest = words[m - 1][len(lead[-1]):]
     return [rest, *words[m:]] if rest else words[m:]
 
 
