@@ -96,11 +96,8 @@ class DiskCache:
     def load(self, into: ReadCache | None = None) -> ReadCache:
         """The cache on disk, in INTO (default: a new ReadCache)."""
         self.cache = into if into is not None else ReadCache()
-        if self._doc is not None:
-            (doc,), self._doc = self._doc, None
-        else:
-            raw, self._raw = self._raw, None
-            doc = load_data(self.path, _ALLOWED, self.warn, raw)
+        self.preload()  # (nothing when it ran already)
+        (doc,), self._doc = self._doc, None
         if doc is not None:
             entries = self._entries(doc)
             if entries is not None:
