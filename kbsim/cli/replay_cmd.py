@@ -11,7 +11,7 @@ import typer
 from ..fs import GRANULARITY_HELP
 from ..kbuild import ERAS
 from .root import app
-from .common import dump_json
+from .common import dump_record
 from .engine_opts import CacheDirOpt, EngineOpt, NoCacheOpt
 
 
@@ -46,7 +46,7 @@ def replay_cmd(
                    guard=guard, normalise=normalise, engine=engine, cache_dir=cache_dir,
                    no_cache=no_cache)
     if json_out:
-        dump_json(r.to_json())
+        dump_record(r)
     else:
         sys.stdout.write(r.text(full=full))
     raise typer.Exit(r.exit_code)
