@@ -331,6 +331,35 @@ def test_existence_checks_reuse_answers_while_the_namespace_is_unchanged():
     assert not still_true(log, fs)
 
 
+def test_directory_checks_reuse_answers_while_the_namespace_is_unchanged():
+    """still_true's isdir answers are kept as its lexisting answers are: asked once
+    while the generation stays, asked again after a directory appears or goes, or a
+    file takes a directory's name."""
+    from kbsim.fs import SimFS
+    from kbsim.plan.observe import ObservingFS, still_true
+    fs = SimFS()
+    fs.mkdir("/b/inc")
+    obs = ObservingFS(fs)
+    assert obs.isdir("inc", "/b") and not obs.isdir("gen", "/b")
+    log = obs.log
+    asked: list[str] = []
+    real = fs.isdir
+
+    def spy(path, cwd=None):
+        asked.append(path)
+        return real(path, cwd)
+    fs.isdir = spy
+    assert still_true(log, fs) and still_true(log, fs)
+    assert asked == ["inc", "gen"]
+    fs.mkdir("/b/gen")  # a directory added
+    assert not still_true(log, fs)
+    fs.remove("/b/gen", recursive=True)
+    assert still_true(log, fs)
+    fs.remove("/b/inc", recursive=True)
+    fs.write("/b/inc", b"")  # a file where the directory was
+    assert not still_true(log, fs)
+
+
 def test_preload_reads_the_file_once_for_a_later_load(tmp_path):
     """DiskCache.preload (a run calls it while its build directory's spec is checked in
     a child process): the later load() takes the entries read then, and the file is not

@@ -125,52 +125,73 @@ def _comparable(method: str, answer, inos: dict[int, int]):
     return answer
 
 
-class _Existing:
-    """lexisting's answers on one SimFS while its namespace is unchanged (its
-    ``generation``, which every name added, removed or moved bumps, and which its own
-    cache of failed resolutions keys on): the ~340 read logs of a kernel tree ask about
-    ~5,500 names ~250,000 times, mostly with no change in between."""
+class _Namespace:
+    """Answers that depend on a SimFS's namespace only (lexisting, isdir), kept while
+    it is unchanged (its ``generation``, which every name added, removed or moved
+    bumps, and which its own cache of failed resolutions keys on): the ~340 read logs
+    of a kernel tree ask about ~5,500 names ~250,000 times, mostly with no change in
+    between."""
 
     def __init__(self) -> None:
         self.fs: weakref.ref | None = None
         self.generation = -1
         self.known: dict[object, dict[str, bool]] = {}  # cwd -> name -> exists
+        self.dirs: dict[tuple, bool] = {}  # (path, cwd) -> isdir
 
-    def lexisting(self, fs, args: tuple):
+    def on(self, fs) -> "_Namespace | None":
+        """This cache, made current for FS; None when FS keeps no generation."""
         gen = getattr(fs, "generation", None)
-        if gen is None or len(args) != 2:
-            return fs.lexisting(*args)
+        if gen is None:
+            return None
         if self.fs is None or self.fs() is not fs or self.generation != gen:
             self.fs = weakref.ref(fs)
             self.generation = gen
             self.known = {}
+            self.dirs = {}
+        return self
+
+    def lexisting(self, fs, args: tuple):
+        """fs.lexisting(*ARGS); the cache is current for FS (on)."""
+        if len(args) != 2:
+            return fs.lexisting(*args)
         paths, cwd = args
         known = self.known.get(cwd)
         if known is None:
             known = self.known[cwd] = {}
-        new = set(paths).difference(known)
-        if new:
-            new = list(new)
-            found = set(fs.lexisting(new, cwd))
-            for p in new:
-                known[p] = p in found
-            if fs.generation != gen:  # (it cannot change: a query, not a write)
-                self.fs = None
+        try:  # (every name known already: the usual case)
+            return list(compress(paths, map(known.__getitem__, paths)))
+        except KeyError:
+            pass
+        new = list(set(paths).difference(known))
+        found = set(fs.lexisting(new, cwd))
+        for p in new:
+            known[p] = p in found
         return list(compress(paths, map(known.__getitem__, paths)))
 
+    def isdir(self, fs, args: tuple) -> bool:
+        """fs.isdir(*ARGS); the cache is current for FS (on)."""
+        got = self.dirs.get(args)
+        if got is None:
+            got = self.dirs[args] = fs.isdir(*args)
+        return got
 
-_EXISTING = _Existing()
+
+_NAMESPACE = _Namespace()
 
 
 def still_true(log: list[Observation], fs) -> bool:
     """Whether every observation in LOG comes out the same on FS now."""
     inos: dict[int, int] = {}
+    ns = _NAMESPACE.on(fs)  # (no query below changes the namespace)
     for ob in log:
+        method = ob.method
         try:
-            if ob.method == "lexisting":
-                answer = _EXISTING.lexisting(fs, ob.args)
+            if ns is not None and method == "lexisting":
+                answer = ns.lexisting(fs, ob.args)
+            elif ns is not None and method == "isdir":
+                answer = ns.isdir(fs, ob.args)
             else:
-                answer = getattr(fs, ob.method)(*ob.args)
+                answer = getattr(fs, method)(*ob.args)
         except OSError as e:
             answer = ("error", e.errno)
         a = _comparable(ob.method, answer, inos)
