@@ -38,7 +38,7 @@ from ..make import MakeOptions
 from ..plan import Engine
 from . import statcache
 from .dismantle import dismantle, free_processes
-from .rebuilders import RULES, BuildFacts, RuleContext, judge
+from .rebuilders import RULES, BuildFacts, DecisionPoint, RuleContext
 from .settings import MS, canonical_key, resolve_naming
 
 NS = 1_000_000_000
@@ -125,7 +125,7 @@ class History:
             if c.inputs:
                 self._names.update(c.inputs)
         self._seen = len(rt.compiles)
-        stamps = {n: rt.stamp(ctx, n) for n in self._names}
+        stamps = rt.stamps(ctx, list(self._names))
         try:
             wanted = frozenset(parse_autoksyms(rt.fs.read(AUTOKSYMS, ctx.cwd).decode()))
         except OSError:
@@ -289,6 +289,14 @@ def _judge(res: TrialResult, rt, fs, spec: BuildSpec, stale, histories, build_st
     bounds.sort(key=lambda b: b.time_ns)
     recursion = rt.era.recursion
     objects = rt.objects
+    points: dict[int, DecisionPoint] = {}
+
+    def point(b: Boundary) -> DecisionPoint:
+        """The rules' judge at decision point B (what it shares between objects, once)."""
+        p = points.get(id(b))
+        if p is None:
+            p = points[id(b)] = DecisionPoint(b.stamps, ctx)
+        return p
 
     def should(path: str, wanted: frozenset[str]) -> list[str]:
         o = objects[path]
@@ -308,7 +316,7 @@ def _judge(res: TrialResult, rt, fs, spec: BuildSpec, stale, histories, build_st
             for b in bounds:
                 if b.time_ns >= c.end_ns and sorted(c.exports) != sorted(should(c.target,
                                                                                  b.wanted)):
-                    rec.caught = judge(_facts(c), b.stamps, ctx)
+                    rec.caught = point(b).verdicts(_facts(c))
                     rec.decision_ns = b.time_ns
                     for name in c.inputs or {}:
                         st = b.stamps.get(name)
@@ -331,6 +339,7 @@ def _judge(res: TrialResult, rt, fs, spec: BuildSpec, stale, histories, build_st
     needed = {u for p, o in objects.items() if o.kind == "m" for u in o.undefined}
     needed |= set(spec.whitelist) if rt.era.initial_autoksyms == "gen" else set()
     dirty: dict[str, set[str]] = {r: set() for r in RULES}
+    at_b = point(b)
     wrong: dict[str, list[str]] = {}
     for path, c in last.items():
         o = objects.get(path)
@@ -339,7 +348,7 @@ def _judge(res: TrialResult, rt, fs, spec: BuildSpec, stale, histories, build_st
         want = should(path, b.wanted)
         if sorted(c.exports) != sorted(want):
             wrong[path] = [x for x in want if x not in c.exports]
-        v = judge(_facts(c), b.stamps, ctx)
+        v = at_b.verdicts(_facts(c))
         for r, why in v.items():
             if why is not None:
                 dirty[r].add(path)

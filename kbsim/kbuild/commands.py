@@ -21,6 +21,7 @@ import hashlib
 import posixpath
 import random
 import sys
+from itertools import filterfalse
 from dataclasses import dataclass, field
 
 from ..fs import FsError
@@ -43,6 +44,26 @@ class InputStamp:
     size: int = 0
     ino: int = 0
     digest: str = ""  # blake2b-64 of the content ("" when absent)
+
+
+NO_STAMP = InputStamp(None)
+_DIGESTS: dict[bytes, str] = {}
+_DIGEST_MEMO_MAX = 512  # longer contents are hashed each time (the memo keeps its keys)
+
+
+def _digest(data: bytes) -> str:
+    """blake2b-64 of DATA, remembered for short contents (an equal content has an equal
+    digest): the inputs of a kbuild tree are mostly empty or short files, stamped again
+    after every adjust step of every trial."""
+    memo = data.__class__ is bytes and len(data) <= _DIGEST_MEMO_MAX
+    out = _DIGESTS.get(data) if memo else None
+    if out is None:
+        out = hashlib.blake2b(data, digest_size=8).hexdigest()
+        if memo:
+            if len(_DIGESTS) >= 20_000:
+                _DIGESTS.clear()
+            _DIGESTS[data] = out
+    return out
 
 
 @dataclass
@@ -212,6 +233,7 @@ class KbuildRuntime:
         # --- kbsim.experiments hooks (all off by default; the replay is unchanged) ---
         self.record_inputs = False  # fill CompileRecord.inputs
         self._stamps: dict[str, InputStamp] = {}  # see stamp()
+        self._stamp_objs: dict[tuple, InputStamp] = {}  # see _stamp_now()
         self._names: dict[str, list[str]] = _input_names_of(spec, era, naming)
         self._cmd_texts = _cmd_texts_of(spec, era, naming)  # see cc()
         self.on_touch = None  # on_touch(ctx, path): after each adjust-step touch (+guard)
@@ -267,16 +289,33 @@ class KbuildRuntime:
         (sources, headers and config files are laid out before the build); code that
         edits them between builds calls forget_stamps()."""
         hit = self._stamps.get(name)
-        if hit is not None:
-            return hit
+        if hit is None:
+            hit = self._stamps[name] = self._stamp_now(ctx, name)
+        return hit
+
+    def stamps(self, ctx, names) -> dict[str, InputStamp]:
+        """``{n: self.stamp(ctx, n) for n in NAMES}`` (NAMES: a list), with the names
+        stamped before in this interval between adjust steps taken without a call each:
+        a compile lists ~50 names, nearly all of them headers and config files that
+        other compiles stamped already."""
+        table = self._stamps
+        for n in filterfalse(table.__contains__, names):
+            table[n] = self._stamp_now(ctx, n)
+        return dict(zip(names, map(table.__getitem__, names)))
+
+    def _stamp_now(self, ctx, name: str) -> InputStamp:
+        """NAME's stamp read from the filesystem now: lstat's mtime, size and inode, and
+        the digest of the content (read follows a symlink, as before). Equal stamps are
+        one object within a replay (an unchanged file is stamped again after every
+        adjust step), so a rule can tell 'unchanged' by identity first."""
         st = self.fs.lstat(name, ctx.cwd)
         if st is None:
-            out = InputStamp(None)
-        else:
-            data = self._read(ctx, name) or b""
-            out = InputStamp(st.mtime, st.size, st.ino,
-                             hashlib.blake2b(data, digest_size=8).hexdigest())
-        self._stamps[name] = out
+            return NO_STAMP
+        data = self._read(ctx, name) or b""
+        key = (st.mtime, st.size, st.ino, _digest(data))
+        out = self._stamp_objs.get(key)
+        if out is None:
+            out = self._stamp_objs[key] = InputStamp(*key)
         return out
 
     def forget_stamps(self) -> None:
@@ -313,8 +352,7 @@ class KbuildRuntime:
             return 0  # if_changed_rule expands to ':'
         io.out(f"  {tool:<8}{obj}\n")
         start = self.fs.clock.now
-        inputs = ({n: self.stamp(ctx, n) for n in self.input_names(o)}
-                  if self.record_inputs else None)
+        inputs = self.stamps(ctx, self.input_names(o)) if self.record_inputs else None
         saw = self.fs.mtime(AUTOKSYMS, ctx.cwd)
         wanted = self._autoksyms(ctx)
         yield self.compile_ns(o)
