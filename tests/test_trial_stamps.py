@@ -177,3 +177,29 @@ def test_decision_point_on_mtimes_at_and_before_the_epoch():
         want = {n: RULES[n].dirty(b, now, ctx) for n in RULES}
         assert DecisionPoint(now, ctx).verdicts(b) == want
         assert want["ninja"] is not None and "a.h" in want["ninja"]
+
+
+def test_a_compiles_input_stamps_keep_what_they_were_after_the_adjust_step():
+    """A compile's InputStamps view reads its interval's table, which must not change
+    once the interval ended: the adjust step starts a new one."""
+    fs = SimFS(Clock(T), "ns")
+    fs.mkdir("/linux")
+    fs.write("/linux/a.h", b"")
+    fs.write("/linux/k.h", b"")
+    rt = runtime(fs)
+    v = rt.input_stamps(Ctx(), ["k.h", "a.h", "new.h"])
+    was = {"k.h": InputStamp(T, 0, fs.ino("/linux/k.h"), blake(b"")),
+           "a.h": InputStamp(T, 0, fs.ino("/linux/a.h"), blake(b"")),
+           "new.h": InputStamp(None)}
+    assert dict(v.items()) == was and list(v) == ["k.h", "a.h", "new.h"] and len(v) == 3
+    rt.stamp(Ctx(), "b.h")  # another compile's name, in the same table
+    fs.clock.advance(NS)
+    rt.forget_stamps()  # (the adjust step)
+    fs.touch("/linux/k.h")
+    fs.write("/linux/new.h", b"x")
+    now = rt.stamps(Ctx(), ["k.h", "a.h", "new.h", "b.h"])
+    assert now["k.h"].mtime_ns == T + NS and now["new.h"].size == 1
+    assert dict(v.items()) == was and v.values() == list(was.values())
+    assert v["k.h"] == was["k.h"] and "b.h" not in v
+    with pytest.raises(KeyError):
+        v["b.h"]  # in the table, but not one of the compile's names

@@ -21,8 +21,9 @@ import hashlib
 import posixpath
 import random
 import sys
-from itertools import filterfalse
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import filterfalse
 
 from ..fs import FsError
 from .cmdfile import write_cmd
@@ -66,6 +67,41 @@ def _digest(data: bytes) -> str:
     return out
 
 
+class InputStamps(Mapping):
+    """The stamps of a compile's input NAMES (a list, the names in order), read from
+    TABLE, the stamps table of the interval between two adjust steps in which the
+    compile started: a view, not a copy (a compile lists ~50 names; a trial compiles
+    ~3,000 objects). TABLE holds every name of NAMES, and no stamp in it changes once
+    it is there: the runtime starts a new table when the interval ends
+    (KbuildRuntime.forget_stamps)."""
+
+    __slots__ = ("names", "table")
+
+    def __init__(self, names: list[str], table: dict[str, InputStamp]):
+        self.names = names
+        self.table = table
+
+    def __iter__(self):
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __getitem__(self, name: str) -> InputStamp:
+        if name not in self.names:
+            raise KeyError(name)
+        return self.table[name]
+
+    def values(self) -> list[InputStamp]:  # type: ignore[override]
+        return list(map(self.table.__getitem__, self.names))
+
+    def items(self) -> list[tuple[str, InputStamp]]:  # type: ignore[override]
+        return list(zip(self.names, self.values()))
+
+    def __repr__(self) -> str:
+        return f"InputStamps({dict(self.items())!r})"
+
+
 @dataclass
 class CompileRecord:
     pass_no: int
@@ -79,7 +115,7 @@ class CompileRecord:
     saw_autoksyms_ns: int | None
     # kbsim.experiments hook: the stamps of every name the object's .cmd lists (source
     # first), taken when the compile starts; only when KbuildRuntime.record_inputs is set.
-    inputs: dict[str, InputStamp] | None = None
+    inputs: Mapping[str, InputStamp] | None = None  # (an InputStamps view)
 
 
 @dataclass
@@ -294,14 +330,18 @@ class KbuildRuntime:
         return hit
 
     def stamps(self, ctx, names) -> dict[str, InputStamp]:
-        """``{n: self.stamp(ctx, n) for n in NAMES}`` (NAMES: a list), with the names
-        stamped before in this interval between adjust steps taken without a call each:
-        a compile lists ~50 names, nearly all of them headers and config files that
-        other compiles stamped already."""
+        """``{n: self.stamp(ctx, n) for n in NAMES}`` (NAMES: a list)."""
+        return dict(self.input_stamps(ctx, names).items())
+
+    def input_stamps(self, ctx, names: list[str]) -> InputStamps:
+        """The stamps of NAMES as a view of this interval's table, with the names
+        stamped before in the interval found without a call each: a compile lists ~50
+        names, nearly all of them headers and config files that other compiles stamped
+        already."""
         table = self._stamps
         for n in filterfalse(table.__contains__, names):
             table[n] = self._stamp_now(ctx, n)
-        return dict(zip(names, map(table.__getitem__, names)))
+        return InputStamps(names, table)
 
     def _stamp_now(self, ctx, name: str) -> InputStamp:
         """NAME's stamp read from the filesystem now: lstat's mtime, size and inode, and
@@ -319,7 +359,8 @@ class KbuildRuntime:
         return out
 
     def forget_stamps(self) -> None:
-        self._stamps.clear()
+        # a new table: the old one stays as it is for the InputStamps that read it
+        self._stamps = {}
 
     def compile_ns(self, o: ObjectSpec) -> int:
         rng = random.Random(f"{self.seed}:{o.path}:{self.pass_no}")
@@ -352,7 +393,8 @@ class KbuildRuntime:
             return 0  # if_changed_rule expands to ':'
         io.out(f"  {tool:<8}{obj}\n")
         start = self.fs.clock.now
-        inputs = self.stamps(ctx, self.input_names(o)) if self.record_inputs else None
+        inputs = (self.input_stamps(ctx, self.input_names(o)) if self.record_inputs
+                  else None)
         saw = self.fs.mtime(AUTOKSYMS, ctx.cwd)
         wanted = self._autoksyms(ctx)
         yield self.compile_ns(o)
@@ -506,7 +548,7 @@ class KbuildRuntime:
     # ------------------------------------------------------------ the adjust script
     def adjust(self, ctx, argv, io):
         fs = self.fs
-        self._stamps.clear()  # the touches below change inputs (see stamp())
+        self.forget_stamps()  # the touches below change inputs (see stamp())
         rec = AdjustRecord(self.pass_no, fs.clock.now)
         self.adjusts.append(rec)
         io.out(f"  {'CHK':<8}{AUTOKSYMS}\n")
