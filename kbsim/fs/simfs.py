@@ -693,6 +693,65 @@ class SimFS:
         walk(self.root, "")
         return out
 
+    # ------------------------------------------------------------------ copies
+    def empty(self) -> bool:
+        """Nothing was ever created here (thaw can fill it)."""
+        return self._ino == 1 and self.root.real is None and not self.root.children
+
+    def freeze(self) -> "FrozenTree | None":
+        """The simulated namespace as it is, to build others like it (thaw): each node
+        (path, kind, inode number, mtime, content, symlink target), parents first and
+        each directory's entries in its order; None when it mirrors the real filesystem
+        or a simulation assumed some content (neither is a plain copy)."""
+        if self.root.real is not None or self.unknown_content or self._detached:
+            return None
+        entries: list[tuple] = []
+        stack: list[tuple[int, str, Node]] = [(-1, "", self.root)]
+        while stack:
+            parent, path, n = stack.pop()
+            if n.real is not None or n.origin is not None:
+                return None
+            k = len(entries)
+            entries.append((parent, path or "/", n.name, n.kind, n.ino, n.mtime, n.data,
+                            n.target))
+            if n.children:
+                base = path + "/"
+                stack.extend((k, base + name, c)
+                             for name, c in reversed(list(n.children.items())))
+        return FrozenTree(entries, self._ino, self.generation, self.removals,
+                          self.mg_floor)
+
+    def thaw(self, tree: "FrozenTree", mtimes: list[int]) -> None:
+        """Make this filesystem, in which nothing was created yet, hold TREE's nodes
+        (freeze) with MTIMES (one a node, in TREE's order) as their mtimes, and count
+        inodes and namespace changes on from where TREE's filesystem was."""
+        if not self.empty():
+            raise ValueError("thaw: the filesystem is not empty")
+        root = self.root
+        nodes: list[Node] = []
+        for (parent, _path, name, kind, ino, _mtime, data, target), mtime in zip(
+                tree.entries, mtimes, strict=True):
+            if parent < 0:
+                n = root
+                n.mtime = mtime
+            else:
+                p = nodes[parent]
+                n = Node(ino, kind, mtime, p, name)
+                p.children[name] = n
+                if kind == FILE:
+                    n.data = data
+                    n.size = len(data)
+                n.target = target
+            nodes.append(n)
+        self._ino = tree.next_ino
+        self.generation = tree.generation
+        self.removals = tree.removals
+        self.mg_floor = tree.mg_floor
+        self._clear_cache()
+        for neg in self._neg:
+            neg.clear()
+        self._cwd_cache.clear()
+
     # ------------------------------------------------------------------ walking
     def walk_files(self, top: str = "/", cwd: str | None = None):
         """Yield (absolute path, Stat) for every regular file under TOP (no link following)."""
@@ -708,6 +767,18 @@ class SimFS:
                     stack.append((p, n))
                 elif n.kind == FILE:
                     yield p, Stat(n.ino, n.kind, n.mtime, n.size)
+
+
+@dataclass(frozen=True, slots=True)
+class FrozenTree:
+    """SimFS.freeze(): its entries (parent index, path, name, kind, ino, mtime, data,
+    target) and the counters of the filesystem it was taken from."""
+
+    entries: list[tuple]
+    next_ino: int
+    generation: int
+    removals: int
+    mg_floor: int
 
 
 _TYPES = {FILE: "file", DIR: "directory", LINK: "symlink"}
