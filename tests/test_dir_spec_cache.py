@@ -271,7 +271,8 @@ def _doc(f):
 
 @pytest.mark.parametrize("damage", ["empty", "garbage", "truncated", "foreign", "old-code",
                                     "bad-log", "bad-args", "log-not-list", "refused-class",
-                                    "bad-spec", "bad-shared"])
+                                    "bad-spec", "bad-shared", "bad-capture",
+                                    "no-capture"])
 def test_damaged_file_is_one_warning_and_rebuilt(tmp_path, settled, captures, damage):
     b, s = e5_race_tree(tmp_path / "t")
     cdir = tmp_path / "cache"
@@ -302,6 +303,10 @@ def test_damaged_file_is_one_warning_and_rebuilt(tmp_path, settled, captures, da
         save_data(f, dict(doc, spec=b"\x28\xb5\x2f\xfd broken"))
     elif damage == "bad-shared":  # an index past the .cmd files
         save_data(f, dict(doc, shared=[10 ** 6]))
+    elif damage == "bad-capture":  # (its capture's frame is checked when it is loaded)
+        save_data(f, dict(doc, capture=doc["capture"][:-8] + b"\0" * 8))
+    elif damage == "no-capture":  # (a file of kbsim-build-dir-spec/1's fields)
+        save_data(f, {k: v for k, v in doc.items() if k not in ("capture", "cmds")})
     n0 = captures[0]
     warm = _replay(b, "--cache-dir", cdir)
     cold = _replay(b, "--no-cache")

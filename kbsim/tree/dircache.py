@@ -52,7 +52,7 @@ from ..plan.store import (compress, decompress, load_data, loads_data, namespace
                           save_document, written_here)
 from .capcache import RACY_NS, signature
 
-FORMAT = "kbsim-build-dir-spec/1"
+FORMAT = "kbsim-build-dir-spec/2"
 SUBDIR = "builddirs-1"
 
 # what the file's outer document may hold (builtin containers only), and the classes of
@@ -353,9 +353,8 @@ class DirSpecCache:
             return None
         if not written_here(doc, FORMAT, self.path, self.warn):
             return None
-        log, blob, shared = doc.get("log"), doc.get("spec"), doc.get("shared")
-        digests = doc.get("digests")
-        if not (isinstance(log, list) and fields_ok(blob, shared, digests)):
+        log = doc.get("log")
+        if not (isinstance(log, list) and fields_ok(doc)):
             # (the log's entries are checked as they are asked again: Check.run)
             self.warn(f"{self.path} is damaged; not used (it is rewritten)")
             return None
@@ -372,9 +371,9 @@ class DirSpecCache:
         if not same:
             self.keep = self._keep(check)
             return None
-        # the rest of the answers are checked while a thread decompresses the spec (zstd
-        # gives up the GIL); the caller's IDLE work overlaps it too
-        raw = Unpacking(blob)
+        # the rest of the answers are checked while a thread decompresses the spec and its
+        # capture (zstd gives up the GIL); the caller's IDLE work overlaps it too
+        raw = Unpacking(doc["spec"], doc["capture"])
         if idle is not None:
             idle()
         same = self._run(check, 1, len(log))
@@ -384,23 +383,25 @@ class DirSpecCache:
             self.keep = self._keep(check)
             return None
         kind, data = raw.result()
-        spec = loads_data(data, _SPEC_ALLOWED, self.path, self.warn) if kind == "ok" else None
+        spec = (loads_data(data[0], _SPEC_ALLOWED, self.path, self.warn) if kind == "ok"
+                else None)
         if kind != "ok":
             self.warn(f"{self.path} is damaged ({type(data).__name__}); not used (it is "
                       f"rewritten)")
         if spec is None:
             return None
         try:
-            contents = restored(spec, shared, digests)
+            spec, contents = restored(spec, doc, data[1], self.path)
+            patched = not check.moved or patch_mtimes(spec, check.moved)  # (its capture)
         except Exception as e:  # noqa: BLE001 - any damage: not used, said once
             self.warn(f"{self.path} is damaged ({type(e).__name__}); not used (it is "
                       f"rewritten)")
             return None
-        if check.moved and not patch_mtimes(spec, check.moved):
+        if not patched:
             check.first = (-1, sorted((p, g) for p, (_, g) in check.moved.items()))
             self.keep = self._keep(check)
             return None
-        known_digests(zip(contents, digests))
+        known_digests(zip(contents, doc["digests"]))
         return spec
 
     def _run(self, check: "Check", lo: int, hi: int) -> bool | None:
@@ -455,39 +456,47 @@ class DirSpecCache:
 
 def packed(spec) -> dict:
     """What a cache file keeps of SPEC (as built, before any replay changed it; the
-    capture file's spec cache keeps it too, speccache.py): its pickle, compressed, without
-    the .cmd texts its initial files also hold ("spec", and their indexes: "shared"), and
-    the digests of the files it lays out ("digests", made known to the read cache's checks
-    here as well)."""
+    capture file's spec cache keeps it too, speccache.py): its pickle without its capture,
+    compressed ("spec"), and its capture's ("capture": keptspec.py unpickles it only when
+    asked for), without the .cmd texts its initial files also hold ("shared": their
+    indexes), and the digests of the files it lays out ("digests", made known to the read
+    cache's checks here as well)."""
     with paused_gc():
         # (a class of the spec that _SPEC_ALLOWED lacks would make every later load one
         # warning and a rebuild: tests/test_dir_spec_cache.py loads the specs back)
-        shared, data = _pickled(spec)
+        shared, data, cap = _pickled(spec)
     contents = _contents(spec)
     digests = [digest_of(b) for b in contents]
     known_digests(zip(contents, digests))
-    return {"shared": shared, "digests": digests, "spec": compress(data)}
+    return {"shared": shared, "digests": digests, "spec": compress(data),
+            "capture": compress(cap), "cmds": len(spec.capture.cmd_files)}
 
 
-def fields_ok(blob, shared, digests) -> bool:
-    """Are packed()'s fields, as a file gave them back, of the types it wrote?"""
-    return (isinstance(blob, bytes) and isinstance(shared, list)
-            and all(type(i) is int for i in shared) and isinstance(digests, list)
-            and all(type(h) is str for h in digests))
+def fields_ok(doc: dict) -> bool:
+    """Are packed()'s fields, as a file gave them back (DOC), of the types it wrote, the
+    indexes in "shared" those of .cmd entries ("cmds": how many the capture has)?"""
+    blob, shared, digests = doc.get("spec"), doc.get("shared"), doc.get("digests")
+    n = doc.get("cmds")
+    return (isinstance(blob, bytes) and isinstance(doc.get("capture"), bytes)
+            and type(n) is int and isinstance(shared, list)
+            and all(type(i) is int and 0 <= i < n for i in shared)
+            and isinstance(digests, list) and all(type(h) is str for h in digests))
 
 
-def restored(spec, shared: list[int], digests: list[str]) -> list[bytes]:
-    """SPEC, unpickled from packed()'s "spec", made whole again (its .cmd texts put back);
-    the contents its DIGESTS are of. Raises TypeError or ValueError when it is not what
-    packed() wrote (a damaged file)."""
+def restored(spec, doc: dict, capture: bytes, path):
+    """SPEC, unpickled from packed()'s "spec" (PATH's document DOC, fields_ok), made whole
+    again: a keptspec.KeptSpec whose capture is CAPTURE (packed()'s "capture",
+    decompressed), its .cmd texts put back when it is unpickled; and the contents the
+    digests are of. Raises TypeError or ValueError when it is not what packed() wrote (a
+    damaged file)."""
     from .captured import CapturedBuildSpec
-    if not isinstance(spec, CapturedBuildSpec):
+    from .keptspec import kept
+    if type(spec) is not CapturedBuildSpec or spec.__dict__.get("capture") is not None:
         raise TypeError("not a spec")
-    _put_back_texts(spec, shared)
     contents = _contents(spec)
-    if len(contents) != len(digests):
+    if len(contents) != len(doc["digests"]):
         raise ValueError("digests")
-    return contents
+    return kept(spec, capture, doc["shared"], doc["cmds"], path), contents
 
 
 def _contents(spec) -> list[bytes]:
@@ -497,21 +506,24 @@ def _contents(spec) -> list[bytes]:
     return [d for _, d in spec.initial_files.values() if d is not None]
 
 
-def _cmd_file_key(spec, e) -> str:
-    return e.path if e.path.startswith("/") else f"{spec.capture.build_dir.rstrip('/')}/{e.path}"
+def _cmd_file_key(cap, e) -> str:
+    return e.path if e.path.startswith("/") else f"{cap.build_dir.rstrip('/')}/{e.path}"
 
 
-def _pickled(spec) -> tuple[list[int], bytes]:
-    """SPEC pickled without the texts of the .cmd files that its initial_files hold as
-    their UTF-8 bytes (half of a 6.1 tree's spec), and the indexes of those."""
-    cmds = spec.capture.cmd_files
+def _pickled(spec) -> tuple[list[int], bytes, bytes]:
+    """SPEC pickled without its capture, and its capture without the texts of the .cmd
+    files that its initial_files hold as their UTF-8 bytes (half of a 6.1 tree's spec);
+    the indexes of those. (Nothing of the one is an object of the other's: the two
+    pickles give back the same graph.)"""
+    cap = spec.capture
+    cmds = cap.cmd_files
     files = spec.initial_files
     shared: list[int] = []
     for i, e in enumerate(cmds):
         t = e.text
         if t is None:
             continue
-        f = files.get(_cmd_file_key(spec, e))
+        f = files.get(_cmd_file_key(cap, e))
         if f is not None and f[1] is not None and f[1] == t.encode("utf-8"):
             shared.append(i)
     texts = [cmds[i].__dict__["text"] for i in shared]
@@ -522,7 +534,7 @@ def _pickled(spec) -> tuple[list[int], bytes]:
     for o in (*spec.objects(), *spec.tree_objects):
         o.headers = [one(h, h) for h in o.headers]
         o.configs = [one(c, c) for c in o.configs]
-    private = spec.capture.__pydantic_private__
+    private = cap.__pydantic_private__
     scans = private.get("_scans") if private else None
     try:
         for i in shared:  # (the model's own dict: no pydantic bookkeeping changes)
@@ -531,34 +543,39 @@ def _pickled(spec) -> tuple[list[int], bytes]:
             # the capture's own scans, which the spec was built from and which nothing
             # reads after (a CapturedTree of the capture would scan the texts again)
             private["_scans"] = None
-        return shared, pickle.dumps(spec, protocol=5)
+        spec.capture = None
+        return shared, pickle.dumps(spec, protocol=5), pickle.dumps(cap, protocol=5)
     finally:
+        spec.capture = cap
         for i, t in zip(shared, texts):
             cmds[i].__dict__["text"] = t
         if scans is not None:
             private["_scans"] = scans
 
 
-def _put_back_texts(spec, shared: list[int]) -> None:
-    cmds = spec.capture.cmd_files
+def _put_back_texts(spec, shared: list[int], cap) -> None:
+    """The texts of CAP's .cmd entries SHARED (_pickled left them out) from SPEC's
+    initial files. Raises IndexError, KeyError or TypeError when they are not there."""
+    cmds = cap.cmd_files
     files = spec.initial_files
     for i in shared:
         e = cmds[i]
-        e.__dict__["text"] = files[_cmd_file_key(spec, e)][1].decode("utf-8")
+        e.__dict__["text"] = files[_cmd_file_key(cap, e)][1].decode("utf-8")
 
 
 class Unpacking:
-    """decompress(BLOB) on a thread; result(): ("ok", bytes) or ("damaged", exception)."""
+    """decompress() of each of BLOBS on a thread; result(): ("ok", [bytes, ...]) or
+    ("damaged", exception)."""
 
-    def __init__(self, blob: bytes):
+    def __init__(self, *blobs: bytes):
         self._box: list = []
-        self._thread = threading.Thread(target=self._run, args=(blob,), daemon=True,
+        self._thread = threading.Thread(target=self._run, args=blobs, daemon=True,
                                         name="kbsim-dir-spec")
         self._thread.start()
 
-    def _run(self, blob: bytes) -> None:
+    def _run(self, *blobs: bytes) -> None:
         try:
-            self._box.append(("ok", decompress(blob)))
+            self._box.append(("ok", [decompress(b) for b in blobs]))
         except Exception as e:  # noqa: BLE001 - any damage: said by the caller
             self._box.append(("damaged", e))
 

@@ -13,7 +13,8 @@ directory's spec is (dircache.py: the capture's texts and scans left out of the 
 the digests of the files it lays out kept beside it): it too is a function of the file's
 bytes and of kbsim's code only. Building it (the JSON parsed and validated, the next make's
 ``.cmd`` texts written out) took 0.37 s of a 1.07 s warm replay of linux-6.1-tinyconfig;
-loading it back takes ~0.1 s, and keeping it ~0.1 s once (2026-12-07). A build
+loading it back takes ~0.1 s, and keeping it ~0.1 s once (2026-12-07); the capture it
+holds is unpickled only when something asks for it (keptspec.py). A build
 directory's spec is kept with what its capture observed (tree/dircache.py), and its
 capture keeps what it read from each file (tree/capcache.py).
 """
@@ -30,7 +31,7 @@ from ..plan.store import (code_fingerprint, decompress, load_data, loads_data, s
 from .registry import load_spec, resolve
 
 SUBDIR = "specs-2"
-CAPTURE_FORMAT = "kbsim-capture-spec/1"
+CAPTURE_FORMAT = "kbsim-capture-spec/2"
 _ALLOWED = {("kbsim.kbuild.spec", n) for n in
             ("BuildSpec", "DirSpec", "ObjectSpec", "ModuleSpec", "Timing")}
 
@@ -95,15 +96,15 @@ def _kept_capture_spec(path: Path, warn):
     if doc is None or not written_here(doc, CAPTURE_FORMAT, path, warn):
         return None
     try:
-        blob, shared, digests = doc["spec"], doc["shared"], doc["digests"]
-        if not fields_ok(blob, shared, digests):
+        if not fields_ok(doc):
             raise TypeError("fields")
-        spec = loads_data(decompress(blob), _SPEC_ALLOWED, path, warn)
+        capture = decompress(doc["capture"])  # (its checksum checked now; unpickled when used)
+        spec = loads_data(decompress(doc["spec"]), _SPEC_ALLOWED, path, warn)
         if spec is None:
             return None
-        contents = restored(spec, shared, digests)
+        spec, contents = restored(spec, doc, capture, path)
     except Exception as e:  # noqa: BLE001 - any damage: not used, said once
         warn(f"{path} is damaged ({type(e).__name__}); not used (it is rewritten)")
         return None
-    known_digests(zip(contents, digests))
+    known_digests(zip(contents, doc["digests"]))
     return spec
