@@ -426,3 +426,41 @@ def test_a_kept_capture_that_does_not_load_says_which_file(tmp_path, monkeypatch
     with pytest.raises(ValueError, match=str(f)):
         spec.capture
     assert ran == []
+
+
+def test_loads_frame_refuses_what_decompress_refuses(tmp_path):
+    """store.loads_frame unpickles a frame as it decompresses it: a frame whose stored
+    bytes changed (its checksum says so only at its end), bytes after the pickle and a
+    truncated frame are each refused with one warning, as decompress() refuses them."""
+    from kbsim.plan.store import loads_frame
+    data = {"blob": os.urandom(8192), "n": 7}
+    blob = compress(pickle.dumps(data, protocol=5))
+    assert loads_frame(blob, set(), tmp_path / "f") == data
+    bad = bytearray(blob)
+    i = bad.index(data["blob"][100:116]) + 4  # (incompressible: a raw block)
+    bad[i] ^= 0xFF
+    trailing = compress(pickle.dumps(data, protocol=5) + b"more")
+    for damaged in (bytes(bad), trailing, blob[: len(blob) // 2]):
+        said: list[str] = []
+        assert loads_frame(damaged, set(), tmp_path / "f", said.append) is None
+        assert len(said) == 1 and "damaged" in said[0]
+
+
+def test_a_kept_capture_spec_whose_spec_frame_is_damaged_is_built_again(tmp_path):
+    """The spec's frame inside a kept capture spec changed (the outer file sound): one
+    warning, the spec built again and kept again."""
+    from kbsim.plan.store import load_data, save_data
+    from kbsim.tree.speccache import SUBDIR, load_spec_cached
+    cap, kept, built = _kept_race_spec(tmp_path)
+    (f,) = (tmp_path / "c" / SUBDIR).glob("*.bin")
+    doc = load_data(f, set())
+    spec = bytearray(doc["spec"])
+    spec[len(spec) // 2] ^= 0xFF
+    save_data(f, dict(doc, spec=bytes(spec)))
+    said: list[str] = []
+    again, _ = load_spec_cached(str(cap), tmp_path / "c", said.append)
+    assert len(said) == 1 and "damaged" in said[0] and str(f) in said[0]
+    assert again == built and "_kept" not in vars(again)  # (built, not loaded)
+    said.clear()
+    third, _ = load_spec_cached(str(cap), tmp_path / "c", said.append)
+    assert said == [] and "_kept" in vars(third) and third == built

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from ..kbuild.spec import BuildSpec
 from ..plan.observe import known_digests
-from ..plan.store import (code_fingerprint, decompress, load_data, loads_data, save_data,
+from ..plan.store import (code_fingerprint, decompress, load_data, loads_frame, save_data,
                           save_document, written_here)
 from .registry import load_spec, resolve
 
@@ -99,7 +99,7 @@ def _kept_capture_spec(path: Path, warn):
         if not fields_ok(doc):
             raise TypeError("fields")
         capture = decompress(doc["capture"])  # (its checksum checked now; unpickled when used)
-        spec = loads_data(decompress(doc["spec"]), _SPEC_ALLOWED, path, warn)
+        spec = loads_frame(doc["spec"], _SPEC_ALLOWED, path, warn)
         if spec is None:
             return None
         spec, contents = restored(spec, doc, capture, path)
