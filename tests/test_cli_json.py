@@ -62,3 +62,56 @@ def test_replay_json_is_json_dumps_text():
                        timeout=600, env=env)
     assert p.returncode == res.exit_code == 1
     assert p.stdout == _json_dumps_text(res)
+
+
+# ---------------------------------------------------------------- one command's module
+_HELP_ALONE_AND_WHOLE = r'''
+import contextlib, io, sys
+from kbsim.cli.typer_app import command
+name = sys.argv[1]
+
+def run(group, args):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        try:
+            group.main(args=args, prog_name="kbsim", standalone_mode=True)
+        except SystemExit as e:
+            code = e.code
+    return out.getvalue(), code
+
+asks = ([name, "--help"], [name, "--no-such-option"])
+alone = [run(command(name), a) for a in asks]
+mods = sorted(m for m in sys.modules if m.startswith("kbsim.cli.") and m.endswith("_cmd"))
+whole = [run(command(), a) for a in asks]
+print(repr((alone == whole, mods, alone[0][1], alone[1][1], list(command().commands))))
+'''
+
+
+def test_commands_are_the_ones_their_modules_register():
+    """typer_app.COMMANDS (which module a command line's first word imports) is what the
+    command modules register, in the order of the whole application's help."""
+    from kbsim.cli.root import app
+    from kbsim.cli.typer_app import COMMANDS, command
+    group = command()
+    assert {i.name: i.callback.__module__ for i in app.registered_commands} == \
+        {n: f"kbsim.cli.{m}" for n, m in COMMANDS.items()}
+    assert list(group.commands) == list(COMMANDS)
+
+
+@pytest.mark.parametrize("name", ["replay", "whatif", "graph", "diagnose"])
+def test_a_command_built_alone_says_what_the_whole_app_says(name):
+    """`kbsim NAME ...` imports NAME's module only, and its help and its errors are the
+    whole application's; the whole application built after it lists the commands in
+    their own order."""
+    import ast
+
+    from kbsim.cli.typer_app import COMMANDS
+    env = dict(os.environ, COLUMNS="100",
+               PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    p = subprocess.run([sys.executable, "-c", _HELP_ALONE_AND_WHOLE, name],
+                       capture_output=True, text=True, timeout=600, env=env)
+    same, mods, help_code, bad_code, names = ast.literal_eval(
+        p.stdout.strip().splitlines()[-1])
+    assert same and help_code == 0 and bad_code == 2
+    assert mods == [f"kbsim.cli.{COMMANDS[name]}"]
+    assert names == list(COMMANDS)

@@ -28,7 +28,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(0)
     try:
         from .typer_app import command
-        command().main(args=args, prog_name="kbsim", standalone_mode=True)
+        # (the command named first: only its module is imported; see command())
+        command(args[0] if args else None).main(args=args, prog_name="kbsim",
+                                               standalone_mode=True)
     except InputError as e:
         print(f"kbsim: error: {e}", file=sys.stderr)
         sys.exit(2)
