@@ -115,3 +115,51 @@ def test_a_command_built_alone_says_what_the_whole_app_says(name):
     assert same and help_code == 0 and bad_code == 2
     assert mods == [f"kbsim.cli.{COMMANDS[name]}"]
     assert names == list(COMMANDS)
+
+
+def test_a_replay_command_runs_with_the_collector_paused(monkeypatch):
+    """`kbsim replay` (one replay) runs with the cyclic collector paused from the start
+    (cli.ONE_REPLAY), and leaves it as it found it; another command does not pause it."""
+    import gc
+
+    import kbsim.api.replays as replays
+    from kbsim.cli import main
+    seen = []
+
+    def fake(*a, **k):
+        seen.append(gc.isenabled())
+        raise KeyboardInterrupt  # (no replay: the state seen is what counts)
+    monkeypatch.setattr(replays, "run_replay", fake)
+    assert gc.isenabled()
+    with pytest.raises(SystemExit):
+        main(["replay", "lindroth-2018", "--json"])
+    assert seen == [False] and gc.isenabled()
+    with pytest.raises(SystemExit):
+        main(["schema", "--help"])
+    assert gc.isenabled()
+
+
+def test_a_replay_command_collects_first_what_earlier_replays_left(monkeypatch):
+    """A process that runs replay after replay through main() (the tests, an embedder):
+    the garbage the earlier ones left is collected first once it is owed
+    (make/gcpause.py), although the command then runs with the collector paused."""
+    import gc
+
+    import kbsim.api.replays as replays
+    from kbsim.cli import main
+    from kbsim.make import gcpause
+
+    def fake(*a, **k):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(replays, "run_replay", fake)
+    collected = []
+    real = gc.collect
+    monkeypatch.setattr(gc, "collect", lambda *a: collected.append(a) or real(*a))
+    monkeypatch.setattr(gcpause, "_pending", gcpause.PENDING_LIMIT + 1)
+    with pytest.raises(SystemExit):
+        main(["replay", "lindroth-2018", "--json"])
+    assert collected and gcpause._pending < gcpause.PENDING_LIMIT
+    collected.clear()
+    with pytest.raises(SystemExit):
+        main(["replay", "lindroth-2018", "--json"])
+    assert collected == []  # (none owed now)
