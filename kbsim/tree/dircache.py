@@ -29,11 +29,14 @@ differ are listing entries of such files (Check.unread), the kept spec is given 
 new mtimes where a fresh capture would put them (patch_mtimes), instead of capturing
 again.
 
-The check (~0.06 s on the 6.1 tree: ~360 listings, ~7,800 realpaths and stats) runs while
-a thread decompresses the spec (zstd gives up the GIL). Running it in a forked child on
-the other core measured no gain (1.073 s against 1.064 s wall, 8 alternated warm replays
-of the 6.1 tree, 2026-12-07), and a fork while the read cache's prefetch thread runs is
-a risk, so there is none. The file also keeps the digests of the contents the replay lays out from the spec, which
+The check takes ~0.06 s on the 6.1 tree (~360 listings, ~7,800 realpaths and stats).
+Running it in a forked child on the other core measured no gain (1.073 s against 1.064 s
+wall, 8 alternated warm replays of the 6.1 tree, 2026-12-07), and a fork while the read
+cache's prefetch thread runs is a risk, so there is none. The spec is then unpickled as
+it is decompressed (store.loads_frame): decompressing it whole on a thread while the
+check ran held its 35 MB pickle at once, for no gain in time (10 alternated warm replays
+of the 6.1 tree: 0.888 s CPU and 160 MB peak, against 0.913 s and 191 MB, 2026-12-07).
+The file also keeps the digests of the contents the replay lays out from the spec, which
 the read cache's checks would otherwise compute again (plan/observe.py known_digests).
 """
 
@@ -43,12 +46,11 @@ import functools
 import io
 import os
 import pickle
-import threading
 from pathlib import Path
 
 from ..make.gcpause import paused_gc
 from ..plan.observe import digest_of, known_digests
-from ..plan.store import (compress, decompress, load_data, loads_data, namespace,
+from ..plan.store import (compress, decompress, load_data, loads_frame, namespace,
                           save_document, written_here)
 from .capcache import RACY_NS, signature
 
@@ -345,8 +347,8 @@ class DirSpecCache:
         """The spec kept, when every answer of its log is still the same on TREE, or
         differs only in the mtimes of files the capture did not read (Check; the spec is
         then patched with them); else None, and ``keep`` says whether the spec built
-        instead is to be kept (see _keep). IDLE(): called while a thread decompresses
-        the spec."""
+        instead is to be kept (see _keep). IDLE(): work of the caller's, done once the
+        first answer is the same (the read cache's loading: api/readcache.py)."""
         self.keep = True
         doc = load_data(self.path, _DOC_ALLOWED, self.warn)
         if doc is None:
@@ -371,9 +373,6 @@ class DirSpecCache:
         if not same:
             self.keep = self._keep(check)
             return None
-        # the rest of the answers are checked while a thread decompresses the spec and its
-        # capture (zstd gives up the GIL); the caller's IDLE work overlaps it too
-        raw = Unpacking(doc["spec"], doc["capture"])
         if idle is not None:
             idle()
         same = self._run(check, 1, len(log))
@@ -382,16 +381,17 @@ class DirSpecCache:
         if not same:  # (the tree changed: built again)
             self.keep = self._keep(check)
             return None
-        kind, data = raw.result()
-        spec = (loads_data(data[0], _SPEC_ALLOWED, self.path, self.warn) if kind == "ok"
-                else None)
-        if kind != "ok":
-            self.warn(f"{self.path} is damaged ({type(data).__name__}); not used (it is "
+        try:
+            capture = decompress(doc["capture"])  # (its checksum checked now)
+        except Exception as e:  # noqa: BLE001 - any damage: not used, said once
+            self.warn(f"{self.path} is damaged ({type(e).__name__}); not used (it is "
                       f"rewritten)")
+            return None
+        spec = loads_frame(doc["spec"], _SPEC_ALLOWED, self.path, self.warn)
         if spec is None:
             return None
         try:
-            spec, contents = restored(spec, doc, data[1], self.path)
+            spec, contents = restored(spec, doc, capture, self.path)
             patched = not check.moved or patch_mtimes(spec, check.moved)  # (its capture)
         except Exception as e:  # noqa: BLE001 - any damage: not used, said once
             self.warn(f"{self.path} is damaged ({type(e).__name__}); not used (it is "
@@ -563,27 +563,6 @@ def _put_back_texts(spec, shared: list[int], cap) -> None:
         e.__dict__["text"] = files[_cmd_file_key(cap, e)][1].decode("utf-8")
 
 
-class Unpacking:
-    """decompress() of each of BLOBS on a thread; result(): ("ok", [bytes, ...]) or
-    ("damaged", exception)."""
-
-    def __init__(self, *blobs: bytes):
-        self._box: list = []
-        self._thread = threading.Thread(target=self._run, args=blobs, daemon=True,
-                                        name="kbsim-dir-spec")
-        self._thread.start()
-
-    def _run(self, *blobs: bytes) -> None:
-        try:
-            self._box.append(("ok", [decompress(b) for b in blobs]))
-        except Exception as e:  # noqa: BLE001 - any damage: said by the caller
-            self._box.append(("damaged", e))
-
-    def result(self):
-        self._thread.join()
-        return self._box[0]
-
-
 _METHODS = frozenset(("scandir", "readlink", "stat", "lstat_kind", "realpath", "filesystem",
                       "host_kernel", "open"))
 
@@ -592,7 +571,7 @@ def build_dir_spec(path: Path, cache_dir: Path | str, warn=None, idle=None):
     """The spec of the next make of the build directory PATH (registry.load_spec), from
     CACHE_DIR when its capture's answers are all the same again; else captured (with
     the capture cache in CACHE_DIR), built, and kept there. IDLE(): work of the caller's
-    to do while a thread decompresses the kept spec."""
+    to do meanwhile (DirSpecCache.load)."""
     from . import capcache
     from .capture import RealTree, capture, capture_setup
     from .filechk import capture_env
