@@ -55,6 +55,13 @@ def test_stamps_read_each_input_as_lstat_and_its_content():
     # lstat's mtime, size and inode (the link's own); read follows it to the content
     link = fs.lstat("/linux/l.h")
     assert got["l.h"] == InputStamp(link.mtime, link.size, link.ino, blake(b"target"))
+    # a directory and a dangling symlink: lstat's fields, no content
+    fs.mkdir("/linux/d")
+    fs.symlink("nowhere.h", "/linux/dangling.h")
+    more = rt.stamps(Ctx(), ["d", "dangling.h"])
+    for n in ("d", "dangling.h"):
+        st = fs.lstat(f"/linux/{n}")
+        assert more[n] == InputStamp(st.mtime, st.size, st.ino, blake(b"")), n
     # one name at a time gives the same
     assert {n: rt.stamp(Ctx(), n) for n in got} == got
 

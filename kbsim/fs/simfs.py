@@ -380,6 +380,23 @@ class SimFS:
             return None
         return Stat(n.ino, n.kind, n.mtime, n.size)
 
+    def lstat_and_read(self, path: str, cwd: str | None = None
+                       ) -> tuple[int, int, int, bytes | None] | None:
+        """(mtime, size, ino) of lstat(PATH) and read(PATH)'s content (None when read
+        fails), in one resolution when PATH names a regular file; None when lstat finds
+        nothing. Nothing is counted or marked queried (lstat's side-effect-free view)."""
+        n = self._lookup(path, cwd, False)
+        if n is None:
+            return None
+        if n.kind == FILE and n.data is not None:
+            data = n.data
+        else:  # a symlink (read follows it), a directory, content not loaded yet
+            try:
+                data = self.read(path, cwd)
+            except FsError:
+                data = None
+        return n.mtime, n.size, n.ino, data
+
     def readlink(self, path: str, cwd: str | None = None) -> str | None:
         """readlink(2): a symlink's target, or None."""
         n = self._lookup(path, cwd, False)

@@ -348,11 +348,11 @@ class KbuildRuntime:
         the digest of the content (read follows a symlink, as before). Equal stamps are
         one object within a replay (an unchanged file is stamped again after every
         adjust step), so a rule can tell 'unchanged' by identity first."""
-        st = self.fs.lstat(name, ctx.cwd)
+        st = self.fs.lstat_and_read(name, ctx.cwd)
         if st is None:
             return NO_STAMP
-        data = self._read(ctx, name) or b""
-        key = (st.mtime, st.size, st.ino, _digest(data))
+        mtime, size, ino, data = st
+        key = (mtime, size, ino, _digest(data or b""))
         out = self._stamp_objs.get(key)
         if out is None:
             out = self._stamp_objs[key] = InputStamp(*key)
