@@ -53,25 +53,14 @@ from ..plan.observe import digest_of, known_digests
 from ..plan.store import (compress, decompress, load_data, loads_frame, namespace,
                           save_document, written_here)
 from .capcache import RACY_NS, signature
+from .specparts import SPEC_ALLOWED, cmd_file_key
 
 FORMAT = "kbsim-build-dir-spec/2"
 SUBDIR = "builddirs-1"
 
-# what the file's outer document may hold (builtin containers only), and the classes of
-# a spec of a captured tree (its capture's pydantic models and scans included)
+# what the file's outer document may hold (builtin containers only; a spec's classes:
+# specparts.SPEC_ALLOWED)
 _DOC_ALLOWED: set[tuple[str, str]] = set()
-_SPEC_ALLOWED = {
-    ("kbsim.tree.captured", "CapturedBuildSpec"),
-    ("kbsim.kbuild.spec", "DirSpec"), ("kbsim.kbuild.spec", "ObjectSpec"),
-    ("kbsim.kbuild.spec", "ModuleSpec"), ("kbsim.kbuild.spec", "Timing"),
-    ("kbsim.kbuild.treegraph", "TreeGraph"), ("kbsim.kbuild.treegraph", "TreeTarget"),
-    ("kbsim.kbuild.treegraph", "FilechkVerdict"),
-    ("kbsim.tree.cmdscan", "ScanResult"), ("kbsim.kbuild.cmdfile", "CmdFile"),
-    ("kbsim.kbuild.cmdfile", "Dep"),
-    *(("kbsim.tree.capture_format", n) for n in (
-        "Capture", "TextFile", "FilechkFacts", "ObjtoolRules", "CmdScan", "CmdEntry",
-        "ObjectEntry", "EraInfo", "GranularityInfo")),
-}
 
 
 def _error(e: OSError) -> tuple:
@@ -387,7 +376,7 @@ class DirSpecCache:
             self.warn(f"{self.path} is damaged ({type(e).__name__}); not used (it is "
                       f"rewritten)")
             return None
-        spec = loads_frame(doc["spec"], _SPEC_ALLOWED, self.path, self.warn)
+        spec = loads_frame(doc["spec"], SPEC_ALLOWED, self.path, self.warn)
         if spec is None:
             return None
         try:
@@ -462,7 +451,7 @@ def packed(spec) -> dict:
     indexes), and the digests of the files it lays out ("digests", made known to the read
     cache's checks here as well)."""
     with paused_gc():
-        # (a class of the spec that _SPEC_ALLOWED lacks would make every later load one
+        # (a class of the spec that SPEC_ALLOWED lacks would make every later load one
         # warning and a rebuild: tests/test_dir_spec_cache.py loads the specs back)
         shared, data, cap = _pickled(spec)
     contents = _contents(spec)
@@ -506,10 +495,6 @@ def _contents(spec) -> list[bytes]:
     return [d for _, d in spec.initial_files.values() if d is not None]
 
 
-def _cmd_file_key(cap, e) -> str:
-    return e.path if e.path.startswith("/") else f"{cap.build_dir.rstrip('/')}/{e.path}"
-
-
 def _pickled(spec) -> tuple[list[int], bytes, bytes]:
     """SPEC pickled without its capture, and its capture without the texts of the .cmd
     files that its initial_files hold as their UTF-8 bytes (half of a 6.1 tree's spec);
@@ -523,7 +508,7 @@ def _pickled(spec) -> tuple[list[int], bytes, bytes]:
         t = e.text
         if t is None:
             continue
-        f = files.get(_cmd_file_key(cap, e))
+        f = files.get(cmd_file_key(cap, e))
         if f is not None and f[1] is not None and f[1] == t.encode("utf-8"):
             shared.append(i)
     texts = [cmds[i].__dict__["text"] for i in shared]
@@ -551,16 +536,6 @@ def _pickled(spec) -> tuple[list[int], bytes, bytes]:
             cmds[i].__dict__["text"] = t
         if scans is not None:
             private["_scans"] = scans
-
-
-def _put_back_texts(spec, shared: list[int], cap) -> None:
-    """The texts of CAP's .cmd entries SHARED (_pickled left them out) from SPEC's
-    initial files. Raises IndexError, KeyError or TypeError when they are not there."""
-    cmds = cap.cmd_files
-    files = spec.initial_files
-    for i in shared:
-        e = cmds[i]
-        e.__dict__["text"] = files[_cmd_file_key(cap, e)][1].decode("utf-8")
 
 
 _METHODS = frozenset(("scandir", "readlink", "stat", "lstat_kind", "realpath", "filesystem",

@@ -9,7 +9,7 @@ build directory's) keep the capture in a pickle of its own, decompressed when th
 is loaded (its frame's checksum checked then, as the spec's), and ``KeptSpec`` unpickles
 it the first time something asks for ``spec.capture`` (diagnose, explain, a what-if copy
 of the spec, patch_mtimes), with the .cmd texts that the spec's initial_files hold put
-back into it (dircache._put_back_texts). What is asked for is the capture the spec was
+back into it (specparts.put_back_texts). What is asked for is the capture the spec was
 built with, field for field (tests/test_plan_cache.py).
 """
 
@@ -60,14 +60,14 @@ def kept(spec: CapturedBuildSpec, raw: bytes, shared: list[int], cmds: int,
 def _unpickled(spec: KeptSpec, raw: bytes, shared: list[int], cmds: int, path: str):
     from ..plan.store import loads_data
     from .capture_format import Capture
-    from .dircache import _SPEC_ALLOWED, _put_back_texts
-    cap = loads_data(raw, _SPEC_ALLOWED, path)
+    from .specparts import SPEC_ALLOWED, put_back_texts
+    cap = loads_data(raw, SPEC_ALLOWED, path)
     # (the file's checksum held and kbsim's own code wrote it: only a file made on purpose
     # fails here, after the replay, which does not read the capture)
     if not isinstance(cap, Capture) or len(cap.cmd_files) != cmds:
         raise ValueError(f"{path} is damaged (its capture); delete it")
     try:
-        _put_back_texts(spec, shared, cap)
+        put_back_texts(spec, shared, cap)
     except (LookupError, TypeError, AttributeError, UnicodeError):
         raise ValueError(f"{path} is damaged (its .cmd texts); delete it") from None
     return cap

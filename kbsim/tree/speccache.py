@@ -91,7 +91,8 @@ def _once(warn):
 def _kept_capture_spec(path: Path, warn):
     """The capture's spec kept in PATH; None when there is none, or it does not load
     (said through WARN)."""
-    from .dircache import _SPEC_ALLOWED, fields_ok, restored
+    from .dircache import fields_ok, restored
+    from .specparts import SPEC_ALLOWED
     doc = load_data(path, set(), warn)
     if doc is None or not written_here(doc, CAPTURE_FORMAT, path, warn):
         return None
@@ -99,7 +100,7 @@ def _kept_capture_spec(path: Path, warn):
         if not fields_ok(doc):
             raise TypeError("fields")
         capture = decompress(doc["capture"])  # (its checksum checked now; unpickled when used)
-        spec = loads_frame(doc["spec"], _SPEC_ALLOWED, path, warn)
+        spec = loads_frame(doc["spec"], SPEC_ALLOWED, path, warn)
         if spec is None:
             return None
         spec, contents = restored(spec, doc, capture, path)
