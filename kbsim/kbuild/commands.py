@@ -268,7 +268,7 @@ class KbuildRuntime:
         self.marks: list[tuple[int, str, list[str]]] = []
         # --- kbsim.experiments hooks (all off by default; the replay is unchanged) ---
         self.record_inputs = False  # fill CompileRecord.inputs
-        self._stamps: dict[str, InputStamp] = {}  # see stamp()
+        self._stamps: dict[str, InputStamp] = {}  # see input_stamps()
         self._stamp_objs: dict[tuple, InputStamp] = {}  # see _stamp_now()
         self._names: dict[str, list[str]] = _input_names_of(spec, era, naming)
         self._cmd_texts = _cmd_texts_of(spec, era, naming)  # see cc()
@@ -319,25 +319,18 @@ class KbuildRuntime:
             names = self._names[o.path] = list(map(sys.intern, dict.fromkeys(names)))
         return names
 
-    def stamp(self, ctx, name: str) -> InputStamp:
-        """A side-effect-free stamp of NAME (no stat counted, no multigrain 'queried').
-        Cached until the next adjust step: in a replay only the adjust step writes inputs
-        (sources, headers and config files are laid out before the build); code that
-        edits them between builds calls forget_stamps()."""
-        hit = self._stamps.get(name)
-        if hit is None:
-            hit = self._stamps[name] = self._stamp_now(ctx, name)
-        return hit
-
     def stamps(self, ctx, names) -> dict[str, InputStamp]:
-        """``{n: self.stamp(ctx, n) for n in NAMES}`` (NAMES: a list)."""
+        """The stamps of NAMES (a list) as a dict (input_stamps)."""
         return dict(self.input_stamps(ctx, names).items())
 
     def input_stamps(self, ctx, names: list[str]) -> InputStamps:
         """The stamps of NAMES as a view of this interval's table, with the names
         stamped before in the interval found without a call each: a compile lists ~50
         names, nearly all of them headers and config files that other compiles stamped
-        already."""
+        already. A stamp has no side effect (no stat counted, no multigrain 'queried')
+        and is kept until the next adjust step: in a replay only the adjust step writes
+        inputs (sources, headers and config files are laid out before the build); code
+        that edits them between builds calls forget_stamps()."""
         table = self._stamps
         for n in filterfalse(table.__contains__, names):
             table[n] = self._stamp_now(ctx, n)
@@ -548,7 +541,7 @@ class KbuildRuntime:
     # ------------------------------------------------------------ the adjust script
     def adjust(self, ctx, argv, io):
         fs = self.fs
-        self.forget_stamps()  # the touches below change inputs (see stamp())
+        self.forget_stamps()  # the touches below change inputs (see input_stamps())
         rec = AdjustRecord(self.pass_no, fs.clock.now)
         self.adjusts.append(rec)
         io.out(f"  {'CHK':<8}{AUTOKSYMS}\n")
