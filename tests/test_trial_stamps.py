@@ -31,6 +31,15 @@ def runtime(fs: SimFS) -> KbuildRuntime:
                          "/linux")
 
 
+def tree_with_two_headers() -> tuple[SimFS, KbuildRuntime]:
+    """/linux with two empty headers, a.h and k.h, at T, and a runtime on it."""
+    fs = SimFS(Clock(T), "ns")
+    fs.mkdir("/linux")
+    fs.write("/linux/a.h", b"")
+    fs.write("/linux/k.h", b"")
+    return fs, runtime(fs)
+
+
 def blake(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=8).hexdigest()
 
@@ -67,11 +76,7 @@ def test_stamps_read_each_input_as_lstat_and_its_content():
 
 
 def test_stamps_are_kept_until_the_adjust_step_and_new_ones_read_the_change():
-    fs = SimFS(Clock(T), "ns")
-    fs.mkdir("/linux")
-    fs.write("/linux/a.h", b"")
-    fs.write("/linux/k.h", b"")
-    rt = runtime(fs)
+    fs, rt = tree_with_two_headers()
     first = rt.stamps(Ctx(), ["a.h", "k.h", "new.h"])
     fs.clock.advance(NS)
     fs.touch("/linux/k.h")
@@ -189,11 +194,7 @@ def test_decision_point_on_mtimes_at_and_before_the_epoch():
 def test_a_compiles_input_stamps_keep_what_they_were_after_the_adjust_step():
     """A compile's InputStamps view reads its interval's table, which must not change
     once the interval ended: the adjust step starts a new one."""
-    fs = SimFS(Clock(T), "ns")
-    fs.mkdir("/linux")
-    fs.write("/linux/a.h", b"")
-    fs.write("/linux/k.h", b"")
-    rt = runtime(fs)
+    fs, rt = tree_with_two_headers()
     v = rt.input_stamps(Ctx(), ["k.h", "a.h", "new.h"])
     was = {"k.h": InputStamp(T, 0, fs.ino("/linux/k.h"), blake(b"")),
            "a.h": InputStamp(T, 0, fs.ino("/linux/a.h"), blake(b"")),
