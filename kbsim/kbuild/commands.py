@@ -191,6 +191,22 @@ def if_changed(ctx, era: Era, target: str, command: str, newer: list[str],
     return out
 
 
+_PARSED: dict[bytes, ObjectContent] = {}  # see KbuildRuntime._content
+_DRAWS: dict[str, float] = {}
+
+
+def _first_draw(seed: str) -> float:
+    """random.Random(SEED).random(), remembered: each replay of a spec draws again for
+    the same seeds (a str seed is hashed with sha512 and the generator's state made
+    from it, the costly part of a compile's jitter)."""
+    out = _DRAWS.get(seed)
+    if out is None:
+        if len(_DRAWS) > 200_000:
+            _DRAWS.clear()
+        out = _DRAWS[seed] = random.Random(seed).random()
+    return out
+
+
 _FOLDED: dict[str, str] = {}
 
 
@@ -291,9 +307,17 @@ class KbuildRuntime:
             return None
 
     def _content(self, ctx, path: str) -> ObjectContent:
+        """The object PATH holds (empty when it is missing or not an object), parsed once
+        per content: equal contents give one ObjectContent, which callers only read."""
         data = self._read(ctx, path)
-        oc = ObjectContent.parse(data) if data is not None else None
-        return oc or ObjectContent()
+        if data is None:
+            return ObjectContent()
+        oc = _PARSED.get(data)
+        if oc is None:
+            if len(_PARSED) > 20_000:
+                _PARSED.clear()
+            oc = _PARSED[data] = ObjectContent.parse(data) or ObjectContent()
+        return oc
 
     def _autoksyms(self, ctx) -> frozenset[str]:
         """The symbols autoksyms.h defines now (parsed once per version of the file)."""
@@ -356,9 +380,9 @@ class KbuildRuntime:
         self._stamps = {}
 
     def compile_ns(self, o: ObjectSpec) -> int:
-        rng = random.Random(f"{self.seed}:{o.path}:{self.pass_no}")
+        r = _first_draw(f"{self.seed}:{o.path}:{self.pass_no}")
         j = self.t.jitter
-        return max(1, int(o.compile_ns * (1 + j * (2 * rng.random() - 1))))
+        return max(1, int(o.compile_ns * (1 + j * (2 * r - 1))))
 
     # ------------------------------------------------------------ make (startup cost)
     def make(self, ctx, argv, io):

@@ -24,10 +24,14 @@ class ObjectContent:
 
     def dump(self) -> str:
         out = [MAGIC]
-        for k in ("exports", "markers", "undefined", "members"):
-            v = getattr(self, k)
-            if v:
-                out.append(f"{k}: " + " ".join(v))
+        if self.exports:
+            out.append("exports: " + " ".join(self.exports))
+        if self.markers:
+            out.append("markers: " + " ".join(self.markers))
+        if self.undefined:
+            out.append("undefined: " + " ".join(self.undefined))
+        if self.members:
+            out.append("members: " + " ".join(self.members))
         if self.saw_autoksyms_ns is not None:
             out.append(f"saw-autoksyms: {self.saw_autoksyms_ns}")
         if self.compiled_pass is not None:
