@@ -64,6 +64,33 @@ def test_every_change_is_seen_from_every_cwd():
         assert answers(fs) == answers(rebuilt(steps, k)), f"after step {k}"
 
 
+@pytest.mark.parametrize("cwd, path", [(None, "/w/d/n"), ("/w", "d/n"), ("/w/d", "n"),
+                                       ("/w", "./d//n")])
+@pytest.mark.parametrize("then", ["remove", "move away", "replaced by a rename"])
+def test_a_written_file_is_forgotten_when_its_name_goes(cwd, path, then):
+    """The name a write created a file by is remembered as it was written (the next stat
+    of it finds the file without a walk): removing the file, moving it away or renaming
+    another file over it must drop that, as for a name a lookup remembered."""
+    fs = fresh(base)
+    fs.write(path, b"new", cwd)
+    if then == "remove":
+        fs.remove("/w/d/n")
+    elif then == "move away":
+        fs.rename("/w/d/n", "/w/d/s/n")
+    else:
+        fs.write("/w/d/other", b"other")
+        other = fs.ino("/w/d/other")
+        fs.rename("/w/d/other", "/w/d/n")
+    gone = then != "replaced by a rename"
+    for follow in (fs.exists, fs.lexists):
+        assert follow(path, cwd) is not gone
+    assert (fs.mtime(path, cwd) is None) is gone
+    assert fs.lexisting([path], cwd) == ([] if gone else [path])
+    if not gone:
+        assert fs.ino(path, cwd) == other
+        assert fs.read(path, cwd) == b"other"
+
+
 QUERIES = {
     "mtime": lambda fs, p, cwd: fs.mtime(p, cwd),
     "stat": lambda fs, p, cwd: fs.stat(p, cwd),

@@ -12,7 +12,7 @@ Evidence for the profiles (see ../shared/reference/peers.md section 10):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 NS_PER_S = 1_000_000_000
 
@@ -25,6 +25,11 @@ class Granularity:
     store_ns: int  # every stored mtime is truncated to a multiple of this
     tick_ns: int  # "now" stamps come from a clock that ticks this often
     multigrain: bool = False
+    # the coarse clock's step: the tick, or the stored resolution when that is coarser
+    step: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "step", max(self.tick_ns, self.store_ns))
 
     def truncate(self, t_ns: int) -> int:
         """Truncate an explicit time (touch -d, cp -p) to what the filesystem can store."""
@@ -34,7 +39,7 @@ class Granularity:
 
     def coarse(self, now_ns: int) -> int:
         """The stamp a write gets from the kernel's coarse clock at ``now_ns``."""
-        step = max(self.tick_ns, self.store_ns)
+        step = self.step
         return (now_ns // step) * step
 
     def describe(self) -> str:

@@ -244,7 +244,13 @@ class SimFS:
     def _lookup(self, path: str, cwd: str | None, follow: bool = True) -> Node | None:
         """Cached resolution: None when the path does not resolve. A node found stays
         valid until a name is removed or moved, a failure until any namespace change
-        (see _changed_namespace)."""
+        (see _changed_namespace).
+
+        A miss finds the directory part through the cache: most names met for the first
+        time are in a directory met before, so it costs a lookup in that directory
+        instead of a walk from the cwd. The answer is _resolve's (its walk ends with the
+        same lookup in the same directory); a name ending in '.', '..' or '/', without a
+        directory part, or naming a symlink to follow, takes the walk."""
         if self._cache_gen != self.removals:
             self._clear_cache()
         by_cwd = self._cache[follow]
@@ -262,39 +268,33 @@ class SimFS:
         neg = neg_by_cwd.get(cwd)
         if neg is not None and path in neg:
             return None
-        try:
-            node = self._resolve_in_parent(path, cwd, follow)
-        except FsError:  # the cwd does not resolve
+        head, _, tail = path.rpartition("/")
+        if not head or tail == "" or tail == "." or tail == "..":
+            node = self._resolve_or_none(path, cwd, follow)
+        else:
+            d = self._lookup(head, cwd, True)
             node = None
-        if node is None or node.__class__ is int:
-            neg_by_cwd.setdefault(cwd, set()).add(path)
+            if d is not None and d.kind == DIR:
+                kids = d.children
+                node = (kids if kids is not None else self._load_dir(d)).get(tail)
+                if node is not None and follow and node.kind == LINK:
+                    node = self._resolve_or_none(path, cwd, follow)
+        if node is None:
+            neg = neg_by_cwd.get(cwd)  # (the walk above may have made it)
+            if neg is None:
+                neg = neg_by_cwd[cwd] = set()
+            neg.add(path)
             return None
         _remember(cache, path, node)
         return node
 
-    def _resolve_in_parent(self, path: str, cwd: str | None, follow: bool) -> "Node | int":
-        """_resolve, with the directory part found through the cache: most names met for
-        the first time are in a directory met before, so a miss costs a lookup in that
-        directory instead of a walk from the cwd. The answer is _resolve's (its walk
-        ends with the same lookup in the same directory); a name ending in '.', '..' or
-        '/', without a directory part, or naming a symlink to follow, takes the walk."""
-        head, sep, tail = path.rpartition("/")
-        if not head or tail == "" or tail == "." or tail == "..":
-            return self._resolve(path, cwd, follow)
-        d = self._lookup(head, cwd, True)
-        if d is None:
-            return errno.ENOENT
-        if d.kind != DIR:
-            return errno.ENOTDIR
-        kids = d.children
-        if kids is None:
-            kids = self._load_dir(d)
-        child = kids.get(tail)
-        if child is None:
-            return errno.ENOENT
-        if follow and child.kind == LINK:
-            return self._resolve(path, cwd, follow)
-        return child
+    def _resolve_or_none(self, path: str, cwd: str | None, follow: bool) -> Node | None:
+        """_resolve's node, or None for a failure (also when the cwd does not resolve)."""
+        try:
+            node = self._resolve(path, cwd, follow)
+        except FsError:  # the cwd does not resolve
+            return None
+        return None if node.__class__ is int else node
 
     def _clear_cache(self) -> None:
         """Forget every remembered resolution (a name was removed or moved). Stale
@@ -336,7 +336,8 @@ class SimFS:
                     self.mg_floor = now
                 return now
             return max(g.coarse(now), self.mg_floor)
-        return g.coarse(now)
+        step = g.step  # (g.coarse(now), without the call: every write is stamped)
+        return (now // step) * step
 
     def _touch_dir(self, d: Node) -> None:
         d.mtime = self._stamp(d)
@@ -362,13 +363,14 @@ class SimFS:
     def mtime(self, path: str, cwd: str | None = None) -> int | None:
         """Fast stat for make: the mtime, or None if missing."""
         self.stat_count += 1
-        n = None
         if self._cache_gen == self.removals:  # (_lookup's hit, without the call)
             cache = self._cache[True].get(cwd)
             if cache is not None:
                 n = cache.get(path)
-        if n is None:
-            n = self._lookup(path, cwd, True)
+                if n is not None:
+                    n.queried = True
+                    return n.mtime
+        n = self._lookup(path, cwd, True)
         if n is None:
             return None
         n.queried = True
@@ -411,7 +413,7 @@ class SimFS:
     def lexisting(self, paths, cwd: str | None = None) -> list[str]:
         """The PATHS that exist (lstat), in order: ``[p for p in paths if
         self.lexists(p, cwd)]`` with the remembered hits taken without a call each, and
-        a name met for the first time found as _resolve_in_parent finds it (its
+        a name met for the first time found as a _lookup miss finds it (its
         directory's entry; the directories resolved once a call), remembered as
         _lookup remembers a hit. (A $(wildcard) of a directory's ~70 targets, a
         compile's headers: most names share a few directories.)"""
@@ -556,6 +558,15 @@ class SimFS:
         self._kids(parent)[name] = n
         self._touch_dir(parent)
         self._changed_namespace()
+        if not path.endswith("/"):
+            # PATH reaches N now, followed or not (a file is no symlink): remembered as
+            # _lookup would (the lookups above left the caches current), since what is
+            # written is stat'ed next
+            for by_cwd in self._cache:
+                cache = by_cwd.get(cwd)
+                if cache is None:
+                    cache = by_cwd[cwd] = {}
+                _remember(cache, path, n)
         return n
 
     def write(self, path: str, data: bytes | str = b"", cwd: str | None = None,
