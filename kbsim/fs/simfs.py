@@ -549,13 +549,15 @@ class SimFS:
             return n
         if not create:
             raise FsError(errno.ENOENT, path)
-        # a dangling symlink: create its target
-        ln = self._lookup(path, cwd, False)
-        if ln is not None and ln.kind == LINK:
-            return self._file_for_write(ln.target or "", self.path_of(ln.parent), create)
         parent, name = self._parent_and_name(path, cwd)
+        kids = self._kids(parent)
+        ln = kids.get(name)
+        if ln is not None and ln.kind == LINK and not path.endswith("/"):
+            # a dangling symlink (what lstat(PATH) finds: with a trailing '/' the walk
+            # follows it, and fails): create its target
+            return self._file_for_write(ln.target or "", self.path_of(ln.parent), create)
         n = self._new(FILE, parent, name, 0)
-        self._kids(parent)[name] = n
+        kids[name] = n
         self._touch_dir(parent)
         self._changed_namespace()
         if not path.endswith("/"):
