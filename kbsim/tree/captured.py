@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from functools import cached_property
 
 from ..kbuild.eras import ERAS, release_formats
 from ..kbuild.naming import NAMINGS, Naming, get_naming
 from ..kbuild.objects import ObjectContent, parse_autoksyms
-from ..kbuild.spec import MS, BuildSpec, DirSpec, ModuleSpec, ObjectSpec
+from ..kbuild.spec import MS, DirSpec, ModuleSpec, ObjectSpec
+from .capspec import CapturedBuildSpec
 from .capture_format import (Capture, RunTexts, cmd_text, lexical_key,
                              module_ko, rel_or_abs)
 from .cmdscan import ScanResult, archive_members, scan_cmd
@@ -567,21 +567,6 @@ def invert_ksym_path(path: str) -> str:
 
 
 # ---------------------------------------------------------------------- replay bridges
-@dataclass
-class CapturedBuildSpec(BuildSpec):
-    """A BuildSpec made from a capture, carrying the capture itself.
-
-    ``kbuild.replay`` can duck-type on ``initial_files`` to start from the captured state
-    instead of from clean (the kbuild layer cannot import the tree layer)."""
-
-    capture: Capture | None = None
-    source_path: str | None = None
-    notes: list[str] = field(default_factory=list)
-
-    def initial_files(self, root: str | None = None):
-        return initial_files(self.capture, root=root)
-
-
 def to_spec(cap: Capture) -> CapturedBuildSpec:
     """A BuildSpec describing the captured tree's structure (a build from clean of it)."""
     return CapturedTree(cap).to_spec()

@@ -9,7 +9,7 @@ dataclasses only. A file that does not load is ignored (the spec is built again 
 file rewritten).
 
 A capture file's spec (``.json``, ``.json.gz``) is kept the same way, as a build
-directory's spec is (dircache.py: the capture's texts and scans left out of the pickle,
+directory's spec is (keptspec.py: the capture's texts and scans left out of the pickle,
 the digests of the files it lays out kept beside it): it too is a function of the file's
 bytes and of kbsim's code only. Building it (the JSON parsed and validated, the next make's
 ``.cmd`` texts written out) took 0.37 s of a 1.07 s warm replay of linux-6.1-tinyconfig;
@@ -68,7 +68,7 @@ def load_spec_cached(arg: str, cache_dir: Path | None, warn=None,
 def _capture_spec(arg: str, path: Path, warn):
     """The spec of the capture file ARG, from PATH when it loads; else built and kept
     there."""
-    from .dircache import packed  # (a capture's: not a model's imports)
+    from .keptspec import packed  # (a capture's: not a model's imports)
     spec = _kept_capture_spec(path, _once(warn))
     if spec is not None:
         return spec
@@ -91,7 +91,7 @@ def _once(warn):
 def _kept_capture_spec(path: Path, warn):
     """The capture's spec kept in PATH; None when there is none, or it does not load
     (said through WARN)."""
-    from .dircache import fields_ok, restored
+    from .keptspec import fields_ok, restored
     from .specparts import SPEC_ALLOWED
     doc = load_data(path, set(), warn)
     if doc is None or not written_here(doc, CAPTURE_FORMAT, path, warn):

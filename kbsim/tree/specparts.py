@@ -1,4 +1,4 @@
-"""What the two pickles of a kept captured-tree spec share (dircache.packed writes them,
+"""What the two pickles of a kept captured-tree spec share (keptspec.packed writes them,
 keptspec unpickles the second late): the classes they may hold, and the .cmd texts that
 the spec's initial_files and its capture's .cmd entries both carry, kept once."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 # the classes of a spec of a captured tree (its capture's pydantic models and scans
 # included): plan/store.py's loads refuse any other
 SPEC_ALLOWED = {
-    ("kbsim.tree.captured", "CapturedBuildSpec"),
+    ("kbsim.tree.capspec", "CapturedBuildSpec"),
     ("kbsim.kbuild.spec", "DirSpec"), ("kbsim.kbuild.spec", "ObjectSpec"),
     ("kbsim.kbuild.spec", "ModuleSpec"), ("kbsim.kbuild.spec", "Timing"),
     ("kbsim.kbuild.treegraph", "TreeGraph"), ("kbsim.kbuild.treegraph", "TreeTarget"),
@@ -26,7 +26,7 @@ def cmd_file_key(cap, e) -> str:
 
 
 def put_back_texts(spec, shared: list[int], cap) -> None:
-    """The texts of CAP's .cmd entries SHARED (dircache._pickled left them out) from
+    """The texts of CAP's .cmd entries SHARED (keptspec._pickled left them out) from
     SPEC's initial files. Raises IndexError, KeyError or TypeError when they are not
     there."""
     cmds = cap.cmd_files
