@@ -122,14 +122,14 @@ def test_a_replay_command_runs_with_the_collector_paused(monkeypatch):
     (cli.ONE_REPLAY), and leaves it as it found it; another command does not pause it."""
     import gc
 
-    import kbsim.api.replays as replays
+    import kbsim.api.replayrun as replayrun
     from kbsim.cli import main
     seen = []
 
     def fake(*a, **k):
         seen.append(gc.isenabled())
         raise KeyboardInterrupt  # (no replay: the state seen is what counts)
-    monkeypatch.setattr(replays, "run_replay", fake)
+    monkeypatch.setattr(replayrun, "run_raw", fake)
     assert gc.isenabled()
     with pytest.raises(SystemExit):
         main(["replay", "lindroth-2018", "--json"])
@@ -145,13 +145,13 @@ def test_a_replay_command_collects_first_what_earlier_replays_left(monkeypatch):
     (make/gcpause.py), although the command then runs with the collector paused."""
     import gc
 
-    import kbsim.api.replays as replays
+    import kbsim.api.replayrun as replayrun
     from kbsim.cli import main
     from kbsim.make import gcpause
 
     def fake(*a, **k):
         raise KeyboardInterrupt
-    monkeypatch.setattr(replays, "run_replay", fake)
+    monkeypatch.setattr(replayrun, "run_raw", fake)
     collected = []
     real = gc.collect
     monkeypatch.setattr(gc, "collect", lambda *a: collected.append(a) or real(*a))

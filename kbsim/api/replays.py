@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 from pydantic import Field, PrivateAttr
 
 from ..errors import InputError
-from .inputs import Model, load, resolve
-from .readcache import ReadCacheFile, check_engine
+from .inputs import Model
 from .schema import Engines, Record
 
 if TYPE_CHECKING:
@@ -230,38 +229,11 @@ def run_replay(model, *, era=None, granularity=None, jobs=None, seed=None, guard
                watch: Callable | None = None) -> ReplayResult:
     """replay(), and WATCH(sim, runtime) called before make starts (a progress display
     of the CLI; it must return None)."""
-    from ..fs import GranularityError, parse_granularity
-    from ..kbuild import ERAS
-    check_engine(engine)
-    path = model.path if isinstance(model, Model) else resolve(model)
-    # the cache directory is checked before anything is read
-    disk = ReadCacheFile(str(path), cache_dir, no_cache, engine,
-                         reads=str(path) if path.is_dir() else None).prefetch()
-    m = load(model, disk.load_spec)
-    if era is not None and era not in ERAS:
-        raise InputError(f"unknown era {era!r}; expected one of {', '.join(ERAS)}")
-    if granularity is not None:
-        try:
-            parse_granularity(granularity)
-        except GranularityError as e:
-            raise InputError(str(e)) from None
-    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
-        raise InputError(f"--jobs {jobs!r}: must be a whole number of at least 1")
-    kw = dict(era=era, granularity=granularity, jobs=jobs, seed=seed, guard=guard,
-              naming=normalise, engine=engine)
-
-    def traced_run(read_cache=None, watch=None):
-        from ..report.buildrun import run_model
-        return run_model(m.spec, label=m.name, watch=watch, read_cache=read_cache, **kw)
-
-    if trace:
-        run = traced_run(disk.cache(), watch)
-        raw = run.replay
-    else:
-        from ..kbuild.replay import replay as kbuild_replay
-        run = None
-        raw = kbuild_replay(m.spec, setup=watch, read_cache=disk.cache(), **kw)
-    disk.save()
+    from .replayrun import run_raw
+    raw, run, traced_run = run_raw(model, era=era, granularity=granularity, jobs=jobs,
+                                   seed=seed, guard=guard, normalise=normalise,
+                                   engine=engine, trace=trace, cache_dir=cache_dir,
+                                   no_cache=no_cache, watch=watch)
     res = _from_raw(raw)
     res._run = run
     res._again = traced_run

@@ -66,6 +66,11 @@ ONE_REPLAY = frozenset(("replay", "explain", "trace", "graph", "timeline"))
 
 
 def _run(args: list[str]) -> None:
+    if args and args[0] == "replay":  # (a plain command line: without typer, quick.py)
+        from .quick import replay_args, run_replay
+        p = replay_args(args[1:])
+        if p is not None:
+            run_replay(p)
     from .typer_app import command
     # (the command named first: only its module is imported; see command())
     command(args[0] if args else None).main(args=args, prog_name="kbsim",

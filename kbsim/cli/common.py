@@ -50,10 +50,33 @@ def dump_record(rec) -> None:
             text = rec.model_dump_json(indent=2, by_alias=True)
         except ValueError:  # (e.g. a lone surrogate, which json.dumps escapes)
             text = None
-        if text is not None and not (text.isascii() and "\x7f" not in text):
+    _write_json(text, rec.to_json)
+
+
+def dump_fields(doc: dict, large: bool) -> None:
+    """dump_record(R) for the record R whose fields DOC holds, in their order, as the JSON
+    types they are written as (str, int, bool, None, list or tuple, dict): the same bytes,
+    without pydantic's models, which the CLI's quick path does not import (cli/quick.py;
+    tests/test_cli_quick.py compares the two). LARGE: DOC is large, and written by the
+    serializer model_dump_json runs (pydantic_core's: importing it costs ~0.035 s, what
+    json.dumps takes for ~4,000 replay records); else by json.dumps."""
+    text = None
+    if large:
+        from pydantic_core import to_json
+        try:
+            text = to_json(doc, indent=2).decode()
+        except ValueError:
             text = None
+    _write_json(text, lambda: doc)
+
+
+def _write_json(text: str | None, doc) -> None:
+    """TEXT (a serializer's indented JSON, or None) when it is json.dumps's text of DOC()
+    (see dump_record), else json.dumps's text."""
+    if text is not None and not (text.isascii() and "\x7f" not in text):
+        text = None
     if text is None:
-        text = json.dumps(rec.to_json(), indent=2, sort_keys=False)
+        text = json.dumps(doc(), indent=2, sort_keys=False)
     sys.stdout.write(text + "\n")
 
 
