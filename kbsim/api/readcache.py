@@ -34,6 +34,7 @@ class ReadCacheFile:
         self.disk = None
         self.dir: Path | None = None
         self.warned = False
+        self.reads = reads
         if no_cache or (engine or os.environ.get("KBSIM_ENGINE")) == "faithful":
             return
         explicit = cache_dir is not None
@@ -70,9 +71,11 @@ class ReadCacheFile:
                                 idle=self.disk.preload if self.disk is not None else None)
 
     def prefetch(self) -> "ReadCacheFile":
-        """Start reading the cache file for cache() on a thread (plan/store.py
-        Prefetch), so that it overlaps loading the tree."""
-        if self.disk is not None:
+        """For a build directory, start reading the cache file for cache() on a thread
+        (plan/store.py Prefetch), so that it overlaps capturing the directory. (A model or
+        capture file's spec loads in less time than the file decompresses; unpickled as it
+        is decompressed instead, the file costs less CPU: store.load_data.)"""
+        if self.disk is not None and self.reads is not None:
             self.disk.prefetch()
         return self
 

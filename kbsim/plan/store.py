@@ -158,15 +158,22 @@ def decompress(data: bytes) -> bytes:
     return zstandard.ZstdDecompressor().decompress(data)
 
 
-def _raw_data(path: Path) -> tuple[str, object]:
-    """PATH's pickle, decompressed: ("ok", bytes), or ("missing" | "unreadable" |
-    "damaged", the exception)."""
+def _read(path: Path) -> tuple[str, object]:
+    """PATH's bytes: ("ok", bytes), or ("missing" | "unreadable", the exception)."""
     try:
-        data = Path(path).read_bytes()
+        return "ok", Path(path).read_bytes()
     except (FileNotFoundError, NotADirectoryError) as e:
         return "missing", e
     except OSError as e:
         return "unreadable", e
+
+
+def _raw_data(path: Path) -> tuple[str, object]:
+    """PATH's pickle, decompressed: ("ok", bytes), or ("missing" | "unreadable" |
+    "damaged", the exception)."""
+    kind, data = _read(path)
+    if kind != "ok":
+        return kind, data
     try:
         return "ok", decompress(data)
     except Exception as e:  # noqa: BLE001 - any damage: not used, said once
@@ -192,14 +199,16 @@ def load_data(path: Path, allowed: set[tuple[str, str]], warn=None,
     """The object in PATH (save_data), built by an unpickler that knows only the
     builtin containers and the classes ALLOWED names; None when there is no file, and
     when it does not load (said once through WARN). PREFETCHED: PATH's Prefetch, if one
-    was started."""
-    kind, raw = prefetched.result() if prefetched is not None else _raw_data(path)
-    if kind == "missing":
-        return None
-    if kind == "unreadable":
-        if warn:
-            warn(f"{path} not used: {raw.strerror or raw}")
-        return None
+    was started; else the file is unpickled as it is decompressed (loads_frame): a
+    tinyconfig replay's read cache is a 23 MB pickle, held whole for nothing (5,500 page
+    faults, 2026-12-08)."""
+    if prefetched is None:
+        kind, raw = _read(path)
+        return loads_frame(raw, allowed, path, warn) if kind == "ok" else \
+            _unread(kind, raw, path, warn)
+    kind, raw = prefetched.result()
+    if kind != "ok" and kind != "damaged":
+        return _unread(kind, raw, path, warn)
     try:
         if kind == "damaged":
             raise raw
@@ -209,6 +218,12 @@ def load_data(path: Path, allowed: set[tuple[str, str]], warn=None,
         if warn:
             warn(f"{path} is damaged ({type(e).__name__}); not used (it is rewritten)")
         return None
+
+
+def _unread(kind: str, e: OSError, path: Path, warn) -> None:
+    """Nothing, for a file _read found missing, and said through WARN when unreadable."""
+    if kind == "unreadable" and warn:
+        warn(f"{path} not used: {e.strerror or e}")
 
 
 def loads_data(raw: bytes, allowed: set[tuple[str, str]], path: Path, warn=None):
