@@ -464,3 +464,45 @@ def test_a_kept_capture_spec_whose_spec_frame_is_damaged_is_built_again(tmp_path
     said.clear()
     third, _ = load_spec_cached(str(cap), tmp_path / "c", said.append)
     assert said == [] and "_kept" in vars(third) and third == built
+
+
+def test_long_values_are_kept_packed_until_read(tmp_path):
+    """A plan's long variable values (store.KeptVariable) are in the file compressed,
+    none of them as text; they are unpacked when read, any text as it was, and a loaded
+    cache written again, some of them read, gives them back alike."""
+    import dataclasses
+
+    from kbsim.make.expand import Variable, VariableNames
+    from kbsim.plan.store import KeptVariable
+    spec, _ = load_spec(MODEL)
+    dc = DiskCache(tmp_path, "t")
+    replay(spec, read_cache=dc.load())
+    key, entry = next((k, e) for k, es in dc.cache.entries.items() for e in es
+                      if e.plan is not None)
+    long = {f"deps_{i}.o": f"include/{i}.h " * 300 + "caf\u00e9 lone\udcff" for i in range(3)}
+    variables = dict(entry.plan.variables)
+    variables.update((n, Variable(n, v, False)) for n, v in long.items())
+    variables[".VARIABLES"] = VariableNames(variables)
+    plan = dataclasses.replace(entry.plan, variables=variables)
+    dc.cache.entries[key] = [dataclasses.replace(entry, plan=plan)]
+    dc.save()
+    raw = decompress(cache_file(tmp_path).read_bytes())
+    assert b"include/1.h include/1.h" not in raw and b"deps_1.o" in raw
+    assert plan.variables["deps_1.o"].__class__ is Variable  # (what ran: as it was)
+
+    def loaded_plan():
+        c = DiskCache(tmp_path, "t")
+        es = c.load().entries[key]
+        assert len(es) == 1
+        return c, es[0].plan
+    c, p = loaded_plan()
+    kept = {n: p.variables[n] for n in long}
+    assert all(v.__class__ is KeptVariable and v._packed is not None for v in kept.values())
+    assert p.variables[".VARIABLES"].table is p.variables
+    assert kept["deps_0.o"].value == long["deps_0.o"]
+    kept["deps_2.o"].value = "x"
+    assert kept["deps_2.o"].value == "x" and kept["deps_1.o"]._packed is not None
+    c.cache.added.append((key, None))  # (so that save writes: as a run that grew it)
+    c.save()
+    _, p = loaded_plan()
+    assert [p.variables[n].value for n in long] == [long["deps_0.o"], long["deps_1.o"], "x"]
