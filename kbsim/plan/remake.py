@@ -387,8 +387,8 @@ class PlanRemake:
                 if plain[d] and considered[d] != pass_no and not updated[d]:
                     j, must_make = self._settle_leaves(file, deps, idx, this_mtime, must_make,
                                                        culprit, running, changed_flags, oo)
-                elif (considered[d] == pass_no and command_state[d] == CS_FINISHED
-                        and not update_status[d] and last_mtime[d] > NONEXISTENT):
+                elif (command_state[d] == CS_FINISHED and not update_status[d]
+                        and (considered[d] == pass_no or updated[d])):
                     j, must_make = self._settled_again(file, deps, idx, this_mtime,
                                                        must_make, culprit, running,
                                                        changed_flags, oo)
@@ -671,38 +671,49 @@ class PlanRemake:
 
     def _settled_again(self, file: int, deps, idx: int, this_mtime: int, must_make: bool,
                        culprit: list, running: bool, changed_flags, oo) -> tuple[int, bool]:
-        """update_file_1's loop from IDX over the entries this pass has already finished
-        with success (a header that an earlier object of the directory named first):
-        the inline check_dep each of them takes, which only links the parent, compares
-        the mtime with the target's, and clears the 'changed' flag (nothing ran, and the
-        mtime is the one read before). Stops at the first other entry (one being
-        updated, intermediate, missing, or of another state: the loop's general case).
-        A kernel tree's objects share most of their headers (~1,000 each in 6.1), so
-        this is most of the prerequisites a directory's make walks."""
+        """update_file_1's loop from IDX over the entries finished with success, in this
+        pass (a header that an earlier object of the directory named first) or in an
+        earlier one (updated: the top-level make's walk again after each child): the
+        inline check_dep each of them takes, which only links the parent, compares the
+        mtime with the target's (a missing one, kbuild's FORCE, is always newer), and
+        sets the 'changed' flag only for a missing one (nothing ran, and the mtime is the
+        one read before, or read now if a recipe ran: the loop's first step). For one
+        updated in an earlier pass, check_dep's update_file marks it considered and
+        update_file_1 returns at once (remake.c: 'file->updated'), so that is all it does
+        here too. Stops at the first other entry (one being updated or re-entered,
+        intermediate, or of another state: the loop's general case). A kernel tree's
+        objects share most of their headers (~1,000 each in 6.1), so this is most of
+        the prerequisites a directory's make walks."""
         considered, command_state = self.considered, self.command_state
         update_status, updating = self.update_status, self.updating
         intermediate, phony = self.intermediate, self.phony
         last_mtime, parent, in_run = self.last_mtime, self.parent, self.in_run
+        updated, nesting = self.updated, self.nesting
         pass_no = self.pass_no
         n = len(deps)
         while idx < n:
             d = deps[idx]
-            if (considered[d] != pass_no or command_state[d] != CS_FINISHED
-                    or update_status[d] or updating[d]
+            if (command_state[d] != CS_FINISHED or update_status[d] or updating[d]
                     or (intermediate[d] and not phony[d])):
                 break
             mtime = last_mtime[d]
-            if mtime <= NONEXISTENT:  # (unknown, or missing: the general case)
-                break
+            if mtime == UNKNOWN:  # (remade: stat'ed again, as the loop does first)
+                mtime = self.f_mtime(d)
+            if considered[d] != pass_no:
+                if not updated[d] or nesting[d]:
+                    break
+                if in_run[d]:  # (update_file's own steps before update_file_1)
+                    self.run_epoch += 1
+                considered[d] = pass_no
             if in_run[d] and self.parent_due is not None:
                 self.flush_parent()
             parent[d] = file
-            if mtime > this_mtime and (oo is None or not oo[idx]):
+            if (mtime > this_mtime or mtime == NONEXISTENT) and (oo is None or not oo[idx]):
                 if not must_make and culprit[1] is None:
                     self._blame(culprit, d, mtime)
                 must_make = True
             if not running:
-                changed_flags[idx] = False
+                changed_flags[idx] = mtime == NONEXISTENT
             idx += 1
         return idx, must_make
 
