@@ -210,6 +210,9 @@ class PlanRemake:
             while gi < len(goals):
                 g = goals[gi]
                 file = g[0]
+                if rebuilding and self._makefile_up_to_date(g):
+                    del goals[gi]
+                    continue
                 stop = False
                 self.goal_dep = g
                 self._touch(file)
@@ -254,6 +257,40 @@ class PlanRemake:
                         len(self.sim.output)):
                     raise LoopsForever([self.names[g[0]] for g in goals])
         return status
+
+    def _makefile_up_to_date(self, g: list) -> bool:
+        """A goal of the makefile pass (remake_makefiles: G is [entry, flags, changed,
+        ...]) that is a plain entry (freeze.py _plain: no prerequisites, no recipe, none
+        to find) met for the first time and found to exist: what the loop above,
+        update_file and update_file_1 do to it, at once (kbuild's ~7 makefiles and .cmd
+        files a make reads are each such a goal). They record it up to date and done
+        and leave no message; the goal leaves the chain. False (nothing done) for any
+        other goal."""
+        file = g[0]
+        mtime = self.last_mtime[file]
+        if (not self.plain[file] or mtime == UNKNOWN or mtime == NONEXISTENT or g[2]
+                or self.considered[file] == self.pass_no or self.updated[file]
+                or self.command_state[file] != CS_NOT_STARTED
+                or self.update_status[file] != US_NONE or self.nesting[file]):
+            return False
+        self.goal_dep = g
+        if self.in_run[file]:
+            self.run_epoch += 1
+        self.considered[file] = self.pass_no
+        self.no_diag[file] = bool(g[1] & 2)  # (the goal's dontcare, for its update)
+        self.dontcare[file] = False  # (as the loop leaves it)
+        self.tried_implicit[file] = True
+        self.dep_changed[file] = _NO_CHANGES
+        self.command_state[file] = CS_FINISHED  # notice_finished_file
+        self.updated[file] = True
+        if self.mtime_before_update[file] == UNKNOWN:
+            self.mtime_before_update[file] = mtime
+        self.update_status[file] = US_SUCCESS
+        self.finished_count += 1
+        if self.record:
+            self.record_decision(file, False, "up-to-date", mtime, [None, None, UNKNOWN, None],
+                                 [], None, UNKNOWN)
+        return True
 
     # ------------------------------------------------------------ update_file
     def update_file(self, f: int, depth: int) -> int:
