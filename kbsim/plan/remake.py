@@ -506,8 +506,13 @@ class PlanRemake:
                 if rebuilding:
                     saved = dontcare[d]
                     dontcare[d] = dontcare[file]
-                considered[d] = 0
-                new = self.update_file(d, depth)
+                if updated[d] and not self.nesting[d] and update_status[d] <= US_NONE:
+                    # (update_file, then update_file_1's first test: done already)
+                    considered[d] = pass_no
+                    new = US_SUCCESS
+                else:
+                    considered[d] = 0
+                    new = self.update_file(d, depth)
                 if rebuilding:
                     dontcare[d] = saved
                 if new > dep_status:
