@@ -24,7 +24,7 @@ from kbsim.make.sim import simulate_make
 from kbsim.plan import Engine, ReadCache
 from kbsim.make.expand import Expander
 from kbsim.plan.jobs import _PLAIN_LINE, _plain_line, _words_after
-from kbsim.plan.recipe import _PURE, one_word_each, run, run_words
+from kbsim.plan.recipe import _PURE, one_word_each, run, run_words, words_program
 
 
 @pytest.mark.parametrize("line", [
@@ -67,7 +67,7 @@ def test_run_words_is_run_and_split_on_random_programs():
     pats = ["FORCE", "FORCE a.h", "%.h", "a\\.h", "", "x d.c"]
     given = 0
     for _ in range(20_000):
-        lists = {k: [rng.choice(names) for _ in range(rng.randint(0, 4))] for k in "^+?"}
+        lists = {k: [rng.choice(names) for _ in range(rng.randint(0, 4))] for k in "^+?|"}
         auto = {k: " ".join(v) for k, v in lists.items()}
         auto.update({"@": rng.choice(["o.o", "", "a b"]), "<": rng.choice(["s.c", ""])})
         prog = []
@@ -76,14 +76,15 @@ def test_run_words_is_run_and_split_on_random_programs():
             if kind < 0.4:
                 prog.append(rng.choice(texts))
             elif kind < 0.6:
-                prog.append(("a", rng.choice("@<^?")))
+                prog.append(("a", rng.choice("@<^?|")))
             else:
                 fn = _PURE[rng.choice(["filter", "filter-out", "sort"])]
-                prog.append(("f", fn, (rng.choice(pats), (("a", rng.choice("^+?")),))))
+                prog.append(("f", fn, (rng.choice(pats), (("a", rng.choice("^+?|<")),))))
         prog = tuple(prog)
-        got = run_words(prog, auto, lists)
-        if got is None:
+        ops = words_program(prog)
+        if ops is None:
             continue
+        got = run_words(ops, auto, lists)
         given += 1
         line = run(prog, auto, exp)
         assert got == (line, line.split()), (prog, auto)
@@ -225,6 +226,17 @@ def test_recipe_programs_which_lines():
     assert program(exp, Proc.variables, "echo $(PHONY) done") == "echo __build FORCE done"
 
 
+def _faithful_and_auto(root) -> dict:
+    """make -r in ROOT on each engine: its output, status and the engine's tally."""
+    out = {}
+    for engine in ("faithful", "auto"):
+        fs = real_fs(Clock(2_000_000_000_000_000_000), "ns")
+        eng = Engine(engine, ReadCache())
+        r = simulate_make(fs, ["--no-print-directory", "-r"], str(root), setup=eng.install)
+        out[engine] = (r.stdout, r.stderr, r.exit_code, eng.tally())
+    return out
+
+
 def test_a_recipes_shell_status_stays_in_its_process(tmp_path):
     # (two sub-makes read the same inputs and run from one plan: the first one's
     # $(shell) in a recipe set .SHELLSTATUS in the plan's table, and the second printed it)
@@ -233,12 +245,25 @@ def test_a_recipes_shell_status_stays_in_its_process(tmp_path):
     (tmp_path / "sub.mk").write_text("read := $(shell exit 2)\n"
                                      "t: ; @echo \"[$(.SHELLSTATUS)]$(shell exit 7)\"\n"
                                      ".PHONY: t\n")
-    out = {}
-    for engine in ("faithful", "auto"):
-        fs = real_fs(Clock(2_000_000_000_000_000_000), "ns")
-        eng = Engine(engine, ReadCache())
-        r = simulate_make(fs, ["--no-print-directory", "-r"], str(tmp_path), setup=eng.install)
-        out[engine] = (r.stdout, r.stderr, r.exit_code, eng.tally())
+    out = _faithful_and_auto(tmp_path)
     assert out["faithful"][:3] == ("[2]\n[2]\n", "", 0)
+    assert out["auto"][:3] == out["faithful"][:3]
+    assert out["auto"][3] == {"plan": 3, "faithful": 0}
+
+
+def test_prerequisite_names_kept_only_while_they_are_the_plans(tmp_path):
+    # (set_file_variables keeps an entry's prerequisites' names in its plan for the next
+    # jobs: two sub-makes from one plan, where the implicit search gives foo.o other
+    # prerequisites each time, must each see their own $^)
+    (tmp_path / "Makefile").write_text(
+        "all: one two\none: ; @$(MAKE) -s -f sub.mk\n"
+        "two: one ; @rm foo.c; touch foo.S; $(MAKE) -s -f sub.mk\n.PHONY: all one two\n")
+    (tmp_path / "sub.mk").write_text("foo.o: foo.h\n%.o: %.c ; @echo C $^ $?\n"
+                                     "%.o: %.S ; @echo S $^ $?\n")
+    for f in ("foo.c", "foo.h"):
+        (tmp_path / f).write_text("")
+    out = _faithful_and_auto(tmp_path)
+    assert out["faithful"][:3] == ("C foo.c foo.h foo.c foo.h\nS foo.S foo.h foo.S foo.h\n",
+                                   "", 0)
     assert out["auto"][:3] == out["faithful"][:3]
     assert out["auto"][3] == {"plan": 3, "faithful": 0}

@@ -106,7 +106,9 @@ class Plan:
     # an entry's key in implicit_memo while its prerequisites are still the plan's (the
     # same key object each time: a frozenset keeps its hash)
     implicit_keys: dict = field(default_factory=dict, compare=False)
-    # recipe line text -> its program (plan/recipe.py), made when a job first expands it
+    # what the jobs of its processes make once (plan/jobs.py), when a job first needs it:
+    # a recipe line's text -> its program (plan/recipe.py), a Recipe -> its RecipeLines,
+    # an entry -> its prerequisites' names while they are the plan's (set_file_variables)
     recipe_programs: dict = field(default_factory=dict, compare=False)
 
     @property

@@ -20,11 +20,8 @@ from ..make.process import Child, _collapse_in_references, _split_command_lines
 from ..make.shell import set_recipe_shell
 from ..make.remake import MakeFatal, StackOverflow
 from ..make.shell import IO, Command, ShellContext, _cannot_create, _Exit, cmd_echo
-from .recipe import program as recipe_program, run as run_program, run_words
-
-# set_file_variables' entry for the word lists of $^ $+ $? (recipe.run_words); not a name
-# any variable can have
-_LISTS = " lists"
+from .recipe import LISTED, program as recipe_program, run as run_program, run_words, \
+    words_program
 
 # A recipe line of plain words (no quoting, expansion, globbing, redirection, operator,
 # comment or assignment): the shell would run it as one command with these words.
@@ -40,6 +37,57 @@ def _plain_line(line: str) -> bool:
             and not line.encode().translate(None, _PLAIN_BYTES))
 
 
+class RecipeLines:
+    """A recipe's lines as new_job runs them in the processes of one Plan (made once,
+    kept in the plan's recipe_programs under the Recipe): each line's text with its
+    references' backslash-newlines collapsed, its program (None: the Expander expands
+    it) and words program (recipe.py), and which LISTED automatic variables the lines
+    need as text, given their words lists (JOINS_WORDS) or not (JOINS)."""
+
+    __slots__ = ("texts", "progs", "wprogs", "joins", "joins_words", "last_floc")
+
+    def __init__(self, exp, variables: dict, programs: dict, cmds) -> None:
+        texts = []
+        progs = []
+        for raw in cmds.lines:
+            if "\\\n" in raw and "$" in raw:
+                raw = _collapse_in_references(raw)
+            # (a line that is pure is expanded by the plan's program for it: recipe.py)
+            prog = programs.get(raw, False)
+            if prog is False:
+                prog = programs[raw] = recipe_program(exp, variables, raw)
+            texts.append(raw)
+            progs.append(prog)
+        self.texts = tuple(texts)
+        self.progs = tuple(progs)
+        self.wprogs = tuple(None if p is None else words_program(p) for p in progs)
+        self.joins = joins = frozenset().union(*map(_automatic, progs))
+        self.joins_words = frozenset().union(*(
+            _automatic(p) if w is None else {op[1] for op in w if op[0] == "a"} & LISTED
+            for p, w in zip(progs, self.wprogs)))
+        # (the Expander's floc after the lines, when the last one is not its to expand)
+        self.last_floc = (cmds.filename, cmds.lineno + len(texts) - 1) if progs and \
+            progs[-1] is not None else None
+
+
+def _automatic(prog) -> frozenset[str]:
+    """The LISTED automatic variables a program refers to (all of them for None: the
+    Expander can reach any)."""
+    if prog is None:
+        return LISTED
+    out: set[str] = set()
+    todo = [prog]
+    while todo:
+        for p in todo.pop():  # (a program's parts: text, ("a", name), ("f", fn, args))
+            if p.__class__ is str:
+                continue
+            if p[0] == "a":
+                out.add(p[1])
+            else:
+                todo += [a for a in p[2] if a.__class__ is tuple]
+    return frozenset(out & LISTED)
+
+
 class PlanChild(Child):
     """A job of a PlanProcess: WORDS, each line's words when run_words gave them."""
 
@@ -47,16 +95,21 @@ class PlanChild(Child):
 
 
 def _words_after(line: str, i: int, words: list[str]) -> list[str]:
-    """LINE[I:].split(), from WORDS, LINE.split(): I is the number of prefix characters
-    ('@', '+', '-', blanks) start_job_command took off its start."""
+    """LINE[I:].split(), made of WORDS, LINE.split() (a list of its own, which this
+    changes): I is the number of prefix characters ('@', '+', '-', blanks)
+    start_job_command took off its start."""
     lead = line[:i].split()
     m = len(lead)
-    if not m:
-        return words
-    # (the prefix's last word starts the line's word m - 1: what is left of that word, if
-    # anything, then the words after it)
-    rest = words[m - 1][len(lead[-1]):]
-    return [rest, *words[m:]] if rest else words[m:]
+    if m:
+        # (the prefix's last word starts the line's word m - 1: what is left of that
+        # word, if anything, then the words after it)
+        rest = words[m - 1][len(lead[-1]):]
+        if rest:
+            del words[:m - 1]
+            words[0] = rest
+        else:
+            del words[:m]
+    return words
 
 
 class PlanJobs:
@@ -96,29 +149,34 @@ class PlanJobs:
             self.reap_children(False)
         cmds = self.cmds[file]
         exp = self.expander
-        exp.auto = auto = self.set_file_variables(file)
-        exp.scope = None
         programs = self.plan.recipe_programs
-        lists = auto.get(_LISTS)
+        rl = programs.get(cmds)
+        if rl is None:
+            rl = programs[cmds] = RecipeLines(exp, self.variables, programs, cmds)
+        words_ok = self.one_word_names
+        auto, lists = self.set_file_variables(file, rl.joins_words if words_ok else rl.joins)
+        exp.auto = auto
+        exp.scope = None
         lines = []
-        words: list | None = [] if lists is not None else None
+        words: list | None = [] if words_ok else None
         try:
-            for k, raw in enumerate(cmds.lines):
-                exp.floc = (cmds.filename, cmds.lineno + k)
-                if "\\\n" in raw and "$" in raw:
-                    raw = _collapse_in_references(raw)
-                # (a line that is pure expanded by the plan's program for it: recipe.py)
-                prog = programs.get(raw, False)
-                if prog is False:
-                    prog = programs[raw] = recipe_program(exp, self.variables, raw)
+            for k, prog in enumerate(rl.progs):
                 if prog is None:
-                    lines.append(exp.expand(raw))
+                    exp.floc = (cmds.filename, cmds.lineno + k)
+                    lines.append(exp.expand(rl.texts[k]))
                     r = None
                 else:
-                    r = run_words(prog, auto, lists) if lists is not None else None
-                    lines.append(run_program(prog, auto, exp) if r is None else r[0])
+                    wprog = rl.wprogs[k] if words_ok else None
+                    if wprog is None:
+                        lines.append(run_program(prog, auto, exp))
+                        r = None
+                    else:
+                        r = run_words(wprog, auto, lists)
+                        lines.append(r[0])
                 if words is not None:
                     words.append(None if r is None else r[1])
+            if rl.last_floc is not None:  # (where a line's expansion left it)
+                exp.floc = rl.last_floc
         finally:
             exp.auto = None
         origin = None
@@ -162,72 +220,73 @@ class PlanJobs:
             while self.command_state[file] == CS_RUNNING:
                 self.reap_children(True)
 
-    def set_file_variables(self, file: int) -> dict[str, str]:
-        """commands.c set_file_variables (MakeProcess.set_file_variables)."""
+    def set_file_variables(self, file: int, joins: frozenset[str]) -> tuple[dict, dict]:
+        """commands.c set_file_variables (MakeProcess.set_file_variables): the automatic
+        variables, with only the LISTED ones in JOINS (recipe.py) as text, and the words
+        of the LISTED ones (names: recipe.run_words takes them when each is one word)."""
         names = self.names
         deps = self.deps[file]
         oo = self.oo[file]
         changed = self.dep_changed[file] or []
-        name = names[file]
-        stem = self.stem_of(file)
-        # (the names as lists too, when each is one word: recipe.run_words)
-        words = self.one_word_names
         if oo is None:
-            dn = list(map(names.__getitem__, deps))
-            plus = " ".join(dn)
-            less = next(filter(None, dn), "")
-            if len(set(deps)) == len(deps):  # (no name twice: one entry a name, $^ is $+)
+            # the names as lists (never changed: shared by the jobs of FILE while its
+            # prerequisites are the plan's, in the plan's recipe_programs under FILE)
+            plan = self.plan
+            mine = file < len(plan.deps) and deps is plan.deps[file]
+            known = plan.recipe_programs.get(file) if mine else None
+            if known is not None:
+                dn, caret, less = known
+            else:
+                dn = list(map(names.__getitem__, deps))
+                less = next(filter(None, dn), "")
+                # (no name twice, one entry a name: $^ is $+)
+                caret = dn if len(set(deps)) == len(deps) else list(dict.fromkeys(dn))
+                if mine:
+                    plan.recipe_programs[file] = (dn, caret, less)
+            if caret is dn:
                 newer = list(compress(dn, changed)) if True in changed else []
-                auto = {"@": name, "<": less, "^": plus, "+": plus,
-                        "?": " ".join(newer), "|": "", "*": stem, "%": ""}
-                if words:
-                    auto[_LISTS] = {"^": dn, "+": dn, "?": newer}
-                return auto
-            caret = list(dict.fromkeys(dn))
-            if True in changed:
-                first = dict(zip(reversed(dn), range(len(dn) - 1, -1, -1)))
-                nch = len(changed)
-                newer = [n for n in caret if first[n] < nch and changed[first[n]]]
             else:
-                newer = []
-            auto = {"@": name, "<": less, "^": " ".join(caret), "+": plus,
-                    "?": " ".join(newer), "|": "", "*": stem, "%": ""}
-            if words:
-                auto[_LISTS] = {"^": caret, "+": dn, "?": newer}
-            return auto
-        less = ""
-        plus = []
-        for i, d in enumerate(deps):
-            if not oo[i]:
-                if not less:
-                    less = names[d]
-                plus.append(names[d])
-        first: dict[str, int] = {}
-        new_oo = list(oo)
-        for i, d in enumerate(deps):
-            j = first.setdefault(names[d], i)
-            if j != i and new_oo[i] != new_oo[j]:
-                new_oo[i] = new_oo[j] = False
-        if new_oo != list(oo):
-            self.oo[file] = tuple(new_oo)  # (a lasting change to the target's deps)
-        caret = []
-        qmark = []
-        bar = []
-        for i, d in enumerate(deps):
-            n = names[d]
-            if first[n] != i:
-                continue
-            if new_oo[i]:
-                bar.append(n)
-            else:
-                caret.append(n)
-                if i < len(changed) and changed[i]:
-                    qmark.append(n)
-        auto = {"@": name, "<": less, "^": " ".join(caret), "+": " ".join(plus),
-                "?": " ".join(qmark), "|": " ".join(bar), "*": stem, "%": ""}
-        if words:
-            auto[_LISTS] = {"^": caret, "+": plus, "?": qmark, "|": bar}
-        return auto
+                if True in changed:
+                    first = dict(zip(reversed(dn), range(len(dn) - 1, -1, -1)))
+                    nch = len(changed)
+                    newer = [n for n in caret if first[n] < nch and changed[first[n]]]
+                else:
+                    newer = []
+            lists = {"^": caret, "+": dn, "?": newer, "|": []}
+        else:
+            less = ""
+            plus = []
+            for i, d in enumerate(deps):
+                if not oo[i]:
+                    if not less:
+                        less = names[d]
+                    plus.append(names[d])
+            first: dict[str, int] = {}
+            new_oo = list(oo)
+            for i, d in enumerate(deps):
+                j = first.setdefault(names[d], i)
+                if j != i and new_oo[i] != new_oo[j]:
+                    new_oo[i] = new_oo[j] = False
+            if new_oo != list(oo):
+                self.oo[file] = tuple(new_oo)  # (a lasting change to the target's deps)
+            caret = []
+            qmark = []
+            bar = []
+            for i, d in enumerate(deps):
+                n = names[d]
+                if first[n] != i:
+                    continue
+                if new_oo[i]:
+                    bar.append(n)
+                else:
+                    caret.append(n)
+                    if i < len(changed) and changed[i]:
+                        qmark.append(n)
+            lists = {"^": caret, "+": plus, "?": qmark, "|": bar}
+        auto = {"@": names[file], "<": less, "*": self.stem_of(file), "%": ""}
+        for k in joins:
+            auto[k] = " ".join(lists[k])
+        return auto, lists
 
     default_shell: bool | None = None  # SHELL and .SHELLFLAGS are /bin/sh -c (run_line)
 
@@ -258,18 +317,19 @@ class PlanJobs:
                 pre = cmds.line_prefixes[k]
                 silent |= "@" in pre
                 noerror |= "-" in pre
-            i = 0
-            while i < len(p) and p[i] in "@+- \t":
-                if p[i] == "@":
+            q = p.lstrip("@+- \t")  # (the line without its prefix characters)
+            if len(q) != len(p):
+                i = len(p) - len(q)
+                head = p[:i]
+                if "@" in head:
                     silent = True
-                elif p[i] == "+":
+                if "+" in head:
                     recurse = True
-                elif p[i] == "-":
+                if "-" in head:
                     noerror = True
-                i += 1
-            if i and w is not None:
-                w = _words_after(p, i, w)
-            p = p[i:]
+                if w is not None:
+                    w = _words_after(p, i, w)
+                p = q
             c.noerror = noerror
             c.recursive = recurse
             # (p[0] is no blank now: only a newline or a backslash-newline can start a

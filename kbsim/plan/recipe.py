@@ -21,11 +21,13 @@ $(filter-out $(PHONY),$^)``, runs as four auto lookups and two filter-outs of a 
 without splitting it: a compile's ``$^`` in a kernel tree names ~1,000 headers, and one
 warm replay of linux-6.1-tinyconfig made 15.7 MB of compile lines, split twice (the
 filter-out's ``$^`` and the line itself) into ~3 million new strings. The filters run on
-the names themselves instead, when the caller gives ``$^ $+ $?`` as lists of names that
-are each one word.
+the names themselves instead, when the caller gives ``$^ $+ $? $|`` as lists of names that
+are each one word, by the line's ``words_program`` (made once with its program).
 """
 
 from __future__ import annotations
+
+from itertools import filterfalse
 
 from ..make.expand import FUNCTIONS, AppendVariable, Expander, Variable
 
@@ -140,55 +142,83 @@ def one_word_each(names) -> bool:
 
 
 _FILTERS = {_PURE["filter"]: True, _PURE["filter-out"]: False}
+# the automatic variables whose words set_file_variables gives as lists (plan/jobs.py)
+LISTED = frozenset("^+?|")
 
 
-def run_words(prog, auto: dict, lists: dict) -> tuple[str, list[str]] | None:
-    """(run(PROG), its str.split()) for a program made of constants, automatic variables
-    and $(filter PATTERNS,$X) / $(filter-out PATTERNS,$X) of constant patterns without
-    '%' or backslashes over X in LISTS (automatic variable name -> its words: names that
-    are each one word, so that " ".join(words).split() is words); None for another
-    program. The filter is the Expander's _filter on those words, and a piece's words
-    continue the last word when no blank is between them, as in the joined text."""
+def words_program(prog):
+    """PROG (a program) for ``run_words``, or None when run_words cannot give its line's
+    words: a program made of constants, automatic variables and $(filter PATTERNS,$X) /
+    $(filter-out PATTERNS,$X) of constant patterns without '%' or backslashes over an X
+    of LISTED. Each part as an operation: ("s", text, its words, it starts with a blank,
+    it ends with one), ("a", name), ("f", keep, the patterns as a set, X)."""
     if prog.__class__ is str:
         return None
-    out: list[str] = []
-    argv: list[str] = []
-    glue = False  # (the text so far ends in a non-blank: the next word continues it)
+    ops = []
     for p in prog:
-        if p.__class__ is str or p[0] == "a":
-            text = p if p.__class__ is str else auto[p[1]]
-            if not text:
-                continue
-            out.append(text)
-            words = text.split()
-            if words:
-                if glue and not text[0].isspace():
-                    argv[-1] += words[0]
-                    argv += words[1:]
-                else:
-                    argv += words
-            glue = not text[-1].isspace()
+        if p.__class__ is str:
+            if p:
+                ops.append(("s", p, p.split(), p[0].isspace(), p[-1].isspace()))
+            continue
+        if p[0] == "a":
+            ops.append(p)
             continue
         keep = _FILTERS.get(p[1])
         args = p[2]
         if keep is None or len(args) != 2 or args[0].__class__ is not str:
             return None
         ref = args[1]
-        if not (ref.__class__ is tuple and len(ref) == 1 and ref[0][0] == "a"):
+        if not (ref.__class__ is tuple and len(ref) == 1 and ref[0][0] == "a"
+                and ref[0][1] in LISTED):
             return None
-        names = lists.get(ref[0][1])
         pats = args[0].split()
-        if names is None or any("%" in x or "\\" in x for x in pats):
+        if any("%" in x or "\\" in x for x in pats):
             return None
-        plain = set(pats)
-        words = [w for w in names if (w in plain) == keep]
-        if not words:
+        ops.append(("f", keep, frozenset(pats), ref[0][1]))
+    return tuple(ops)
+
+
+def run_words(ops, auto: dict, lists: dict) -> tuple[str, list[str]]:
+    """(run(PROG), its str.split()) for OPS, words_program(PROG), with LISTS the words of
+    the LISTED automatic variables (names that are each one word, so that
+    " ".join(words).split() is words). A filter is the Expander's _filter on those words,
+    and a piece's words continue the last word when no blank is between them, as in the
+    joined text."""
+    out: list[str] = []
+    argv: list[str] = []
+    glue = False  # (the text so far ends in a non-blank: the next word continues it)
+    for op in ops:
+        kind = op[0]
+        if kind == "f":
+            _, keep, plain, name = op
+            names = lists[name]
+            # (the set's test in C: a compile's $^ has ~1,000 names)
+            words = list((filter if keep else filterfalse)(plain.__contains__, names))
+            if not words:
+                continue
+            out.append(" ".join(words))
+            if glue:
+                argv[-1] += words[0]
+                argv += words[1:]
+            else:
+                argv += words
+            glue = True
             continue
-        out.append(" ".join(words))
-        if glue:
-            argv[-1] += words[0]
-            argv += words[1:]
+        if kind == "s":
+            _, text, words, lead, trail = op
         else:
-            argv += words
-        glue = True
+            text = auto[op[1]]
+            if not text:
+                continue
+            words = text.split()
+            lead = text[0].isspace()
+            trail = text[-1].isspace()
+        out.append(text)
+        if words:
+            if glue and not lead:
+                argv[-1] += words[0]
+                argv += words[1:]
+            else:
+                argv += words
+        glue = not trail
     return "".join(out), argv
