@@ -106,10 +106,15 @@ class Plan:
     # an entry's key in implicit_memo while its prerequisites are still the plan's (the
     # same key object each time: a frozenset keeps its hash)
     implicit_keys: dict = field(default_factory=dict, compare=False)
-    # what the jobs of its processes make once (plan/jobs.py), when a job first needs it:
-    # a recipe line's text -> its program (plan/recipe.py), a Recipe -> its RecipeLines,
-    # an entry -> its prerequisites' names while they are the plan's (set_file_variables)
-    recipe_programs: dict = field(default_factory=dict, compare=False)
+    # what the jobs of its processes make once (plan/jobs.py), when a job first needs it;
+    # run-time memos, never saved (store.py _storable_plan empties them):
+    # a recipe line's text -> its program (plan/recipe.py)
+    line_programs: dict = field(default_factory=dict, compare=False)
+    # a Recipe -> its RecipeLines
+    recipe_lines: dict = field(default_factory=dict, compare=False)
+    # an entry -> its prerequisites' names ($+, $^, $<) while they are the plan's
+    # (set_file_variables)
+    prereq_names: dict = field(default_factory=dict, compare=False)
 
     @property
     def size(self) -> int:

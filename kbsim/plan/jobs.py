@@ -39,7 +39,7 @@ def _plain_line(line: str) -> bool:
 
 class RecipeLines:
     """A recipe's lines as new_job runs them in the processes of one Plan (made once,
-    kept in the plan's recipe_programs under the Recipe): each line's text with its
+    kept in the plan's recipe_lines under the Recipe): each line's text with its
     references' backslash-newlines collapsed, its program (None: the Expander expands
     it) and words program (recipe.py), and which LISTED automatic variables the lines
     need as text, given their words lists (JOINS_WORDS) or not (JOINS)."""
@@ -149,10 +149,11 @@ class PlanJobs:
             self.reap_children(False)
         cmds = self.cmds[file]
         exp = self.expander
-        programs = self.plan.recipe_programs
-        rl = programs.get(cmds)
+        plan = self.plan
+        rl = plan.recipe_lines.get(cmds)
         if rl is None:
-            rl = programs[cmds] = RecipeLines(exp, self.variables, programs, cmds)
+            rl = plan.recipe_lines[cmds] = RecipeLines(exp, self.variables,
+                                                       plan.line_programs, cmds)
         words_ok = self.one_word_names
         auto, lists = self.set_file_variables(file, rl.joins_words if words_ok else rl.joins)
         exp.auto = auto
@@ -230,10 +231,10 @@ class PlanJobs:
         changed = self.dep_changed[file] or []
         if oo is None:
             # the names as lists (never changed: shared by the jobs of FILE while its
-            # prerequisites are the plan's, in the plan's recipe_programs under FILE)
+            # prerequisites are the plan's, in the plan's prereq_names)
             plan = self.plan
             mine = file < len(plan.deps) and deps is plan.deps[file]
-            known = plan.recipe_programs.get(file) if mine else None
+            known = plan.prereq_names.get(file) if mine else None
             if known is not None:
                 dn, caret, less = known
             else:
@@ -242,7 +243,7 @@ class PlanJobs:
                 # (no name twice, one entry a name: $^ is $+)
                 caret = dn if len(set(deps)) == len(deps) else list(dict.fromkeys(dn))
                 if mine:
-                    plan.recipe_programs[file] = (dn, caret, less)
+                    plan.prereq_names[file] = (dn, caret, less)
             if caret is dn:
                 newer = list(compress(dn, changed)) if True in changed else []
             else:

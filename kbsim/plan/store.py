@@ -155,8 +155,10 @@ def _storable(e: CachedRead, plans: dict) -> CachedRead:
 
 def _storable_plan(plan: Plan) -> Plan:
     changes: dict = {}
-    if plan.implicit_memo or plan.implicit_keys or plan.recipe_programs:
-        changes.update(implicit_memo={}, implicit_keys={}, recipe_programs={})
+    if (plan.implicit_memo or plan.implicit_keys or plan.line_programs or plan.recipe_lines
+            or plan.prereq_names):
+        changes.update(implicit_memo={}, implicit_keys={}, line_programs={}, recipe_lines={},
+                       prereq_names={})
     long = [v for v in plan.variables.values()
             if v.__class__ is Variable and len(v.value) >= KeptVariable.LONG]
     if long:
