@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from kbsim.fs import Clock, SimFS
+from kbsim.fs.simfs import FsError
 
 NAMES = ["d/x", "d/y", "e/x", "e/y", "d/s/z", "e/s/z", "d", "e", "link", "link/x", "gone"]
 
@@ -278,3 +279,88 @@ def test_mkdir_p_over_what_is_there(remembered):
     fs.mkdir("/w/link/q/r")
     assert fs.isdir("/w/d/q/r") and not fs.lexists("/w/q")
     assert sorted((p, s.mtime) for p, s in fs.walk_files("/w")) == before
+
+
+def _state(fs: SimFS) -> tuple:
+    """Every node as it is (inode, kind, mtime, size, content, target, flags), in
+    directory order, the counters a change moves, and the names whose resolution is
+    remembered."""
+    out = []
+
+    def walk(n, path):
+        out.append((path, n.ino, n.kind, n.mtime, n.size, n.data, n.target, n.queried,
+                    n.real, n.origin))
+        for k, c in (n.children or {}).items():
+            walk(c, path + "/" + k)
+    walk(fs.root, "")
+    remembered = [{cwd: sorted(c) for cwd, c in by_cwd.items()} for by_cwd in fs._cache]
+    return out, fs.generation, fs.removals, fs._ino, fs.mg_floor, remembered
+
+
+def _one_by_one(fs: SimFS, items) -> None:
+    """What put_files stands for: the general calls, each directory made once until a
+    name is removed (kbuild/treegraph.py lay_out_tree, as it was)."""
+    made: set[str] = set()
+    for p, data, mtime in items:
+        if mtime is None:
+            if fs.remove(p):
+                made.clear()
+            continue
+        d = p.rpartition("/")[0] if "/" in p else ""
+        if d not in made:
+            fs.mkdir(d)
+            made.add(d)
+        fs.write(p, data)
+        fs.set_mtime(p, mtime)
+
+
+@pytest.mark.parametrize("gran", ["ns", "1s", "multigrain"])
+def test_put_files_leaves_what_the_general_calls_leave(gran):
+    """SimFS.put_files (a tree's layout in bulk) leaves every node, inode number, mtime
+    (the directories' too) and counter as mkdir/write/set_mtime/remove one by one do,
+    over new names, names written again, a symlink in the way, a dangling symlink, a
+    name removed (a symlink to a directory: a directory made in its place), absent directories, text, '//', '.'
+    and '..' in a path, and the remembered resolutions answer alike."""
+    items = [("/t/a/x", b"1", 5_123), ("/t/a/y", b"22", 7_000_000_001),
+             ("/t/b/c/z", b"", 3), ("/t/a/x", b"333", 9), ("/t/l/q", b"4", 11),
+             ("/t/dl", b"5", 12), ("/t/a//w", b"6", 13), ("/t/a/./v", b"7", 14),
+             ("/t/b/../a/u", b"8", 15), ("/t/gone/x", None, None), ("/t/a/y", None, None),
+             ("/t/a/y", b"9", 16), ("/t/s", "caf\u00e9", 17), ("/t/a", None, None),
+             ("/t/a/k", b"10", 18), ("/nope/at/all", None, None), ("/t/b/c/z/q", None, None),
+             ("/t/l", None, None), ("/t/l/p", b"11", 19)]
+
+    def prepared() -> SimFS:
+        fs = SimFS(Clock(1_000_000_005), gran)
+        fs.mkdir("/t/real")
+        fs.symlink("real", "/t/l")
+        fs.symlink("missing", "/t/dl")
+        fs.stat("/t")  # (a queried directory: multigrain stamps it finely)
+        return fs
+    a, b = prepared(), prepared()
+    ok = [it for it in items if it[0] != "/t/a" or it[2] is not None]
+    with pytest.raises(FsError):
+        _one_by_one(a, items)
+    with pytest.raises(FsError):
+        b.put_files(items)  # (removing a directory: as remove says)
+    a, b = prepared(), prepared()
+    _one_by_one(a, ok)
+    b.put_files(ok)
+    assert _state(b) == _state(a)
+    names = sorted({p for p, _, _ in ok} | {"/t/real/q", "/t/missing", "/t/a/w"})
+    for fs in (a, b):  # (the same answers, remembered or walked)
+        fs.stat_count = 0
+    assert [(a.mtime(p), a.lexists(p), a.isdir(p)) for p in names] == \
+        [(b.mtime(p), b.lexists(p), b.isdir(p)) for p in names]
+
+
+def test_remove_of_a_name_in_no_directory():
+    """remove() of a name whose directory does not resolve (a file or nothing on the
+    way, a dangling symlink) is False and changes nothing, as it was."""
+    fs = SimFS(Clock(1_000))
+    fs.write("/f", b"1")
+    fs.symlink("nowhere", "/dl")
+    before = (fs.generation, fs.removals, fs.root.mtime)
+    for p in ("/no/x", "/f/x", "/dl/x", "/no/deeper/x/", "no/x", "/", "x"):
+        assert fs.remove(p) is False
+    assert (fs.generation, fs.removals, fs.root.mtime) == before
+    assert fs.remove("/f") is True

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import os
+import posixpath
 import stat as pystat
 from dataclasses import dataclass
 
@@ -586,6 +587,53 @@ class SimFS:
         n.mtime = self._stamp(n, skew_ns)
         return n.mtime
 
+    def put_files(self, items) -> None:
+        """For each (PATH, DATA, MTIME_NS) of ITEMS in order (PATH absolute): mkdir of its
+        directory, write(PATH, DATA) and set_mtime(PATH, MTIME_NS); or, when MTIME_NS is
+        None, remove(PATH). The state left is those calls' (the same inodes in the same
+        order, directory mtimes, resolutions remembered); a new name in a directory met
+        before is added here without the general calls' lookups (the ~9,000 files of a
+        captured kernel tree's layout, kbuild/treegraph.py: 0.03 s, 2026-12-08)."""
+        dirs: dict[str, Node] = {}  # directory -> its node, each resolved once
+        trunc = self.gran.truncate
+        for path, data, mtime in items:
+            head, _, name = path.rpartition("/")
+            if mtime is None:
+                if self.remove(path):
+                    dirs.clear()  # (a name removed: each directory looked up again)
+                continue
+            d = dirs.get(head)
+            if d is None:
+                top = posixpath.dirname(path)
+                self.mkdir(top)
+                d = self._lookup(top, None, True)
+                if top != head or d is None or d.kind != DIR or d.children is None:
+                    d = None  # (not the plain case below: the general calls)
+                else:
+                    dirs[head] = d
+            kids = d.children if d is not None else None
+            if kids is None or data.__class__ is not bytes or name in kids \
+                    or name in ("", ".", ".."):
+                self.write(path, data)
+                self.set_mtime(path, mtime)
+                continue
+            # _file_for_write's new file, then write's and set_mtime's (a new node is not
+            # queried: write's stamp changes nothing but its mtime, which set_mtime sets)
+            n = self._new(FILE, d, name, 0)
+            kids[name] = n
+            self._touch_dir(d)
+            self._changed_namespace()
+            if self._cache_gen != self.removals:
+                self._clear_cache()
+            for by_cwd in self._cache:
+                cache = by_cwd.get(None)
+                if cache is None:
+                    cache = by_cwd[None] = {}
+                _remember(cache, path, n)
+            n.data = data
+            n.size = len(data)
+            n.mtime = trunc(mtime)
+
     def touch(self, path: str, cwd: str | None = None, at_ns: int | None = None,
               create: bool = True, skew_ns: int = 0) -> int | None:
         """touch(1): set the mtime to now (the fs stamp) or to AT_NS (truncated)."""
@@ -606,6 +654,11 @@ class SimFS:
 
     def remove(self, path: str, cwd: str | None = None, recursive: bool = False) -> bool:
         """unlink/rm: True if something was removed."""
+        head, sep, _ = path.rstrip("/").rpartition("/")
+        if sep and self._lookup(head or "/", cwd, True) is None:
+            # (no such directory: _parent_and_name would raise, for the errno; the layout
+            # of a captured tree removes ~3,900 names of absent directories, 2026-12-08)
+            return False
         try:
             parent, name = self._parent_and_name(path, cwd)
         except FsError:
