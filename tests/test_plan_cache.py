@@ -506,3 +506,68 @@ def test_long_values_are_kept_packed_until_read(tmp_path):
     c.save()
     _, p = loaded_plan()
     assert [p.variables[n].value for n in long] == [long["deps_0.o"], long["deps_1.o"], "x"]
+
+
+def test_equal_parts_of_plans_are_one_object_in_the_file(tmp_path):
+    """The file keeps equal variables, prerequisite tuples, flag tuples and observations
+    of its plans and logs as one object each (store._One), and leaves out each plan's
+    index, which the load makes again from its names; the replay from it is the same."""
+    from kbsim.make.expand import Variable
+    spec, _ = load_spec(MODEL)
+    dc = DiskCache(tmp_path, "t")
+    r1 = replay(spec, read_cache=dc.load())
+    dc.save()
+    raw = decompress(cache_file(tmp_path).read_bytes())
+    assert pickle.loads(raw)["entries"][0][1].plan.index is None
+    c = DiskCache(tmp_path, "t").load()
+    plans = [e.plan for es in c.entries.values() for e in es if e.plan is not None]
+    assert len(plans) > 5
+    for p in plans:
+        assert p.index == {n: i for i, n in enumerate(p.names)}
+
+    def kept_once(values) -> bool:
+        """Equal values (with their types) are one object, and some are met again."""
+        ids: dict = {}
+        n = 0
+        for v in values:
+            n += 1
+            ids.setdefault(repr(v), set()).add(id(v))
+        return n > len(ids) and all(len(s) == 1 for s in ids.values())
+    by_name: dict = {}
+    for p in plans:
+        for v in p.variables.values():
+            if v.__class__ is Variable:
+                key = (v.name, v.value, v.recursive, v.origin, v.export, v.floc, v.private,
+                       repr(v.compiled))
+                by_name.setdefault(key, set()).add(id(v))
+    assert all(len(s) == 1 for s in by_name.values())
+    assert sum(1 for p in plans for v in p.variables.values()
+               if v.__class__ is Variable) > 2 * len(by_name)
+    assert kept_once(d for p in plans for d in p.deps if d)
+    assert kept_once(p.is_target for p in plans)
+    assert kept_once(o for es in c.entries.values() for e in es for o in e.log
+                     if o.method == "isdir")
+    assert replay(spec, read_cache=c).log() == r1.log()
+
+
+@pytest.mark.parametrize("damage", ["index", "names"])
+def test_a_plan_whose_names_do_not_make_an_index_is_refused(tmp_path, damage):
+    """A file whose plan has an index (the file never keeps one) or names that are not
+    distinct (no index of them is right) is damaged: not used, said once."""
+    import dataclasses
+    spec, _ = load_spec(MODEL)
+    dc = DiskCache(tmp_path, "t")
+    replay(spec, read_cache=dc.load())
+    dc.save()
+    f = cache_file(tmp_path)
+    doc = pickle.loads(decompress(f.read_bytes()))
+    k, e = doc["entries"][-1]
+    p = e.plan
+    p = (dataclasses.replace(p, index={}) if damage == "index" else
+         dataclasses.replace(p, names=p.names + p.names[:1]))
+    doc["entries"][-1] = (k, dataclasses.replace(e, plan=p))
+    f.write_bytes(compress(pickle.dumps(doc, protocol=5)))
+    said: list[str] = []
+    c = DiskCache(tmp_path, "t", warn=said.append)
+    assert len(c.load()) == 0 and not c.found
+    assert len(said) == 1 and "damaged" in said[0], said

@@ -2,7 +2,8 @@
 
 One file per tree (``<cache dir>/reads-3/<namespace>.bin``), written whole at the end of
 a run: the cache's entries (their observations, with file contents as BLAKE2b digests,
-and their Plans), serialised with pickle's protocol 5 and compressed with zstd (``compress``), and read back
+and their Plans, equal parts of them one object and each plan's index left out: _One,
+_indexed), serialised with pickle's protocol 5 and compressed with zstd (``compress``), and read back
 by an unpickler that builds nothing but the builtin containers and kbsim's own plain data
 classes (``_ALLOWED``; the pattern the pickle documentation gives for restricting what a
 file may contain): a file that names any other class or function is refused, so loading
@@ -120,7 +121,8 @@ class DiskCache:
         entries = doc.get("entries")
         if not isinstance(entries, list) or not all(
                 isinstance(x, tuple) and len(x) == 2 and isinstance(x[0], tuple)
-                and isinstance(x[1], CachedRead) for x in entries):
+                and isinstance(x[1], CachedRead) for x in entries) \
+                or not _indexed([e.plan for _, e in entries]):
             self.warn(f"{self.path} is damaged (not a list of entries); not used (it is "
                       f"rewritten)")
             return None
@@ -132,48 +134,142 @@ class DiskCache:
         if self.found and len(self.cache.added) == self.mark:
             return  # (nothing new)
         plans: dict = {}
-        entries = [(k, _storable(e, plans)) for k, es in self.cache.entries.items()
+        one = _One()
+        entries = [(k, _storable(e, plans, one)) for k, es in self.cache.entries.items()
                    for e in es]
         save_document(self.path, FORMAT, {"entries": entries}, self.warn)
 
 
-def _storable(e: CachedRead, plans: dict) -> CachedRead:
+def _storable(e: CachedRead, plans: dict, one: "_One") -> CachedRead:
     """E as the file keeps it: file contents as digests, the plan without what its
     processes learned in this Python process (its implicit searches) and with its long
-    values kept packed (KeptVariable). PLANS: id -> the plan as kept, of the plans done
-    (one object each in the file, as in memory)."""
-    log = tuple(o if o.answer.__class__ is not bytes else
-                Observation(o.method, o.args, Digest(digest_of(o.answer))) for o in e.log)
+    values kept packed (KeptVariable), equal parts of its log and plan one object in the
+    file (ONE). PLANS: id -> the plan as kept, of the plans done (one object each in the
+    file, as in memory)."""
+    log = tuple(one.observation(o if o.answer.__class__ is not bytes else
+                                Observation(o.method, o.args, Digest(digest_of(o.answer))))
+                for o in e.log)
     plan = e.plan
     if plan is not None:
         kept = plans.get(id(plan))
         if kept is None:
-            kept = plans[id(plan)] = (_storable_plan(plan), plan)
+            kept = plans[id(plan)] = (_storable_plan(plan, one), plan)
         plan = kept[0]
     return CachedRead(log, plan, e.refusal)
 
 
-def _storable_plan(plan: Plan) -> Plan:
-    changes: dict = {}
+class _One:
+    """One object for equal immutable values across the plans and logs a file keeps: the
+    ~620 make processes of a kbuild replay read much the same makefiles, so of
+    lindroth-2018's 29,019 plain variables 7,701 differ, of its 621 plans' ``deps`` 360,
+    of its 10,217 observations 7,113 (2026-12-08), and every object in the file is one
+    the load builds (unpickling was ~0.1 s of a warm replay). Sharing them changes
+    nothing a replay does: tuples and Observations cannot change, and a plan's Variables
+    are never changed by the processes that run it (process.py copies the table; a
+    variable's ``compiled`` template is a function of its value). Values are equal only
+    with their types (True == 1, so a key holds the types where a field may mix them)."""
+
+    def __init__(self) -> None:
+        self.memo: dict = {}
+
+    def value(self, kind: str, v):
+        """V, or the equal value of KIND kept before (V when it cannot be a key)."""
+        try:
+            return self.memo.setdefault((kind, v), v)
+        except TypeError:  # (unhashable: a list in it)
+            return v
+
+    def observation(self, o: Observation) -> Observation:
+        """O, or an equal one kept before; else its lists of names (lexisting's: 247,000
+        names in a tinyconfig replay's logs, 1,170 lists of 1,716 distinct) and its
+        answer one object for equal values. (A method's answers are of one type; the
+        lists are only read: still_true.)"""
+        try:
+            return self.memo.setdefault(("observation", o), o)
+        except TypeError:  # (a list in its arguments)
+            pass
+        args = tuple(self.names(a) if a.__class__ is list else a for a in o.args)
+        return Observation(o.method, args, self.value(o.method, o.answer))
+
+    def names(self, v: list) -> list:
+        """V (a list of strings), or an equal list kept before."""
+        try:
+            return self.memo.setdefault(("list", tuple(v)), v)
+        except TypeError:
+            return v
+
+    def variable(self, v: Variable) -> Variable:
+        """V (a plain Variable), or an equal one kept before: every slot equal, with its
+        type."""
+        c = v.compiled
+        key = (v.name, v.value, v.recursive, v.recursive.__class__, v.origin, v.export,
+               v.export.__class__, v.floc, v.private, v.private.__class__,
+               c if c is None or c.__class__ is str else pickle.dumps(c, protocol=5))
+        try:
+            return self.memo.setdefault(("variable", key), v)
+        except TypeError:  # (unhashable: a list in its floc, say)
+            return v
+
+
+# the Plan fields kept one object for equal values (tuples, each of one element type);
+# ``deps`` also each entry's tuple of prerequisites
+_SHARED_FIELDS = ("deps", "oo", "is_target", "phony", "intermediate", "secondary",
+                  "precious", "cmd_target", "dontcare", "tried_implicit", "stem",
+                  "rule_floc", "implicit_rule", "last_mtime", "mtime_before_update",
+                  "suffixes", "plain", "goals", "read_files", "output", "events")
+
+
+def _indexed(plans: list) -> bool:
+    """Give the PLANS of a file (_storable_plan left out ``index``: it is
+    ``names``' positions, made again in less time than it unpickles) their index; False
+    when one is not a Plan or its names are not distinct strings (a damaged file)."""
+    done: set[int] = set()
+    for p in plans:
+        if p is None or id(p) in done:
+            continue
+        if p.__class__ is not Plan or p.index is not None or \
+                p.names.__class__ is not tuple:
+            return False
+        names = p.names
+        index = dict(zip(names, range(len(names))))
+        if len(index) != len(names) or not all(n.__class__ is str for n in index):
+            return False
+        object.__setattr__(p, "index", index)  # (a frozen dataclass)
+        done.add(id(p))
+    return True
+
+
+def _storable_plan(plan: Plan, one: _One) -> Plan:
+    changes: dict = {"index": None}  # (made again: _indexed)
+    for f in _SHARED_FIELDS:
+        v = getattr(plan, f)
+        if f == "deps":
+            v = tuple(one.value("dep", d) for d in v)
+        changes[f] = one.value(f, v)
     if (plan.implicit_memo or plan.implicit_keys or plan.line_programs or plan.recipe_lines
             or plan.prereq_names):
         changes.update(implicit_memo={}, implicit_keys={}, line_programs={}, recipe_lines={},
                        prereq_names={})
-    long = [v for v in plan.variables.values()
+    variables = {n: one.variable(v) if v.__class__ is Variable and
+                 len(v.value) < KeptVariable.LONG else v
+                 for n, v in plan.variables.items()}
+    long = [v for v in variables.values()
             if v.__class__ is Variable and len(v.value) >= KeptVariable.LONG]
     if long:
         texts = [v.value for v in long]
         packed = [compress("".join(texts).encode("utf-8", "surrogatepass"))]
-        variables = dict(plan.variables)
         start = 0
         for v, text in zip(long, texts):
             variables[v.name] = KeptVariable.of(v, (packed, start, start + len(text)))
             start += len(text)
-        names = variables.get(".VARIABLES")
-        if names is not None and names.__class__ is VariableNames:  # (it lists its table)
-            variables[".VARIABLES"] = VariableNames(variables)
-        changes["variables"] = variables
-    return dataclasses.replace(plan, **changes) if changes else plan
+    names = variables.get(".VARIABLES")
+    if names is not None and names.__class__ is VariableNames:  # (it lists its table)
+        new = variables[".VARIABLES"] = VariableNames(variables)
+        for n in _SLOTS:
+            if n != "value":  # (its value is its table's names)
+                setattr(new, n, getattr(names, n))
+    changes["variables"] = variables
+    return dataclasses.replace(plan, **changes)
 
 
 class KeptVariable(Variable):
