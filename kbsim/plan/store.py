@@ -22,7 +22,6 @@ import hashlib
 import io
 import os
 import pickle
-import tempfile
 import threading
 from pathlib import Path
 
@@ -454,6 +453,7 @@ def save_document(path: Path, fmt: str, fields: dict, warn=None) -> None:
 def save_data(path: Path, obj, warn=None) -> None:
     """OBJ into PATH, atomically (a temporary file renamed into place); a directory
     that cannot be written is said once through WARN."""
+    import tempfile  # (a warm replay writes nothing: not imported for it)
     path = Path(path)
     with paused_gc():
         blob = compress(pickle.dumps(obj, protocol=5))
