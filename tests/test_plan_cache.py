@@ -310,9 +310,6 @@ def test_existence_checks_reuse_answers_while_the_namespace_is_unchanged():
     fs.mkdir("/b/d")
     fs.write("/b/d/x.h", b"x")
     names = ["d/x.h", "d/y.h", "d/x.h", "e/z.h"]
-    obs = ObservingFS(fs)
-    assert obs.lexisting(names, "/b") == ["d/x.h", "d/x.h"]
-    log = obs.log
     asked: list[list[str]] = []
     real = fs.lexisting
 
@@ -320,6 +317,9 @@ def test_existence_checks_reuse_answers_while_the_namespace_is_unchanged():
         asked.append(list(paths))
         return real(paths, cwd)
     fs.lexisting = spy
+    obs = ObservingFS(fs)  # (the read's own queries fill the same answers)
+    assert obs.lexisting(names, "/b") == ["d/x.h", "d/x.h"]
+    log = obs.log
     assert still_true(log, fs)
     assert still_true(log, fs)
     assert sorted(asked[0]) == ["d/x.h", "d/y.h", "e/z.h"] and len(asked) == 1
@@ -329,6 +329,35 @@ def test_existence_checks_reuse_answers_while_the_namespace_is_unchanged():
     assert still_true(log, fs)
     fs.remove("/b/d/x.h")  # a name removed
     assert not still_true(log, fs)
+
+
+def test_observed_existence_checks_are_noted_as_the_plain_query_notes_them():
+    """ObservingFS.lexisting (answered from still_true's namespace cache) gives the
+    answers of SimFS.lexisting and notes the Observation the generic query of
+    __getattr__ notes, as names are added and removed between the questions."""
+    from kbsim.fs import SimFS
+    from kbsim.plan.observe import ObservingFS
+    fs = SimFS()
+    fs.mkdir("/b/d")
+    fs.write("/b/d/x.h", b"x")
+    asks = [(["d/x.h", "d/y.h", "d/x.h", "e/z.h"], "/b"), (["/b/d/x.h", "x.h"], "/b/d"),
+            ([], "/b"), (("d/y.h", "d/x.h"), "/b"), (["d/x.h", "d//x.h", "d/./x.h"], None)]
+    fast, plain = ObservingFS(fs), ObservingFS(fs)
+    query = ObservingFS.__getattr__(plain, "lexisting")
+    for step in range(4):
+        for paths, cwd in asks:
+            want = fs.lexisting(list(paths), cwd)
+            assert fast.lexisting(paths, cwd) == want
+            assert query(paths, cwd) == want
+        if step == 0:
+            fs.write("/b/d/y.h", b"y")  # a name added
+        elif step == 1:
+            fs.remove("/b/d/x.h")  # a name removed
+        else:
+            fs.mkdir("/b/e")
+            fs.write("/b/e/z.h", b"z")
+    assert fast.log == plain.log and len(fast.log) == 4 * len(asks)
+    assert fast.reusable and plain.reusable
 
 
 def test_directory_checks_reuse_answers_while_the_namespace_is_unchanged():
