@@ -74,8 +74,11 @@ def _join_block(block: str) -> str:
     in exactly one backslash and a newline): each line without its backslash, stripped of
     blanks, the non-empty ones separated by one space, with a trailing space when there is
     at least one. (Removing the backslash first and then stripping both ends is the same
-    as eval's lstrip, cut, rstrip; map and filter keep the loop in C.)"""
-    lines = block.replace("\\\n", "\n").split("\n")
+    as eval's lstrip, cut, rstrip; map and filter keep the loop in C. Every newline of
+    BLOCK follows its line's one backslash, so splitting at backslash-newline gives the
+    lines without their backslashes in one pass, as a replace then a split at newlines
+    does in two.)"""
+    lines = block.split("\\\n")
     lines.pop()
     body = " ".join(filter(None, map(str.strip, lines, repeat(" \t"))))
     return body + " " if body else ""
