@@ -213,6 +213,14 @@ def _variants(t: str):
     yield "wildcard-two-spaces", t.replace("$(wildcard ", "$(wildcard  ", 1)
     yield "wildcard-unclosed", t.replace(")", "", 1)
     yield "wildcard-brace", t.replace("$(wildcard ", "${wildcard ", 1)
+    # _expand_value's split at '$(wildcard ': what follows each reference
+    last = t.rfind(".h \\\n")
+    yield "paren-in-literal", t.replace(".h \\\n", ".h x) \\\n", 1)
+    yield "dollar-late", t[:last] + ".h $(X) \\\n" + t[last + 4:] if last >= 0 else t
+    yield "wildcard-paren-body", t.replace("$(wildcard ", "$(wildcard a(b) ", 1)
+    yield "wildcard-two-words", t.replace("$(wildcard ", "$(wildcard a ", 1)
+    yield "wildcard-unclosed-last", t[:last] + ".h $(wildcard x \\\n" + t[last + 4:] \
+        if last >= 0 else t
     yield "deps-oneline", ("deps_x.o := a.h $(wildcard include/config/FOO) b.h\n\n"
                            "x.o: $(deps_x.o)\n")
     yield "continued-cmd", t.replace(" := ", " := \\\n  ", 1)

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import re
 from itertools import repeat
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -58,8 +59,8 @@ _RULE_TARGETS = re.compile(r"\$\(((?:ksym)?deps_" + _N + r")\):")
 _RULE_WILD = re.compile(_N + r": \$\(wildcard [^\s$()]+\)")
 
 _ASSIGN_OP, _RULE_DEPS, _RULE_TGTS, _RULE_OTHER = 0, 1, 2, 3
-# $(wildcard BODY) as _expand_value reads it below: BODY without '$', '(' or ')'
-_WILDCARD_REF = re.compile(r"\$\(wildcard ([^$()]*)\)")
+# the parts of a chunk after '$(wildcard ' (_expand_value): (BODY, ')', LITERAL)
+_BODY, _CLOSE, _LIT = itemgetter(0), itemgetter(1), itemgetter(2)
 # a run of lines that each end in exactly one backslash
 _RUN = re.compile(r"(?:(?:[^\n]*[^\\\n])?\\\n)*")
 
@@ -176,18 +177,29 @@ def _expand_value(reader: "Reader", value: str) -> str:
     """Expander.expand(VALUE) for words and $(wildcard WORDS) only; else the expander."""
     if "$" not in value:
         return value
-    parts = _WILDCARD_REF.split(value)  # literal, body, literal, body, ..., literal
-    lits = parts[0::2]
-    bodies = parts[1::2]
-    if "$" not in "".join(lits) and not ("*" in value or "?" in value or "[" in value):
-        flat = " ".join(bodies).split()
-        if flat == bodies:
+    chunks = value.split("$(wildcard ")  # literal, then body) literal each
+    lit0 = chunks[0]
+    if "$" not in lit0 and not ("*" in value or "?" in value or "[" in value):
+        # Every '$' starts a $(wildcard BODY) with BODY free of '$', '(' and ')' when each
+        # later chunk is BODY ')' LITERAL with no '$' in either: then these are the
+        # references a search for \$\(wildcard ([^$()]*)\) finds, left to right (the maps
+        # keep the loops in C).
+        trip = list(map(str.partition, chunks[1:], repeat(")")))
+        bodies = list(map(_BODY, trip))
+        lits = list(map(_LIT, trip))
+        joined = " ".join(bodies)
+        n = len(trip)
+        if ("".join(map(_CLOSE, trip)) == ")" * n and "$" not in "".join(lits)
+                and "$" not in joined and "(" not in joined and joined.split() == bodies):
             # Fixdep's own shape: one name per $(wildcard), no pattern. Each is one
             # lstat and comes back as written if it exists; one call for all of them
             # makes the same lstats in the same order, and a name exists or not alike
             # wherever it appears.
-            found = set(reader.proc.wildcard(flat))
-            parts[1::2] = [w if w in found else "" for w in flat]
+            found = reader.proc.wildcard(bodies)
+            hit = dict(zip(found, found))
+            parts = [lit0] * (2 * n + 1)
+            parts[1::2] = map(hit.get, bodies, repeat(""))
+            parts[2::2] = lits
             return "".join(parts)
     find = value.find
     pieces = []
