@@ -221,6 +221,11 @@ def _variants(t: str):
     yield "wildcard-two-words", t.replace("$(wildcard ", "$(wildcard a ", 1)
     yield "wildcard-unclosed-last", t[:last] + ".h $(wildcard x \\\n" + t[last + 4:] \
         if last >= 0 else t
+    # classify's value of a continued assignment: what the first line holds after ':='
+    yield "value-on-first-line", t.replace(" := \\\n", " := a.h \\\n", 1)
+    yield "blanks-on-first-line", t.replace(" := \\\n", " :=    \\\n", 1)
+    yield "empty-run", "deps_x.o := \\\n\nx.o: $(deps_x.o)\n\n$(deps_x.o):\n"
+    yield "blank-lines-run", "deps_x.o := \\\n  \\\n \\\n\nx.o: $(deps_x.o)\n"
     yield "deps-oneline", ("deps_x.o := a.h $(wildcard include/config/FOO) b.h\n\n"
                            "x.o: $(deps_x.o)\n")
     yield "continued-cmd", t.replace(" := ", " := \\\n  ", 1)

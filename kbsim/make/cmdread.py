@@ -70,16 +70,14 @@ def _ends_continued(line: str) -> bool:
     return n % 2 == 1
 
 
-def _join_block(block: str) -> str:
-    """Reader.eval's join of the parts of a run of continued lines (BLOCK, each line ending
-    in exactly one backslash and a newline): each line without its backslash, stripped of
-    blanks, the non-empty ones separated by one space, with a trailing space when there is
-    at least one. (Removing the backslash first and then stripping both ends is the same
-    as eval's lstrip, cut, rstrip; map and filter keep the loop in C. Every newline of
-    BLOCK follows its line's one backslash, so splitting at backslash-newline gives the
-    lines without their backslashes in one pass, as a replace then a split at newlines
-    does in two.)"""
-    lines = block.split("\\\n")
+def _join_lines(lines: list[str]) -> str:
+    """Reader.eval's join of the parts of a run of continued lines (each line ending in
+    exactly one backslash and a newline), given as LINES, the run split at backslash-
+    newline (the lines without their backslashes, then an empty part, popped here: every
+    newline of the run follows its line's one backslash): each line stripped of blanks,
+    the non-empty ones separated by one space, with a trailing space when there is at
+    least one. (Removing the backslash first and then stripping both ends is the same as
+    eval's lstrip, cut, rstrip; map and filter keep the loop in C.)"""
     lines.pop()
     body = " ".join(filter(None, map(str.strip, lines, repeat(" \t"))))
     return body + " " if body else ""
@@ -120,11 +118,13 @@ def classify(text: str) -> list[tuple] | None:
                 r = find("\n\n", pos) + 1
                 block = text[pos:r]
                 nl = block.count("\n")
-                if not r or nl != block.count("\\\n") or "\\\\\n" in block:
+                lines = block.split("\\\n")  # (one more part than backslash-newlines)
+                if not r or nl != len(lines) - 1 or "\\\\\n" in block:
                     r = _RUN.match(text, pos).end()
                     block = text[pos:r]
                     nl = block.count("\n")
-                body = _join_block(block) if block else ""
+                    lines = block.split("\\\n")
+                body = _join_lines(lines) if block else ""
                 lineno += nl
                 if r < n:  # the line that ends the logical line
                     e = find("\n", r)
@@ -140,13 +140,22 @@ def classify(text: str) -> list[tuple] | None:
                     pos = r
                 # (read.c collapse_continuations: a value that ends in a backslash-
                 # newline keeps the blank it becomes, as make 4.3 prints it)
-                line = head + " " + body + last
+                line = None
             else:
                 line = head
             # (the line starts in column 0; the value keeps its blanks at the end, as
             # Reader.eval keeps them)
             k = m.end() - (3 if m.group().endswith(" ") else 2)  # the ':' of ':='
-            ops.append((_ASSIGN_OP, start, line[:k - 1], line[k + 2:].lstrip(" \t")))
+            if line is not None:
+                value = line[k + 2:].lstrip(" \t")
+            elif head[k + 2:].strip(" \t"):
+                value = (head[k + 2:] + " " + body + last).lstrip(" \t")
+            else:
+                # nothing but blanks after ':=' on the first line (fixdep's 'deps_T := \'):
+                # the value is the joined lines, which start with no blank, then LAST
+                # (already without leading blanks), without copying ~30 kB twice
+                value = body + last if body else last
+            ops.append((_ASSIGN_OP, start, head[:k - 1], value))
             continue
         stripped = line.strip(" \t")
         if not stripped:
