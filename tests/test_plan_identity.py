@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 
 import pytest
@@ -157,6 +158,34 @@ def test_plan_refuses_what_it_does_not_run(tmp_path):
     status, out, eng = run("auto")
     assert (status, out) == (0, "one\ntwo\n")
     assert eng.counts == {"faithful": 1}
+
+
+@pytest.mark.parametrize("makefile, why", [
+    ("all: a\n\t@:\na::\n\t@:\n", "the double-colon rule of 'a'"),
+    ("all: a\n\t@:\na b &:\n\t@:\n", "the grouped targets of 'a'"),
+    ("all: a\n\t@:\n.LOW_RESOLUTION_TIME: a\na:\n\t@:\n", ".LOW_RESOLUTION_TIME"),
+    ("all: lib.a(m.o)\n\t@:\n", "the archive member 'lib.a(m.o)'"),
+    ("all: -lfoo\n\t@:\n", "the library search for '-lfoo'"),
+    ("all: x) y-lz\n\t@:\nx) y-lz:\n\t@:\n", None),  # (')' and '-l' elsewhere)
+])
+def test_plan_refuses_entries_of_each_kind(makefile, why):
+    """freeze's file-table refusals (plan/freeze.py _refusal), each named with the
+    first entry that has it; names that only hold ')' or '-l' elsewhere are run."""
+    from kbsim.errors import InputError
+    from kbsim.fs import Clock, SimFS
+    from kbsim.make.options import parse_make_args
+    from kbsim.make.sim import Simulation
+    from kbsim.plan import Engine
+    fs = SimFS(Clock(10**18))
+    fs.mkdir("/t")
+    fs.write("/t/Makefile", makefile)
+    sim = Simulation(fs)
+    Engine("plan", ReadCache()).install(sim)
+    if why is None:
+        assert sim.run(parse_make_args(["-r"]), "/t", env={}) == 0
+        return
+    with pytest.raises(InputError, match=re.escape(f"({why})")):
+        sim.run(parse_make_args(["-r"]), "/t", env={})
 
 
 # ---------------------------------------------------------------------------- kbuild-like
