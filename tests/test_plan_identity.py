@@ -238,3 +238,15 @@ def test_generated_kbuild_tree(generated_tree, args, touch):
         got, counts = run("plan", cache)
         assert counts == {"plan": 1}
         assert got == ref
+
+
+def test_freeze_shares_equal_long_prerequisite_rows():
+    """freeze._interned: equal rows of 16 or more entries become one tuple object (the
+    kernel remembers a settled run by it), shorter ones stay as given, all in order."""
+    from kbsim.plan.freeze import _interned
+    rows = [tuple(range(20)), (1, 2), tuple(range(20)), (), (1, 2), tuple(range(16)),
+            tuple(range(16)), tuple(range(15)), tuple(range(15))]
+    out = _interned(iter(rows))
+    assert out == tuple(rows)
+    assert out[0] is out[2] and out[5] is out[6]
+    assert all(o is r for o, r in zip(out, rows) if len(r) < 16)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from itertools import compress, count
 from operator import attrgetter
 
 from ..make.expand import FUNCTIONS, Expander, Variable, VariableNames
@@ -36,6 +37,7 @@ _NAME = attrgetter("name")
 _CMDS, _DOUBLE_COLON = attrgetter("cmds"), attrgetter("double_colon")
 _ALSO_MAKE, _LOW_RESOLUTION = attrgetter("also_make"), attrgetter("low_resolution_time")
 _intern = sys.intern
+_LONG = (15).__lt__  # a row of 16 or more (_interned)
 _COLUMNS = ("name", "hname", "deps", "oo", "cmds", "is_target", "phony", "intermediate",
             "secondary", "precious", "cmd_target", "dontcare", "tried_implicit", "stem",
             "rule_floc", "implicit_rule", "last_mtime", "mtime_before_update")
@@ -162,7 +164,9 @@ def freeze(mp: MakeProcess) -> Plan | str:
         return "two entries with one name"
     at = index.__getitem__
     try:
-        deps = _interned(tuple(map(at, map(_NAME, ds))) for ds in cols["deps"])
+        # (most entries, a tree's headers, have none: the empty tuple without the maps)
+        deps = _interned([tuple(map(at, map(_NAME, ds))) if ds else ()
+                          for ds in cols["deps"]])
     except KeyError:
         return "a prerequisite is not in the file table"
     # the update phase's switches: define_makeflags (True, False), as it will run, then
@@ -245,8 +249,12 @@ def _plain(mp: MakeProcess, files: list[FileEntry]) -> tuple[bool, ...]:
 def _interned(rows) -> tuple:
     """The rows, equal ones as one tuple object (kbuild's top-level makefile gives ~300
     targets the same ~300 prerequisites: the kernel remembers a settled run by it)."""
+    rows = list(rows)
     seen: dict[tuple, tuple] = {}
-    return tuple(r if len(r) < 16 else seen.setdefault(r, r) for r in rows)
+    for i in compress(count(), map(_LONG, map(len, rows))):  # (the few rows of 16 or more)
+        r = rows[i]
+        rows[i] = seen.setdefault(r, r)
+    return tuple(rows)
 
 
 def _frozen(v):
