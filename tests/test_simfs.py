@@ -364,3 +364,91 @@ def test_remove_of_a_name_in_no_directory():
         assert fs.remove(p) is False
     assert (fs.generation, fs.removals, fs.root.mtime) == before
     assert fs.remove("/f") is True
+
+
+def test_lmissing_is_what_lexisting_leaves_out():
+    """lmissing answers [p for p in names if not lexists(p)], for names met first (its
+    own way through lexisting) and remembered (the way without a list), duplicates kept."""
+    for cwd in (None, "/w", "/w/d", "/"):
+        names = TRICKY if cwd else ["/w/" + n for n in TRICKY] + TRICKY
+        names = names + names[:5]
+        want = [p for p in names if not fresh(base).lexists(p, cwd)]
+        fs = fresh(base)
+        assert fs.lmissing(names, cwd) == want, cwd
+        assert fs.lmissing(names, cwd) == want, cwd
+        there = fs.lexisting(names, cwd)
+        assert fs.lmissing(there, cwd) == [], cwd  # (every one remembered now)
+
+
+@pytest.mark.parametrize("cwd, path", [(None, "/w/d/x/"), ("/w", "d/x/"), ("/w/d", "x/")])
+def test_a_file_replaced_by_a_write_of_name_slash_is_forgotten(cwd, path):
+    """A write of NAME/ where NAME is a file makes a new file in its place (as it did
+    before the names a write reaches were remembered): the names that reached the old
+    one must reach the new one, from every cwd and both stat and lstat."""
+    fs = fresh(base)
+    answers(fs)  # remember every name, /w/d/x among them
+    old = fs.ino("/w/d/x")
+    fs.write(path, b"new", cwd)
+    new = fs._resolve("/w/d/x", None, True).ino
+    assert new != old
+    for c, p in ((None, "/w/d/x"), ("/w", "d/x"), ("/w/d", "x"), ("/w", "./d//x")):
+        assert fs.ino(p, c) == new and fs.lstat(p, c).ino == new, (c, p)
+        assert fs.read(p, c) == b"new" and fs.lexisting([p], c) == [p]
+
+
+def _remembered_answers_hold(fs: SimFS) -> list:
+    """The remembered resolutions (SimFS._lookup's cache) that a walk now would not
+    give (a cwd that names a file is left out: a file's removal keeps it, as before)."""
+    bad = []
+    if fs._cwd_gen == fs.removals:
+        for cwd, n in fs._cwd_cache.items():
+            if n.kind == "d" and fs._resolve_or_none(cwd, None, True) is not n:
+                bad.append(("cwd", cwd))
+    if fs._cache_gen == fs.removals:
+        for follow in (False, True):
+            for cwd, cache in fs._cache[follow].items():
+                for p, n in cache.items():
+                    if fs._resolve_or_none(p, cwd, follow) is not n:
+                        bad.append((follow, cwd, p))
+    return bad
+
+
+def test_remembered_resolutions_stay_right_on_random_changes():
+    """Random writes, mkdirs, symlinks, removes, renames, touches and queries, with '.',
+    '..', '//' and trailing slashes, from several cwds: after each one, every resolution
+    the filesystem remembers is the one a walk gives."""
+    import random
+    parts = ["a", "b", "f", "l", ".", "..", ""]
+    cwds = [None, "/w", "/w/a", "/w/a/b", "/w/l", "/w/zz"]
+    for seed in range(60):
+        rng = random.Random(seed)
+
+        def name():
+            p = "/".join(rng.choice(parts) for _ in range(rng.randrange(1, 4)))
+            p = "/w/" + p if rng.random() < 0.5 else p
+            return p + "/" if rng.random() < 0.15 else p
+        fs = SimFS(Clock(1_000))
+        fs.mkdir("/w")
+        for i in range(120):
+            cwd, p, r = rng.choice(cwds), name(), rng.random()
+            try:
+                if r < 0.2:
+                    fs.write(p, b"x", cwd)
+                elif r < 0.27:
+                    fs.mkdir(p, cwd, rng.random() < 0.7)
+                elif r < 0.33:
+                    fs.symlink(rng.choice(["a", "../a", "f", ".", "..", "nowhere"]), p, cwd)
+                elif r < 0.38:
+                    fs.remove(p, cwd, rng.random() < 0.5)
+                elif r < 0.43:
+                    fs.rename(p, name(), cwd)
+                elif r < 0.48:
+                    fs.touch(p, cwd)
+                else:
+                    (fs.mtime, fs.lexists, fs.isdir, fs.read)[i % 4](p, cwd)
+                    fs.lmissing([p, name()], cwd)
+            except OSError:
+                pass
+            except RecursionError:  # (a write through a dangling symlink loop: known)
+                pass
+            assert _remembered_answers_hold(fs) == [], (seed, i)

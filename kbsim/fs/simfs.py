@@ -409,6 +409,10 @@ class SimFS:
         return self._lookup(path, cwd, True) is not None
 
     def lexists(self, path: str, cwd: str | None = None) -> bool:
+        if self._cache_gen == self.removals:  # (_lookup's hit, without the call)
+            cache = self._cache[False].get(cwd)
+            if cache is not None and path in cache:
+                return True
         return self._lookup(path, cwd, False) is not None
 
     def lexisting(self, paths, cwd: str | None = None) -> list[str]:
@@ -459,6 +463,20 @@ class SimFS:
                 out.append(p)
         return out
 
+    def lmissing(self, paths: list[str], cwd: str | None = None) -> list[str]:
+        """The PATHS that do not exist (lstat), in order: those lexisting leaves out.
+        (kbuild's $(wildcard $^) of a compile: every one is there, and remembered, in
+        nearly every call, which is answered without a list built.)"""
+        if self._cache_gen == self.removals:
+            cache = self._cache[False].get(cwd)
+            if cache is not None and all(map(cache.__contains__, paths)):
+                return []
+        there = self.lexisting(paths, cwd)
+        if len(there) == len(paths):
+            return []
+        present = set(there)
+        return [p for p in paths if p not in present]
+
     def isfile(self, path: str, cwd: str | None = None) -> bool:
         n = self._lookup(path, cwd, True)
         return n is not None and n.kind == FILE
@@ -494,9 +512,15 @@ class SimFS:
             return False
 
     def read(self, path: str, cwd: str | None = None) -> bytes:
-        n = self._lookup(path, cwd, True)
+        n = None
+        if self._cache_gen == self.removals:  # (_lookup's hit, without the call)
+            cache = self._cache[True].get(cwd)
+            if cache is not None:
+                n = cache.get(path)
         if n is None:
-            raise FsError(errno.ENOENT, path)
+            n = self._lookup(path, cwd, True)
+            if n is None:
+                raise FsError(errno.ENOENT, path)
         if n.kind == DIR:
             raise FsError(errno.EISDIR, path)
         if n.data is None:
@@ -510,7 +534,13 @@ class SimFS:
     # ------------------------------------------------------------------ changes
     def mkdir(self, path: str, cwd: str | None = None, parents: bool = True) -> None:
         if parents:
-            n = self._lookup(path, cwd, True)
+            n = None
+            if self._cache_gen == self.removals:  # (_lookup's hit, without the call)
+                cache = self._cache[True].get(cwd)
+                if cache is not None:
+                    n = cache.get(path)
+            if n is None:
+                n = self._lookup(path, cwd, True)
             if n is not None and n.kind == DIR:
                 return  # (every component is there: the walk below would change nothing)
             base = self.root if path.startswith("/") or not cwd else self._walk(cwd, None, True)
@@ -543,6 +573,31 @@ class SimFS:
         self._changed_namespace()
 
     def _file_for_write(self, path: str, cwd: str | None, create: bool = True) -> Node:
+        head, sep, name = path.rpartition("/")
+        if head and name and name != "." and name != ".." and create:
+            # DIR/NAME: found (or made) in the directory DIR resolves to, as _lookup's
+            # miss and _parent_and_name would find it, with one lookup of DIR; a
+            # symlink NAME, and a DIR that is not a directory, take the general way
+            parent = self._lookup(head, cwd, True)
+            if parent is not None and parent.kind == DIR:
+                kids = parent.children
+                if kids is None:
+                    kids = self._load_dir(parent)
+                n = kids.get(name)
+                if n is None:
+                    return self._create(parent, kids, name, path, cwd)
+                if n.kind == FILE:
+                    if self._cache_gen != self.removals:
+                        self._clear_cache()
+                    by_cwd = self._cache[True]
+                    cache = by_cwd.get(cwd)
+                    if cache is None:
+                        cache = by_cwd[cwd] = {}
+                    if cache.get(path) is not n:
+                        _remember(cache, path, n)
+                    return n
+                if n.kind == DIR:
+                    raise FsError(errno.EISDIR, path)
         n = self._lookup(path, cwd, True)
         if n is not None:
             if n.kind == DIR:
@@ -557,10 +612,24 @@ class SimFS:
             # a dangling symlink (what lstat(PATH) finds: with a trailing '/' the walk
             # follows it, and fails): create its target
             return self._file_for_write(ln.target or "", self.path_of(ln.parent), create)
-        n = self._new(FILE, parent, name, 0)
+        if ln is not None:
+            # PATH is NAME/ and NAME a file or a symlink, which the new file replaces:
+            # the names that reached it are forgotten (as for a removal; they were kept
+            # before 2026-12-08, and answered with the replaced node)
+            if ln.kind == FILE:
+                self._forget(ln)
+            else:
+                self.removals += 1
+        return self._create(parent, kids, name, path, cwd)
+
+    def _create(self, parent: Node, kids: dict, name: str, path: str, cwd: str | None
+                ) -> Node:
+        """A new empty file NAME in PARENT (whose entries are KIDS), created by PATH."""
+        self._ino += 1
+        n = Node(self._ino, FILE, 0, parent, name)
         kids[name] = n
-        self._touch_dir(parent)
-        self._changed_namespace()
+        parent.mtime = self._stamp(parent)
+        self.generation += 1  # (_changed_namespace(): a name added)
         if not path.endswith("/"):
             # PATH reaches N now, followed or not (a file is no symlink): remembered as
             # _lookup would (the lookups above left the caches current), since what is
@@ -575,17 +644,28 @@ class SimFS:
     def write(self, path: str, data: bytes | str = b"", cwd: str | None = None,
               append: bool = False, skew_ns: int = 0) -> int:
         """Write (or append to) a file; returns its new mtime."""
-        if isinstance(data, str):
+        if data.__class__ is not bytes and isinstance(data, str):
             data = data.encode("utf-8", "surrogateescape")  # (bytes kept as they came)
-        n = self._file_for_write(path, cwd)
+        n = None
+        if self._cache_gen == self.removals:  # (_file_for_write's usual case: a hit)
+            cache = self._cache[True].get(cwd)
+            if cache is not None:
+                n = cache.get(path)
+        if n is None or n.kind == DIR:
+            n = self._file_for_write(path, cwd)
         if append:
             old = n.data if n.data is not None else (self.read(path, cwd) if n.real else b"")
             data = old + data
         n.data = data
         n.size = len(data)
         n.real = None
-        n.mtime = self._stamp(n, skew_ns)
-        return n.mtime
+        g = self.gran
+        if g.multigrain:
+            n.mtime = mtime = self._stamp(n, skew_ns)
+        else:  # (_stamp, without the call)
+            step = g.step
+            n.mtime = mtime = ((self.clock.now + skew_ns) // step) * step
+        return mtime
 
     def put_files(self, items) -> None:
         """For each (PATH, DATA, MTIME_NS) of ITEMS in order (PATH absolute): mkdir of its
@@ -637,7 +717,13 @@ class SimFS:
     def touch(self, path: str, cwd: str | None = None, at_ns: int | None = None,
               create: bool = True, skew_ns: int = 0) -> int | None:
         """touch(1): set the mtime to now (the fs stamp) or to AT_NS (truncated)."""
-        n = self._lookup(path, cwd, True)
+        n = None
+        if self._cache_gen == self.removals:  # (_lookup's hit, without the call)
+            cache = self._cache[True].get(cwd)
+            if cache is not None:
+                n = cache.get(path)
+        if n is None:
+            n = self._lookup(path, cwd, True)
         if n is None:
             if not create:
                 return None
