@@ -110,3 +110,17 @@ def test_malformed_cmd_is_an_input_error():
         parse_cmd("deps_x := $(wildcard foo\n", "bad.cmd")
     with pytest.raises(InputError, match="no cmd_"):
         parse_cmd("# nothing here\n", "empty.cmd")
+
+
+def test_a_compiled_objects_text_is_its_dump():
+    """objects.compiled_text (the text a compile writes, with the lines that never change
+    made once) is ObjectContent.dump() of the same object, for every shape of it."""
+    import itertools
+
+    from kbsim.kbuild.objects import ObjectContent, compiled_text, fixed_lines
+    lists = [[], ["a"], ["b_c", "x1", "a"]]
+    for e, m, u in itertools.product(lists, repeat=3):
+        for saw, pass_no in ((None, 1), (0, 2), (1_520_958_000_123_456_789, 3)):
+            want = ObjectContent(exports=list(e), markers=list(m), undefined=list(u),
+                                 saw_autoksyms_ns=saw, compiled_pass=pass_no).dump()
+            assert compiled_text(e, fixed_lines(m, u), saw, pass_no) == want

@@ -23,14 +23,14 @@ import random
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from itertools import filterfalse
+from itertools import filterfalse, repeat
 
 from ..fs import FsError
 from .cmdfile import write_cmd
 from .eras import Era
 from .layout import AUTOKSYMS, autoksyms_text
 from .naming import Naming
-from .objects import ObjectContent, parse_autoksyms
+from .objects import ObjectContent, compiled_text, fixed_lines, parse_autoksyms
 from .spec import BuildSpec, ObjectSpec
 
 TMPNEW = AUTOKSYMS + ".tmpnew"
@@ -169,41 +169,58 @@ def if_changed(ctx, era: Era, target: str, command: str, newer: list[str],
     newer-prereqs (later) = newer ones only. arg-check: the command line saved in the
     .cmd file (variable cmd_TARGET) differs from the current one, or there is none.
     """
+    return _why(ctx, era.any_prereq_missing, target, era.cmd_prefix + target,
+                _blanks_folded(command), newer, prereqs, trust_saved)
+
+
+def _why(ctx, any_prereq: bool, target: str, saved_as: str, folded: str,
+         newer: list[str], prereqs: list[str], trust_saved: bool) -> list[str]:
+    """if_changed with the name of the saved command's variable (SAVED_AS) and the
+    command with its blanks folded (FOLDED) given: a compile's are made once."""
     fs = ctx.fs
     out = []
     if not fs.lexists(target, ctx.cwd):
         out.append("target missing")
     if newer:
         out.append("due to: " + " ".join(newer))
-    if era.any_prereq_missing:
-        there = fs.lexisting(prereqs, ctx.cwd)
-        gone = []
-        if len(there) < len(prereqs):
-            present = set(there)
-            gone = [p for p in prereqs if p not in present]
+    if any_prereq:
+        gone = fs.lmissing(prereqs, ctx.cwd)
         if gone:
             out.append("due to missing: " + " ".join(gone))
-    saved = ctx.proc.variables.get(era.cmd_prefix + target)
+    saved = ctx.proc.variables.get(saved_as)
     if saved is None:
         out.append("missing .cmd file")
-    elif not trust_saved and _blanks_folded(saved.value) != _blanks_folded(command):
+    elif not trust_saved and _blanks_folded(saved.value) != folded:
         out.append("command line changed")
     return out
 
 
 _PARSED: dict[bytes, ObjectContent] = {}  # see KbuildRuntime._content
-_DRAWS: dict[str, float] = {}
+_WANTED: dict[bytes, frozenset[str]] = {}  # see KbuildRuntime._autoksyms
+# random.Random(f"{seed}:{path}:{pass}").random(), remembered as [(seed, pass)][path]:
+# each replay of a spec draws again for the same seeds (a str seed is hashed with
+# sha512 and the generator's state made from it, the costly part of a compile's
+# jitter), and the object's path, a string made once, is the key without a seed string
+# built and hashed for each compile
+_DRAWS: dict[tuple, dict[str, float]] = {}
 
 
-def _first_draw(seed: str) -> float:
-    """random.Random(SEED).random(), remembered: each replay of a spec draws again for
-    the same seeds (a str seed is hashed with sha512 and the generator's state made
-    from it, the costly part of a compile's jitter)."""
-    out = _DRAWS.get(seed)
+def _draws_of(seed, pass_no: int) -> dict[str, float]:
+    key = (seed, pass_no)
+    out = _DRAWS.get(key)
     if out is None:
-        if len(_DRAWS) > 200_000:
+        if len(_DRAWS) > 64:  # (~3,000 draws each for a lindroth-2018 pass)
             _DRAWS.clear()
-        out = _DRAWS[seed] = random.Random(seed).random()
+        out = _DRAWS[key] = {}
+    return out
+
+
+def _first_draw(seed, path: str, pass_no: int) -> float:
+    """random.Random(f"{SEED}:{PATH}:{PASS_NO}").random(), remembered (_DRAWS)."""
+    draws = _draws_of(seed, pass_no)
+    out = draws.get(path)
+    if out is None:
+        out = draws[path] = random.Random(f"{seed}:{path}:{pass_no}").random()
     return out
 
 
@@ -234,9 +251,48 @@ def _gcc_command(obj: str, src: str, d: str, b: str, asm: bool) -> str:
 
 
 _GCC: dict[tuple[str, str, bool], str] = {}
-# the .cmd texts of a (spec, era, naming): the same in every replay of one spec (whatif
-# trials), so a process keeps them while the spec lives (the spec itself is the key's
-# owner: kept in the value, so its id is not reused meanwhile)
+
+
+class _Compile:
+    """What a compile of OBJ from SRC writes and says that no replay changes: made from
+    the spec's object, the era and the naming (KbuildRuntime._compile_of)."""
+
+    __slots__ = ("src", "known", "o", "o_command", "tool", "label", "command", "folded",
+                 "saved_as", "cmd_path", "cmd_text")
+
+    def __init__(self, rt: "KbuildRuntime", obj: str, src: str):
+        era = rt.era
+        self.src = src
+        # (the object's exports and undefined symbols are read at each compile: a whatif
+        # trial gives a late module's objects their symbols between its two builds)
+        self.known = rt.objects.get(obj)
+        self.tool = tool = "AS" if src.endswith(".S") else "CC"
+        d, sep, b = obj.rpartition("/")
+        if d.endswith("/") or (sep and not d):  # ('a//b.o', '/b.o': as posixpath says)
+            d, b = posixpath.split(obj)
+        self.o = o = self.known or ObjectSpec(obj, src)
+        self.o_command = o.command
+        self.command = command = o.command or _gcc_command(obj, src, d, b, tool == "AS")
+        self.folded = _blanks_folded(command)
+        self.saved_as = era.cmd_prefix + obj
+        self.label = f"  {tool:<8}{obj}\n"
+        self.cmd_path = f"{d}/.{b}.cmd"
+        headers = [(h, rt.spec.headers.get(h, [])) for h in o.headers]
+        # (interned: the cells of a sweep mostly write equal texts, kept once)
+        self.cmd_text = sys.intern(write_cmd(
+            era, rt.naming, obj, command, src, headers, o.configs,
+            list(o.exports) if era.recursion else []))
+
+    def holds(self, rt: "KbuildRuntime", obj: str, src: str) -> bool:
+        """Whether these are still the facts of compiling OBJ from SRC."""
+        return (self.src == src and self.known is rt.objects.get(obj)
+                and self.o_command is self.o.command)
+
+
+# what the compiles of a (spec, era, naming) write (_Compile, by object): the same in
+# every replay of one spec (whatif trials), so a process keeps them while the spec lives
+# (the spec itself is the key's owner: kept in the value, so its id is not reused
+# meanwhile)
 _CMD_TEXTS: dict[tuple[int, str, int], tuple[object, object, dict, dict]] = {}
 
 
@@ -287,7 +343,7 @@ class KbuildRuntime:
         self._stamps: dict[str, InputStamp] = {}  # see input_stamps()
         self._stamp_objs: dict[tuple, InputStamp] = {}  # see _stamp_now()
         self._names: dict[str, list[str]] = _input_names_of(spec, era, naming)
-        self._cmd_texts = _cmd_texts_of(spec, era, naming)  # see cc()
+        self._compile_facts: dict[str, _Compile] = _cmd_texts_of(spec, era, naming)
         self.on_touch = None  # on_touch(ctx, path): after each adjust-step touch (+guard)
         self.on_reexec = None  # on_reexec(ctx, rec): adjust step done, about to exec make
 
@@ -309,8 +365,9 @@ class KbuildRuntime:
     def _content(self, ctx, path: str) -> ObjectContent:
         """The object PATH holds (empty when it is missing or not an object), parsed once
         per content: equal contents give one ObjectContent, which callers only read."""
-        data = self._read(ctx, path)
-        if data is None:
+        try:
+            data = self.fs.read(path, ctx.cwd)
+        except FsError:
             return ObjectContent()
         oc = _PARSED.get(data)
         if oc is None:
@@ -320,12 +377,19 @@ class KbuildRuntime:
         return oc
 
     def _autoksyms(self, ctx) -> frozenset[str]:
-        """The symbols autoksyms.h defines now (parsed once per version of the file)."""
-        data = self._read(ctx, AUTOKSYMS)
-        if data is None:
+        """The symbols autoksyms.h defines now (parsed once per content: each replay of
+        a spec meets the same few versions of the file, of ~1,000 lines each)."""
+        try:
+            data = self.fs.read(AUTOKSYMS, ctx.cwd)
+        except FsError:
             return frozenset()
         if data is not self._wanted[0]:
-            self._wanted = (data, frozenset(parse_autoksyms(data.decode())))
+            wanted = _WANTED.get(data)
+            if wanted is None:
+                if len(_WANTED) > 64:
+                    _WANTED.clear()
+                wanted = _WANTED[data] = frozenset(parse_autoksyms(data.decode()))
+            self._wanted = (data, wanted)
         return self._wanted[1]
 
     def input_names(self, o: ObjectSpec) -> list[str]:
@@ -380,7 +444,7 @@ class KbuildRuntime:
         self._stamps = {}
 
     def compile_ns(self, o: ObjectSpec) -> int:
-        r = _first_draw(f"{self.seed}:{o.path}:{self.pass_no}")
+        r = _first_draw(self.seed, o.path, self.pass_no)
         j = self.t.jitter
         return max(1, int(o.compile_ns * (1 + j * (2 * r - 1))))
 
@@ -395,47 +459,54 @@ class KbuildRuntime:
         return status
 
     # ------------------------------------------------------------ compile
+    def _compile_of(self, obj: str, src: str) -> _Compile:
+        facts = self._compile_facts.get(obj)
+        if facts is None or not facts.holds(self, obj, src):
+            facts = self._compile_facts[obj] = _Compile(self, obj, src)
+        return facts
+
     def cc(self, ctx, argv, io):
         obj, src = argv[1], argv[2]
-        _, newer, prereqs = split_why(argv, 3)
-        tool = "AS" if src.endswith(".S") else "CC"
-        d, sep, b = obj.rpartition("/")
-        if d.endswith("/") or (sep and not d):  # ('a//b.o', '/b.o': as posixpath says)
-            d, b = posixpath.split(obj)
-        o = self.objects.get(obj) or ObjectSpec(obj, src)
-        command = o.command or _gcc_command(obj, src, d, b, tool == "AS")
-        reasons = if_changed(ctx, self.era, obj, command, newer, prereqs,
-                             self.spec.trust_saved_commands)
+        try:  # (split_why(argv, 3))
+            k = argv.index("--", 3)
+        except ValueError:
+            newer, prereqs = [], []
+        else:
+            newer, prereqs = argv[3:k], argv[k + 1:]
+        facts = self._compile_facts.get(obj)
+        if facts is None or not facts.holds(self, obj, src):
+            facts = self._compile_of(obj, src)
+        era = self.era
+        reasons = _why(ctx, era.any_prereq_missing, obj, facts.saved_as, facts.folded,
+                       newer, prereqs, self.spec.trust_saved_commands)
         if not reasons:
             return 0  # if_changed_rule expands to ':'
-        io.out(f"  {tool:<8}{obj}\n")
-        start = self.fs.clock.now
+        io.out(facts.label)
+        fs = self.fs
+        cwd = ctx.cwd
+        start = fs.clock.now
+        o = facts.o
         inputs = (self.input_stamps(ctx, self.input_names(o)) if self.record_inputs
                   else None)
-        saw = self.fs.mtime(AUTOKSYMS, ctx.cwd)
+        saw = fs.mtime(AUTOKSYMS, cwd)
         wanted = self._autoksyms(ctx)
-        yield self.compile_ns(o)
-        if self.era.recursion:
-            exports = [s for s in o.exports if s in wanted]
+        r = _draws_of(self.seed, self.pass_no).get(obj)  # (o.path is OBJ)
+        if r is None:
+            yield self.compile_ns(o)
+        else:  # (compile_ns(o), its draw remembered)
+            yield max(1, int(o.compile_ns * (1 + self.t.jitter * (2 * r - 1))))
+        ox = o.exports
+        if not ox:
+            exports = []
+        elif era.recursion:
+            exports = [s for s in ox if s in wanted]
         else:
-            exports = list(o.exports)
-        content = ObjectContent(exports=exports,
-                                markers=list(o.exports) if self.era.ksymdeps_block else [],
-                                undefined=list(o.undefined), saw_autoksyms_ns=saw,
-                                compiled_pass=self.pass_no)
-        mtime = self.fs.write(obj, content.dump(), ctx.cwd)
-        key = (obj, command, src)
-        texts = self._cmd_texts
-        text = texts.get(key)
-        if text is None:
-            # the same text every pass: it depends only on the spec (fixed during a replay)
-            headers = [(h, self.spec.headers.get(h, [])) for h in o.headers]
-            # (interned: the cells of a sweep mostly write equal texts, kept once)
-            text = texts[key] = sys.intern(write_cmd(
-                self.era, self.naming, obj, command, src, headers, o.configs,
-                list(o.exports) if self.era.recursion else []))
-        self.fs.write(f"{d}/.{b}.cmd", text, ctx.cwd)
-        self.compiles.append(CompileRecord(self.pass_no, obj, tool, start, self.fs.clock.now,
+            exports = list(ox)
+        pass_no = self.pass_no
+        rest = fixed_lines(ox if era.ksymdeps_block else (), o.undefined)
+        mtime = fs.write(obj, compiled_text(exports, rest, saw, pass_no), cwd)
+        fs.write(facts.cmd_path, facts.cmd_text, cwd)
+        self.compiles.append(CompileRecord(pass_no, obj, facts.tool, start, fs.clock.now,
                                            mtime, exports, reasons, saw, inputs))
         return 0
 
@@ -560,7 +631,7 @@ class KbuildRuntime:
             syms.append("module_layout")
         if self.era.mod_format == "usyms":
             syms = [s.lstrip(".") for s in syms if s != "__this_module"]
-        return sorted(set(s for s in syms if s))
+        return sorted(set(filter(None, syms)))  # (the non-empty ones)
 
     # ------------------------------------------------------------ the adjust script
     def adjust(self, ctx, argv, io):
@@ -576,8 +647,9 @@ class KbuildRuntime:
         cur = self._read(ctx, AUTOKSYMS)
         cur_lines = set((cur.decode() if cur else "").split("\n"))
         new_lines = set(new_text.split("\n"))
-        rec.before = sum(1 for ln in cur_lines if ln.startswith("#define __KSYM_"))
-        rec.after = sum(1 for ln in new_lines if ln.startswith("#define __KSYM_"))
+        # (the lines that start with it, counted without a Python loop)
+        rec.before = sum(map(str.startswith, cur_lines, repeat("#define __KSYM_")))
+        rec.after = sum(map(str.startswith, new_lines, repeat("#define __KSYM_")))
         # sort cur new | uniq -u | sed -n 's/^#define __KSYM_\(.*\) 1/\1/p'
         diff = sorted(cur_lines ^ new_lines)
         skew = self.spec.clock_skew_ns
