@@ -124,3 +124,26 @@ def test_a_compiled_objects_text_is_its_dump():
             want = ObjectContent(exports=list(e), markers=list(m), undefined=list(u),
                                  saw_autoksyms_ns=saw, compiled_pass=pass_no).dump()
             assert compiled_text(e, fixed_lines(m, u), saw, pass_no) == want
+
+
+def test_a_replay_that_compiles_nothing_makes_no_cmd_text(monkeypatch):
+    """A compile's .cmd text is made when a compile first writes it (kbuild/commands.py
+    _Compile.cmd_text). The captured 6.1 tree's next make compiles nothing, and each of
+    its ~580 kbsim-cc lines would otherwise build the text of an object that names ~1,000
+    headers (0.38 s of a warm CLI replay when it was made eagerly, 2026-12-08)."""
+    import importlib
+
+    from kbsim.kbuild.replay import replay
+    from kbsim.tree.registry import load_spec
+    commands = importlib.import_module("kbsim.kbuild.commands")
+    made: list[str] = []
+    real = commands.write_cmd
+
+    def counted(*args, **kw):
+        made.append(args[2])
+        return real(*args, **kw)
+
+    monkeypatch.setattr(commands, "write_cmd", counted)
+    spec, _ = load_spec("linux-6.1-tinyconfig")
+    r = replay(spec, seed=0)
+    assert r.compiles == [] and made == []

@@ -258,7 +258,7 @@ class _Compile:
     the spec's object, the era and the naming (KbuildRuntime._compile_of)."""
 
     __slots__ = ("src", "known", "o", "o_command", "tool", "label", "command", "folded",
-                 "saved_as", "cmd_path", "cmd_text")
+                 "saved_as", "cmd_path", "_cmd_text")
 
     def __init__(self, rt: "KbuildRuntime", obj: str, src: str):
         era = rt.era
@@ -277,11 +277,21 @@ class _Compile:
         self.saved_as = era.cmd_prefix + obj
         self.label = f"  {tool:<8}{obj}\n"
         self.cmd_path = f"{d}/.{b}.cmd"
-        headers = [(h, rt.spec.headers.get(h, [])) for h in o.headers]
-        # (interned: the cells of a sweep mostly write equal texts, kept once)
-        self.cmd_text = sys.intern(write_cmd(
-            era, rt.naming, obj, command, src, headers, o.configs,
-            list(o.exports) if era.recursion else []))
+        self._cmd_text = None  # (made by the first compile that writes it: cmd_text)
+
+    def cmd_text(self, rt: "KbuildRuntime", obj: str) -> str:
+        """The .cmd file's text, made when a compile first writes it: most kbsim-cc lines
+        of a replay compile nothing (a kernel tree's no-op make: none), and the text of a
+        6.1 object names ~1,000 headers and their configs."""
+        text = self._cmd_text
+        if text is None:
+            o = self.o
+            headers = [(h, rt.spec.headers.get(h, [])) for h in o.headers]
+            # (interned: the cells of a sweep mostly write equal texts, kept once)
+            text = self._cmd_text = sys.intern(write_cmd(
+                rt.era, rt.naming, obj, self.command, self.src, headers, o.configs,
+                list(o.exports) if rt.era.recursion else []))
+        return text
 
     def holds(self, rt: "KbuildRuntime", obj: str, src: str) -> bool:
         """Whether these are still the facts of compiling OBJ from SRC."""
@@ -505,7 +515,7 @@ class KbuildRuntime:
         pass_no = self.pass_no
         rest = fixed_lines(ox if era.ksymdeps_block else (), o.undefined)
         mtime = fs.write(obj, compiled_text(exports, rest, saw, pass_no), cwd)
-        fs.write(facts.cmd_path, facts.cmd_text, cwd)
+        fs.write(facts.cmd_path, facts.cmd_text(self, obj), cwd)
         self.compiles.append(CompileRecord(pass_no, obj, facts.tool, start, fs.clock.now,
                                            mtime, exports, reasons, saw, inputs))
         return 0
