@@ -512,15 +512,9 @@ class SimFS:
             return False
 
     def read(self, path: str, cwd: str | None = None) -> bytes:
-        n = None
-        if self._cache_gen == self.removals:  # (_lookup's hit, without the call)
-            cache = self._cache[True].get(cwd)
-            if cache is not None:
-                n = cache.get(path)
+        n = self._lookup(path, cwd, True)
         if n is None:
-            n = self._lookup(path, cwd, True)
-            if n is None:
-                raise FsError(errno.ENOENT, path)
+            raise FsError(errno.ENOENT, path)
         if n.kind == DIR:
             raise FsError(errno.EISDIR, path)
         if n.data is None:
@@ -534,13 +528,7 @@ class SimFS:
     # ------------------------------------------------------------------ changes
     def mkdir(self, path: str, cwd: str | None = None, parents: bool = True) -> None:
         if parents:
-            n = None
-            if self._cache_gen == self.removals:  # (_lookup's hit, without the call)
-                cache = self._cache[True].get(cwd)
-                if cache is not None:
-                    n = cache.get(path)
-            if n is None:
-                n = self._lookup(path, cwd, True)
+            n = self._lookup(path, cwd, True)
             if n is not None and n.kind == DIR:
                 return  # (every component is there: the walk below would change nothing)
             base = self.root if path.startswith("/") or not cwd else self._walk(cwd, None, True)
